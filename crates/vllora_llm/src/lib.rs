@@ -1,0 +1,1 @@
+//! vllora_llm facade (being written).

@@ -1,0 +1,1 @@
+//! The anthropic provider of vllora_llm (being written).

@@ -1,0 +1,1 @@
+//! The bedrock provider of vllora_llm (being written).

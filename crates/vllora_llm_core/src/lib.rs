@@ -1,0 +1,23 @@
+//! The core of `vllora_llm`: the OpenAI-shaped gateway types, the [`ModelInstance`] trait every provider
+//! implements, [`ResultStream`], [`LLMError`] and [`Warning`].
+//!
+//! This crate does no I/O and changes rarely. Depend on it directly when you implement a provider or a
+//! custom [`ModelInstance`]; applications should depend on the `vllora_llm` facade instead.
+//!
+//! # Supported Rust versions
+//!
+//! The minimum supported Rust version is the `rust-version` of the workspace manifest (1.85, edition 2024).
+
+pub mod credentials;
+pub mod error;
+pub mod model;
+pub mod stream;
+pub mod types;
+pub mod warning;
+
+pub use credentials::{AwsCredentials, Credentials, Secret};
+pub use error::{ApiError, LLMError, LLMResult, Limit, TimeoutPhase};
+pub use model::{BoxFuture, CallOptions, DummyModelInstance, ModelInstance};
+pub use stream::ResultStream;
+pub use types::gateway::ChatCompletionMessageWithFinishReason;
+pub use warning::{Warning, Warnings};

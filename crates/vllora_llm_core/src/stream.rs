@@ -1,0 +1,72 @@
+//! [`ResultStream`], the stream of chunks a streaming completion returns.
+
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_core::Stream;
+
+use crate::error::LLMResult;
+use crate::types::gateway::ChatCompletionChunk;
+use crate::warning::Warning;
+
+type BoxedChunkStream = Pin<Box<dyn Stream<Item = LLMResult<ChatCompletionChunk>> + Send>>;
+
+/// The chunks of a streaming completion, pulled by the consumer.
+///
+/// Nothing runs in the background: the upstream response is read only while the stream is polled, and
+/// dropping the stream cancels the request and frees its connection. Call [`ResultStream::next`] without
+/// importing any trait, or use it as a [`futures_core::Stream`].
+pub struct ResultStream {
+    inner: BoxedChunkStream,
+    warnings: Vec<Warning>,
+}
+
+impl ResultStream {
+    /// Wraps a stream of chunks.
+    pub fn new(stream: impl Stream<Item = LLMResult<ChatCompletionChunk>> + Send + 'static) -> Self {
+        ResultStream { inner: Box::pin(stream), warnings: Vec::new() }
+    }
+
+    /// Attaches the warnings produced while translating the request.
+    pub fn with_warnings(mut self, warnings: Vec<Warning>) -> Self {
+        self.warnings = warnings;
+        self
+    }
+
+    /// The next chunk, or `None` at the end of the stream.
+    pub async fn next(&mut self) -> Option<LLMResult<ChatCompletionChunk>> {
+        std::future::poll_fn(|context| self.inner.as_mut().poll_next(context)).await
+    }
+
+    /// Parameters the provider could not honour.
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+
+    /// Replaces the inner stream with one built from it, keeping the warnings (used to add telemetry).
+    pub fn map_inner<S>(self, wrap: impl FnOnce(BoxedChunkStream) -> S) -> Self
+    where
+        S: Stream<Item = LLMResult<ChatCompletionChunk>> + Send + 'static,
+    {
+        ResultStream { inner: Box::pin(wrap(self.inner)), warnings: self.warnings }
+    }
+}
+
+impl Stream for ResultStream {
+    type Item = LLMResult<ChatCompletionChunk>;
+
+    fn poll_next(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.inner.as_mut().poll_next(context)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inner.size_hint()
+    }
+}
+
+impl fmt::Debug for ResultStream {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.debug_struct("ResultStream").field("warnings", &self.warnings).finish_non_exhaustive()
+    }
+}

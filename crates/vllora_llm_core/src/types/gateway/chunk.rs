@@ -1,0 +1,113 @@
+//! Streaming chunks.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::message::{ReasoningDetail, Role};
+use super::response::{ChoiceLogprobs, FinishReason};
+use super::usage::Usage;
+
+/// A fragment of a tool call. The first fragment of a call carries its `id` and name; later ones append
+/// to `arguments`. Fragments of one call share an `index`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ToolCallDelta {
+    /// Which call this fragment belongs to.
+    #[serde(default)]
+    pub index: u32,
+    /// The call's id (first fragment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Always `function` (first fragment).
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Name (first fragment) and a piece of the arguments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<FunctionCallDelta>,
+    /// Provider data to send back with the call (see `ToolCall::extra_content`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extra_content: Option<Value>,
+}
+
+/// Name and argument fragment of a tool call.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct FunctionCallDelta {
+    /// The function's name (first fragment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// A piece of the JSON arguments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arguments: Option<String>,
+}
+
+/// What a chunk adds to a choice.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ChatCompletionDelta {
+    /// The role (first chunk).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    /// A piece of the answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    /// A piece of the model's reasoning (extension).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_content: Option<String>,
+    /// Reasoning blocks or their signatures to send back later (extension).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_details: Option<Vec<ReasoningDetail>>,
+    /// Tool call fragments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_calls: Option<Vec<ToolCallDelta>>,
+    /// A piece of a refusal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<String>,
+}
+
+/// One choice's part of a chunk.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ChunkChoice {
+    /// Which choice.
+    #[serde(default)]
+    pub index: u32,
+    /// What it adds.
+    #[serde(default)]
+    pub delta: ChatCompletionDelta,
+    /// Set once, on the choice's last chunk.
+    #[serde(default)]
+    pub finish_reason: Option<FinishReason>,
+    /// Log probabilities of this chunk's tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logprobs: Option<ChoiceLogprobs>,
+}
+
+/// One streamed chunk in OpenAI's shape. The last chunk of a stream carries `usage` and no choices.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ChatCompletionChunk {
+    /// The completion's id, the same on every chunk.
+    #[serde(default)]
+    pub id: String,
+    /// Always `chat.completion.chunk`.
+    #[serde(default = "chunk_object")]
+    pub object: String,
+    /// Unix time of creation.
+    #[serde(default)]
+    pub created: u64,
+    /// The model.
+    #[serde(default)]
+    pub model: String,
+    /// Per-choice deltas; empty on the usage chunk.
+    #[serde(default)]
+    pub choices: Vec<ChunkChoice>,
+    /// Token usage (final chunk).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
+    /// Backend configuration fingerprint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_fingerprint: Option<String>,
+    /// The tier that served the request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_tier: Option<String>,
+}
+
+fn chunk_object() -> String {
+    "chat.completion.chunk".to_owned()
+}

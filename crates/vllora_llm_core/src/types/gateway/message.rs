@@ -1,0 +1,415 @@
+//! Chat messages and their content parts.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::tools::ToolCall;
+
+/// Who wrote a message.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Role {
+    /// Instructions from the application (`system`).
+    System,
+    /// Instructions from the application for reasoning models (`developer`).
+    Developer,
+    /// The end user.
+    #[default]
+    User,
+    /// The model.
+    Assistant,
+    /// The result of a tool call.
+    Tool,
+    /// The result of a legacy function call.
+    Function,
+    /// A role this crate does not know, kept as written.
+    Other(String),
+}
+
+impl Role {
+    /// The role as it appears in OpenAI JSON.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Role::System => "system",
+            Role::Developer => "developer",
+            Role::User => "user",
+            Role::Assistant => "assistant",
+            Role::Tool => "tool",
+            Role::Function => "function",
+            Role::Other(other) => other,
+        }
+    }
+
+    fn parse(value: &str) -> Role {
+        match value {
+            "system" => Role::System,
+            "developer" => Role::Developer,
+            "user" => Role::User,
+            "assistant" => Role::Assistant,
+            "tool" => Role::Tool,
+            "function" => Role::Function,
+            other => Role::Other(other.to_owned()),
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+impl From<&str> for Role {
+    fn from(value: &str) -> Self {
+        Role::parse(value)
+    }
+}
+
+impl From<String> for Role {
+    fn from(value: String) -> Self {
+        match Role::parse(&value) {
+            Role::Other(_) => Role::Other(value),
+            known => known,
+        }
+    }
+}
+
+impl Serialize for Role {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Role {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Cow::<'de, str>::deserialize(deserializer)?;
+        Ok(Role::parse(&value))
+    }
+}
+
+/// Prompt-caching breakpoint, as Anthropic defines it (`{"type": "ephemeral", "ttl": "1h"}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct CacheControl {
+    /// The kind of cache entry; only `ephemeral` exists.
+    #[serde(rename = "type", default)]
+    pub kind: CacheControlType,
+    /// How long the entry lives; the provider's default (5 minutes) when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<CacheTtl>,
+}
+
+impl CacheControl {
+    /// An ephemeral breakpoint with the provider's default lifetime.
+    pub fn ephemeral() -> Self {
+        CacheControl::default()
+    }
+
+    /// An ephemeral breakpoint with the given lifetime.
+    pub fn ephemeral_with_ttl(ttl: CacheTtl) -> Self {
+        CacheControl { kind: CacheControlType::Ephemeral, ttl: Some(ttl) }
+    }
+}
+
+/// The kind of a cache entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CacheControlType {
+    /// A cache entry that expires after its TTL.
+    #[default]
+    Ephemeral,
+}
+
+/// Lifetime of a cache entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CacheTtl {
+    /// Five minutes (`"5m"`).
+    #[serde(rename = "5m")]
+    FiveMinutes,
+    /// One hour (`"1h"`).
+    #[serde(rename = "1h")]
+    OneHour,
+}
+
+/// How much detail a vision model should use for an image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImageDetail {
+    /// Let the model choose.
+    Auto,
+    /// Low resolution.
+    Low,
+    /// High resolution.
+    High,
+}
+
+/// An image given by URL or `data:` URI.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ImageUrl {
+    /// An `http(s)` URL or a `data:<media type>;base64,<data>` URI.
+    pub url: String,
+    /// Resolution hint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<ImageDetail>,
+}
+
+/// Base64 audio input.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct InputAudio {
+    /// Base64-encoded audio bytes.
+    pub data: String,
+    /// `wav` or `mp3`.
+    pub format: String,
+}
+
+/// A file given inline or by id (PDFs, for example).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct FileInput {
+    /// A `data:<media type>;base64,<data>` URI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_data: Option<String>,
+    /// The id of an uploaded file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_id: Option<String>,
+    /// The file's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filename: Option<String>,
+}
+
+/// One part of a multi-part message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ContentPart {
+    /// Text.
+    Text {
+        /// The text.
+        text: String,
+        /// Cache breakpoint after this part.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cache_control: Option<CacheControl>,
+    },
+    /// An image.
+    ImageUrl {
+        /// Where the image is.
+        image_url: ImageUrl,
+        /// Cache breakpoint after this part.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cache_control: Option<CacheControl>,
+    },
+    /// Audio input.
+    InputAudio {
+        /// The audio.
+        input_audio: InputAudio,
+        /// Cache breakpoint after this part.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cache_control: Option<CacheControl>,
+    },
+    /// A file (for example a PDF).
+    File {
+        /// The file.
+        file: FileInput,
+        /// Cache breakpoint after this part.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cache_control: Option<CacheControl>,
+    },
+    /// A refusal written by the model (assistant messages only).
+    Refusal {
+        /// The refusal text.
+        refusal: String,
+    },
+}
+
+impl ContentPart {
+    /// A text part.
+    pub fn text(text: impl Into<String>) -> Self {
+        ContentPart::Text { text: text.into(), cache_control: None }
+    }
+
+    /// An image part from a URL or `data:` URI.
+    pub fn image_url(url: impl Into<String>) -> Self {
+        ContentPart::ImageUrl { image_url: ImageUrl { url: url.into(), detail: None }, cache_control: None }
+    }
+
+    /// The cache breakpoint of this part, if any.
+    pub fn cache_control(&self) -> Option<&CacheControl> {
+        match self {
+            ContentPart::Text { cache_control, .. }
+            | ContentPart::ImageUrl { cache_control, .. }
+            | ContentPart::InputAudio { cache_control, .. }
+            | ContentPart::File { cache_control, .. } => cache_control.as_ref(),
+            ContentPart::Refusal { .. } => None,
+        }
+    }
+}
+
+/// Message content: a plain string or a list of parts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ChatCompletionContent {
+    /// Plain text.
+    Text(String),
+    /// Several parts (text, images, audio, files).
+    Parts(Vec<ContentPart>),
+}
+
+impl ChatCompletionContent {
+    /// The text of this content: the string itself, or its text parts joined; `None` when there is no
+    /// text at all.
+    pub fn as_string(&self) -> Option<String> {
+        match self {
+            ChatCompletionContent::Text(text) => Some(text.clone()),
+            ChatCompletionContent::Parts(parts) => {
+                let mut texts = parts.iter().filter_map(|part| match part {
+                    ContentPart::Text { text, .. } => Some(text.as_str()),
+                    _ => None,
+                });
+                let first = texts.next()?;
+                let mut joined = first.to_owned();
+                texts.for_each(|text| joined.push_str(text));
+                Some(joined)
+            }
+        }
+    }
+
+    /// The text when this content is a plain string, without copying it.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            ChatCompletionContent::Text(text) => Some(text),
+            ChatCompletionContent::Parts(_) => None,
+        }
+    }
+}
+
+impl From<String> for ChatCompletionContent {
+    fn from(text: String) -> Self {
+        ChatCompletionContent::Text(text)
+    }
+}
+
+impl From<&str> for ChatCompletionContent {
+    fn from(text: &str) -> Self {
+        ChatCompletionContent::Text(text.to_owned())
+    }
+}
+
+/// The kind of a reasoning detail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum ReasoningDetailType {
+    /// Readable reasoning text, possibly with a signature.
+    #[serde(rename = "reasoning.text")]
+    Text,
+    /// Reasoning the provider returned encrypted or redacted (`data` holds it).
+    #[serde(rename = "reasoning.encrypted")]
+    Encrypted,
+    /// A summary of the reasoning.
+    #[serde(rename = "reasoning.summary")]
+    Summary,
+}
+
+/// One block of model reasoning with what the provider needs to accept it back in a later turn.
+///
+/// `reasoning_content` carries the readable text for display; these details carry the blocks exactly as
+/// the provider produced them (Anthropic `thinking` and `redacted_thinking`, Bedrock `reasoningContent`,
+/// Gemini thought signatures) so a multi-turn conversation can send them back unchanged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReasoningDetail {
+    /// What this block is.
+    #[serde(rename = "type")]
+    pub kind: ReasoningDetailType,
+    /// The reasoning text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// The provider's signature over the text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+    /// Opaque encrypted or redacted reasoning.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
+    /// The provider that produced the block (`anthropic`, `bedrock`, `gemini`...); providers send back only
+    /// their own blocks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+}
+
+/// A reference to audio the model produced earlier.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct AssistantAudio {
+    /// The audio's id.
+    pub id: String,
+    /// Base64 audio (responses only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
+    /// Unix time when the audio stops being available (responses only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<u64>,
+    /// Transcript of the audio (responses only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transcript: Option<String>,
+}
+
+/// One message of a conversation (request) or the model's answer (response).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ChatCompletionMessage {
+    /// Who wrote it.
+    pub role: Role,
+    /// Text or parts; `None` for an assistant message made only of tool calls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<ChatCompletionContent>,
+    /// An optional name for the participant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Tool calls made by the assistant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_calls: Option<Vec<ToolCall>>,
+    /// For `tool` messages: the call this message answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_call_id: Option<String>,
+    /// A refusal written by the assistant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<String>,
+    /// Audio produced by the assistant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio: Option<AssistantAudio>,
+    /// The model's readable reasoning (extension; DeepSeek and vLLM use the same name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_content: Option<String>,
+    /// The reasoning blocks with their signatures, sent back to the provider in later turns (extension).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_details: Option<Vec<ReasoningDetail>>,
+    /// Cache breakpoint after the whole message (extension).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_control: Option<CacheControl>,
+}
+
+impl ChatCompletionMessage {
+    /// A message with plain text content.
+    pub fn new_text(role: impl Into<Role>, content: impl Into<String>) -> Self {
+        ChatCompletionMessage {
+            role: role.into(),
+            content: Some(ChatCompletionContent::Text(content.into())),
+            ..Default::default()
+        }
+    }
+
+    /// A message made of parts.
+    pub fn new_parts(role: impl Into<Role>, parts: Vec<ContentPart>) -> Self {
+        ChatCompletionMessage {
+            role: role.into(),
+            content: Some(ChatCompletionContent::Parts(parts)),
+            ..Default::default()
+        }
+    }
+
+    /// A `tool` message answering the call `tool_call_id`.
+    pub fn new_tool_result(tool_call_id: impl Into<String>, content: impl Into<String>) -> Self {
+        ChatCompletionMessage {
+            role: Role::Tool,
+            content: Some(ChatCompletionContent::Text(content.into())),
+            tool_call_id: Some(tool_call_id.into()),
+            ..Default::default()
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! The gateway types: OpenAI Chat Completions JSON as Rust data.
+//!
+//! A request serialised from [`ChatCompletionRequest`] is a valid OpenAI request, and an OpenAI response
+//! deserialises into [`ChatCompletionResponse`]. Fields that OpenAI does not define (`cache_control`,
+//! `reasoning_content`, `reasoning_details`, `provider_specific`) are extensions read by the other
+//! providers; they are omitted from the JSON when unset. Unknown fields are tolerated on input.
+
+mod chunk;
+mod message;
+mod request;
+mod response;
+mod tools;
+mod usage;
+
+pub use chunk::{ChatCompletionChunk, ChatCompletionDelta, ChunkChoice, FunctionCallDelta, ToolCallDelta};
+pub use message::{
+    AssistantAudio, CacheControl, CacheControlType, CacheTtl, ChatCompletionContent, ChatCompletionMessage,
+    ContentPart, FileInput, ImageDetail, ImageUrl, InputAudio, ReasoningDetail, ReasoningDetailType, Role,
+};
+pub use request::{
+    AudioOutput, ChatCompletionRequest, JsonSchemaFormat, Prediction, ProviderSpecificRequest,
+    ReasoningEffort, ResponseFormat, StreamOptions, ThinkingConfig, ThinkingType, Verbosity,
+};
+pub use response::{
+    ChatCompletionMessageWithFinishReason, ChatCompletionResponse, Choice, ChoiceLogprobs, FinishReason,
+    TokenLogprob, TopLogprob,
+};
+pub use tools::{
+    AllowedTools, AllowedToolsMode, ChatCompletionTool, FunctionCall, FunctionDefinition, ToolCall,
+    ToolChoice,
+};
+pub use usage::{CompletionTokensDetails, PromptTokensDetails, Usage};

@@ -1,0 +1,3 @@
+//! Data types shared by every provider.
+
+pub mod gateway;

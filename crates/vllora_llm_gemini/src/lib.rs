@@ -1,0 +1,1 @@
+//! The gemini provider of vllora_llm (being written).

@@ -1,0 +1,1 @@
+//! The openai provider of vllora_llm (being written).

@@ -1,0 +1,1 @@
+//! Loopback mock servers for tests (being written).

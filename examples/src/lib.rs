@@ -1,0 +1,1 @@
+//! Examples of vllora_llm.
