@@ -1,2 +1,73 @@
-//! cargo xtask.
-fn main() {}
+//! `cargo xtask`: the project's automation, in Rust with no dependencies.
+//!
+//! - `ci`: everything CI checks (format, clippy, tests, docs, each provider feature alone, conformance,
+//!   the seed examples).
+//! - `conformance`: validates the request bodies and canned responses the tests recorded against the
+//!   providers' published schemas (`../shared/conformance`).
+
+mod conformance;
+mod tidy;
+mod util;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((command, rest)) = args.split_first() else {
+        eprintln!("{USAGE}");
+        return ExitCode::FAILURE;
+    };
+    let outcome = match command.as_str() {
+        "ci" => ci(rest),
+        "conformance" => conformance::run(),
+        "tidy" => tidy::run(),
+        "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => Err(format!("unknown command `{other}`\n{USAGE}")),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+const USAGE: &str = "usage: cargo xtask <command>
+  ci            format, clippy, tests, docs, feature matrix, conformance, seed examples
+  conformance   validate recorded request bodies with ../shared/conformance/validate.py
+  tidy          repository hygiene checks (also run as a test)";
+
+/// The facade's provider features, each of which must build alone.
+const PROVIDER_FEATURES: &[&str] = &["openai", "anthropic", "gemini", "bedrock"];
+
+fn ci(args: &[String]) -> Result<(), String> {
+    let skip_lints = args.iter().any(|arg| arg == "--no-lints");
+    if !skip_lints {
+        util::step("format", util::cargo(&["fmt", "--all", "--check"]))?;
+        util::step("clippy", util::cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    }
+    conformance::clear_recordings()?;
+    util::step("tests", util::cargo(&["test", "--workspace"]))?;
+    util::step("facade without providers", util::cargo(&["test", "-p", "vllora_llm", "--no-default-features"]))?;
+    for feature in PROVIDER_FEATURES {
+        let label = format!("facade with only `{feature}`");
+        util::step(&label, util::cargo(&["check", "-p", "vllora_llm", "--no-default-features", "--features", feature]))?;
+    }
+    if !skip_lints {
+        let mut docs = util::cargo(&["doc", "--workspace", "--no-deps", "--exclude", "xtask"]);
+        docs.env("RUSTDOCFLAGS", "-D warnings");
+        util::step("docs", docs)?;
+    }
+    for example in ["seed_basic_usage", "seed_streaming"] {
+        let output = util::capture(util::cargo(&["run", "--quiet", "-p", "vllora_llm_examples", "--bin", example]))?;
+        if !output.contains("Hello from DummyModelInstance!") {
+            return Err(format!("example {example} did not print the dummy's reply: {output:?}"));
+        }
+        println!("example {example}: {}", output.trim());
+    }
+    conformance::run()
+}

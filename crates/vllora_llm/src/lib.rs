@@ -1,1 +1,86 @@
-//! vllora_llm facade (being written).
+//! One client for many LLM providers.
+//!
+//! `vllora_llm` sends OpenAI-shaped chat completion requests ([`types::gateway`]) to OpenAI and every
+//! OpenAI-compatible server, Anthropic, Google Gemini and AWS Bedrock, and returns OpenAI-shaped answers,
+//! one-shot or streamed, with `tracing` spans that follow the OpenTelemetry GenAI conventions.
+//!
+//! ```no_run
+//! use vllora_llm::client::VlloraLLMClient;
+//! use vllora_llm::types::gateway::{ChatCompletionMessage, ChatCompletionRequest};
+//! use vllora_llm::error::LLMResult;
+//!
+//! # async fn run() -> LLMResult<()> {
+//! let client = VlloraLLMClient::new(); // keys from VLLORA_{PROVIDER}_API_KEY
+//! let request = ChatCompletionRequest {
+//!     model: "gpt-4.1-mini".to_string(),
+//!     messages: vec![ChatCompletionMessage::new_text("user".to_string(), "Hello!".to_string())],
+//!     ..Default::default()
+//! };
+//! let mut stream = client.completions().create_stream(request).await?;
+//! while let Some(chunk) = stream.next().await {
+//!     for choice in chunk?.choices {
+//!         print!("{}", choice.delta.content.unwrap_or_default());
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Feature flags
+//!
+//! One feature per provider: `openai` (also every OpenAI-compatible server), `anthropic`, `gemini`,
+//! `bedrock`, and `all-providers`. The default is `all-providers`, so the quick start works after a plain
+//! `cargo add vllora_llm`. Libraries and gateways that embed this crate should use
+//! `default-features = false` and name the providers they need: features unify across a dependency graph,
+//! and a provider that is not enabled is not compiled at all. Asking for it at run time is an
+//! [`LLMError::ProviderNotCompiled`](error::LLMError::ProviderNotCompiled) naming the feature.
+//!
+//! # Supported Rust versions
+//!
+//! Rust 1.85 or later (edition 2024).
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod client;
+mod providers;
+mod routing;
+mod telemetry;
+
+/// Errors: [`LLMError`](error::LLMError) and [`LLMResult`](error::LLMResult).
+pub mod error {
+    pub use vllora_llm_core::error::*;
+}
+
+/// Data types: the OpenAI-shaped gateway types, warnings and credentials.
+pub mod types {
+    pub use vllora_llm_core::types::gateway;
+    pub use vllora_llm_core::warning::Warning;
+    pub use vllora_llm_core::credentials::{AwsCredentials, Credentials, Secret};
+}
+
+/// The HTTP transport: configuration (timeouts, retries, limits) and the injectable transport trait.
+pub mod http {
+    pub use vllora_llm_http::{HttpClient, HttpConfig, HttpTransport, Limits, RetryPolicy, Timeouts};
+}
+
+pub use client::{CompletionsClient, InferenceModelProvider, VlloraLLMClient};
+
+#[cfg(feature = "openai")]
+#[cfg_attr(docsrs, doc(cfg(feature = "openai")))]
+#[doc(inline)]
+pub use vllora_llm_openai::{self as openai, OpenAIConfig, OpenAIModel};
+
+#[cfg(feature = "anthropic")]
+#[cfg_attr(docsrs, doc(cfg(feature = "anthropic")))]
+#[doc(inline)]
+pub use vllora_llm_anthropic::{self as anthropic, AnthropicConfig, AnthropicModel};
+
+#[cfg(feature = "gemini")]
+#[cfg_attr(docsrs, doc(cfg(feature = "gemini")))]
+#[doc(inline)]
+pub use vllora_llm_gemini::{self as gemini, GeminiConfig, GeminiModel};
+
+#[cfg(feature = "bedrock")]
+#[cfg_attr(docsrs, doc(cfg(feature = "bedrock")))]
+#[doc(inline)]
+pub use vllora_llm_bedrock::{self as bedrock, BedrockConfig, BedrockModel};

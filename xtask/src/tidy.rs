@@ -1,0 +1,153 @@
+//! Repository hygiene, run by `cargo xtask tidy` and as an ordinary test: every Rust file opens with a
+//! `//!` line; no test is ignored; library code has no panicking calls; the seed examples are verbatim.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::util::workspace_root;
+
+const SOURCE_ROOTS: &[&str] = &["crates", "examples", "xtask", "benches"];
+
+fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if path.file_name().is_some_and(|name| name == "target") {
+                continue;
+            }
+            rust_files(&path, found);
+        } else if path.extension().is_some_and(|extension| extension == "rs") {
+            found.push(path);
+        }
+    }
+}
+
+fn all_rust_files(root: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for source_root in SOURCE_ROOTS {
+        rust_files(&root.join(source_root), &mut found);
+    }
+    found.sort();
+    found
+}
+
+/// Library code: `crates/*/src`, except the test kit, which exists to serve tests.
+fn is_library_source(root: &Path, path: &Path) -> bool {
+    let Ok(relative) = path.strip_prefix(root.join("crates")) else { return false };
+    let mut components = relative.components();
+    let crate_name = components.next().map(|component| component.as_os_str().to_string_lossy().into_owned());
+    let in_src = components.next().is_some_and(|component| component.as_os_str() == "src");
+    in_src && crate_name.is_some_and(|name| name != "vllora_llm_testkit")
+}
+
+/// The code before the first `#[cfg(test)]`: tests live at the end of a file by convention.
+fn non_test_code(text: &str) -> &str {
+    let marker = concat!("#[cfg", "(test)]");
+    text.find(marker).map_or(text, |position| &text[..position])
+}
+
+const PANICKING_CALLS: &[&str] =
+    &[".unwrap()", ".expect(", "panic!(", "todo!(", "unimplemented!(", "unreachable!(", "dbg!("];
+
+pub fn problems() -> Vec<String> {
+    let root = workspace_root();
+    let mut problems = Vec::new();
+    let ignore_attribute = concat!("#[", "ignore");
+    for path in all_rust_files(&root) {
+        let display = path.strip_prefix(&root).unwrap_or(&path).display().to_string();
+        let Ok(text) = fs::read_to_string(&path) else {
+            problems.push(format!("{display}: cannot be read"));
+            continue;
+        };
+        if !text.starts_with("//!") {
+            problems.push(format!("{display}: does not open with a `//!` line saying what it is for"));
+        }
+        if text.contains(ignore_attribute) {
+            problems.push(format!("{display}: has an ignored test"));
+        }
+        if is_library_source(&root, &path) {
+            for (number, line) in non_test_code(&text).lines().enumerate() {
+                let code = line.split("//").next().unwrap_or(line);
+                if let Some(call) = PANICKING_CALLS.iter().find(|call| code.contains(*call)) {
+                    problems.push(format!("{display}:{}: `{call}` in library code", number + 1));
+                }
+            }
+        }
+    }
+    problems.extend(seed_example_problems(&root));
+    problems
+}
+
+/// The Rust code blocks of the usage guide, whitespace-insensitive, against the example binaries.
+fn seed_example_problems(root: &Path) -> Vec<String> {
+    let seed = root.join("../shared/seeds/001_57624c6bc5d68e09.txt");
+    let Ok(guide) = fs::read_to_string(&seed) else {
+        println!("tidy: {} not found; seed examples not compared", seed.display());
+        return Vec::new();
+    };
+    let blocks = rust_blocks(&guide);
+    let examples = [("seed_basic_usage", 0), ("seed_streaming", 1)];
+    let mut problems = Vec::new();
+    if blocks.len() < examples.len() {
+        problems.push(format!("expected {} code blocks in the usage guide, found {}", examples.len(), blocks.len()));
+        return problems;
+    }
+    for (example, block) in examples {
+        let path = root.join(format!("examples/src/bin/{example}.rs"));
+        let Ok(text) = fs::read_to_string(&path) else {
+            problems.push(format!("{}: missing", path.display()));
+            continue;
+        };
+        let body: String = text.lines().filter(|line| !line.starts_with("//!")).collect::<Vec<_>>().join("\n");
+        if squash(&body) != squash(&blocks[block]) {
+            problems.push(format!("examples/src/bin/{example}.rs differs from the usage guide's code block"));
+        }
+    }
+    problems
+}
+
+/// Code blocks of the guide: from `use std::sync::Arc;` to the closing `Ok(())\n}`.
+fn rust_blocks(guide: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut rest = guide;
+    while let Some(start) = rest.find("use std::sync::Arc;") {
+        let after = &rest[start..];
+        let Some(end) = after.find("Ok(())\n}") else { break };
+        let end = end + "Ok(())\n}".len();
+        blocks.push(after[..end].to_owned());
+        rest = &after[end..];
+    }
+    blocks
+}
+
+/// Removes all whitespace and trailing commas before closing brackets (rustfmt's only changes).
+fn squash(code: &str) -> String {
+    let compact: String = code.chars().filter(|character| !character.is_whitespace()).collect();
+    compact.replace(",)", ")").replace(",]", "]").replace(",}", "}")
+}
+
+pub fn run() -> Result<(), String> {
+    let problems = problems();
+    if problems.is_empty() {
+        println!("tidy: ok");
+        Ok(())
+    } else {
+        Err(format!("tidy found {} problems:\n{}", problems.len(), problems.join("\n")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_repository_is_tidy() {
+        let problems = super::problems();
+        assert!(problems.is_empty(), "tidy found problems:\n{}", problems.join("\n"));
+    }
+
+    #[test]
+    fn squash_ignores_formatting_only() {
+        assert_eq!(super::squash("f(a,\n  b,\n)"), super::squash("f(a, b)"));
+        assert_ne!(super::squash("f(a, b)"), super::squash("f(b, a)"));
+    }
+}
