@@ -12,7 +12,9 @@ use std::process::Command;
 use crate::util::{self, workspace_root};
 
 fn recordings_dir() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"));
     target.join("conformance")
 }
 
@@ -77,12 +79,17 @@ pub fn run() -> Result<(), String> {
     let mut total = 0;
     for file in &files {
         let Some(kind) = file.file_stem().and_then(|stem| stem.to_str()) else { continue };
-        let text = fs::read_to_string(file).map_err(|error| format!("cannot read {}: {error}", file.display()))?;
+        let text =
+            fs::read_to_string(file).map_err(|error| format!("cannot read {}: {error}", file.display()))?;
         // Identical documents recorded by several tests are validated once.
         let unique: BTreeSet<&str> = text.lines().filter(|line| !line.trim().is_empty()).collect();
-        let deduplicated = dir.join(format!("{kind}.unique.jsonl.txt"));
+        let unique_dir = dir.join("unique");
+        fs::create_dir_all(&unique_dir)
+            .map_err(|error| format!("cannot create {}: {error}", unique_dir.display()))?;
+        let deduplicated = unique_dir.join(format!("{kind}.jsonl"));
         let joined: String = unique.iter().flat_map(|line| [*line, "\n"]).collect();
-        fs::write(&deduplicated, joined).map_err(|error| format!("cannot write {}: {error}", deduplicated.display()))?;
+        fs::write(&deduplicated, joined)
+            .map_err(|error| format!("cannot write {}: {error}", deduplicated.display()))?;
         let output = Command::new(&python)
             .arg(&validator)
             .arg(kind)
@@ -90,11 +97,11 @@ pub fn run() -> Result<(), String> {
             .output()
             .map_err(|error| format!("cannot run validate.py: {error}"))?;
         let stdout = String::from_utf8_lossy(&output.stdout);
-        let invalid: Vec<&str> = stdout.lines().filter(|line| !line.starts_with("VALID")).collect();
+        let invalid: Vec<&str> = stdout.lines().filter(|line| line.contains(": INVALID")).collect();
         total += unique.len();
         println!("conformance {kind}: {} documents, {} invalid", unique.len(), invalid.len());
         if !output.status.success() {
-            for line in invalid.iter().take(20) {
+            for line in stdout.lines().filter(|line| !line.ends_with(": VALID")).take(40) {
                 println!("  {line}");
             }
             let stderr = String::from_utf8_lossy(&output.stderr);
@@ -105,5 +112,9 @@ pub fn run() -> Result<(), String> {
         }
     }
     println!("conformance: {total} documents in {} kinds", files.len());
-    if failures.is_empty() { Ok(()) } else { Err(format!("invalid documents of kinds: {}", failures.join(", "))) }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("invalid documents of kinds: {}", failures.join(", ")))
+    }
 }

@@ -48,14 +48,23 @@ fn ci(args: &[String]) -> Result<(), String> {
     let skip_lints = args.iter().any(|arg| arg == "--no-lints");
     if !skip_lints {
         util::step("format", util::cargo(&["fmt", "--all", "--check"]))?;
-        util::step("clippy", util::cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+        util::step(
+            "clippy",
+            util::cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
+        )?;
     }
     conformance::clear_recordings()?;
     util::step("tests", util::cargo(&["test", "--workspace"]))?;
-    util::step("facade without providers", util::cargo(&["test", "-p", "vllora_llm", "--no-default-features"]))?;
+    util::step(
+        "facade without providers",
+        util::cargo(&["test", "-p", "vllora_llm", "--no-default-features"]),
+    )?;
     for feature in PROVIDER_FEATURES {
         let label = format!("facade with only `{feature}`");
-        util::step(&label, util::cargo(&["check", "-p", "vllora_llm", "--no-default-features", "--features", feature]))?;
+        util::step(
+            &label,
+            util::cargo(&["check", "-p", "vllora_llm", "--no-default-features", "--features", feature]),
+        )?;
     }
     if !skip_lints {
         let mut docs = util::cargo(&["doc", "--workspace", "--no-deps", "--exclude", "xtask"]);
@@ -63,7 +72,8 @@ fn ci(args: &[String]) -> Result<(), String> {
         util::step("docs", docs)?;
     }
     for example in ["seed_basic_usage", "seed_streaming"] {
-        let output = util::capture(util::cargo(&["run", "--quiet", "-p", "vllora_llm_examples", "--bin", example]))?;
+        let output =
+            util::capture(util::cargo(&["run", "--quiet", "-p", "vllora_llm_examples", "--bin", example]))?;
         if !output.contains("Hello from DummyModelInstance!") {
             return Err(format!("example {example} did not print the dummy's reply: {output:?}"));
         }

@@ -90,7 +90,11 @@ fn seed_example_problems(root: &Path) -> Vec<String> {
     let examples = [("seed_basic_usage", 0), ("seed_streaming", 1)];
     let mut problems = Vec::new();
     if blocks.len() < examples.len() {
-        problems.push(format!("expected {} code blocks in the usage guide, found {}", examples.len(), blocks.len()));
+        problems.push(format!(
+            "expected {} code blocks in the usage guide, found {}",
+            examples.len(),
+            blocks.len()
+        ));
         return problems;
     }
     for (example, block) in examples {
@@ -99,7 +103,8 @@ fn seed_example_problems(root: &Path) -> Vec<String> {
             problems.push(format!("{}: missing", path.display()));
             continue;
         };
-        let body: String = text.lines().filter(|line| !line.starts_with("//!")).collect::<Vec<_>>().join("\n");
+        let body: String =
+            text.lines().filter(|line| !line.starts_with("//!")).collect::<Vec<_>>().join("\n");
         if squash(&body) != squash(&blocks[block]) {
             problems.push(format!("examples/src/bin/{example}.rs differs from the usage guide's code block"));
         }

@@ -36,7 +36,7 @@ pub struct ChatCompletionRequest {
     pub audio: Option<AudioOutput>,
     /// Penalise tokens by how often they appeared, -2.0 to 2.0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub frequency_penalty: Option<f32>,
+    pub frequency_penalty: Option<f64>,
     /// Deprecated form of `tool_choice`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub function_call: Option<Value>,
@@ -72,7 +72,7 @@ pub struct ChatCompletionRequest {
     pub prediction: Option<Prediction>,
     /// Penalise tokens that appeared at all, -2.0 to 2.0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub presence_penalty: Option<f32>,
+    pub presence_penalty: Option<f64>,
     /// Groups requests that share a prefix, for OpenAI's prompt cache.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt_cache_key: Option<String>,
@@ -108,7 +108,7 @@ pub struct ChatCompletionRequest {
     pub stream_options: Option<StreamOptions>,
     /// Sampling temperature, 0 to 2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub temperature: Option<f32>,
+    pub temperature: Option<f64>,
     /// How the model chooses tools.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_choice: Option<ToolChoice>,
@@ -120,7 +120,7 @@ pub struct ChatCompletionRequest {
     pub top_logprobs: Option<u8>,
     /// Nucleus sampling.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub top_p: Option<f32>,
+    pub top_p: Option<f64>,
     /// End-user id (OpenAI); Anthropic's `metadata.user_id`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,

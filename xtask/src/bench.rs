@@ -1,0 +1,12 @@
+//! `cargo xtask bench`: builds and runs the benchmark binary (`benches/`, crate `vllora_llm_bench`) in
+//! release mode, passing the arguments through (`--quick`, `--repeats N`, `--seconds S`,
+//! `--events N`, `--streams 1000,10000`, `--only oneshot,stream,memory,translation`).
+
+use crate::util;
+
+/// Runs `cargo run --release -p vllora_llm_bench -- <args>` from the workspace root.
+pub fn run(args: &[String]) -> Result<(), String> {
+    let mut command = util::cargo(&["run", "--release", "--package", "vllora_llm_bench", "--"]);
+    command.args(args);
+    util::step("benchmark", command)
+}
