@@ -1,0 +1,64 @@
+//! The client's behaviour that needs no network: a fixed instance, routing errors, and providers that
+//! are not compiled in.
+
+use std::sync::Arc;
+
+use vllora_llm::client::{DummyModelInstance, ModelInstance, VlloraLLMClient};
+use vllora_llm::error::LLMError;
+use vllora_llm::types::gateway::{ChatCompletionMessage, ChatCompletionRequest, FinishReason};
+
+fn request(model: &str) -> ChatCompletionRequest {
+    ChatCompletionRequest {
+        model: model.into(),
+        messages: vec![ChatCompletionMessage::new_text("user", "Hi there")],
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn a_fixed_instance_serves_every_model() {
+    let instance: Arc<Box<dyn ModelInstance>> = Arc::new(Box::new(DummyModelInstance {}));
+    let client = VlloraLLMClient::new_with_instance(instance);
+    for model in ["gpt-4.1-mini", "claude-sonnet-4-5", "anything-at-all"] {
+        let response = client.completions().create(request(model)).await.unwrap();
+        assert_eq!(response.model(), model);
+        assert_eq!(response.finish_reason(), Some(&FinishReason::Stop));
+        assert!(response.warnings().is_empty());
+        assert_eq!(response.usage().map(|usage| usage.total_tokens), Some(9));
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_model_without_a_provider_is_a_clear_error() {
+    let error = VlloraLLMClient::new().completions().create(request("mystery-model-7b")).await.unwrap_err();
+    assert!(matches!(error, LLMError::Config(_)));
+    assert!(error.to_string().contains("cannot tell which provider serves model `mystery-model-7b`"), "{error}");
+}
+
+#[test]
+fn debug_of_a_client_never_shows_its_key() {
+    let client = VlloraLLMClient::new()
+        .with_credentials(vllora_llm::types::Credentials::api_key("sk-very-secret-key"))
+        .with_inference_endpoint("http://127.0.0.1:9");
+    let debug = format!("{client:?}");
+    assert!(!debug.contains("sk-very-secret-key"), "{debug}");
+    assert!(debug.contains("http://127.0.0.1:9"));
+}
+
+#[cfg(not(feature = "openai"))]
+#[tokio::test]
+async fn a_provider_that_is_not_compiled_in_names_its_feature() {
+    let error = VlloraLLMClient::new().completions().create(request("gpt-4.1-mini")).await.unwrap_err();
+    assert!(matches!(&error, LLMError::ProviderNotCompiled { feature, .. } if feature == "openai"));
+    assert_eq!(
+        error.to_string(),
+        "provider `openai` is not compiled in: enable the `openai` feature of vllora_llm"
+    );
+}
+
+#[cfg(not(feature = "anthropic"))]
+#[tokio::test]
+async fn anthropic_without_its_feature_names_it() {
+    let error = VlloraLLMClient::new().completions().create(request("claude-sonnet-4-5")).await.unwrap_err();
+    assert!(matches!(&error, LLMError::ProviderNotCompiled { feature, .. } if feature == "anthropic"));
+}
