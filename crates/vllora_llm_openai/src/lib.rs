@@ -1,1 +1,41 @@
-//! The openai provider of vllora_llm (being written).
+//! OpenAI chat completions for `vllora_llm`, and every server that speaks the same wire format: vLLM,
+//! llama.cpp, Ollama, SGLang, Groq, Together, DeepSeek, LiteLLM... (as named proxies) and Azure OpenAI.
+//!
+//! Most programs use it through the `vllora_llm` facade. Directly:
+//!
+//! ```no_run
+//! use vllora_llm_core::{CallOptions, ModelInstance};
+//! use vllora_llm_core::types::gateway::{ChatCompletionMessage, ChatCompletionRequest};
+//! use vllora_llm_http::{HttpClient, HttpConfig};
+//! use vllora_llm_openai::{OpenAIConfig, OpenAIModel};
+//!
+//! # async fn run() -> vllora_llm_core::LLMResult<()> {
+//! let model = OpenAIModel::new(OpenAIConfig::from_env()?, HttpClient::new(HttpConfig::default())?);
+//! let request = ChatCompletionRequest {
+//!     model: "gpt-4.1-mini".to_owned(),
+//!     messages: vec![ChatCompletionMessage::new_text("user", "Hello!")],
+//!     ..Default::default()
+//! };
+//! let answer = model.complete(&request, &CallOptions::default()).await?;
+//! println!("{:?}", answer.message().content);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! What goes on the wire: every field of the gateway request that OpenAI defines, unchanged. The
+//! gateway's extensions (`cache_control`, `reasoning_content`, `reasoning_details`, `provider_specific`,
+//! `extra_content`) never reach OpenAI; a warning says so when one carried meaning that is lost.
+//! OpenAI-compatible servers also receive `provider_specific.top_k` and the free-form
+//! `provider_specific` options as top-level fields, and tool calls' `extra_content` (Gemini's OpenAI
+//! endpoint needs its thought signatures back). Models OpenAI documents as reasoning models (o-series,
+//! gpt-5 and later), whoever serves them, get `max_completion_tokens` instead of `max_tokens` and lose,
+//! with a warning, the sampling parameters they reject. Streams always ask for usage.
+
+mod config;
+mod error;
+mod request;
+mod response;
+mod stream;
+mod wire;
+
+pub use config::{AZURE_PROVIDER_NAME, OPENAI_BASE_URL, OpenAIConfig, PROVIDER_NAME, env_name};

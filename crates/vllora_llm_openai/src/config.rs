@@ -1,0 +1,397 @@
+//! [`OpenAIConfig`]: where requests go (OpenAI, an OpenAI-compatible server, Azure OpenAI) and how they
+//! are authenticated.
+
+use vllora_llm_core::{Credentials, LLMError, LLMResult, Secret};
+
+/// The telemetry name of OpenAI (`gen_ai.provider.name`).
+pub const PROVIDER_NAME: &str = "openai";
+
+/// The telemetry name of Azure OpenAI, as the OpenTelemetry GenAI conventions spell it.
+pub const AZURE_PROVIDER_NAME: &str = "azure.ai.openai";
+
+/// OpenAI's public API.
+pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
+
+/// Which server speaks the OpenAI wire format on the other end: it decides the URL layout, the
+/// authentication header and whether our extension fields may travel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    /// OpenAI itself: only fields OpenAI defines are sent.
+    OpenAI,
+    /// Any OpenAI-compatible server (vLLM, llama.cpp, Ollama, Groq, Together, ...).
+    Compatible,
+    /// Azure OpenAI: the deployment is in the path, the version in the query, the key in `api-key`.
+    Azure {
+        /// The deployment name.
+        deployment: String,
+        /// The `api-version` query parameter.
+        api_version: String,
+    },
+}
+
+/// Configuration of the OpenAI provider. `Debug` never shows the key.
+///
+/// ```
+/// use vllora_llm_openai::OpenAIConfig;
+///
+/// let local = OpenAIConfig::proxy("local", "http://127.0.0.1:8080/v1");
+/// assert_eq!(local.provider_name(), "local");
+/// assert_eq!(local.base_url(), "http://127.0.0.1:8080/v1");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenAIConfig {
+    provider_name: String,
+    base_url: String,
+    api_key: Option<Secret>,
+    organization: Option<String>,
+    project: Option<String>,
+    dialect: Dialect,
+}
+
+impl OpenAIConfig {
+    /// OpenAI with this key, at [`OPENAI_BASE_URL`].
+    pub fn new(api_key: impl Into<Secret>) -> Self {
+        OpenAIConfig {
+            provider_name: PROVIDER_NAME.to_owned(),
+            base_url: OPENAI_BASE_URL.to_owned(),
+            api_key: Some(api_key.into()),
+            organization: None,
+            project: None,
+            dialect: Dialect::OpenAI,
+        }
+    }
+
+    /// OpenAI from the environment: the key from `VLLORA_OPENAI_API_KEY`, else `OPENAI_API_KEY`; the base
+    /// URL from `VLLORA_OPENAI_ENDPOINT`, else `OPENAI_BASE_URL`, else [`OPENAI_BASE_URL`];
+    /// `OPENAI_ORG_ID` and `OPENAI_PROJECT_ID` when set.
+    ///
+    /// A missing key is not an error here, since a custom endpoint may need none: a request to OpenAI's
+    /// own API without a key fails with [`LLMError::MissingCredentials`] before anything is sent.
+    pub fn from_env() -> LLMResult<Self> {
+        Ok(Self::from_lookup(&environment))
+    }
+
+    pub(crate) fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Self {
+        let api_key = lookup("VLLORA_OPENAI_API_KEY").or_else(|| lookup("OPENAI_API_KEY")).map(Secret::new);
+        let base_url = lookup("VLLORA_OPENAI_ENDPOINT")
+            .or_else(|| lookup("OPENAI_BASE_URL"))
+            .unwrap_or_else(|| OPENAI_BASE_URL.to_owned());
+        OpenAIConfig {
+            provider_name: PROVIDER_NAME.to_owned(),
+            base_url,
+            api_key,
+            organization: lookup("OPENAI_ORG_ID"),
+            project: lookup("OPENAI_PROJECT_ID"),
+            dialect: Dialect::OpenAI,
+        }
+    }
+
+    /// OpenAI with explicit credentials: an API key, optionally with its endpoint.
+    pub fn from_credentials(credentials: &Credentials) -> LLMResult<Self> {
+        match credentials {
+            Credentials::ApiKey(api_key) => Ok(OpenAIConfig::new(api_key.clone())),
+            Credentials::ApiKeyWithEndpoint { api_key, endpoint } => {
+                Ok(OpenAIConfig::new(api_key.clone()).with_base_url(endpoint.clone()))
+            }
+            _ => Err(LLMError::Config(
+                "OpenAI takes an API key (Credentials::ApiKey or ApiKeyWithEndpoint), not AWS credentials"
+                    .to_owned(),
+            )),
+        }
+    }
+
+    /// An OpenAI-compatible server called `name` at `endpoint` (its base URL, such as
+    /// `http://localhost:8000/v1`), without a key.
+    pub fn proxy(name: impl Into<String>, endpoint: impl Into<String>) -> Self {
+        OpenAIConfig {
+            provider_name: name.into(),
+            base_url: endpoint.into(),
+            api_key: None,
+            organization: None,
+            project: None,
+            dialect: Dialect::Compatible,
+        }
+    }
+
+    /// An OpenAI-compatible server called `name`: the endpoint from the argument, else
+    /// `VLLORA_{NAME}_ENDPOINT`; the key, optional, from `VLLORA_{NAME}_API_KEY`. `NAME` is the name
+    /// upper-cased with every other character than a letter or digit written `_` (`my-vllm` ->
+    /// `MY_VLLM`). Errors and telemetry carry `name` as the provider.
+    pub fn proxy_from_env(name: &str, endpoint: Option<&str>) -> LLMResult<Self> {
+        Self::proxy_from_lookup(name, endpoint, &environment)
+    }
+
+    pub(crate) fn proxy_from_lookup(
+        name: &str,
+        endpoint: Option<&str>,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> LLMResult<Self> {
+        let variable_stem = format!("VLLORA_{}", env_name(name));
+        let endpoint_variable = format!("{variable_stem}_ENDPOINT");
+        let endpoint = match endpoint {
+            Some(endpoint) => endpoint.to_owned(),
+            None => lookup(&endpoint_variable).ok_or_else(|| {
+                LLMError::Config(format!(
+                    "no endpoint for the OpenAI-compatible proxy `{name}`: set {endpoint_variable} \
+                     (for example http://localhost:8000/v1) or call with_inference_endpoint"
+                ))
+            })?,
+        };
+        let config = OpenAIConfig::proxy(name, endpoint);
+        Ok(match lookup(&format!("{variable_stem}_API_KEY")) {
+            Some(key) => config.with_api_key(key),
+            None => config,
+        })
+    }
+
+    /// Azure OpenAI: `endpoint` is the resource (`https://my-resource.openai.azure.com`), requests go to
+    /// `/openai/deployments/{deployment}/chat/completions?api-version={api_version}` with the key in the
+    /// `api-key` header.
+    pub fn azure(
+        endpoint: impl Into<String>,
+        deployment: impl Into<String>,
+        api_version: impl Into<String>,
+        api_key: impl Into<Secret>,
+    ) -> Self {
+        OpenAIConfig {
+            provider_name: AZURE_PROVIDER_NAME.to_owned(),
+            base_url: endpoint.into(),
+            api_key: Some(api_key.into()),
+            organization: None,
+            project: None,
+            dialect: Dialect::Azure { deployment: deployment.into(), api_version: api_version.into() },
+        }
+    }
+
+    /// Sends requests to this base URL instead (a regional endpoint, a gateway, a mock server).
+    pub fn with_base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
+    /// Uses this API key.
+    pub fn with_api_key(mut self, api_key: impl Into<Secret>) -> Self {
+        self.api_key = Some(api_key.into());
+        self
+    }
+
+    /// Sends `OpenAI-Organization` with every request.
+    pub fn with_organization(mut self, organization: impl Into<String>) -> Self {
+        self.organization = Some(organization.into());
+        self
+    }
+
+    /// Sends `OpenAI-Project` with every request.
+    pub fn with_project(mut self, project: impl Into<String>) -> Self {
+        self.project = Some(project.into());
+        self
+    }
+
+    /// The name errors and telemetry carry: `openai`, `azure.ai.openai`, or a proxy's name.
+    pub fn provider_name(&self) -> &str {
+        &self.provider_name
+    }
+
+    /// The base URL requests go to.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    pub(crate) fn dialect(&self) -> &Dialect {
+        &self.dialect
+    }
+
+    pub(crate) fn api_key(&self) -> Option<&Secret> {
+        self.api_key.as_ref()
+    }
+
+    /// The URL of the chat completions endpoint.
+    pub(crate) fn chat_url(&self) -> String {
+        let base = self.base_url.trim_end_matches('/');
+        match &self.dialect {
+            Dialect::OpenAI | Dialect::Compatible => format!("{base}/chat/completions"),
+            Dialect::Azure { deployment, api_version } => format!(
+                "{base}/openai/deployments/{}/chat/completions?api-version={}",
+                percent_encode(deployment),
+                percent_encode(api_version)
+            ),
+        }
+    }
+
+    /// The headers every request carries, the secret one marked as such.
+    pub(crate) fn headers(&self) -> Vec<RequestHeader<'_>> {
+        let mut headers = Vec::with_capacity(3);
+        if let Some(api_key) = &self.api_key {
+            match self.dialect {
+                Dialect::Azure { .. } => headers.push(RequestHeader::Secret("api-key", api_key.clone())),
+                Dialect::OpenAI | Dialect::Compatible => headers.push(RequestHeader::Secret(
+                    "authorization",
+                    Secret::new(format!("Bearer {}", api_key.expose())),
+                )),
+            }
+        }
+        if let Some(organization) = &self.organization {
+            headers.push(RequestHeader::Plain("openai-organization", organization));
+        }
+        if let Some(project) = &self.project {
+            headers.push(RequestHeader::Plain("openai-project", project));
+        }
+        headers
+    }
+
+    /// An error when the request would reach OpenAI's own API without a key, which can only fail.
+    pub(crate) fn check_credentials(&self) -> LLMResult<()> {
+        let official = self.base_url.trim_end_matches('/') == OPENAI_BASE_URL;
+        if self.api_key.is_none() && official && self.dialect == Dialect::OpenAI {
+            return Err(LLMError::MissingCredentials {
+                provider: self.provider_name.clone(),
+                hint: "set VLLORA_OPENAI_API_KEY (or OPENAI_API_KEY), or pass Credentials::ApiKey".to_owned(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A header to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RequestHeader<'a> {
+    /// Logged like any header.
+    Plain(&'static str, &'a str),
+    /// Never logged.
+    Secret(&'static str, Secret),
+}
+
+fn environment(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.trim().is_empty())
+}
+
+/// `my-proxy` -> `MY_PROXY`: the spelling of a proxy's name in environment variable names.
+pub fn env_name(name: &str) -> String {
+    name.chars()
+        .map(|character| if character.is_ascii_alphanumeric() { character.to_ascii_uppercase() } else { '_' })
+        .collect()
+}
+
+/// Escapes everything but RFC 3986 unreserved characters, so a deployment name cannot change the path.
+fn percent_encode(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn lookup_in(variables: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let variables: HashMap<String, String> =
+            variables.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())).collect();
+        move |name| variables.get(name).cloned()
+    }
+
+    fn header_values(config: &OpenAIConfig) -> Vec<(String, String)> {
+        config
+            .headers()
+            .into_iter()
+            .map(|header| match header {
+                RequestHeader::Plain(name, value) => (name.to_owned(), value.to_owned()),
+                RequestHeader::Secret(name, value) => (name.to_owned(), value.expose().to_owned()),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn vllora_variables_win_over_openai_ones() {
+        let config = OpenAIConfig::from_lookup(&lookup_in(&[
+            ("VLLORA_OPENAI_API_KEY", "sk-vllora"),
+            ("OPENAI_API_KEY", "sk-openai"),
+            ("OPENAI_BASE_URL", "https://gateway.example/v1"),
+        ]));
+        assert_eq!(config.api_key().map(Secret::expose), Some("sk-vllora"));
+        assert_eq!(config.base_url(), "https://gateway.example/v1");
+        let config = OpenAIConfig::from_lookup(&lookup_in(&[
+            ("OPENAI_API_KEY", "sk-openai"),
+            ("VLLORA_OPENAI_ENDPOINT", "http://127.0.0.1:9/v1"),
+            ("OPENAI_BASE_URL", "https://gateway.example/v1"),
+        ]));
+        assert_eq!(config.api_key().map(Secret::expose), Some("sk-openai"));
+        assert_eq!(config.chat_url(), "http://127.0.0.1:9/v1/chat/completions");
+        let config = OpenAIConfig::from_lookup(&lookup_in(&[]));
+        assert_eq!(config.chat_url(), "https://api.openai.com/v1/chat/completions");
+        assert!(matches!(config.check_credentials(), Err(LLMError::MissingCredentials { .. })));
+    }
+
+    #[test]
+    fn proxy_names_its_variables() {
+        let lookup =
+            lookup_in(&[("VLLORA_MY_VLLM_ENDPOINT", "http://gpu:8000/v1/"), ("VLLORA_MY_VLLM_API_KEY", "k")]);
+        let config = OpenAIConfig::proxy_from_lookup("my-vllm", None, &lookup).ok();
+        let config = config.unwrap_or_else(|| OpenAIConfig::proxy("missing", ""));
+        assert_eq!(config.provider_name(), "my-vllm");
+        assert_eq!(config.chat_url(), "http://gpu:8000/v1/chat/completions");
+        assert_eq!(header_values(&config), vec![("authorization".to_owned(), "Bearer k".to_owned())]);
+
+        let explicit =
+            OpenAIConfig::proxy_from_lookup("local", Some("http://127.0.0.1:1/v1"), &lookup_in(&[]));
+        let explicit = explicit.unwrap_or_else(|_| OpenAIConfig::proxy("missing", ""));
+        assert!(header_values(&explicit).is_empty(), "a proxy without a key sends no authorization");
+        assert!(explicit.check_credentials().is_ok());
+
+        let error = OpenAIConfig::proxy_from_lookup("local", None, &lookup_in(&[])).err();
+        let message = error.map(|error| error.to_string()).unwrap_or_default();
+        assert!(message.contains("VLLORA_LOCAL_ENDPOINT"), "{message}");
+    }
+
+    #[test]
+    fn azure_puts_deployment_in_the_path_and_key_in_api_key() {
+        let config =
+            OpenAIConfig::azure("https://res.openai.azure.com/", "gpt 4o", "2024-10-21", "azure-key");
+        assert_eq!(
+            config.chat_url(),
+            "https://res.openai.azure.com/openai/deployments/gpt%204o/chat/completions?api-version=2024-10-21"
+        );
+        assert_eq!(header_values(&config), vec![("api-key".to_owned(), "azure-key".to_owned())]);
+        assert_eq!(config.provider_name(), "azure.ai.openai");
+    }
+
+    #[test]
+    fn organization_and_project_headers() {
+        let config = OpenAIConfig::new("sk-test").with_organization("org-1").with_project("proj_1");
+        assert_eq!(
+            header_values(&config),
+            vec![
+                ("authorization".to_owned(), "Bearer sk-test".to_owned()),
+                ("openai-organization".to_owned(), "org-1".to_owned()),
+                ("openai-project".to_owned(), "proj_1".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn debug_never_shows_the_key() {
+        let config = OpenAIConfig::new("sk-live-secret");
+        let debug = format!("{config:?} {:?}", config.headers());
+        assert!(!debug.contains("sk-live-secret"), "{debug}");
+        let azure = OpenAIConfig::azure("https://r", "d", "v", "azure-secret");
+        assert!(!format!("{azure:?} {:?}", azure.headers()).contains("azure-secret"));
+    }
+
+    #[test]
+    fn credentials_give_key_and_endpoint() {
+        let credentials = Credentials::ApiKeyWithEndpoint {
+            api_key: Secret::new("sk-x"),
+            endpoint: "https://gateway.example/v1".to_owned(),
+        };
+        let config = OpenAIConfig::from_credentials(&credentials).ok();
+        assert_eq!(config.as_ref().map(OpenAIConfig::base_url), Some("https://gateway.example/v1"));
+        assert_eq!(env_name("my-proxy.v2"), "MY_PROXY_V2");
+    }
+}

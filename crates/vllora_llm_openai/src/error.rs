@@ -1,0 +1,126 @@
+//! OpenAI's error body (and the shapes compatible servers use instead) -> [`LLMError`].
+
+use std::time::Duration;
+
+use serde_json::Value;
+use vllora_llm_core::{ApiError, LLMError};
+
+use crate::wire::ErrorBody;
+
+/// The error for a non-2xx response: status, OpenAI's `type`, `code`, `param` and `message`, the start
+/// of the body, and how long the server asked to wait.
+pub(crate) fn api_error(provider: &str, status: u16, retry_after: Option<Duration>, body: &[u8]) -> LLMError {
+    let parsed: ErrorBody = serde_json::from_slice(body).unwrap_or_default();
+    let mut error = match (&parsed.error, &parsed.detail, &parsed.message) {
+        (Some(error_value), _, _) => api_error_from_value(provider, Some(status), error_value),
+        (None, Some(detail), _) => ApiError::new(provider, Some(status), detail_message(detail)),
+        (None, None, Some(Value::String(message))) => ApiError::new(provider, Some(status), message.clone()),
+        _ => ApiError::new(provider, Some(status), plain_text_message(status, body)),
+    };
+    error.retry_after = retry_after;
+    error.with_body(body).into()
+}
+
+/// The error described by an `error` value: OpenAI's object, or a bare string (Ollama).
+pub(crate) fn api_error_from_value(provider: &str, status: Option<u16>, error_value: &Value) -> ApiError {
+    let text = |name: &str| match error_value.get(name) {
+        Some(Value::String(text)) if !text.is_empty() => Some(text.clone()),
+        Some(Value::Number(number)) => Some(number.to_string()),
+        _ => None,
+    };
+    let message = match error_value {
+        Value::String(message) => message.clone(),
+        _ => text("message").unwrap_or_else(|| "the server reported an error without a message".to_owned()),
+    };
+    let mut error = ApiError::new(provider, status, message);
+    error.error_type = text("type");
+    error.code = text("code");
+    error.param = text("param");
+    if error.code.as_deref() == Some("insufficient_quota") {
+        // A 429 that no amount of waiting fixes: the account is out of credit.
+        error.retryable = false;
+    }
+    if status.is_none() && matches!(error.error_type.as_deref(), Some("server_error" | "overloaded_error")) {
+        error.retryable = true;
+    }
+    error
+}
+
+/// FastAPI's `detail`: a string, or a list of validation errors with `msg`.
+fn detail_message(detail: &Value) -> String {
+    match detail {
+        Value::String(message) => message.clone(),
+        Value::Array(items) => {
+            let messages: Vec<&str> =
+                items.iter().filter_map(|item| item.get("msg").and_then(Value::as_str)).collect();
+            if messages.is_empty() { detail.to_string() } else { messages.join("; ") }
+        }
+        other => other.to_string(),
+    }
+}
+
+/// A body that is not JSON: its first line when it reads as text, else only the status.
+fn plain_text_message(status: u16, body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let first_line = text.lines().map(str::trim).find(|line| !line.is_empty()).unwrap_or_default();
+    if first_line.is_empty() || first_line.starts_with('<') {
+        return format!("HTTP {status} without an error message");
+    }
+    first_line.chars().take(300).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(error: &LLMError) -> ApiError {
+        error.api_error().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn openai_error_body_keeps_every_field() {
+        let body = br#"{"error":{"message":"Invalid value for 'temperature'","type":"invalid_request_error","param":"temperature","code":"invalid_value"}}"#;
+        let error = api_error("openai", 400, None, body);
+        let details = api(&error);
+        assert_eq!(details.status, Some(400));
+        assert_eq!(details.message, "Invalid value for 'temperature'");
+        assert_eq!(details.error_type.as_deref(), Some("invalid_request_error"));
+        assert_eq!(details.param.as_deref(), Some("temperature"));
+        assert_eq!(details.code.as_deref(), Some("invalid_value"));
+        assert!(!error.is_retryable());
+    }
+
+    #[test]
+    fn rate_limits_are_retryable_unless_the_quota_is_gone() {
+        let body = br#"{"error":{"message":"Rate limit reached","type":"requests","param":null,"code":"rate_limit_exceeded"}}"#;
+        let error = api_error("openai", 429, Some(Duration::from_millis(1500)), body);
+        assert!(error.is_retryable());
+        assert_eq!(error.retry_after(), Some(Duration::from_millis(1500)));
+        let body = br#"{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","param":null,"code":"insufficient_quota"}}"#;
+        assert!(!api_error("openai", 429, None, body).is_retryable());
+    }
+
+    #[test]
+    fn compatible_server_shapes() {
+        // llama.cpp: a numeric code.
+        let llama =
+            br#"{"error":{"code":400,"message":"'messages' is required","type":"invalid_request_error"}}"#;
+        let details = api(&api_error("local", 400, None, llama));
+        assert_eq!((details.code.as_deref(), details.provider.as_str()), (Some("400"), "local"));
+        // Ollama: a bare string.
+        let ollama = br#"{"error":"model \"llama9\" not found, try pulling it first"}"#;
+        assert_eq!(
+            api(&api_error("ollama", 404, None, ollama)).message,
+            "model \"llama9\" not found, try pulling it first"
+        );
+        // FastAPI validation errors.
+        let fastapi = br#"{"detail":[{"loc":["body","messages"],"msg":"field required","type":"value_error.missing"}]}"#;
+        assert_eq!(api(&api_error("vllm", 422, None, fastapi)).message, "field required");
+        // A proxy's HTML page.
+        let html = b"<html><body><h1>502 Bad Gateway</h1></body></html>";
+        let details = api(&api_error("openai", 502, None, html));
+        assert_eq!(details.message, "HTTP 502 without an error message");
+        assert!(details.body.as_deref().is_some_and(|body| body.contains("502 Bad Gateway")));
+        assert!(api_error("openai", 502, None, html).is_retryable());
+    }
+}

@@ -1,0 +1,267 @@
+//! Chat Completions stream events -> gateway chunks: a state machine fed one SSE `data:` payload at a
+//! time, which turns what real servers send into the stream every provider delivers (role on the first
+//! chunk, finish reason once per choice, stable tool call indices, usage in a final chunk of its own).
+
+use vllora_llm_core::types::gateway::{
+    ChatCompletionChunk, ChatCompletionDelta, ChunkChoice, FunctionCallDelta, Role, ToolCallDelta, Usage,
+};
+use vllora_llm_core::{LLMError, LLMResult};
+
+use crate::error;
+use crate::response::{finish_reason, usage};
+use crate::wire::{StreamChoice, StreamChunk, StreamToolCall, WireStr};
+
+/// The state of one stream.
+#[derive(Debug)]
+pub(crate) struct StreamState {
+    provider: String,
+    id: String,
+    model: String,
+    created: u64,
+    system_fingerprint: Option<String>,
+    service_tier: Option<String>,
+    choices: Vec<ChoiceState>,
+    usage: Option<Usage>,
+    done: bool,
+}
+
+#[derive(Debug)]
+struct ChoiceState {
+    index: u32,
+    started: bool,
+    finished: bool,
+    calls: Vec<CallState>,
+}
+
+/// A tool call of the turn; its position in the list is the index the caller sees.
+#[derive(Debug)]
+struct CallState {
+    upstream_index: Option<u32>,
+    id: String,
+    named: bool,
+}
+
+impl StreamState {
+    /// A new stream from `provider` (the name its errors carry).
+    pub(crate) fn new(provider: impl Into<String>) -> Self {
+        StreamState {
+            provider: provider.into(),
+            id: String::new(),
+            model: String::new(),
+            created: 0,
+            system_fingerprint: None,
+            service_tier: None,
+            choices: Vec::new(),
+            usage: None,
+            done: false,
+        }
+    }
+
+    /// Whether `[DONE]`, an error or the end has been seen.
+    pub(crate) fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// Feeds one event (its `event:` name, when it has one, and its data); returns the chunk it makes,
+    /// if any. Usage is held back until the end.
+    pub(crate) fn on_event(
+        &mut self,
+        event: Option<&str>,
+        data: &str,
+    ) -> LLMResult<Option<ChatCompletionChunk>> {
+        if self.done {
+            return Ok(None);
+        }
+        let data = data.trim();
+        if data == "[DONE]" {
+            self.done = true;
+            return Ok(self.usage_chunk());
+        }
+        if data.is_empty() {
+            return Ok(None);
+        }
+        let wire: StreamChunk<'_> = serde_json::from_str(data).map_err(|error| {
+            self.done = true;
+            LLMError::decode(
+                &self.provider,
+                format_args!("stream event is not a chat completion chunk: {error}"),
+            )
+        })?;
+        if let Some(error_value) = &wire.error {
+            self.done = true;
+            return Err(error::api_error_from_value(&self.provider, None, error_value).into());
+        }
+        if event == Some("error") {
+            self.done = true;
+            let value = serde_json::from_str(data).unwrap_or(serde_json::Value::Null);
+            return Err(error::api_error_from_value(&self.provider, None, &value).into());
+        }
+        self.remember_metadata(&wire);
+        if let Some(wire_usage) = wire.usage.or(wire.x_groq.as_ref().and_then(|groq| groq.usage)) {
+            self.usage = Some(usage(wire_usage));
+        }
+        let choices: Vec<ChunkChoice> =
+            wire.choices.into_iter().filter_map(|choice| self.choice(choice)).collect();
+        if choices.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(self.chunk(choices, None)))
+    }
+
+    /// The end of the body: the usage chunk, or an error when the stream stopped before the model did.
+    pub(crate) fn on_end(&mut self) -> LLMResult<Option<ChatCompletionChunk>> {
+        if self.done {
+            return Ok(None);
+        }
+        self.done = true;
+        if !self.choices.iter().any(|choice| choice.finished) {
+            return Err(LLMError::Connection {
+                message: format!("the {} stream ended before the model finished its answer", self.provider),
+            });
+        }
+        Ok(self.usage_chunk())
+    }
+
+    fn remember_metadata(&mut self, wire: &StreamChunk<'_>) {
+        if let Some(id) = wire.id.as_ref().filter(|id| !id.0.is_empty()) {
+            if id.as_str() != self.id {
+                self.id = id.as_str().to_owned();
+            }
+        }
+        if let Some(model) = wire.model.as_ref().filter(|model| !model.0.is_empty()) {
+            if model.as_str() != self.model {
+                self.model = model.as_str().to_owned();
+            }
+        }
+        if wire.created != 0 {
+            self.created = wire.created;
+        }
+        if let Some(fingerprint) = &wire.system_fingerprint {
+            self.system_fingerprint = Some(fingerprint.as_str().to_owned());
+        }
+        if let Some(tier) = &wire.service_tier {
+            self.service_tier = Some(tier.as_str().to_owned());
+        }
+    }
+
+    fn usage_chunk(&mut self) -> Option<ChatCompletionChunk> {
+        let usage = self.usage.take()?;
+        Some(self.chunk(Vec::new(), Some(usage)))
+    }
+
+    fn chunk(&self, choices: Vec<ChunkChoice>, usage: Option<Usage>) -> ChatCompletionChunk {
+        ChatCompletionChunk {
+            id: self.id.clone(),
+            object: "chat.completion.chunk".to_owned(),
+            created: self.created,
+            model: self.model.clone(),
+            choices,
+            usage,
+            system_fingerprint: self.system_fingerprint.clone(),
+            service_tier: self.service_tier.clone(),
+        }
+    }
+
+    fn choice(&mut self, wire: StreamChoice<'_>) -> Option<ChunkChoice> {
+        let index = wire.index.unwrap_or(0);
+        let position = match self.choices.iter().position(|choice| choice.index == index) {
+            Some(position) => position,
+            None => {
+                self.choices.push(ChoiceState { index, started: false, finished: false, calls: Vec::new() });
+                self.choices.len() - 1
+            }
+        };
+        let state = self.choices.get_mut(position)?;
+        let delta = wire.delta;
+        let announced = delta.role.is_some();
+        let tool_calls: Vec<ToolCallDelta> = delta
+            .tool_calls
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|call| state.tool_call(call))
+            .collect();
+        let mut gateway_delta = ChatCompletionDelta {
+            role: None,
+            content: text(delta.content),
+            reasoning_content: text(delta.reasoning_content).or_else(|| text(delta.reasoning)),
+            reasoning_details: None,
+            tool_calls: (!tool_calls.is_empty()).then_some(tool_calls),
+            refusal: text(delta.refusal),
+        };
+        // The first finish reason of a choice is its finish reason; servers that repeat it are not echoed.
+        let finish =
+            finish_reason(wire.finish_reason.as_ref().map(WireStr::as_str)).filter(|_| !state.finished);
+        if finish.is_some() {
+            state.finished = true;
+        }
+        let has_payload = gateway_delta.content.is_some()
+            || gateway_delta.reasoning_content.is_some()
+            || gateway_delta.tool_calls.is_some()
+            || gateway_delta.refusal.is_some()
+            || finish.is_some()
+            || wire.logprobs.is_some();
+        if state.started && !has_payload || !state.started && !has_payload && !announced {
+            return None;
+        }
+        if !state.started {
+            state.started = true;
+            gateway_delta.role = Some(delta.role.map_or(Role::Assistant, |role| Role::from(role.as_str())));
+        }
+        Some(ChunkChoice { index, delta: gateway_delta, finish_reason: finish, logprobs: wire.logprobs })
+    }
+}
+
+impl ChoiceState {
+    /// Gives each call of the turn a stable index, its id and name on its first fragment only.
+    fn tool_call(&mut self, wire: StreamToolCall<'_>) -> Option<ToolCallDelta> {
+        let id = wire.id.as_ref().map(WireStr::as_str).filter(|id| !id.is_empty());
+        let existing = match (id, wire.index) {
+            // Some servers repeat the id on every fragment, others reuse index 0 for every call.
+            (Some(id), _) => self.calls.iter().rposition(|call| call.id == id),
+            (None, Some(index)) => self.calls.iter().rposition(|call| call.upstream_index == Some(index)),
+            (None, None) => self.calls.len().checked_sub(1),
+        };
+        let function = wire.function.unwrap_or_default();
+        let name = text(function.name);
+        let arguments = text(function.arguments);
+        match existing {
+            Some(position) => {
+                let call = self.calls.get_mut(position)?;
+                let name = name.filter(|_| !call.named);
+                call.named |= name.is_some();
+                if name.is_none() && arguments.is_none() && wire.extra_content.is_none() {
+                    return None;
+                }
+                Some(ToolCallDelta {
+                    index: u32::try_from(position).unwrap_or(u32::MAX),
+                    id: None,
+                    kind: None,
+                    function: Some(FunctionCallDelta { name, arguments }),
+                    extra_content: wire.extra_content,
+                })
+            }
+            None => {
+                let position = self.calls.len();
+                // A call needs an id to be answered; servers that send none get one made up.
+                let id = id.map_or_else(|| format!("call_{position}"), str::to_owned);
+                self.calls.push(CallState {
+                    upstream_index: wire.index,
+                    id: id.clone(),
+                    named: name.is_some(),
+                });
+                Some(ToolCallDelta {
+                    index: u32::try_from(position).unwrap_or(u32::MAX),
+                    id: Some(id),
+                    kind: Some("function".to_owned()),
+                    function: Some(FunctionCallDelta { name, arguments }),
+                    extra_content: wire.extra_content,
+                })
+            }
+        }
+    }
+}
+
+/// Non-empty text, owned.
+fn text(value: Option<WireStr<'_>>) -> Option<String> {
+    value.filter(|text| !text.0.is_empty()).map(|text| text.0.into_owned())
+}
