@@ -1,0 +1,383 @@
+//! `cargo xtask bench`: what vllora_llm costs per one-shot request, per stream event, per open stream
+//! and per request translation, as ratios to raw hyper and serde_json measured in the same run.
+//!
+//! The loopback server runs in a child process (see `server`), so the CPU time and memory read from
+//! `/proc/self` are the client's alone. Each figure is the median of several repeats; within a repeat
+//! the library and its baseline run one after the other, so drift hits both alike.
+
+mod fixtures;
+mod measure;
+mod raw;
+mod report;
+mod server;
+mod wire;
+
+use std::hint::black_box;
+use std::process::{Command, ExitCode};
+
+use bytes::Bytes;
+use tokio::runtime::Runtime;
+
+use measure::{CountingAllocator, median, process_cpu_seconds, resident_bytes};
+use raw::RawClient;
+use report::{Row, micros};
+use server::ServerProcess;
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator::new();
+
+const USAGE: &str = "usage: cargo xtask bench [--quick] [--repeats N] [--seconds S] [--events N] \
+                     [--streams 1000,10000] [--only oneshot,stream,translation,memory]";
+
+/// How long and how often to measure.
+#[derive(Debug, Clone)]
+struct Settings {
+    /// Samples per measurement; the median is reported.
+    repeats: usize,
+    /// Client CPU seconds each sample aims for.
+    seconds: f64,
+    /// Chunks per streamed answer.
+    events: usize,
+    /// Concurrent stream counts for the memory measurement.
+    streams: Vec<usize>,
+    /// Measurements to run; all when empty.
+    only: Vec<String>,
+}
+
+impl Settings {
+    fn parse(args: &[String]) -> Result<Settings, String> {
+        let mut settings = Settings {
+            repeats: 5,
+            seconds: 1.0,
+            events: 500,
+            streams: vec![1_000, 10_000],
+            only: Vec::new(),
+        };
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value\n{USAGE}"));
+            match arg.as_str() {
+                "--quick" => {
+                    settings.repeats = 3;
+                    settings.seconds = 0.3;
+                    settings.streams = vec![1_000];
+                }
+                "--repeats" => settings.repeats = number(value()?)?,
+                "--seconds" => {
+                    settings.seconds =
+                        value()?.parse().map_err(|_| format!("--seconds: not a number\n{USAGE}"))?
+                }
+                "--events" => settings.events = number(value()?)?.max(3),
+                "--streams" => {
+                    settings.streams = value()?.split(',').map(number).collect::<Result<_, _>>()?
+                }
+                "--only" => settings.only = value()?.split(',').map(str::to_owned).collect(),
+                "--help" | "-h" => return Err(USAGE.to_owned()),
+                other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
+            }
+        }
+        settings.repeats = settings.repeats.max(1);
+        Ok(settings)
+    }
+
+    fn wants(&self, measurement: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|wanted| wanted == measurement)
+    }
+}
+
+fn number(text: &str) -> Result<usize, String> {
+    text.replace('_', "").parse().map_err(|_| format!("`{text}` is not a whole number\n{USAGE}"))
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let outcome = match args.split_first() {
+        Some((command, rest)) if command == "serve" => {
+            Settings::parse(rest).and_then(|settings| server::serve(settings.events))
+        }
+        Some((command, rest)) if command == "hold-streams" => hold_streams(rest),
+        _ => Settings::parse(&args).and_then(|settings| run(&settings)),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("vllora_llm_bench: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A measured job: runs `count` operations and returns how many units (requests, events) they made.
+type Job<'a> = dyn Fn(usize) -> Result<u64, String> + 'a;
+
+/// Client CPU time and allocator calls per unit, from one run of a job.
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    cpu_per_unit: f64,
+    allocations_per_unit: f64,
+}
+
+fn sample(job: &Job<'_>, count: usize) -> Result<Sample, String> {
+    let allocations_before = ALLOCATOR.allocations();
+    let cpu_before = process_cpu_seconds()?;
+    let units = job(count)?.max(1) as f64;
+    let cpu = process_cpu_seconds()? - cpu_before;
+    let allocations = ALLOCATOR.allocations() - allocations_before;
+    Ok(Sample { cpu_per_unit: cpu / units, allocations_per_unit: allocations as f64 / units })
+}
+
+/// How many operations make a sample of about `seconds` of CPU. Warms the job up on the way.
+fn calibrate(job: &Job<'_>, seconds: f64) -> Result<usize, String> {
+    let mut count = 1usize;
+    loop {
+        let before = process_cpu_seconds()?;
+        job(count)?;
+        let spent = process_cpu_seconds()? - before;
+        // CPU time comes in 10 ms ticks: below 50 ms the estimate is too coarse to scale from.
+        if spent >= 0.05 || count >= 1 << 28 {
+            return Ok(((count as f64) * seconds / spent.max(0.01)).ceil().max(1.0) as usize);
+        }
+        count *= 4;
+    }
+}
+
+/// The medians of several samples of each job, taken alternately.
+fn compare(library: &Job<'_>, baseline: &Job<'_>, settings: &Settings) -> Result<(Sample, Sample), String> {
+    let library_count = calibrate(library, settings.seconds)?;
+    let baseline_count = calibrate(baseline, settings.seconds)?;
+    let mut library_samples = Vec::with_capacity(settings.repeats);
+    let mut baseline_samples = Vec::with_capacity(settings.repeats);
+    for _ in 0..settings.repeats {
+        library_samples.push(sample(library, library_count)?);
+        baseline_samples.push(sample(baseline, baseline_count)?);
+    }
+    Ok((medians(&library_samples), medians(&baseline_samples)))
+}
+
+fn medians(samples: &[Sample]) -> Sample {
+    let cpu: Vec<f64> = samples.iter().map(|sample| sample.cpu_per_unit).collect();
+    let allocations: Vec<f64> = samples.iter().map(|sample| sample.allocations_per_unit).collect();
+    Sample { cpu_per_unit: median(&cpu), allocations_per_unit: median(&allocations) }
+}
+
+fn client_runtime() -> Result<Runtime, String> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| format!("client runtime: {error}"))
+}
+
+fn request_body(stream: bool) -> Result<Bytes, String> {
+    serde_json::to_vec(&fixtures::gateway_request(stream))
+        .map(Bytes::from)
+        .map_err(|error| format!("request body: {error}"))
+}
+
+fn run(settings: &Settings) -> Result<(), String> {
+    println!("{}", machine());
+    println!(
+        "settings: {} repeats of about {} s of client CPU each, {} chunks per stream, streams held: {:?}\n",
+        settings.repeats, settings.seconds, settings.events, settings.streams
+    );
+    let server = ServerProcess::start(settings.events)?;
+    let runtime = client_runtime()?;
+    let mut rows = Vec::new();
+    if settings.wants("oneshot") {
+        rows.extend(one_shot(&server, &runtime, settings)?);
+    }
+    if settings.wants("stream") {
+        rows.extend(streams(&server, &runtime, settings)?);
+    }
+    if settings.wants("translation") {
+        rows.extend(translation(settings)?);
+    }
+    if settings.wants("memory") {
+        for &streams in &settings.streams {
+            rows.extend(memory(&server, streams, settings)?);
+        }
+    }
+    println!("{}", report::table(&rows));
+    Ok(())
+}
+
+fn one_shot(server: &ServerProcess, runtime: &Runtime, settings: &Settings) -> Result<Vec<Row>, String> {
+    let raw = RawClient::new(&server.base_url("oneshot"), fixtures::API_KEY, request_body(false)?)?;
+    let baseline = |count: usize| {
+        runtime.block_on(async {
+            for _ in 0..count {
+                black_box(raw.one_shot().await?);
+            }
+            Ok(count as u64)
+        })
+    };
+    let (_, baseline) = compare(&baseline, &baseline, settings)?;
+    Ok(vec![Row {
+        measure: "one-shot: client CPU per request".to_owned(),
+        library: "-".to_owned(),
+        baseline: micros(baseline.cpu_per_unit),
+        ratio: None,
+        target: Some(1.15),
+    }])
+}
+
+fn streams(server: &ServerProcess, runtime: &Runtime, settings: &Settings) -> Result<Vec<Row>, String> {
+    let mut rows = Vec::new();
+    for (scenario, label) in [("stream-split", "one event per read"), ("stream-whole", "coalesced reads")] {
+        let raw = RawClient::new(&server.base_url(scenario), fixtures::API_KEY, request_body(true)?)?;
+        let baseline = |count: usize| {
+            runtime.block_on(async {
+                let mut events = 0;
+                for _ in 0..count {
+                    events += raw.stream().await? as u64;
+                }
+                Ok(events)
+            })
+        };
+        let (_, baseline) = compare(&baseline, &baseline, settings)?;
+        rows.push(Row {
+            measure: format!("stream, {label}: client CPU per event"),
+            library: "-".to_owned(),
+            baseline: micros(baseline.cpu_per_unit),
+            ratio: None,
+            target: Some(1.2),
+        });
+        rows.push(Row {
+            measure: format!("stream, {label}: allocations per event"),
+            library: "-".to_owned(),
+            baseline: format!("{:.2}", baseline.allocations_per_unit),
+            ratio: None,
+            target: Some(3.0),
+        });
+    }
+    Ok(rows)
+}
+
+fn translation(settings: &Settings) -> Result<Vec<Row>, String> {
+    let gateway =
+        serde_json::to_value(fixtures::gateway_request(false)).map_err(|error| error.to_string())?;
+    let wire =
+        wire::wire_request(&gateway, false).ok_or("the fixture lacks a field the wire struct needs")?;
+    let baseline = |count: usize| {
+        for _ in 0..count {
+            let bytes = serde_json::to_vec(black_box(&wire)).map_err(|error| error.to_string())?;
+            black_box(bytes);
+        }
+        Ok(count as u64)
+    };
+    let (_, baseline) = compare(&baseline, &baseline, settings)?;
+    Ok(vec![Row {
+        measure: "translation: request to OpenAI JSON bytes".to_owned(),
+        library: "-".to_owned(),
+        baseline: micros(baseline.cpu_per_unit),
+        ratio: None,
+        target: Some(1.3),
+    }])
+}
+
+/// Resident and heap bytes per open stream, each measured in a fresh child process.
+fn memory(server: &ServerProcess, streams: usize, settings: &Settings) -> Result<Vec<Row>, String> {
+    let repeats = settings.repeats.min(3);
+    let mut baseline_resident = Vec::new();
+    let mut baseline_heap = Vec::new();
+    for _ in 0..repeats {
+        let (resident, heap) = hold_streams_in_child("raw", server.port(), streams)?;
+        baseline_resident.push(resident);
+        baseline_heap.push(heap);
+    }
+    let kib = |bytes: f64| format!("{:.1} KiB", bytes / 1024.0);
+    Ok(vec![
+        Row {
+            measure: format!("memory per open stream at {streams} streams (RSS)"),
+            library: "-".to_owned(),
+            baseline: kib(median(&baseline_resident)),
+            ratio: None,
+            target: Some(1.1),
+        },
+        Row {
+            measure: format!("heap per open stream at {streams} streams"),
+            library: "-".to_owned(),
+            baseline: kib(median(&baseline_heap)),
+            ratio: None,
+            target: None,
+        },
+    ])
+}
+
+fn hold_streams_in_child(subject: &str, port: u16, streams: usize) -> Result<(f64, f64), String> {
+    let executable = std::env::current_exe().map_err(|error| format!("current executable: {error}"))?;
+    let output = Command::new(executable)
+        .args(["hold-streams", subject, &port.to_string(), &streams.to_string()])
+        .output()
+        .map_err(|error| format!("cannot start the memory child: {error}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        return Err(format!(
+            "holding {streams} {subject} streams failed ({}): {stdout}{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let figures: Vec<f64> = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("per stream: "))
+        .map(|figures| figures.split_whitespace().filter_map(|figure| figure.parse().ok()).collect())
+        .unwrap_or_default();
+    match figures.as_slice() {
+        [resident, heap] => Ok((*resident, *heap)),
+        _ => Err(format!("the memory child said: {stdout}")),
+    }
+}
+
+/// The `hold-streams SUBJECT PORT COUNT` child: opens COUNT streams on the `stall` route, reads the first
+/// event of each, and prints resident and heap bytes per stream.
+fn hold_streams(args: &[String]) -> Result<(), String> {
+    let [subject, port, count] = args else {
+        return Err("usage: hold-streams SUBJECT PORT COUNT".to_owned());
+    };
+    let port: u16 = port.parse().map_err(|_| format!("bad port {port}"))?;
+    let count = number(count)?;
+    let base_url = server::base_url_on(port, "stall");
+    let runtime = client_runtime()?;
+    runtime.block_on(async {
+        match subject.as_str() {
+            "raw" => {
+                let client = RawClient::new(&base_url, fixtures::API_KEY, request_body(true)?)?;
+                // Warm up: the first stream pays for lazily built state that is not per stream.
+                drop(client.open_stream().await?);
+                let mut held = Vec::with_capacity(count);
+                let before = (resident_bytes()?, ALLOCATOR.live_bytes());
+                for _ in 0..count {
+                    held.push(client.open_stream().await?);
+                }
+                report_held(before, count)?;
+                drop(held);
+                Ok(())
+            }
+            other => Err(format!("unknown subject {other}")),
+        }
+    })
+}
+
+fn report_held(before: (u64, u64), count: usize) -> Result<(), String> {
+    let resident = resident_bytes()?.saturating_sub(before.0) as f64 / count.max(1) as f64;
+    let heap = ALLOCATOR.live_bytes().saturating_sub(before.1) as f64 / count.max(1) as f64;
+    println!("per stream: {resident:.0} {heap:.0}");
+    Ok(())
+}
+
+/// The machine, as `docs/benchmarks.md` records it.
+fn machine() -> String {
+    let cpus = std::thread::available_parallelism().map_or(0, usize::from);
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|line| line.strip_prefix("model name").and_then(|rest| rest.split_once(':')))
+        .map_or("unknown", |(_, model)| model.trim());
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let memory_gib = meminfo
+        .lines()
+        .find_map(|line| line.strip_prefix("MemTotal:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kib| kib / 1024.0 / 1024.0);
+    format!("machine: {cpus} CPUs ({model}), {memory_gib:.1} GiB memory")
+}
