@@ -1,1 +1,34 @@
-//! The anthropic provider of vllora_llm (being written).
+//! The Anthropic Messages API provider of `vllora_llm`.
+//!
+//! [`AnthropicModel`] implements [`ModelInstance`](vllora_llm_core::ModelInstance): it translates
+//! OpenAI-shaped gateway requests into `POST {base}/v1/messages` bodies and Anthropic's answers (one-shot
+//! or streamed) back into gateway responses and chunks.
+//!
+//! - System and developer messages become `system` (all of them, in order); consecutive turns of one role
+//!   are merged; tool results open the next user turn; images (data URIs and URLs) and PDFs are sent as
+//!   `image` and `document` blocks; `cache_control` on messages, parts and tools becomes Anthropic's
+//!   ephemeral cache control (at most 4 breakpoints, a clear error beyond).
+//! - `max_tokens` is required by Anthropic: a request without it gets a per-family default and a warning
+//!   (see `docs/providers/anthropic.md`).
+//! - Thinking (`provider_specific.thinking`) is validated against `max_tokens`; thinking and redacted
+//!   thinking come back in `reasoning_content` and `reasoning_details` and are sent back unchanged when the
+//!   assistant message returns in a later turn.
+//! - API version `2026-10-21`, and models that reject sampling parameters on any version (Opus 4.7 and
+//!   later, generation 5), get no `temperature`, `top_p` or `top_k`: each is left out with a warning.
+//!
+//! Most applications use this crate through the `vllora_llm` facade (feature `anthropic`).
+
+mod config;
+mod error;
+mod family;
+// mod model; (waits for vllora_llm_http)
+mod request;
+mod response;
+mod stream;
+mod wire;
+
+pub use config::{API_VERSION_2026_10_21, AnthropicConfig, DEFAULT_API_VERSION, DEFAULT_BASE_URL};
+// pub use model::AnthropicModel;
+
+/// The provider's name in telemetry (`gen_ai.provider.name`) and in errors.
+pub const PROVIDER_NAME: &str = "anthropic";

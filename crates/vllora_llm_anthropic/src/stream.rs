@@ -1,0 +1,252 @@
+//! Anthropic stream events -> gateway chunks: a state machine fed one event's JSON at a time.
+//!
+//! Text arrives as `delta.content`, thinking as `delta.reasoning_content`, and each thinking block, whole
+//! with its signature, as one `delta.reasoning_details` entry when the block ends (redacted blocks when they
+//! start), so that a caller who keeps the details can send them back in the next turn. Tool calls become
+//! OpenAI-style fragments: the first carries id and name, later ones pieces of the arguments, all with the
+//! call's position in the turn as `index`.
+
+use std::collections::VecDeque;
+
+use vllora_llm_core::types::gateway::{
+    ChatCompletionChunk, ChatCompletionDelta, ChunkChoice, FinishReason, FunctionCallDelta, Role,
+    ToolCallDelta,
+};
+use vllora_llm_core::{ApiError, LLMError, LLMResult};
+
+use crate::PROVIDER_NAME;
+use crate::response::{map_stop_reason, map_usage, redacted_detail, thinking_detail};
+use crate::wire::{BlockDelta, ContentBlock, StreamEvent, WireUsage};
+
+/// What a content block in progress is.
+#[derive(Debug)]
+enum OpenBlock {
+    Text,
+    /// A tool call, with its position among this turn's calls.
+    Tool {
+        index: u32,
+    },
+    Thinking {
+        text: String,
+        signature: Option<String>,
+    },
+    Ignored,
+}
+
+/// The state of one streamed message.
+#[derive(Debug, Default)]
+pub(crate) struct StreamState {
+    id: String,
+    model: String,
+    started: bool,
+    finished: bool,
+    /// Open blocks by Anthropic's block index (a handful per message, so a vector is fastest).
+    blocks: Vec<(u32, OpenBlock)>,
+    tool_calls: u32,
+    usage: WireUsage,
+    stop_reason: Option<String>,
+}
+
+impl StreamState {
+    /// A state waiting for `message_start`.
+    pub(crate) fn new() -> Self {
+        StreamState::default()
+    }
+
+    /// Whether `message_stop` has been seen.
+    pub(crate) fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// The stop reason as Anthropic wrote it, once known.
+    #[cfg(test)]
+    pub(crate) fn raw_stop_reason(&self) -> Option<&str> {
+        self.stop_reason.as_deref()
+    }
+
+    /// Feeds one event's `data`; the chunks it produces are appended to `out`.
+    pub(crate) fn on_event(&mut self, data: &str, out: &mut VecDeque<ChatCompletionChunk>) -> LLMResult<()> {
+        let event: StreamEvent = serde_json::from_str(data)
+            .map_err(|error| LLMError::decode(PROVIDER_NAME, format_args!("stream event: {error}")))?;
+        match event {
+            StreamEvent::MessageStart { message } => {
+                self.id = message.id;
+                self.model = message.model;
+                self.usage.update(&message.usage);
+                if !self.started {
+                    self.started = true;
+                    let delta = ChatCompletionDelta { role: Some(Role::Assistant), ..Default::default() };
+                    out.push_back(self.choice_chunk(delta, None));
+                }
+            }
+            StreamEvent::ContentBlockStart { index, content_block } => {
+                self.start_block(index, content_block, out);
+            }
+            StreamEvent::ContentBlockDelta { index, delta } => self.block_delta(index, delta, out),
+            StreamEvent::ContentBlockStop { index } => {
+                let Some(position) = self.blocks.iter().position(|(open, _)| *open == index) else {
+                    return Ok(());
+                };
+                let (_, block) = self.blocks.swap_remove(position);
+                if let OpenBlock::Thinking { text, signature } = block {
+                    let delta = ChatCompletionDelta {
+                        reasoning_details: Some(vec![thinking_detail(text, signature)]),
+                        ..Default::default()
+                    };
+                    out.push_back(self.choice_chunk(delta, None));
+                }
+            }
+            StreamEvent::MessageDelta { delta, usage } => {
+                if delta.stop_reason.is_some() {
+                    self.stop_reason = delta.stop_reason;
+                }
+                self.usage.update(&usage);
+            }
+            StreamEvent::MessageStop => self.finish(out),
+            StreamEvent::Error { error } => return Err(stream_error(error.kind, error.message)),
+            StreamEvent::Ping | StreamEvent::Unknown => {}
+        }
+        Ok(())
+    }
+
+    /// Emits the finish reason and the usage chunk, once.
+    fn finish(&mut self, out: &mut VecDeque<ChatCompletionChunk>) {
+        if self.finished {
+            return;
+        }
+        self.finished = true;
+        let finish_reason = Some(self.stop_reason.as_deref().map_or(FinishReason::Stop, map_stop_reason));
+        out.push_back(self.choice_chunk(ChatCompletionDelta::default(), finish_reason));
+        let mut usage_chunk = self.chunk(Vec::new());
+        usage_chunk.usage = Some(map_usage(&self.usage));
+        out.push_back(usage_chunk);
+    }
+
+    /// The body ended: complete if Anthropic said why it stopped, an error otherwise.
+    pub(crate) fn end_of_body(&mut self, out: &mut VecDeque<ChatCompletionChunk>) -> LLMResult<()> {
+        if self.finished {
+            return Ok(());
+        }
+        if self.stop_reason.is_some() {
+            self.finish(out);
+            return Ok(());
+        }
+        Err(LLMError::Connection { message: "the Anthropic stream ended before message_stop".to_owned() })
+    }
+
+    fn start_block(&mut self, index: u32, block: ContentBlock, out: &mut VecDeque<ChatCompletionChunk>) {
+        let open = match block {
+            ContentBlock::Text { text } => {
+                if !text.is_empty() {
+                    out.push_back(self.choice_chunk(content_delta(text), None));
+                }
+                OpenBlock::Text
+            }
+            ContentBlock::ToolUse { id, name, .. } => {
+                let tool_index = self.tool_calls;
+                self.tool_calls += 1;
+                let fragment = ToolCallDelta {
+                    index: tool_index,
+                    id: Some(id),
+                    kind: Some("function".to_owned()),
+                    function: Some(FunctionCallDelta { name: Some(name), arguments: Some(String::new()) }),
+                    extra_content: None,
+                };
+                let delta = ChatCompletionDelta { tool_calls: Some(vec![fragment]), ..Default::default() };
+                out.push_back(self.choice_chunk(delta, None));
+                OpenBlock::Tool { index: tool_index }
+            }
+            ContentBlock::Thinking { thinking, signature } => {
+                if !thinking.is_empty() {
+                    let delta = ChatCompletionDelta {
+                        reasoning_content: Some(thinking.clone()),
+                        ..Default::default()
+                    };
+                    out.push_back(self.choice_chunk(delta, None));
+                }
+                OpenBlock::Thinking { text: thinking, signature: signature.filter(|value| !value.is_empty()) }
+            }
+            ContentBlock::RedactedThinking { data } => {
+                let delta = ChatCompletionDelta {
+                    reasoning_details: Some(vec![redacted_detail(data)]),
+                    ..Default::default()
+                };
+                out.push_back(self.choice_chunk(delta, None));
+                OpenBlock::Ignored
+            }
+            ContentBlock::Other => OpenBlock::Ignored,
+        };
+        self.blocks.push((index, open));
+    }
+
+    fn block_delta(&mut self, index: u32, delta: BlockDelta, out: &mut VecDeque<ChatCompletionChunk>) {
+        let open = self.blocks.iter_mut().find(|(open, _)| *open == index).map(|(_, block)| block);
+        let gateway_delta = match (open, delta) {
+            (Some(OpenBlock::Text) | None, BlockDelta::TextDelta { text }) if !text.is_empty() => {
+                content_delta(text)
+            }
+            (Some(OpenBlock::Tool { index }), BlockDelta::InputJsonDelta { partial_json })
+                if !partial_json.is_empty() =>
+            {
+                let fragment = ToolCallDelta {
+                    index: *index,
+                    function: Some(FunctionCallDelta { name: None, arguments: Some(partial_json) }),
+                    ..Default::default()
+                };
+                ChatCompletionDelta { tool_calls: Some(vec![fragment]), ..Default::default() }
+            }
+            (Some(OpenBlock::Thinking { text, .. }), BlockDelta::ThinkingDelta { thinking })
+                if !thinking.is_empty() =>
+            {
+                text.push_str(&thinking);
+                ChatCompletionDelta { reasoning_content: Some(thinking), ..Default::default() }
+            }
+            (
+                Some(OpenBlock::Thinking { signature, .. }),
+                BlockDelta::SignatureDelta { signature: piece },
+            ) => {
+                signature.get_or_insert_with(String::new).push_str(&piece);
+                return;
+            }
+            _ => return,
+        };
+        out.push_back(self.choice_chunk(gateway_delta, None));
+    }
+
+    fn chunk(&self, choices: Vec<ChunkChoice>) -> ChatCompletionChunk {
+        ChatCompletionChunk {
+            id: self.id.clone(),
+            object: "chat.completion.chunk".to_owned(),
+            created: 0,
+            model: self.model.clone(),
+            choices,
+            ..Default::default()
+        }
+    }
+
+    fn choice_chunk(
+        &self,
+        delta: ChatCompletionDelta,
+        finish_reason: Option<FinishReason>,
+    ) -> ChatCompletionChunk {
+        self.chunk(vec![ChunkChoice { index: 0, delta, finish_reason, logprobs: None }])
+    }
+}
+
+fn content_delta(text: String) -> ChatCompletionDelta {
+    ChatCompletionDelta { content: Some(text), ..Default::default() }
+}
+
+/// A mid-stream `error` event. Overloaded and internal errors are worth retrying; the status is unknown
+/// because the HTTP response already said 200.
+pub(crate) fn stream_error(kind: Option<String>, message: Option<String>) -> LLMError {
+    let mut api =
+        ApiError::new(PROVIDER_NAME, None, message.unwrap_or_else(|| "error event in the stream".into()));
+    api.retryable = matches!(kind.as_deref(), Some("overloaded_error" | "api_error" | "rate_limit_error"));
+    api.error_type = kind;
+    LLMError::from(api)
+}
+
+#[cfg(test)]
+#[path = "stream_tests.rs"]
+mod tests;

@@ -1,0 +1,177 @@
+//! Stream state machine tests on recorded event sequences.
+
+use std::collections::VecDeque;
+
+use vllora_llm_core::types::gateway::{
+    ChatCompletionChunk, FinishReason, FunctionCallDelta, ReasoningDetailType, Role, ToolCallDelta,
+};
+use vllora_llm_core::LLMError;
+
+use super::StreamState;
+
+pub(crate) const FIXTURES: [&str; 4] = ["text.sse", "tools.sse", "thinking.sse", "overloaded.sse"];
+
+fn fixture(name: &str) -> String {
+    let path = format!("{}/tests/fixtures/streams/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{path}: {error}"))
+}
+
+/// The `data` of each event (these fixtures have one data line per event).
+fn event_data(text: &str) -> Vec<String> {
+    text.lines().filter_map(|line| line.strip_prefix("data: ")).map(str::to_owned).collect()
+}
+
+fn run(name: &str) -> (Vec<ChatCompletionChunk>, Option<LLMError>) {
+    let mut state = StreamState::new();
+    let mut out = VecDeque::new();
+    for data in event_data(&fixture(name)) {
+        if let Err(error) = state.on_event(&data, &mut out) {
+            return (out.into_iter().collect(), Some(error));
+        }
+    }
+    let ended = state.end_of_body(&mut out).err();
+    (out.into_iter().collect(), ended)
+}
+
+fn text_of(chunks: &[ChatCompletionChunk]) -> String {
+    chunks
+        .iter()
+        .flat_map(|chunk| &chunk.choices)
+        .filter_map(|choice| choice.delta.content.as_deref())
+        .collect()
+}
+
+#[test]
+fn every_event_fixture_is_recorded_for_conformance() {
+    for name in FIXTURES {
+        for data in event_data(&fixture(name)) {
+            let Ok(value) = serde_json::from_str::<serde_json::Value>(&data) else {
+                panic!("{name}: {data}")
+            };
+            if value["type"] != "future_event_type" {
+                vllora_llm_testkit::record_conformance("anthropic-stream-event", &value);
+            }
+        }
+    }
+}
+
+#[test]
+fn text_stream_role_first_finish_once_usage_last() {
+    let (chunks, error) = run("text.sse");
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(chunks[0].choices[0].delta.role, Some(Role::Assistant));
+    assert_eq!(text_of(&chunks), "Hello, wörld 👋!");
+    assert!(
+        chunks
+            .iter()
+            .all(|chunk| chunk.id == "msg_01TextStream" && chunk.model == "claude-sonnet-4-5-20250929")
+    );
+    let finishes: Vec<usize> = chunks
+        .iter()
+        .enumerate()
+        .filter(|(_, chunk)| chunk.choices.iter().any(|choice| choice.finish_reason.is_some()))
+        .map(|(position, _)| position)
+        .collect();
+    assert_eq!(finishes, [chunks.len() - 2]);
+    assert_eq!(chunks[chunks.len() - 2].choices[0].finish_reason, Some(FinishReason::Stop));
+    let Some(last) = chunks.last() else { panic!("chunks") };
+    assert!(last.choices.is_empty());
+    let Some(usage) = last.usage else { panic!("usage") };
+    assert_eq!((usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens()), (1049, 15, 1024));
+    assert_eq!(usage.cache_creation_tokens(), 0);
+}
+
+#[test]
+fn tool_calls_stream_as_openai_fragments_with_stable_indexes() {
+    let (chunks, error) = run("tools.sse");
+    assert!(error.is_none());
+    let fragments: Vec<ToolCallDelta> = chunks
+        .iter()
+        .flat_map(|chunk| &chunk.choices)
+        .flat_map(|choice| choice.delta.tool_calls.clone().unwrap_or_default())
+        .collect();
+    let arguments = |index: u32, piece: &str| ToolCallDelta {
+        index,
+        function: Some(FunctionCallDelta { name: None, arguments: Some(piece.to_owned()) }),
+        ..Default::default()
+    };
+    let first = |index: u32, id: &str, name: &str| ToolCallDelta {
+        index,
+        id: Some(id.to_owned()),
+        kind: Some("function".to_owned()),
+        function: Some(FunctionCallDelta { name: Some(name.to_owned()), arguments: Some(String::new()) }),
+        extra_content: None,
+    };
+    assert_eq!(
+        fragments,
+        [
+            first(0, "toolu_01T1x1fJ34qAmk2tNTrN7Up6", "get_weather"),
+            arguments(0, "{\"location\":"),
+            arguments(0, " \"Paris\"}"),
+            first(1, "toolu_02Xy9k2LmN3pQrS4tUvW5xYz", "get_time"),
+            arguments(1, "{\"tz\": \"Europe/Paris\"}"),
+        ]
+    );
+    assert_eq!(text_of(&chunks), "Checking both cities.");
+    assert_eq!(chunks[chunks.len() - 2].choices[0].finish_reason, Some(FinishReason::ToolCalls));
+}
+
+#[test]
+fn thinking_streams_as_reasoning_with_the_signed_block_at_its_end() {
+    let (chunks, error) = run("thinking.sse");
+    assert!(error.is_none());
+    let reasoning: String = chunks
+        .iter()
+        .flat_map(|chunk| &chunk.choices)
+        .filter_map(|choice| choice.delta.reasoning_content.as_deref())
+        .collect();
+    assert_eq!(reasoning, "27 * 453: 27 * 400 = 10800, 27 * 53 = 1431, total 12231.");
+    let details: Vec<_> = chunks
+        .iter()
+        .flat_map(|chunk| &chunk.choices)
+        .flat_map(|choice| choice.delta.reasoning_details.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(details.len(), 2);
+    assert_eq!(details[0].kind, ReasoningDetailType::Text);
+    assert_eq!(details[0].text.as_deref(), Some(reasoning.as_str()));
+    assert_eq!(
+        details[0].signature.as_deref(),
+        Some("EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds")
+    );
+    assert_eq!(details[1].kind, ReasoningDetailType::Encrypted);
+    assert_eq!(
+        details[1].data.as_deref(),
+        Some("EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpP")
+    );
+    assert_eq!(text_of(&chunks), "27 * 453 = 12,231.");
+    assert_eq!(chunks[chunks.len() - 2].choices[0].finish_reason, Some(FinishReason::Length));
+}
+
+#[test]
+fn mid_stream_overloaded_error_is_a_retryable_api_error_after_the_text_so_far() {
+    let (chunks, error) = run("overloaded.sse");
+    assert_eq!(text_of(&chunks), "Partial");
+    let Some(error) = error else { panic!("an error event must fail the stream") };
+    assert!(error.is_retryable());
+    assert_eq!(error.status(), None);
+    assert_eq!(error.to_string(), "anthropic API error (overloaded_error): Overloaded");
+}
+
+#[test]
+fn a_body_that_ends_early_is_an_error_and_garbage_is_a_decode_error() {
+    let mut state = StreamState::new();
+    let mut out = VecDeque::new();
+    let data = event_data(&fixture("text.sse"));
+    for event in &data[..4] {
+        assert!(state.on_event(event, &mut out).is_ok());
+    }
+    assert!(matches!(state.end_of_body(&mut out), Err(LLMError::Connection { .. })));
+    assert!(matches!(state.on_event("{not json", &mut out), Err(LLMError::Decode { .. })));
+    // A stop reason without message_stop still finishes cleanly.
+    let mut state = StreamState::new();
+    for event in &data[..data.len() - 1] {
+        assert!(state.on_event(event, &mut out).is_ok());
+    }
+    assert_eq!(state.raw_stop_reason(), Some("end_turn"));
+    assert!(state.end_of_body(&mut out).is_ok());
+}
