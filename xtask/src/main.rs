@@ -21,6 +21,7 @@ fn main() -> ExitCode {
         "ci" => ci(rest),
         "conformance" => conformance::run(),
         "tidy" => tidy::run(),
+        "codegen" => codegen(),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())
@@ -39,7 +40,8 @@ fn main() -> ExitCode {
 const USAGE: &str = "usage: cargo xtask <command>
   ci            format, clippy, tests, docs, feature matrix, conformance, seed examples
   conformance   validate recorded request bodies with ../shared/conformance/validate.py
-  tidy          repository hygiene checks (also run as a test)";
+  tidy          repository hygiene checks (also run as a test)
+  codegen       regenerate docs/supported-parameters.md from what the providers do";
 
 /// The facade's provider features, each of which must build alone.
 const PROVIDER_FEATURES: &[&str] = &["openai", "anthropic", "gemini", "bedrock"];
@@ -80,4 +82,11 @@ fn ci(args: &[String]) -> Result<(), String> {
         println!("example {example}: {}", output.trim());
     }
     conformance::run()
+}
+
+/// Regenerates the parameter table; the same test fails in `ci` when the file has drifted.
+fn codegen() -> Result<(), String> {
+    let mut command = util::cargo(&["test", "-p", "vllora_llm", "--test", "supported_parameters"]);
+    command.env("VLLORA_UPDATE_GENERATED", "1");
+    util::step("regenerate docs/supported-parameters.md", command)
 }

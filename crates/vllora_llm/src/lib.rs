@@ -60,7 +60,10 @@ pub mod types {
 
 /// The HTTP transport: configuration (timeouts, retries, limits) and the injectable transport trait.
 pub mod http {
-    pub use vllora_llm_http::{HttpClient, HttpConfig, HttpTransport, Limits, RetryPolicy, Timeouts};
+    pub use vllora_llm_core::BoxFuture;
+    pub use vllora_llm_http::{
+        BodyStream, HttpClient, HttpConfig, HttpRequest, HttpResponse, HttpTransport, Limits, RetryPolicy, Timeouts,
+    };
 }
 
 pub use client::{CompletionsClient, InferenceModelProvider, VlloraLLMClient};
