@@ -138,7 +138,12 @@ mod tests {
     }
 
     fn parse(name: &str) -> ChatCompletionMessageWithFinishReason {
-        match parse_response(&fixture(name), Vec::new()) {
+        let body = fixture(name);
+        let Ok(document) = serde_json::from_slice::<serde_json::Value>(&body) else {
+            panic!("{name} is JSON")
+        };
+        vllora_llm_testkit::record_conformance("anthropic-message", &document);
+        match parse_response(&body, Vec::new()) {
             Ok(result) => result,
             Err(error) => panic!("{name}: {error}"),
         }
