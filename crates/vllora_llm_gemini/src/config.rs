@@ -1,0 +1,145 @@
+//! [`GeminiConfig`]: the API key and the base URL, from the environment or given explicitly.
+
+use vllora_llm_core::{Credentials, LLMError, LLMResult, Secret};
+
+use crate::PROVIDER_NAME;
+
+/// Google's Gemini API (Google AI Studio keys).
+pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";
+
+/// Environment variables holding the API key, in the order they are read.
+pub const API_KEY_VARIABLES: [&str; 3] = ["VLLORA_GEMINI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY"];
+
+/// Environment variable overriding the base URL.
+pub const ENDPOINT_VARIABLE: &str = "VLLORA_GEMINI_ENDPOINT";
+
+/// How to reach Gemini. `Debug` shows the base URL and never the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeminiConfig {
+    api_key: Secret,
+    base_url: String,
+}
+
+impl GeminiConfig {
+    /// A configuration for `api_key` against [`DEFAULT_BASE_URL`].
+    pub fn new(api_key: impl Into<Secret>) -> Self {
+        GeminiConfig { api_key: api_key.into(), base_url: DEFAULT_BASE_URL.to_owned() }
+    }
+
+    /// Reads the key from `VLLORA_GEMINI_API_KEY`, then `GEMINI_API_KEY`, then `GOOGLE_API_KEY` (empty
+    /// values are skipped), and the base URL from `VLLORA_GEMINI_ENDPOINT` when set.
+    pub fn from_env() -> LLMResult<Self> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// [`GeminiConfig::from_env`] over any source of variables.
+    pub(crate) fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> LLMResult<Self> {
+        let non_empty = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+        let Some(api_key) = API_KEY_VARIABLES.iter().find_map(|name| non_empty(name)) else {
+            return Err(LLMError::MissingCredentials {
+                provider: PROVIDER_NAME.to_owned(),
+                hint: format!("set {}", API_KEY_VARIABLES.join(", or ")),
+            });
+        };
+        let config = GeminiConfig::new(api_key.trim().to_owned());
+        Ok(match non_empty(ENDPOINT_VARIABLE) {
+            Some(endpoint) => config.with_base_url(endpoint),
+            None => config,
+        })
+    }
+
+    /// From explicit credentials: an API key, optionally with its endpoint.
+    pub fn from_credentials(credentials: &Credentials) -> LLMResult<Self> {
+        match credentials {
+            Credentials::ApiKey(api_key) => Ok(GeminiConfig::new(api_key.clone())),
+            Credentials::ApiKeyWithEndpoint { api_key, endpoint } => {
+                Ok(GeminiConfig::new(api_key.clone()).with_base_url(endpoint.clone()))
+            }
+            _ => Err(LLMError::Config(
+                "Gemini takes an API key (Credentials::ApiKey or ApiKeyWithEndpoint)".to_owned(),
+            )),
+        }
+    }
+
+    /// Another base URL: a proxy, a regional endpoint, a test server. Give the host
+    /// (`https://example.com`) or the API root (`https://example.com/v1beta`); `/v1beta` is added when no
+    /// version is given.
+    pub fn with_base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into().trim().trim_end_matches('/').to_owned();
+        self
+    }
+
+    /// The base URL as given.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The API key.
+    pub fn api_key(&self) -> &Secret {
+        &self.api_key
+    }
+
+    /// The root every API path hangs from, such as `https://generativelanguage.googleapis.com/v1beta`.
+    pub(crate) fn api_root(&self) -> String {
+        let versioned = ["/v1beta", "/v1alpha", "/v1"].iter().any(|version| self.base_url.ends_with(version));
+        if versioned { self.base_url.clone() } else { format!("{}/v1beta", self.base_url) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| pairs.iter().find(|(key, _)| *key == name).map(|(_, value)| (*value).to_owned())
+    }
+
+    #[test]
+    fn the_vllora_variable_wins_then_gemini_then_google() {
+        let all =
+            lookup(&[("VLLORA_GEMINI_API_KEY", "k1"), ("GEMINI_API_KEY", "k2"), ("GOOGLE_API_KEY", "k3")]);
+        let Ok(config) = GeminiConfig::from_lookup(all) else { panic!("key set") };
+        assert_eq!(config.api_key().expose(), "k1");
+        let Ok(config) =
+            GeminiConfig::from_lookup(lookup(&[("VLLORA_GEMINI_API_KEY", " "), ("GEMINI_API_KEY", "k2")]))
+        else {
+            panic!("key set")
+        };
+        assert_eq!(config.api_key().expose(), "k2");
+        let Ok(config) = GeminiConfig::from_lookup(lookup(&[("GOOGLE_API_KEY", "k3")])) else {
+            panic!("key set")
+        };
+        assert_eq!(config.api_key().expose(), "k3");
+        assert_eq!(config.api_root(), "https://generativelanguage.googleapis.com/v1beta");
+    }
+
+    #[test]
+    fn a_missing_key_names_the_variables() {
+        let Err(error) = GeminiConfig::from_lookup(lookup(&[])) else { panic!("no key") };
+        let message = error.to_string();
+        assert!(message.contains("VLLORA_GEMINI_API_KEY") && message.contains("GOOGLE_API_KEY"), "{message}");
+    }
+
+    #[test]
+    fn the_endpoint_variable_and_base_urls_give_the_api_root() {
+        let pairs = lookup(&[("GEMINI_API_KEY", "k"), ("VLLORA_GEMINI_ENDPOINT", "http://127.0.0.1:9/")]);
+        let Ok(config) = GeminiConfig::from_lookup(pairs) else { panic!("key set") };
+        assert_eq!(config.api_root(), "http://127.0.0.1:9/v1beta");
+        let proxied = GeminiConfig::new("k").with_base_url("https://proxy.example/gemini/v1beta/");
+        assert_eq!(proxied.api_root(), "https://proxy.example/gemini/v1beta");
+    }
+
+    #[test]
+    fn debug_hides_the_key_and_credentials_are_accepted() {
+        let config = GeminiConfig::new("AIzaSy-secret");
+        assert!(!format!("{config:?}").contains("AIzaSy-secret"));
+        let with_endpoint = Credentials::ApiKeyWithEndpoint {
+            api_key: Secret::new("k"),
+            endpoint: "http://localhost:1".into(),
+        };
+        let Ok(config) = GeminiConfig::from_credentials(&with_endpoint) else { panic!("api key") };
+        assert_eq!(config.base_url(), "http://localhost:1");
+        let aws = Credentials::AwsBearer { api_key: Secret::new("k"), region: None };
+        assert!(matches!(GeminiConfig::from_credentials(&aws), Err(LLMError::Config(_))));
+    }
+}

@@ -1,0 +1,224 @@
+//! Gemini `GenerateContentResponse` -> gateway response: choices, finish reasons, usage, thoughts.
+
+use serde_json::{Map, Value, json};
+use vllora_llm_core::types::gateway::{
+    ChatCompletionContent, ChatCompletionMessage, ChatCompletionMessageWithFinishReason,
+    ChatCompletionResponse, Choice, CompletionTokensDetails, FinishReason, PromptTokensDetails,
+    ReasoningDetail, ReasoningDetailType, Role, ToolCall, Usage,
+};
+use vllora_llm_core::{LLMError, LLMResult};
+
+use crate::PROVIDER_NAME;
+use crate::request::REASONING_PROVIDER;
+use crate::wire::{Candidate, FunctionCall, GenerateContentResponse, UsageMetadata};
+
+/// What the caller asked for, for the fields Gemini may leave out.
+#[derive(Debug, Clone)]
+pub(crate) struct ResponseContext {
+    pub model: String,
+    pub created: u64,
+}
+
+/// Decodes a whole `generateContent` response.
+pub(crate) fn parse_response(
+    body: &[u8],
+    context: &ResponseContext,
+) -> LLMResult<ChatCompletionMessageWithFinishReason> {
+    let response: GenerateContentResponse =
+        serde_json::from_slice(body).map_err(|error| LLMError::decode(PROVIDER_NAME, error))?;
+    if let Some(error) = &response.error {
+        return Err(crate::error::stream_error(error));
+    }
+    Ok(convert_response(&response, context))
+}
+
+pub(crate) fn convert_response(
+    response: &GenerateContentResponse,
+    context: &ResponseContext,
+) -> ChatCompletionMessageWithFinishReason {
+    let response_id = response.response_id.as_deref();
+    let mut choices: Vec<Choice> = response
+        .candidates
+        .iter()
+        .enumerate()
+        .map(|(position, candidate)| {
+            let index = candidate.index.unwrap_or(u32::try_from(position).unwrap_or(u32::MAX));
+            let message = candidate_message(candidate, response_id, index);
+            let has_tool_calls = message.tool_calls.is_some();
+            let finish_reason =
+                candidate.finish_reason.as_deref().map(|raw| finish_reason(raw, has_tool_calls));
+            Choice { index, message, finish_reason, logprobs: None }
+        })
+        .collect();
+    let block_reason = response.prompt_feedback.as_ref().and_then(|feedback| feedback.block_reason.clone());
+    if choices.is_empty() && block_reason.is_some() {
+        // A blocked prompt is an answer with nothing in it, not a failure.
+        let refusal =
+            response.prompt_feedback.as_ref().and_then(|feedback| feedback.block_reason_message.clone());
+        choices.push(Choice {
+            index: 0,
+            message: ChatCompletionMessage { role: Role::Assistant, refusal, ..Default::default() },
+            finish_reason: Some(FinishReason::ContentFilter),
+            logprobs: None,
+        });
+    }
+    let raw_finish_reason = response
+        .candidates
+        .first()
+        .and_then(|candidate| candidate.finish_reason.clone())
+        .or(block_reason.clone());
+    let chat_response = ChatCompletionResponse {
+        id: response_id.unwrap_or("gemini-response").to_owned(),
+        object: "chat.completion".to_owned(),
+        created: context.created,
+        model: response.model_version.clone().unwrap_or_else(|| context.model.clone()),
+        choices,
+        usage: response.usage_metadata.as_ref().map(usage),
+        ..Default::default()
+    };
+    ChatCompletionMessageWithFinishReason {
+        response: chat_response,
+        warnings: Vec::new(),
+        raw_finish_reason,
+        provider_metadata: Some(provider_metadata(response, block_reason)),
+    }
+}
+
+fn provider_metadata(response: &GenerateContentResponse, block_reason: Option<String>) -> Value {
+    let mut gemini = Map::new();
+    let mut put = |key: &str, value: Option<Value>| {
+        if let Some(value) = value {
+            gemini.insert(key.to_owned(), value);
+        }
+    };
+    put("responseId", response.response_id.clone().map(Value::String));
+    put("modelVersion", response.model_version.clone().map(Value::String));
+    put("blockReason", block_reason.map(Value::String));
+    put("usageMetadata", response.usage_metadata.and_then(|usage| serde_json::to_value(usage).ok()));
+    let finish_messages: Vec<Value> = response
+        .candidates
+        .iter()
+        .filter_map(|candidate| candidate.finish_message.clone().map(Value::String))
+        .collect();
+    put("finishMessages", (!finish_messages.is_empty()).then_some(Value::Array(finish_messages)));
+    json!({ "gemini": gemini })
+}
+
+/// One candidate's parts as an assistant message: text, thoughts, signatures and calls, in order.
+fn candidate_message(
+    candidate: &Candidate,
+    response_id: Option<&str>,
+    candidate_index: u32,
+) -> ChatCompletionMessage {
+    let mut text: Option<String> = None;
+    let mut reasoning: Option<String> = None;
+    let mut details = Vec::new();
+    let mut tool_calls = Vec::new();
+    for part in candidate.content.iter().flat_map(|content| content.parts.iter()) {
+        if let Some(call) = &part.function_call {
+            let position = tool_calls.len();
+            tool_calls.push(tool_call(
+                call,
+                part.thought_signature.as_deref(),
+                response_id,
+                candidate_index,
+                position,
+            ));
+            continue;
+        }
+        if let Some(piece) = &part.text {
+            let target = if part.is_thought() { &mut reasoning } else { &mut text };
+            target.get_or_insert_with(String::new).push_str(piece);
+        }
+        if let Some(signature) = &part.thought_signature {
+            details.push(signature_detail(signature));
+        }
+    }
+    ChatCompletionMessage {
+        role: Role::Assistant,
+        content: text.map(ChatCompletionContent::Text),
+        tool_calls: (!tool_calls.is_empty()).then_some(tool_calls),
+        reasoning_content: reasoning,
+        reasoning_details: (!details.is_empty()).then_some(details),
+        ..Default::default()
+    }
+}
+
+/// A thought signature from a text or thought part, kept to be sent back on the next turn.
+pub(crate) fn signature_detail(signature: &str) -> ReasoningDetail {
+    ReasoningDetail {
+        kind: ReasoningDetailType::Text,
+        text: None,
+        signature: Some(signature.to_owned()),
+        data: None,
+        provider: Some(REASONING_PROVIDER.to_owned()),
+    }
+}
+
+/// A function call as an OpenAI tool call. Gemini rarely sends ids, so one is made from the response id,
+/// the candidate and the call's position: stable for the same response and unique within it, which keeps
+/// parallel calls to one function apart.
+pub(crate) fn tool_call(
+    call: &FunctionCall,
+    signature: Option<&str>,
+    response_id: Option<&str>,
+    candidate_index: u32,
+    position: usize,
+) -> ToolCall {
+    let id = match (&call.id, response_id) {
+        (Some(id), _) if !id.is_empty() => id.clone(),
+        (_, Some(response_id)) => format!("call_{response_id}_{candidate_index}_{position}"),
+        (_, None) => format!("call_{candidate_index}_{position}"),
+    };
+    let arguments = match &call.args {
+        Some(args) => args.to_string(),
+        None => "{}".to_owned(),
+    };
+    let mut tool_call = ToolCall::function(id, call.name.clone(), arguments);
+    tool_call.extra_content = signature.map(signature_extra);
+    tool_call
+}
+
+/// Where a call's thought signature lives: the shape of Google's own OpenAI-compatible endpoint.
+pub(crate) fn signature_extra(signature: &str) -> Value {
+    json!({ "google": { "thought_signature": signature } })
+}
+
+/// Gemini's finish reason in OpenAI's terms. `STOP` after function calls is `tool_calls`.
+pub(crate) fn finish_reason(raw: &str, has_tool_calls: bool) -> FinishReason {
+    match raw {
+        "STOP" if has_tool_calls => FinishReason::ToolCalls,
+        "STOP" => FinishReason::Stop,
+        "MAX_TOKENS" => FinishReason::Length,
+        "SAFETY"
+        | "RECITATION"
+        | "BLOCKLIST"
+        | "PROHIBITED_CONTENT"
+        | "SPII"
+        | "IMAGE_SAFETY"
+        | "IMAGE_PROHIBITED_CONTENT"
+        | "IMAGE_RECITATION" => FinishReason::ContentFilter,
+        other => FinishReason::Other(other.to_owned()),
+    }
+}
+
+/// Gemini's counts in OpenAI's shape: thoughts are output tokens, tool-use prompts input tokens, cached
+/// tokens a part of the input.
+pub(crate) fn usage(metadata: &UsageMetadata) -> Usage {
+    let prompt = metadata
+        .prompt_token_count
+        .unwrap_or(0)
+        .saturating_add(metadata.tool_use_prompt_token_count.unwrap_or(0));
+    let thoughts = metadata.thoughts_token_count.unwrap_or(0);
+    let completion = metadata.candidates_token_count.unwrap_or(0).saturating_add(thoughts);
+    let mut usage = Usage::new(prompt, completion);
+    if let Some(cached) = metadata.cached_content_token_count {
+        usage.prompt_tokens_details =
+            Some(PromptTokensDetails { cached_tokens: Some(cached), ..Default::default() });
+    }
+    if metadata.thoughts_token_count.is_some() {
+        usage.completion_tokens_details =
+            Some(CompletionTokensDetails { reasoning_tokens: Some(thoughts), ..Default::default() });
+    }
+    usage
+}
