@@ -332,7 +332,187 @@ fn append_fields(bytes: &mut Vec<u8>, fields: &Map<String, Value>) -> LLMResult<
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+    use vllora_llm_core::types::gateway::ChatCompletionMessage;
+
     use super::*;
+
+    fn fixture(name: &str) -> Value {
+        let path = format!("{}/tests/fixtures/request/{name}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{path}: {error}"));
+        serde_json::from_str(&text).unwrap_or_else(|error| panic!("{path}: {error}"))
+    }
+
+    fn gateway(name: &str) -> ChatCompletionRequest {
+        serde_json::from_value(fixture(name)).unwrap_or_else(|error| panic!("{name}: {error}"))
+    }
+
+    struct Built {
+        body: Value,
+        warnings: Vec<Warning>,
+        adjustments: Vec<Warning>,
+    }
+
+    fn build(request: &ChatCompletionRequest, dialect: &Dialect, mode: Mode) -> Built {
+        let mut warnings = Warnings::new("openai");
+        let built = chat_body(request, &request.model, dialect, mode, &mut warnings);
+        let Ok(built) = built else { panic!("{:?}", built.err()) };
+        let body: Value = serde_json::from_slice(&built.bytes).unwrap_or_default();
+        vllora_llm_testkit::record_conformance("openai-chat", &body);
+        Built { body, warnings: warnings.finish(false).unwrap_or_default(), adjustments: built.adjustments }
+    }
+
+    fn parameters(warnings: &[Warning]) -> Vec<&str> {
+        warnings.iter().filter_map(Warning::parameter).collect()
+    }
+
+    fn simple(model: &str) -> ChatCompletionRequest {
+        ChatCompletionRequest {
+            model: model.to_owned(),
+            messages: vec![ChatCompletionMessage::new_text("user", "Hi")],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn every_openai_field_reaches_the_wire_unchanged_and_extensions_stay_behind() {
+        let request = gateway("every_field.gateway.json");
+        let built = build(&request, &Dialect::OpenAI, Mode::OneShot);
+        assert_eq!(built.body, fixture("every_field.openai.json"));
+        assert_eq!(parameters(&built.warnings), vec!["provider_specific.top_k", "provider_specific.cached_content"]);
+        assert!(built.adjustments.is_empty());
+        let azure = Dialect::Azure { deployment: "d".into(), api_version: "v".into() };
+        assert_eq!(build(&request, &azure, Mode::OneShot).body, fixture("every_field.openai.json"));
+    }
+
+    #[test]
+    fn streams_always_ask_for_usage() {
+        let mut request = simple("gpt-4.1-mini");
+        request.stream_options = Some(StreamOptions { include_usage: Some(false), include_obfuscation: Some(false) });
+        let built = build(&request, &Dialect::OpenAI, Mode::Stream);
+        assert_eq!(built.body["stream"], json!(true));
+        assert_eq!(built.body["stream_options"], json!({"include_usage": true, "include_obfuscation": false}));
+        let one_shot = build(&request, &Dialect::OpenAI, Mode::OneShot).body;
+        assert_eq!(one_shot, json!({"model": "gpt-4.1-mini", "messages": [{"role": "user", "content": "Hi"}]}));
+    }
+
+    #[test]
+    fn compatible_servers_get_top_k_their_options_and_extra_content() {
+        let request = gateway("every_field.gateway.json");
+        let built = build(&request, &Dialect::Compatible, Mode::OneShot);
+        let mut expected = fixture("every_field.openai.json");
+        expected["top_k"] = json!(40);
+        expected["cached_content"] = json!("cachedContents/abc");
+        expected["messages"][3]["tool_calls"][0]["extra_content"] = json!({"google": {"thought_signature": "c2ln"}});
+        assert_eq!(built.body, expected);
+        assert!(built.warnings.is_empty(), "{:?}", built.warnings);
+
+        let mut clashing = simple("qwen3");
+        let mut extra = Map::new();
+        extra.insert("temperature".to_owned(), json!(2));
+        extra.insert("repetition_penalty".to_owned(), json!(1.1));
+        clashing.temperature = Some(0.2);
+        clashing.provider_specific = Some(vllora_llm_core::types::gateway::ProviderSpecificRequest { extra, ..Default::default() });
+        let built = build(&clashing, &Dialect::Compatible, Mode::OneShot);
+        assert_eq!(built.body["temperature"], json!(0.2));
+        assert_eq!(built.body["repetition_penalty"], json!(1.1));
+        assert_eq!(parameters(&built.warnings), vec!["provider_specific.temperature"]);
+    }
+
+    #[test]
+    fn reasoning_models_get_max_completion_tokens_and_lose_sampling_parameters() {
+        let mut request = simple("o3-mini");
+        request.max_tokens = Some(500);
+        request.temperature = Some(0.2);
+        request.top_p = Some(1.0);
+        request.frequency_penalty = Some(0.5);
+        request.presence_penalty = Some(0.0);
+        request.logit_bias = Some([("50256".to_owned(), -100)].into_iter().collect());
+        request.logprobs = Some(true);
+        request.top_logprobs = Some(2);
+        request.seed = Some(3);
+        request.reasoning_effort = Some(ReasoningEffort::High);
+        let built = build(&request, &Dialect::OpenAI, Mode::OneShot);
+        assert_eq!(
+            built.body,
+            json!({
+                "model": "o3-mini",
+                "messages": [{"role": "user", "content": "Hi"}],
+                "max_completion_tokens": 500,
+                "reasoning_effort": "high",
+                "seed": 3
+            })
+        );
+        // Values equal to the model's only accepted value lose nothing and warn about nothing.
+        assert_eq!(
+            parameters(&built.warnings),
+            vec!["temperature", "logprobs", "top_logprobs", "frequency_penalty", "logit_bias"]
+        );
+        assert_eq!(parameters(&built.adjustments), vec!["max_tokens"]);
+
+        let mut both = simple("gpt-5-mini");
+        both.max_tokens = Some(100);
+        both.max_completion_tokens = Some(2000);
+        let built = build(&both, &Dialect::Compatible, Mode::Stream);
+        assert_eq!(built.body["max_completion_tokens"], json!(2000));
+        assert_eq!(built.body.get("max_tokens"), None);
+        assert_eq!(parameters(&built.warnings), vec!["max_tokens"]);
+    }
+
+    #[test]
+    fn gpt_5_1_samples_when_reasoning_is_off() {
+        let mut request = simple("gpt-5.1");
+        request.temperature = Some(0.3);
+        request.logprobs = Some(true);
+        request.reasoning_effort = Some(ReasoningEffort::None);
+        let built = build(&request, &Dialect::OpenAI, Mode::OneShot);
+        assert_eq!(built.body["temperature"], json!(0.3));
+        assert_eq!(built.body["logprobs"], json!(true));
+        assert!(built.warnings.is_empty());
+        request.reasoning_effort = Some(ReasoningEffort::Low);
+        assert_eq!(parameters(&build(&request, &Dialect::OpenAI, Mode::OneShot).warnings), vec!["temperature", "logprobs"]);
+    }
+
+    #[test]
+    fn other_models_keep_everything_whoever_serves_them() {
+        for model in ["gpt-4.1-mini", "gpt-5-chat-latest", "gemma-3-270m", "meta-llama/Llama-3.1-8B-Instruct"] {
+            let mut request = simple(model);
+            request.max_tokens = Some(64);
+            request.temperature = Some(0.5);
+            let built = build(&request, &Dialect::Compatible, Mode::OneShot);
+            assert_eq!(built.body["max_tokens"], json!(64), "{model}");
+            assert_eq!(built.body["temperature"], json!(0.5), "{model}");
+            assert!(built.warnings.is_empty() && built.adjustments.is_empty(), "{model}");
+        }
+        let mut search = simple("gpt-4o-search-preview");
+        search.temperature = Some(0.5);
+        assert_eq!(parameters(&build(&search, &Dialect::OpenAI, Mode::OneShot).warnings), vec!["temperature"]);
+    }
+
+    #[test]
+    fn strict_mode_fails_on_lost_meaning_but_not_on_renames() {
+        let mut request = simple("o4-mini");
+        request.max_tokens = Some(10);
+        let mut warnings = Warnings::new("openai");
+        let built = chat_body(&request, "o4-mini", &Dialect::OpenAI, Mode::OneShot, &mut warnings);
+        assert!(built.is_ok());
+        assert!(warnings.finish(true).is_ok(), "a rename loses nothing");
+        request.temperature = Some(0.1);
+        let mut warnings = Warnings::new("openai");
+        let _ = chat_body(&request, "o4-mini", &Dialect::OpenAI, Mode::OneShot, &mut warnings);
+        assert!(matches!(warnings.finish(true), Err(LLMError::Unsupported(_))));
+    }
+
+    #[test]
+    fn empty_model_or_messages_are_invalid() {
+        let mut warnings = Warnings::new("openai");
+        let no_messages = ChatCompletionRequest { model: "gpt-4o".into(), ..Default::default() };
+        let error = chat_body(&no_messages, "gpt-4o", &Dialect::OpenAI, Mode::OneShot, &mut warnings).err();
+        assert!(matches!(error, Some(LLMError::InvalidRequest(message)) if message.contains("messages")));
+        let error = chat_body(&simple(""), "", &Dialect::OpenAI, Mode::OneShot, &mut warnings).err();
+        assert!(matches!(error, Some(LLMError::InvalidRequest(message)) if message.contains("model")));
+    }
+
 
     #[test]
     fn reasoning_families_are_recognised_by_name() {

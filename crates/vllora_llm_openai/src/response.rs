@@ -99,3 +99,119 @@ pub(crate) fn usage(wire: WireUsage) -> Usage {
         completion_tokens_details: wire.completion_tokens_details,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use vllora_llm_core::types::gateway::FinishReason;
+
+    use super::*;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = format!("{}/tests/fixtures/response/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read(&path).unwrap_or_else(|error| panic!("{path}: {error}"))
+    }
+
+    /// Parses a fixture that stands for OpenAI's own wire format, recording it for schema validation.
+    fn openai(name: &str) -> ChatCompletionMessageWithFinishReason {
+        let body = fixture(name);
+        let document: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        vllora_llm_testkit::record_conformance("openai-chat-response", &document);
+        compatible(&body)
+    }
+
+    fn compatible(body: &[u8]) -> ChatCompletionMessageWithFinishReason {
+        match parse_response("openai", body) {
+            Ok(result) => result,
+            Err(error) => panic!("{error}"),
+        }
+    }
+
+    #[test]
+    fn text_answer_with_cached_usage() {
+        let result = openai("openai_text.json");
+        assert_eq!(result.id(), "chatcmpl-B9MHDbslfkBeAs8l4bebGdFOJ6PeG");
+        assert_eq!(result.model(), "gpt-4.1-2025-04-14");
+        assert_eq!(result.message().role, Role::Assistant);
+        assert_eq!(result.message().content, Some(ChatCompletionContent::Text("The capital of France is Paris.".into())));
+        assert_eq!(result.finish_reason(), Some(&FinishReason::Stop));
+        assert_eq!(result.raw_finish_reason.as_deref(), Some("stop"));
+        let usage = result.usage().copied().unwrap_or_default();
+        assert_eq!((usage.prompt_tokens, usage.completion_tokens, usage.total_tokens), (1117, 46, 1163));
+        assert_eq!(usage.cached_tokens(), 1024);
+        assert_eq!(result.response.service_tier.as_deref(), Some("default"));
+        assert_eq!(result.response.system_fingerprint.as_deref(), Some("fp_fc9f1d7035"));
+    }
+
+    #[test]
+    fn tool_calls_keep_ids_names_and_arguments() {
+        let result = openai("openai_tool_calls.json");
+        assert_eq!(result.finish_reason(), Some(&FinishReason::ToolCalls));
+        assert_eq!(result.message().content, None);
+        let calls = result.message().tool_calls.clone().unwrap_or_default();
+        assert_eq!(
+            calls,
+            vec![
+                ToolCall::function("call_DdmO9pD3xa9XTPNJ32zg2hcA", "get_weather", r#"{"location":"Paris, France"}"#),
+                ToolCall::function("call_ABC123xyz789", "get_time", r#"{"timezone":"Europe/Paris"}"#),
+            ]
+        );
+    }
+
+    #[test]
+    fn refusal_and_logprobs() {
+        let result = openai("openai_refusal_logprobs.json");
+        assert_eq!(result.message().refusal.as_deref(), Some("I'm sorry, I can't help with that."));
+        let logprobs = result.choices().first().and_then(|choice| choice.logprobs.clone()).unwrap_or_default();
+        let refusal_tokens: Vec<String> = logprobs.refusal.unwrap_or_default().into_iter().map(|token| token.token).collect();
+        assert_eq!(refusal_tokens, vec!["I'm".to_owned()]);
+    }
+
+    #[test]
+    fn llama_cpp_without_logprobs_and_with_timings() {
+        let result = compatible(&fixture("llama_cpp.json"));
+        assert_eq!(result.message().content.as_ref().and_then(ChatCompletionContent::as_str), Some("The capital of France is Paris."));
+        assert_eq!(result.model(), "target/llama/gemma-3-270m-q4_k_m.gguf");
+        assert_eq!(result.usage().map(|usage| usage.total_tokens), Some(23));
+    }
+
+    #[test]
+    fn reasoning_content_and_deepseek_cache_hits() {
+        let result = compatible(&fixture("deepseek_reasoning.json"));
+        assert_eq!(result.message().reasoning_content.as_deref(), Some("2 plus 2 is 4."));
+        assert_eq!(result.usage().map(Usage::reasoning_tokens), Some(18));
+    }
+
+    #[test]
+    fn lax_servers_are_understood() {
+        let result = compatible(&fixture("compat_lax.json"));
+        assert_eq!(result.response.created, 1741570283);
+        assert_eq!(result.message().role, Role::Assistant);
+        assert_eq!(result.message().content.as_ref().and_then(ChatCompletionContent::as_str), Some("Part one, part two."));
+        assert_eq!(result.message().reasoning_content.as_deref(), Some("thinking..."));
+        assert_eq!(result.finish_reason(), None, "an empty finish reason is no finish reason");
+        assert_eq!(result.raw_finish_reason, None);
+        let calls = result.message().tool_calls.clone().unwrap_or_default();
+        assert_eq!(calls, vec![ToolCall::function("call_0", "lookup", r#"{"q":"rust"}"#)]);
+        let usage = result.usage().copied().unwrap_or_default();
+        assert_eq!((usage.total_tokens, usage.cached_tokens()), (15, 4));
+    }
+
+    #[test]
+    fn legacy_function_call_becomes_a_tool_call() {
+        let result = openai("legacy_function_call.json");
+        assert_eq!(result.finish_reason(), Some(&FinishReason::FunctionCall));
+        let calls = result.message().tool_calls.clone().unwrap_or_default();
+        assert_eq!(calls, vec![ToolCall::function("call_0", "get_weather", r#"{"city":"Oslo"}"#)]);
+    }
+
+    #[test]
+    fn an_error_body_with_status_200_is_an_error() {
+        let error = parse_response("router", &fixture("error_with_status_200.json")).err();
+        let api = error.as_ref().and_then(LLMError::api_error).cloned().unwrap_or_default();
+        assert_eq!(api.provider, "router");
+        assert_eq!(api.message, "Upstream provider returned an error");
+        assert_eq!(api.code.as_deref(), Some("502"));
+        let garbage = parse_response("openai", b"<html>oops</html>").err();
+        assert!(matches!(garbage, Some(LLMError::Decode { .. })), "{garbage:?}");
+    }
+}

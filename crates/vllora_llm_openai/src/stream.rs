@@ -215,15 +215,20 @@ impl ChoiceState {
     /// Gives each call of the turn a stable index, its id and name on its first fragment only.
     fn tool_call(&mut self, wire: StreamToolCall<'_>) -> Option<ToolCallDelta> {
         let id = wire.id.as_ref().map(WireStr::as_str).filter(|id| !id.is_empty());
+        let function = wire.function.unwrap_or_default();
+        let name = text(function.name);
+        let arguments = text(function.arguments);
         let existing = match (id, wire.index) {
             // Some servers repeat the id on every fragment, others reuse index 0 for every call.
             (Some(id), _) => self.calls.iter().rposition(|call| call.id == id),
             (None, Some(index)) => self.calls.iter().rposition(|call| call.upstream_index == Some(index)),
-            (None, None) => self.calls.len().checked_sub(1),
+            // Without id or index, a second name can only start another call.
+            (None, None) => {
+                self.calls.len().checked_sub(1).filter(|&last| {
+                    name.is_none() || self.calls.get(last).is_some_and(|call| !call.named)
+                })
+            }
         };
-        let function = wire.function.unwrap_or_default();
-        let name = text(function.name);
-        let arguments = text(function.arguments);
         match existing {
             Some(position) => {
                 let call = self.calls.get_mut(position)?;
