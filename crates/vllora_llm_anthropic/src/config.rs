@@ -142,7 +142,7 @@ impl AnthropicConfig {
     }
 
     /// Whether the configured version is `2026-10-21` or later (dates compare as strings).
-    pub(crate) fn rejects_sampling_parameters(&self) -> bool {
+    pub(crate) fn is_version_2026_10_21_or_later(&self) -> bool {
         self.api_version.as_str() >= API_VERSION_2026_10_21
     }
 }
@@ -210,7 +210,7 @@ mod tests {
         let Ok(config) = AnthropicConfig::from_credentials(&with_endpoint) else { panic!("api key") };
         let config = config.with_api_version("2026-10-21").with_beta("a").with_beta("a");
         assert_eq!(config.base_url(), "http://localhost:8091");
-        assert!(config.rejects_sampling_parameters());
+        assert!(config.is_version_2026_10_21_or_later());
         assert_eq!(config.betas(), ["a".to_owned()]);
         let debug = format!("{config:?}");
         assert!(!debug.contains("sk-ant-secret"), "{debug}");

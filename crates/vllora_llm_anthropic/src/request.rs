@@ -2,9 +2,9 @@
 
 use serde_json::Value;
 use vllora_llm_core::types::gateway::{
-    CacheControl, ChatCompletionContent, ChatCompletionMessage, ChatCompletionRequest, ContentPart,
-    FileInput, ImageUrl, ReasoningDetail, ReasoningDetailType, ReasoningEffort, ResponseFormat, Role,
-    ThinkingType, ToolChoice,
+    AllowedToolsMode, CacheControl, ChatCompletionContent, ChatCompletionMessage, ChatCompletionRequest,
+    ContentPart, FileInput, ImageUrl, ReasoningDetail, ReasoningDetailType, ReasoningEffort, ResponseFormat,
+    Role, ThinkingType, ToolChoice,
 };
 use vllora_llm_core::{LLMError, LLMResult, Warning, Warnings};
 
@@ -47,7 +47,7 @@ pub(crate) fn build_request(
     }
     let family = ModelFamily::parse(model);
     let mut betas = Vec::new();
-    let rules = ContentRules { assistant_documents_allowed: !config.rejects_sampling_parameters() };
+    let rules = ContentRules { assistant_documents_allowed: !config.is_version_2026_10_21_or_later() };
     let conversation = translate_messages(&request.messages, rules, &mut betas, warnings)?;
 
     let mut body = MessagesRequest {
@@ -59,7 +59,7 @@ pub(crate) fn build_request(
     };
     let thinking = apply_thinking_and_max_tokens(request, &family, &mut body, warnings)?;
     apply_sampling(request, config, &family, thinking, &mut body, warnings);
-    apply_tools(request, &family, &mut body, warnings);
+    apply_tools(request, &family, thinking, &mut body, warnings);
     apply_output(request, &family, &mut body, &mut betas, warnings);
     apply_remaining(request, &mut body, warnings);
 
@@ -585,14 +585,14 @@ fn apply_sampling(
     warnings: &mut Warnings,
 ) {
     let top_k = request.provider_specific.as_ref().and_then(|specific| specific.top_k);
-    let refusal = if config.rejects_sampling_parameters() {
+    let omitted_because = if config.is_version_2026_10_21_or_later() {
         Some(format!("API version {} removed the sampling parameters", config.api_version()))
     } else if family.rejects_sampling_parameters() {
         Some(format!("{} rejects sampling parameters", body.model))
     } else {
         None
     };
-    if let Some(reason) = refusal {
+    if let Some(reason) = omitted_because {
         for (present, parameter) in [
             (request.temperature.is_some(), "temperature"),
             (request.top_p.is_some(), "top_p"),
@@ -640,6 +640,7 @@ fn apply_sampling(
 fn apply_tools(
     request: &ChatCompletionRequest,
     family: &ModelFamily,
+    thinking_on: bool,
     body: &mut MessagesRequest,
     warnings: &mut Warnings,
 ) {
@@ -697,8 +698,8 @@ fn apply_tools(
         Some(ToolChoice::Required) => Some(choice("any", None)),
         Some(ToolChoice::Function { name }) => Some(choice("tool", Some(name.clone()))),
         Some(ToolChoice::AllowedTools(allowed)) => Some(match allowed.mode {
-            vllora_llm_core::types::gateway::AllowedToolsMode::Auto => choice("auto", None),
-            vllora_llm_core::types::gateway::AllowedToolsMode::Required => choice("any", None),
+            AllowedToolsMode::Auto => choice("auto", None),
+            AllowedToolsMode::Required => choice("any", None),
         }),
         Some(_) => {
             warnings.push(Warning::unsupported("tool_choice"));
@@ -706,6 +707,14 @@ fn apply_tools(
         }
         None => disable_parallel.map(|_| choice("auto", None)),
     };
+    if thinking_on && body.tool_choice.as_ref().is_some_and(|choice| matches!(choice.kind, "any" | "tool")) {
+        // Anthropic rejects forced tool use while thinking; letting the model choose keeps the call working.
+        warnings.push(Warning::adjusted(
+            "tool_choice",
+            "Anthropic does not force tool use while thinking is on; sent `auto`",
+        ));
+        body.tool_choice = Some(choice("auto", None));
+    }
     if tools.is_empty() {
         body.tool_choice = None;
     } else {

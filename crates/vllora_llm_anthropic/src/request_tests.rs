@@ -619,3 +619,24 @@ fn documents_in_assistant_messages_are_left_out_on_2026_10_21() {
     let (body, _, _) = translate_with(&request, &config());
     assert_eq!(body["messages"][1]["content"][1]["type"], "document");
 }
+
+#[test]
+fn forced_tool_use_while_thinking_becomes_auto() {
+    let request = ChatCompletionRequest {
+        max_tokens: Some(4096),
+        provider_specific: Some(ProviderSpecificRequest {
+            thinking: Some(ThinkingConfig::enabled(2048)),
+            ..Default::default()
+        }),
+        tools: Some(vec![ChatCompletionTool::function(FunctionDefinition {
+            name: "lookup".into(),
+            ..Default::default()
+        })]),
+        tool_choice: Some(ToolChoice::Function { name: "lookup".into() }),
+        parallel_tool_calls: Some(false),
+        ..request(vec![ChatCompletionMessage::new_text("user", "Look it up")])
+    };
+    let (body, warnings) = translate(&request);
+    assert_eq!(body["tool_choice"], json!({"type": "auto", "disable_parallel_tool_use": true}));
+    assert_eq!(parameters(&warnings), ["tool_choice"]);
+}
