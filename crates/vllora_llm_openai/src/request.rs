@@ -379,7 +379,10 @@ mod tests {
         let request = gateway("every_field.gateway.json");
         let built = build(&request, &Dialect::OpenAI, Mode::OneShot);
         assert_eq!(built.body, fixture("every_field.openai.json"));
-        assert_eq!(parameters(&built.warnings), vec!["provider_specific.top_k", "provider_specific.cached_content"]);
+        assert_eq!(
+            parameters(&built.warnings),
+            vec!["provider_specific.top_k", "provider_specific.cached_content"]
+        );
         assert!(built.adjustments.is_empty());
         let azure = Dialect::Azure { deployment: "d".into(), api_version: "v".into() };
         assert_eq!(build(&request, &azure, Mode::OneShot).body, fixture("every_field.openai.json"));
@@ -388,12 +391,19 @@ mod tests {
     #[test]
     fn streams_always_ask_for_usage() {
         let mut request = simple("gpt-4.1-mini");
-        request.stream_options = Some(StreamOptions { include_usage: Some(false), include_obfuscation: Some(false) });
+        request.stream_options =
+            Some(StreamOptions { include_usage: Some(false), include_obfuscation: Some(false) });
         let built = build(&request, &Dialect::OpenAI, Mode::Stream);
         assert_eq!(built.body["stream"], json!(true));
-        assert_eq!(built.body["stream_options"], json!({"include_usage": true, "include_obfuscation": false}));
+        assert_eq!(
+            built.body["stream_options"],
+            json!({"include_usage": true, "include_obfuscation": false})
+        );
         let one_shot = build(&request, &Dialect::OpenAI, Mode::OneShot).body;
-        assert_eq!(one_shot, json!({"model": "gpt-4.1-mini", "messages": [{"role": "user", "content": "Hi"}]}));
+        assert_eq!(
+            one_shot,
+            json!({"model": "gpt-4.1-mini", "messages": [{"role": "user", "content": "Hi"}]})
+        );
     }
 
     #[test]
@@ -403,7 +413,8 @@ mod tests {
         let mut expected = fixture("every_field.openai.json");
         expected["top_k"] = json!(40);
         expected["cached_content"] = json!("cachedContents/abc");
-        expected["messages"][3]["tool_calls"][0]["extra_content"] = json!({"google": {"thought_signature": "c2ln"}});
+        expected["messages"][3]["tool_calls"][0]["extra_content"] =
+            json!({"google": {"thought_signature": "c2ln"}});
         assert_eq!(built.body, expected);
         assert!(built.warnings.is_empty(), "{:?}", built.warnings);
 
@@ -412,7 +423,8 @@ mod tests {
         extra.insert("temperature".to_owned(), json!(2));
         extra.insert("repetition_penalty".to_owned(), json!(1.1));
         clashing.temperature = Some(0.2);
-        clashing.provider_specific = Some(vllora_llm_core::types::gateway::ProviderSpecificRequest { extra, ..Default::default() });
+        clashing.provider_specific =
+            Some(vllora_llm_core::types::gateway::ProviderSpecificRequest { extra, ..Default::default() });
         let built = build(&clashing, &Dialect::Compatible, Mode::OneShot);
         assert_eq!(built.body["temperature"], json!(0.2));
         assert_eq!(built.body["repetition_penalty"], json!(1.1));
@@ -470,12 +482,16 @@ mod tests {
         assert_eq!(built.body["logprobs"], json!(true));
         assert!(built.warnings.is_empty());
         request.reasoning_effort = Some(ReasoningEffort::Low);
-        assert_eq!(parameters(&build(&request, &Dialect::OpenAI, Mode::OneShot).warnings), vec!["temperature", "logprobs"]);
+        assert_eq!(
+            parameters(&build(&request, &Dialect::OpenAI, Mode::OneShot).warnings),
+            vec!["temperature", "logprobs"]
+        );
     }
 
     #[test]
     fn other_models_keep_everything_whoever_serves_them() {
-        for model in ["gpt-4.1-mini", "gpt-5-chat-latest", "gemma-3-270m", "meta-llama/Llama-3.1-8B-Instruct"] {
+        for model in ["gpt-4.1-mini", "gpt-5-chat-latest", "gemma-3-270m", "meta-llama/Llama-3.1-8B-Instruct"]
+        {
             let mut request = simple(model);
             request.max_tokens = Some(64);
             request.temperature = Some(0.5);
@@ -486,7 +502,10 @@ mod tests {
         }
         let mut search = simple("gpt-4o-search-preview");
         search.temperature = Some(0.5);
-        assert_eq!(parameters(&build(&search, &Dialect::OpenAI, Mode::OneShot).warnings), vec!["temperature"]);
+        assert_eq!(
+            parameters(&build(&search, &Dialect::OpenAI, Mode::OneShot).warnings),
+            vec!["temperature"]
+        );
     }
 
     #[test]
@@ -512,7 +531,6 @@ mod tests {
         let error = chat_body(&simple(""), "", &Dialect::OpenAI, Mode::OneShot, &mut warnings).err();
         assert!(matches!(error, Some(LLMError::InvalidRequest(message)) if message.contains("model")));
     }
-
 
     #[test]
     fn reasoning_families_are_recognised_by_name() {

@@ -132,7 +132,10 @@ mod tests {
         assert_eq!(result.id(), "chatcmpl-B9MHDbslfkBeAs8l4bebGdFOJ6PeG");
         assert_eq!(result.model(), "gpt-4.1-2025-04-14");
         assert_eq!(result.message().role, Role::Assistant);
-        assert_eq!(result.message().content, Some(ChatCompletionContent::Text("The capital of France is Paris.".into())));
+        assert_eq!(
+            result.message().content,
+            Some(ChatCompletionContent::Text("The capital of France is Paris.".into()))
+        );
         assert_eq!(result.finish_reason(), Some(&FinishReason::Stop));
         assert_eq!(result.raw_finish_reason.as_deref(), Some("stop"));
         let usage = result.usage().copied().unwrap_or_default();
@@ -151,7 +154,11 @@ mod tests {
         assert_eq!(
             calls,
             vec![
-                ToolCall::function("call_DdmO9pD3xa9XTPNJ32zg2hcA", "get_weather", r#"{"location":"Paris, France"}"#),
+                ToolCall::function(
+                    "call_DdmO9pD3xa9XTPNJ32zg2hcA",
+                    "get_weather",
+                    r#"{"location":"Paris, France"}"#
+                ),
                 ToolCall::function("call_ABC123xyz789", "get_time", r#"{"timezone":"Europe/Paris"}"#),
             ]
         );
@@ -161,15 +168,20 @@ mod tests {
     fn refusal_and_logprobs() {
         let result = openai("openai_refusal_logprobs.json");
         assert_eq!(result.message().refusal.as_deref(), Some("I'm sorry, I can't help with that."));
-        let logprobs = result.choices().first().and_then(|choice| choice.logprobs.clone()).unwrap_or_default();
-        let refusal_tokens: Vec<String> = logprobs.refusal.unwrap_or_default().into_iter().map(|token| token.token).collect();
+        let logprobs =
+            result.choices().first().and_then(|choice| choice.logprobs.clone()).unwrap_or_default();
+        let refusal_tokens: Vec<String> =
+            logprobs.refusal.unwrap_or_default().into_iter().map(|token| token.token).collect();
         assert_eq!(refusal_tokens, vec!["I'm".to_owned()]);
     }
 
     #[test]
     fn llama_cpp_without_logprobs_and_with_timings() {
         let result = compatible(&fixture("llama_cpp.json"));
-        assert_eq!(result.message().content.as_ref().and_then(ChatCompletionContent::as_str), Some("The capital of France is Paris."));
+        assert_eq!(
+            result.message().content.as_ref().and_then(ChatCompletionContent::as_str),
+            Some("The capital of France is Paris.")
+        );
         assert_eq!(result.model(), "target/llama/gemma-3-270m-q4_k_m.gguf");
         assert_eq!(result.usage().map(|usage| usage.total_tokens), Some(23));
     }
@@ -186,7 +198,10 @@ mod tests {
         let result = compatible(&fixture("compat_lax.json"));
         assert_eq!(result.response.created, 1741570283);
         assert_eq!(result.message().role, Role::Assistant);
-        assert_eq!(result.message().content.as_ref().and_then(ChatCompletionContent::as_str), Some("Part one, part two."));
+        assert_eq!(
+            result.message().content.as_ref().and_then(ChatCompletionContent::as_str),
+            Some("Part one, part two.")
+        );
         assert_eq!(result.message().reasoning_content.as_deref(), Some("thinking..."));
         assert_eq!(result.finish_reason(), None, "an empty finish reason is no finish reason");
         assert_eq!(result.raw_finish_reason, None);

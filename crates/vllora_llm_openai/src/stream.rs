@@ -223,11 +223,11 @@ impl ChoiceState {
             (Some(id), _) => self.calls.iter().rposition(|call| call.id == id),
             (None, Some(index)) => self.calls.iter().rposition(|call| call.upstream_index == Some(index)),
             // Without id or index, a second name can only start another call.
-            (None, None) => {
-                self.calls.len().checked_sub(1).filter(|&last| {
-                    name.is_none() || self.calls.get(last).is_some_and(|call| !call.named)
-                })
-            }
+            (None, None) => self
+                .calls
+                .len()
+                .checked_sub(1)
+                .filter(|&last| name.is_none() || self.calls.get(last).is_some_and(|call| !call.named)),
         };
         match existing {
             Some(position) => {
@@ -269,4 +269,263 @@ impl ChoiceState {
 /// Non-empty text, owned.
 fn text(value: Option<WireStr<'_>>) -> Option<String> {
     value.filter(|text| !text.0.is_empty()).map(|text| text.0.into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+    use vllora_llm_http::SseDecoder;
+    use vllora_llm_testkit::{split_at, split_points};
+
+    use super::*;
+
+    const FIXTURES: &[&str] = &[
+        "openai_text",
+        "openai_parallel_tool_calls",
+        "openai_refusal",
+        "openai_logprobs",
+        "openai_two_choices",
+        "compat_unknown_fields",
+        "openai_error_mid_stream",
+        "azure_first_chunk_without_choices",
+        "compat_finish_reason_empty_string",
+        "compat_finish_with_content",
+        "compat_reasoning_content",
+        "compat_reasoning_field",
+        "compat_tool_calls_repeated_ids",
+        "truncated",
+    ];
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = format!("{}/tests/fixtures/stream/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read(&path).unwrap_or_else(|error| panic!("{path}: {error}"))
+    }
+
+    /// What the caller receives when the body arrives in `pieces`.
+    fn replay(pieces: &[&[u8]]) -> Vec<Result<ChatCompletionChunk, LLMError>> {
+        let mut decoder = SseDecoder::new(1 << 20);
+        let mut state = StreamState::new("openai");
+        let mut items = Vec::new();
+        let mut feed =
+            |event: vllora_llm_http::SseEvent, items: &mut Vec<_>, state: &mut StreamState| match state
+                .on_event(event.event.as_deref(), &event.data)
+            {
+                Ok(Some(chunk)) => items.push(Ok(chunk)),
+                Ok(None) => {}
+                Err(error) => items.push(Err(error)),
+            };
+        for piece in pieces {
+            assert!(decoder.push(piece).is_ok());
+            while let Some(event) = decoder.next_event() {
+                feed(event, &mut items, &mut state);
+            }
+        }
+        while let Some(event) = decoder.finish() {
+            feed(event, &mut items, &mut state);
+        }
+        match state.on_end() {
+            Ok(Some(chunk)) => items.push(Ok(chunk)),
+            Ok(None) => {}
+            Err(error) => items.push(Err(error)),
+        }
+        items
+    }
+
+    /// The rules every provider's stream follows.
+    fn assert_stream_rules(name: &str, items: &[Result<ChatCompletionChunk, LLMError>]) {
+        let chunks: Vec<&ChatCompletionChunk> = items.iter().filter_map(|item| item.as_ref().ok()).collect();
+        let errors = items.iter().filter(|item| item.is_err()).count();
+        assert!(errors <= 1, "{name}: at most one error");
+        if errors == 1 {
+            assert!(items.last().is_some_and(Result::is_err), "{name}: an error ends the stream");
+        }
+        let mut seen_choices: Vec<u32> = Vec::new();
+        let mut finished: Vec<u32> = Vec::new();
+        let mut call_ids: Vec<(u32, u32)> = Vec::new();
+        for (position, chunk) in chunks.iter().enumerate() {
+            assert_eq!(chunk.object, "chat.completion.chunk");
+            if chunk.usage.is_some() {
+                assert!(chunk.choices.is_empty(), "{name}: usage comes in a chunk of its own");
+                assert_eq!(position, chunks.len() - 1, "{name}: the usage chunk is the last");
+            }
+            for choice in &chunk.choices {
+                let first = !seen_choices.contains(&choice.index);
+                assert_eq!(
+                    choice.delta.role.is_some(),
+                    first,
+                    "{name}: role on the first chunk of a choice only"
+                );
+                if first {
+                    assert_eq!(choice.delta.role, Some(Role::Assistant));
+                    seen_choices.push(choice.index);
+                }
+                assert!(!finished.contains(&choice.index), "{name}: nothing after a choice's finish reason");
+                if choice.finish_reason.is_some() {
+                    finished.push(choice.index);
+                }
+                for call in choice.delta.tool_calls.iter().flatten() {
+                    let key = (choice.index, call.index);
+                    let first_fragment = !call_ids.contains(&key);
+                    let named = call.function.as_ref().and_then(|function| function.name.as_ref()).is_some();
+                    assert_eq!(
+                        call.id.is_some(),
+                        first_fragment,
+                        "{name}: id only on a call's first fragment"
+                    );
+                    assert!(first_fragment || !named, "{name}: name only on a call's first fragment");
+                    if first_fragment {
+                        assert_eq!(
+                            call.index as usize,
+                            call_ids.iter().filter(|(index, _)| *index == choice.index).count()
+                        );
+                        call_ids.push(key);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The stream condensed: per choice the joined text, calls and finish reason; usage; the error.
+    fn summary(items: &[Result<ChatCompletionChunk, LLMError>]) -> Value {
+        let mut choices: Vec<Value> = Vec::new();
+        let (mut id, mut model, mut usage, mut error) =
+            (String::new(), String::new(), Value::Null, Value::Null);
+        for item in items {
+            let chunk = match item {
+                Ok(chunk) => chunk,
+                Err(failure) => {
+                    error = match failure {
+                        LLMError::Api(api) => json!({
+                            "kind": "api", "status": api.status, "type": api.error_type, "retryable": api.retryable
+                        }),
+                        LLMError::Connection { .. } => json!({"kind": "connection"}),
+                        other => json!({"kind": format!("{other:?}")}),
+                    };
+                    continue;
+                }
+            };
+            id.clone_from(&chunk.id);
+            model.clone_from(&chunk.model);
+            if let Some(reported) = chunk.usage {
+                usage = json!({
+                    "prompt_tokens": reported.prompt_tokens, "completion_tokens": reported.completion_tokens,
+                    "total_tokens": reported.total_tokens, "cached_tokens": reported.cached_tokens(),
+                    "reasoning_tokens": reported.reasoning_tokens()
+                });
+            }
+            for choice in &chunk.choices {
+                let position = match choices.iter().position(|entry| entry["index"] == json!(choice.index)) {
+                    Some(position) => position,
+                    None => {
+                        choices.push(
+                            json!({"index": choice.index, "content": null, "reasoning": null, "refusal": null,
+                            "tool_calls": [], "finish_reason": null, "logprob_tokens": []}),
+                        );
+                        choices.len() - 1
+                    }
+                };
+                let entry = &mut choices[position];
+                let mut append = |field: &str, text: &Option<String>| {
+                    if let Some(text) = text {
+                        let joined = format!("{}{text}", entry[field].as_str().unwrap_or_default());
+                        entry[field] = json!(joined);
+                    }
+                };
+                append("content", &choice.delta.content);
+                append("reasoning", &choice.delta.reasoning_content);
+                append("refusal", &choice.delta.refusal);
+                for call in choice.delta.tool_calls.iter().flatten() {
+                    let calls = entry["tool_calls"].as_array_mut().map(std::mem::take).unwrap_or_default();
+                    let mut calls = calls;
+                    let function = call.function.clone().unwrap_or_default();
+                    match calls.iter_mut().find(|known| known["index"] == json!(call.index)) {
+                        Some(known) => {
+                            let joined = format!(
+                                "{}{}",
+                                known["arguments"].as_str().unwrap_or_default(),
+                                function.arguments.unwrap_or_default()
+                            );
+                            known["arguments"] = json!(joined);
+                        }
+                        None => calls.push(json!({"index": call.index, "id": call.id, "name": function.name,
+                            "arguments": function.arguments.unwrap_or_default()})),
+                    }
+                    entry["tool_calls"] = json!(calls);
+                }
+                if let Some(reason) = &choice.finish_reason {
+                    entry["finish_reason"] = json!(reason.as_str());
+                }
+                for token in choice.logprobs.iter().flat_map(|logprobs| logprobs.content.iter().flatten()) {
+                    if let Some(tokens) = entry["logprob_tokens"].as_array_mut() {
+                        tokens.push(json!(token.token));
+                    }
+                }
+            }
+        }
+        json!({"id": id, "model": model, "choices": choices, "usage": usage, "error": error})
+    }
+
+    fn comparable(
+        items: &[Result<ChatCompletionChunk, LLMError>],
+    ) -> Vec<Result<ChatCompletionChunk, String>> {
+        items
+            .iter()
+            .map(|item| item.as_ref().map(Clone::clone).map_err(|error| format!("{error:?}")))
+            .collect()
+    }
+
+    #[test]
+    fn every_fixture_gives_the_same_result_however_it_is_split() {
+        for name in FIXTURES {
+            let bytes = fixture(&format!("{name}.sse"));
+            let whole = replay(&[&bytes]);
+            assert_stream_rules(name, &whole);
+            let expected_text =
+                String::from_utf8(fixture(&format!("{name}.expected.json"))).unwrap_or_default();
+            let expected: Value = serde_json::from_str(&expected_text).unwrap_or_default();
+            assert_eq!(summary(&whole), expected, "{name}");
+            for points in split_points(bytes.len()) {
+                let split = replay(&split_at(&bytes, &points));
+                assert_eq!(comparable(&split), comparable(&whole), "{name} split at {points:?}");
+            }
+            if name.starts_with("openai_") {
+                record_events(&bytes);
+            }
+        }
+    }
+
+    /// Records the OpenAI fixtures' events for validation against OpenAI's chunk schema (the other
+    /// fixtures stand for servers that bend that schema on purpose).
+    fn record_events(bytes: &[u8]) {
+        let mut decoder = SseDecoder::new(1 << 20);
+        assert!(decoder.push(bytes).is_ok());
+        while let Some(event) = decoder.next_event().or_else(|| decoder.finish()) {
+            let Ok(document) = serde_json::from_str::<Value>(&event.data) else { continue };
+            if document.get("object").is_some() {
+                vllora_llm_testkit::record_conformance("openai-chat-chunk", &document);
+            }
+        }
+    }
+
+    #[test]
+    fn nothing_is_read_after_done() {
+        let mut state = StreamState::new("openai");
+        assert!(matches!(state.on_event(None, "[DONE]"), Ok(None)));
+        assert!(state.is_done());
+        assert!(matches!(
+            state.on_event(None, "{\"choices\":[{\"delta\":{\"content\":\"late\"}}]}"),
+            Ok(None)
+        ));
+        assert!(matches!(state.on_end(), Ok(None)));
+    }
+
+    #[test]
+    fn garbage_is_a_decode_error() {
+        let mut state = StreamState::new("local");
+        let error = state.on_event(None, "{not json").err();
+        assert!(
+            matches!(&error, Some(LLMError::Decode { provider, .. }) if provider == "local"),
+            "{error:?}"
+        );
+    }
 }
