@@ -1,1 +1,38 @@
-//! The HTTP transport (being written).
+//! The HTTP transport of `vllora_llm`: a pooled hyper client over rustls, retries, timeouts, size limits
+//! and a server-sent events decoder.
+//!
+//! Provider crates build an [`HttpRequest`], send it with [`HttpClient::send`] (one-shot) or
+//! [`HttpClient::send_streaming`], and decode streamed bodies with [`sse_stream`]. [`HttpClient`] wraps
+//! any [`HttpTransport`]; the default, [`HyperTransport`], speaks HTTP/1.1 and HTTP/2 over rustls (ring,
+//! webpki roots) and honours `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY`.
+//!
+//! What the client guarantees:
+//! - retries per [`RetryPolicy`] for retryable failures (408, 409, 429, 500, 502, 503, 504, 529,
+//!   connection errors), honouring `Retry-After`/`retry-after-ms`, and never once a byte of a streamed
+//!   body has been handed to the caller;
+//! - every wait bounded by a [`Timeouts`] phase, reported as [`LLMError::Timeout`] naming the phase;
+//! - memory bounded by [`Limits`], reported as [`LLMError::LimitExceeded`];
+//! - header values marked sensitive (and credentials such as `authorization`) never shown by `Debug`.
+//!
+//! [`LLMError::Timeout`]: vllora_llm_core::LLMError::Timeout
+//! [`LLMError::LimitExceeded`]: vllora_llm_core::LLMError::LimitExceeded
+
+mod body;
+mod client;
+mod config;
+mod message;
+mod proxy;
+mod retry;
+mod sse;
+mod transport;
+
+pub use bytes::Bytes;
+pub use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+
+pub use client::{ErrorMapper, HttpClient};
+pub use config::{HttpConfig, Limits, RetryPolicy, Timeouts};
+pub use message::{BodyStream, HttpReply, HttpRequest, HttpResponse, StreamingReply};
+pub use proxy::ProxyConfig;
+pub use retry::retry_after;
+pub use sse::{SseDecoder, SseEvent, SseStream, sse_stream};
+pub use transport::{HttpTransport, HyperTransport};

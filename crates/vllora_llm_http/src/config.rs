@@ -1,0 +1,97 @@
+//! [`HttpConfig`]: timeouts, retry policy and size limits, with defaults suited to LLM APIs.
+
+use std::time::Duration;
+
+/// How long each phase of a call may take; `None` means no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Opening a connection: TCP, the proxy tunnel and the TLS handshake. Applied by
+    /// [`crate::HyperTransport`]; a custom transport applies its own.
+    pub connect: Option<Duration>,
+    /// From the moment a connection (new or pooled) carries the request until the response headers
+    /// arrive.
+    pub first_byte: Option<Duration>,
+    /// The longest gap between two pieces of a response body.
+    pub idle: Option<Duration>,
+    /// The whole call: every attempt, the waits between them and reading the body (to its end for a
+    /// stream).
+    pub total: Option<Duration>,
+}
+
+impl Default for Timeouts {
+    /// Connect 10 s, first byte 10 min (a one-shot completion sends its headers only when the whole
+    /// answer is generated), idle 5 min (reasoning models pause long between events), no total.
+    fn default() -> Self {
+        Timeouts {
+            connect: Some(Duration::from_secs(10)),
+            first_byte: Some(Duration::from_secs(600)),
+            idle: Some(Duration::from_secs(300)),
+            total: None,
+        }
+    }
+}
+
+/// When and how failed attempts are repeated.
+///
+/// Retryable failures are those for which [`vllora_llm_core::LLMError::is_retryable`] holds (408, 409,
+/// 429, 500, 502, 503, 504, 529, connection errors, connect and first-byte timeouts). The wait before
+/// attempt `n + 1` is the server's `Retry-After` when it gave one, else a random duration between zero
+/// and `initial_backoff * 2^(n-1)`, capped at `max_backoff` ("full jitter").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included; 1 disables retries.
+    pub max_attempts: u32,
+    /// The backoff ceiling of the first retry.
+    pub initial_backoff: Duration,
+    /// The largest backoff ceiling.
+    pub max_backoff: Duration,
+    /// The longest `Retry-After` honoured; when the server asks for more, its error is returned at once
+    /// (waiting that long is the caller's decision).
+    pub max_retry_after: Duration,
+}
+
+impl RetryPolicy {
+    /// No retries.
+    pub fn none() -> Self {
+        RetryPolicy { max_attempts: 1, ..RetryPolicy::default() }
+    }
+}
+
+impl Default for RetryPolicy {
+    /// 3 attempts, backoff from 0.5 s up to 8 s, `Retry-After` honoured up to 60 s.
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(8),
+            max_retry_after: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Size limits on what the server sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The largest one-shot response body (and the most of an error body that is read).
+    pub max_response_body: usize,
+    /// The largest single stream event (an SSE event, an event-stream frame).
+    pub max_event_size: usize,
+}
+
+impl Default for Limits {
+    /// 64 MiB per response body (generated images arrive base64-encoded), 16 MiB per event.
+    fn default() -> Self {
+        Limits { max_response_body: 64 << 20, max_event_size: 16 << 20 }
+    }
+}
+
+/// Everything [`crate::HttpClient`] is configured with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HttpConfig {
+    /// Timeouts.
+    pub timeouts: Timeouts,
+    /// Retries.
+    pub retry: RetryPolicy,
+    /// Size limits.
+    pub limits: Limits,
+}

@@ -1,0 +1,363 @@
+//! Server-sent events: [`SseDecoder`], an incremental, linear-time decoder, and [`SseStream`] over a body.
+
+use std::collections::VecDeque;
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_core::Stream;
+use vllora_llm_core::{LLMError, LLMResult, Limit};
+
+use crate::message::BodyStream;
+
+/// One server-sent event.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SseEvent {
+    /// The `event` field: the event type, when the server named one.
+    pub event: Option<String>,
+    /// The `data` lines, joined with `\n`.
+    pub data: String,
+    /// The `id` field given in this event.
+    pub id: Option<String>,
+    /// The `retry` field (milliseconds) given in this event.
+    pub retry: Option<u64>,
+}
+
+const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
+
+/// An incremental server-sent events decoder (the WHATWG `text/event-stream` rules).
+///
+/// Bytes go in with [`push`](SseDecoder::push) in pieces of any size; complete events come out of
+/// [`next_event`](SseDecoder::next_event). Every input byte is examined once, so decoding is linear in
+/// the input however it is split: only a line cut by a read boundary is copied aside until its end arrives.
+/// Lines may end with LF, CRLF or CR (also when a CR ends one read and its LF starts the next); comments
+/// are skipped; a byte order mark at the start is ignored. An event larger than `max_event_size` is an
+/// [`LLMError::LimitExceeded`], detected before the decoder holds more than that.
+#[derive(Debug)]
+pub struct SseDecoder {
+    max_event_size: usize,
+    /// The start of a line whose end has not arrived yet.
+    partial_line: Vec<u8>,
+    /// The last byte was a CR, so an LF at the start of the next push ends the same line.
+    after_cr: bool,
+    at_stream_start: bool,
+    event: Option<String>,
+    data: String,
+    has_data: bool,
+    id: Option<String>,
+    retry: Option<u64>,
+    ready: VecDeque<SseEvent>,
+    failed: bool,
+    bytes_examined: u64,
+}
+
+impl SseDecoder {
+    /// A decoder that refuses events larger than `max_event_size` bytes.
+    pub fn new(max_event_size: usize) -> Self {
+        SseDecoder {
+            max_event_size,
+            partial_line: Vec::new(),
+            after_cr: false,
+            at_stream_start: true,
+            event: None,
+            data: String::new(),
+            has_data: false,
+            id: None,
+            retry: None,
+            ready: VecDeque::new(),
+            failed: false,
+            bytes_examined: 0,
+        }
+    }
+
+    /// Feeds the next bytes of the stream. After an error the decoder stays failed.
+    pub fn push(&mut self, input: &[u8]) -> LLMResult<()> {
+        if self.failed {
+            return Err(self.limit_error());
+        }
+        let result = self.push_lines(input);
+        if result.is_err() {
+            self.failed = true;
+            self.partial_line = Vec::new();
+            self.data = String::new();
+        }
+        result
+    }
+
+    fn push_lines(&mut self, input: &[u8]) -> LLMResult<()> {
+        let mut rest = input;
+        if self.after_cr && !rest.is_empty() {
+            self.after_cr = false;
+            if let [b'\n', tail @ ..] = rest {
+                rest = tail;
+            }
+        }
+        loop {
+            let end = rest.iter().position(|&byte| byte == b'\n' || byte == b'\r');
+            self.bytes_examined += end.map_or(rest.len(), |end| end + 1) as u64;
+            let Some(end) = end else {
+                if self.partial_line.len() + rest.len() > self.max_event_size {
+                    return Err(self.limit_error());
+                }
+                self.partial_line.extend_from_slice(rest);
+                return Ok(());
+            };
+            let (line, after) = rest.split_at(end);
+            if self.partial_line.is_empty() {
+                self.process_line(line)?;
+            } else {
+                if self.partial_line.len() + line.len() > self.max_event_size {
+                    return Err(self.limit_error());
+                }
+                let mut joined = std::mem::take(&mut self.partial_line);
+                joined.extend_from_slice(line);
+                let processed = self.process_line(&joined);
+                joined.clear();
+                self.partial_line = joined;
+                processed?;
+            }
+            let terminator = after.first().copied();
+            rest = after.get(1..).unwrap_or_default();
+            if terminator == Some(b'\r') {
+                match rest.first() {
+                    Some(b'\n') => rest = rest.get(1..).unwrap_or_default(),
+                    Some(_) => {}
+                    None => self.after_cr = true,
+                }
+            }
+        }
+    }
+
+    /// The next complete event, if one is ready.
+    pub fn next_event(&mut self) -> Option<SseEvent> {
+        self.ready.pop_front()
+    }
+
+    /// Ends the stream: a last line without a line ending and a last event without a blank line are
+    /// completed. Returns the next event; call it (or [`next_event`](Self::next_event)) until `None`.
+    pub fn finish(&mut self) -> Option<SseEvent> {
+        if !self.failed {
+            if !self.partial_line.is_empty() {
+                let line = std::mem::take(&mut self.partial_line);
+                // Errors were already reported when the line was buffered; a failure here keeps it failed.
+                if self.process_line(&line).is_err() {
+                    self.failed = true;
+                }
+            }
+            self.dispatch();
+        }
+        self.ready.pop_front()
+    }
+
+    /// How many input bytes the decoder has examined: each byte once, whatever the chunking.
+    pub fn bytes_examined(&self) -> u64 {
+        self.bytes_examined
+    }
+
+    fn limit_error(&self) -> LLMError {
+        LLMError::LimitExceeded { limit: Limit::Event, max_bytes: self.max_event_size }
+    }
+
+    fn process_line(&mut self, mut line: &[u8]) -> LLMResult<()> {
+        if self.at_stream_start {
+            self.at_stream_start = false;
+            line = line.strip_prefix(BYTE_ORDER_MARK).unwrap_or(line);
+        }
+        if line.is_empty() {
+            self.dispatch();
+            return Ok(());
+        }
+        if line.first() == Some(&b':') {
+            return Ok(());
+        }
+        let (field, value) = match line.iter().position(|&byte| byte == b':') {
+            Some(colon) => {
+                let value = line.get(colon + 1..).unwrap_or_default();
+                (line.get(..colon).unwrap_or_default(), value.strip_prefix(b" ").unwrap_or(value))
+            }
+            None => (line, &[][..]),
+        };
+        match field {
+            b"data" => {
+                if self.data.len() + value.len() + 1 > self.max_event_size {
+                    return Err(self.limit_error());
+                }
+                if self.has_data {
+                    self.data.push('\n');
+                } else if self.data.capacity() == 0 {
+                    // Most events have one data line: this is their only allocation.
+                    self.data = String::with_capacity(value.len());
+                }
+                self.data.push_str(&String::from_utf8_lossy(value));
+                self.has_data = true;
+            }
+            b"event" => self.event = Some(String::from_utf8_lossy(value).into_owned()),
+            b"id" if !value.contains(&0) => self.id = Some(String::from_utf8_lossy(value).into_owned()),
+            b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
+                self.retry = std::str::from_utf8(value).ok().and_then(|digits| digits.parse().ok());
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn dispatch(&mut self) {
+        if self.has_data {
+            self.has_data = false;
+            self.ready.push_back(SseEvent {
+                event: self.event.take(),
+                data: std::mem::take(&mut self.data),
+                id: self.id.take(),
+                retry: self.retry.take(),
+            });
+        } else {
+            // A block without data is not an event (the WHATWG rule).
+            self.event = None;
+            self.id = None;
+            self.retry = None;
+        }
+    }
+}
+
+/// Decodes a response body as server-sent events. See [`SseStream`].
+pub fn sse_stream(body: BodyStream, max_event_size: usize) -> SseStream {
+    SseStream { body: Some(body), decoder: SseDecoder::new(max_event_size), error: None }
+}
+
+/// The events of a body, as a [`Stream`] of `LLMResult<SseEvent>`.
+///
+/// A transport error or an oversize event is yielded once, after the events decoded before it, and ends
+/// the stream. Dropping the stream drops the body, which closes the connection.
+pub struct SseStream {
+    body: Option<BodyStream>,
+    decoder: SseDecoder,
+    error: Option<LLMError>,
+}
+
+impl std::fmt::Debug for SseStream {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("SseStream")
+            .field("open", &self.body.is_some())
+            .field("decoder", &self.decoder)
+            .finish()
+    }
+}
+
+impl SseStream {
+    /// The next event, without importing a `StreamExt`.
+    pub async fn next(&mut self) -> Option<LLMResult<SseEvent>> {
+        poll_fn(|context| Pin::new(&mut *self).poll_next(context)).await
+    }
+}
+
+impl Stream for SseStream {
+    type Item = LLMResult<SseEvent>;
+
+    fn poll_next(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            if let Some(event) = this.decoder.next_event() {
+                return Poll::Ready(Some(Ok(event)));
+            }
+            if let Some(error) = this.error.take() {
+                return Poll::Ready(Some(Err(error)));
+            }
+            let Some(body) = this.body.as_mut() else { return Poll::Ready(None) };
+            match body.as_mut().poll_next(context) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Ok(bytes))) => {
+                    if let Err(error) = this.decoder.push(&bytes) {
+                        this.body = None;
+                        this.error = Some(error);
+                    }
+                }
+                Poll::Ready(Some(Err(error))) => {
+                    this.body = None;
+                    this.error = Some(error);
+                }
+                Poll::Ready(None) => {
+                    this.body = None;
+                    return Poll::Ready(this.decoder.finish().map(Ok));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode_all(pieces: &[&[u8]]) -> Vec<SseEvent> {
+        let mut decoder = SseDecoder::new(1 << 20);
+        let mut events = Vec::new();
+        for piece in pieces {
+            assert!(decoder.push(piece).is_ok());
+            events.extend(std::iter::from_fn(|| decoder.next_event()));
+        }
+        events.extend(std::iter::from_fn(|| decoder.finish()));
+        events
+    }
+
+    fn data(text: &str) -> SseEvent {
+        SseEvent { data: text.to_owned(), ..SseEvent::default() }
+    }
+
+    #[test]
+    fn fields_comments_and_multi_line_data() {
+        let input = b": keep-alive\n\nevent: message_start\nid: 7\nretry: 1500\ndata: {\"a\":\ndata:1}\nunknown: x\n\n";
+        let events = decode_all(&[input]);
+        assert_eq!(
+            events,
+            vec![SseEvent {
+                event: Some("message_start".into()),
+                data: "{\"a\":\n1}".into(),
+                id: Some("7".into()),
+                retry: Some(1500),
+            }]
+        );
+    }
+
+    #[test]
+    fn line_endings_lf_crlf_cr_and_a_cr_split_from_its_lf() {
+        assert_eq!(
+            decode_all(&[b"data: a\r\n\r\ndata: b\r\rdata: c\n\n"]),
+            vec![data("a"), data("b"), data("c")]
+        );
+        assert_eq!(
+            decode_all(&[b"data: a\r", b"\n", b"\r", b"\ndata: b\r\n\r\n"]),
+            vec![data("a"), data("b")]
+        );
+        // A CR at the end of a read followed by a CR: two line endings, so the event ends.
+        assert_eq!(decode_all(&[b"data: a\r", b"\rdata: b\n\n"]), vec![data("a"), data("b")]);
+    }
+
+    #[test]
+    fn last_event_without_blank_line_byte_order_mark_and_empty_data() {
+        assert_eq!(decode_all(&[b"data: one\n\ndata: two"]), vec![data("one"), data("two")]);
+        assert_eq!(decode_all(&[b"\xEF\xBB", b"\xBFdata: x\n\n"]), vec![data("x")]);
+        assert_eq!(decode_all(&[b"data\n\ndata:\n\n"]), vec![data(""), data("")]);
+        // A block without data lines is not an event.
+        assert_eq!(decode_all(&[b"event: ping\n\ndata: y\n\n"]), vec![data("y")]);
+        assert_eq!(decode_all(&[b"retry: soon\ndata: z\n\n"]), vec![data("z")]);
+    }
+
+    #[test]
+    fn oversize_events_are_refused_before_they_are_buffered() {
+        let mut decoder = SseDecoder::new(16);
+        assert!(decoder.push(b"data: 0123456789\n\n").is_ok());
+        assert_eq!(decoder.next_event(), Some(data("0123456789")));
+        let error = decoder.push(b"data: 0123456789abcdef\n");
+        assert!(matches!(error, Err(LLMError::LimitExceeded { limit: Limit::Event, max_bytes: 16 })));
+        assert!(decoder.push(b"\n").is_err(), "the decoder stays failed");
+
+        let mut split = SseDecoder::new(16);
+        assert!(split.push(b"data: 012345678").is_ok());
+        assert!(split.push(b"9abcdef").is_err(), "a partial line over the limit is refused");
+
+        let mut lines = SseDecoder::new(16);
+        assert!(lines.push(b"data: 01234\ndata: 56789\n").is_ok());
+        assert!(lines.push(b"data: abcde\n").is_err(), "data lines add up");
+    }
+}

@@ -1,0 +1,280 @@
+//! [`HttpTransport`], what moves bytes, and [`HyperTransport`], the pooled hyper client over rustls.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::uri::{Authority, Scheme};
+use http::{HeaderValue, Uri};
+use http_body_util::Full;
+use hyper_rustls::{ConfigBuilderExt, HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::{HttpConnector, capture_connection};
+use hyper_util::client::legacy::connect::proxy::Tunnel;
+use hyper_util::client::proxy::matcher::Matcher;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use vllora_llm_core::{BoxFuture, LLMError, LLMResult, TimeoutPhase};
+
+use crate::body::IncomingStream;
+use crate::config::Timeouts;
+use crate::message::{HttpRequest, HttpResponse, RedactedUrl};
+use crate::proxy::ProxyConfig;
+
+/// What actually moves bytes. The default is [`HyperTransport`]; tests and gateways may inject their own.
+///
+/// `send` resolves when the response headers have arrived; the body is read through
+/// [`HttpResponse::body`]. Retries, the first-byte, idle and total timeouts and the size limits are
+/// applied by [`crate::HttpClient`] around any transport.
+pub trait HttpTransport: Send + Sync + fmt::Debug {
+    /// Sends one request.
+    fn send(&self, request: HttpRequest) -> BoxFuture<'static, LLMResult<HttpResponse>>;
+}
+
+type DirectClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+type TunnelClient = Client<HttpsConnector<Tunnel<HttpConnector>>, Full<Bytes>>;
+
+/// A pooled hyper client: HTTP/1.1 and HTTP/2 (chosen by ALPN) over rustls with the ring provider and
+/// the Mozilla (webpki) roots; plain `http://` is allowed for local servers. Cheap to clone: clones share
+/// the connection pool.
+#[derive(Clone)]
+pub struct HyperTransport {
+    direct: DirectClient,
+    proxy: Option<Arc<ProxyRoutes>>,
+    connect_timeout: Option<Duration>,
+    first_byte_timeout: Option<Duration>,
+}
+
+struct ProxyRoutes {
+    matcher: Matcher,
+    connector_parts: ConnectorParts,
+    /// One pooled client per proxy in use (at most one for `http` and one for `https`).
+    tunnels: Mutex<Vec<(Uri, TunnelClient)>>,
+}
+
+#[derive(Clone)]
+struct ConnectorParts {
+    tls: rustls::ClientConfig,
+    connect_timeout: Option<Duration>,
+}
+
+impl ConnectorParts {
+    fn tcp(&self) -> HttpConnector {
+        let mut tcp = HttpConnector::new();
+        // The TLS layer above handles https://; the TCP connector must let those URIs through.
+        tcp.enforce_http(false);
+        tcp.set_nodelay(true);
+        tcp.set_connect_timeout(self.connect_timeout);
+        tcp
+    }
+
+    fn https<C>(&self, inner: C) -> HttpsConnector<C> {
+        HttpsConnectorBuilder::new()
+            .with_tls_config(self.tls.clone())
+            .https_or_http()
+            .enable_http1()
+            .enable_http2()
+            .wrap_connector(inner)
+    }
+}
+
+fn client_builder() -> hyper_util::client::legacy::Builder {
+    let mut builder = Client::builder(TokioExecutor::new());
+    builder.timer(TokioTimer::new()).pool_timer(TokioTimer::new()).pool_idle_timeout(Duration::from_secs(90));
+    builder
+}
+
+impl HyperTransport {
+    /// A transport going through the proxies `proxy` names, applying the connect timeout (TCP, proxy
+    /// tunnel and TLS handshake) and the first-byte timeout (from the moment a connection, new or pooled,
+    /// carries the request until the response headers arrive).
+    pub fn new(timeouts: &Timeouts, proxy: &ProxyConfig) -> LLMResult<Self> {
+        let connect_timeout = timeouts.connect;
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|error| LLMError::Config(format!("TLS setup failed: {error}")))?
+            .with_webpki_roots()
+            .with_no_client_auth();
+        let parts = ConnectorParts { tls, connect_timeout };
+        let direct = client_builder().build(parts.https(parts.tcp()));
+        let proxy = proxy.matcher()?.map(|matcher| {
+            Arc::new(ProxyRoutes { matcher, connector_parts: parts, tunnels: Mutex::new(Vec::new()) })
+        });
+        Ok(HyperTransport { direct, proxy, connect_timeout, first_byte_timeout: timeouts.first_byte })
+    }
+
+    /// A transport reading its proxies from the environment (see [`ProxyConfig::from_env`]).
+    pub fn from_env(timeouts: &Timeouts) -> LLMResult<Self> {
+        Self::new(timeouts, &ProxyConfig::from_env())
+    }
+}
+
+impl ProxyRoutes {
+    fn tunnel_client(&self, proxy: &Uri, auth: Option<&HeaderValue>) -> TunnelClient {
+        let mut tunnels = self.tunnels.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((_, client)) = tunnels.iter().find(|(known, _)| known == proxy) {
+            return client.clone();
+        }
+        let mut tunnel = Tunnel::new(proxy.clone(), self.connector_parts.tcp());
+        if let Some(auth) = auth {
+            tunnel = tunnel.with_auth(auth.clone());
+        }
+        let client = client_builder().build(self.connector_parts.https(tunnel));
+        tunnels.push((proxy.clone(), client.clone()));
+        client
+    }
+}
+
+impl fmt::Debug for HyperTransport {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("HyperTransport")
+            .field("connect_timeout", &self.connect_timeout)
+            .field("first_byte_timeout", &self.first_byte_timeout)
+            .field("proxied", &self.proxy.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+enum Route {
+    Direct(DirectClient),
+    Tunnel(TunnelClient),
+}
+
+impl HttpTransport for HyperTransport {
+    fn send(&self, request: HttpRequest) -> BoxFuture<'static, LLMResult<HttpResponse>> {
+        let prepared = self.prepare(request);
+        let (connect_timeout, first_byte_timeout) = (self.connect_timeout, self.first_byte_timeout);
+        Box::pin(async move {
+            let (route, mut hyper_request) = prepared?;
+            let mut connection = capture_connection(&mut hyper_request);
+            let mut response = match route {
+                Route::Direct(client) => client.request(hyper_request),
+                Route::Tunnel(client) => client.request(hyper_request),
+            };
+            // Two phases, told apart by the moment the pool hands over a connection: opening it (TCP,
+            // tunnel, TLS) under the connect timeout, then waiting for headers under the first-byte one.
+            let connecting = async {
+                tokio::select! {
+                    biased;
+                    finished = &mut response => Some(finished),
+                    _ = connection.wait_for_connection_metadata() => None,
+                }
+            };
+            let finished_early = match connect_timeout {
+                Some(after) => tokio::time::timeout(after, connecting)
+                    .await
+                    .map_err(|_| LLMError::Timeout { phase: TimeoutPhase::Connect, after })?,
+                None => connecting.await,
+            };
+            let response = match (finished_early, first_byte_timeout) {
+                (Some(finished), _) => finished,
+                (None, Some(after)) => tokio::time::timeout(after, response)
+                    .await
+                    .map_err(|_| LLMError::Timeout { phase: TimeoutPhase::FirstByte, after })?,
+                (None, None) => response.await,
+            };
+            let response = response.map_err(|error| request_error(&error, connect_timeout))?;
+            let (parts, body) = response.into_parts();
+            Ok(HttpResponse {
+                status: parts.status,
+                headers: parts.headers,
+                body: Box::pin(IncomingStream(body)),
+            })
+        })
+    }
+}
+
+impl HyperTransport {
+    fn prepare(&self, request: HttpRequest) -> LLMResult<(Route, http::Request<Full<Bytes>>)> {
+        let invalid = || LLMError::InvalidRequest(format!("invalid URL {:?}", RedactedUrl(&request.url)));
+        let mut uri: Uri = request.url.parse().map_err(|_| invalid())?;
+        let scheme = uri.scheme().cloned().ok_or_else(invalid)?;
+        if scheme != Scheme::HTTP && scheme != Scheme::HTTPS || uri.host().is_none() {
+            return Err(invalid());
+        }
+        let intercept =
+            self.proxy.as_ref().and_then(|routes| Some((routes, routes.matcher.intercept(&uri)?)));
+        let route = match intercept {
+            None => Route::Direct(self.direct.clone()),
+            Some((routes, intercept)) => {
+                // The tunnel connector assumes port 443 when the URL names none.
+                if scheme == Scheme::HTTP && uri.port().is_none() {
+                    uri = with_port(&uri, 80).ok_or_else(invalid)?;
+                }
+                Route::Tunnel(routes.tunnel_client(intercept.uri(), intercept.basic_auth()))
+            }
+        };
+        let mut hyper_request = http::Request::new(Full::new(request.body));
+        *hyper_request.method_mut() = request.method;
+        *hyper_request.uri_mut() = uri;
+        *hyper_request.headers_mut() = request.headers;
+        Ok((route, hyper_request))
+    }
+}
+
+fn with_port(uri: &Uri, port: u16) -> Option<Uri> {
+    let host = uri.host()?;
+    let authority: Authority = format!("{host}:{port}").parse().ok()?;
+    let mut parts = uri.clone().into_parts();
+    parts.authority = Some(authority);
+    Uri::from_parts(parts).ok()
+}
+
+/// The causes of an error, outermost first, without repeats (wrappers often repeat their cause).
+fn describe(error: &(dyn StdError + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let message = cause.to_string();
+        if !text.contains(&message) {
+            text.push_str(": ");
+            text.push_str(&message);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+fn find_cause<'a, T: StdError + 'static>(error: &'a (dyn StdError + 'static)) -> Option<&'a T> {
+    let mut current = Some(error);
+    while let Some(error) = current {
+        if let Some(found) = error.downcast_ref::<T>() {
+            return Some(found);
+        }
+        current = error.source();
+    }
+    None
+}
+
+/// Maps a failed request (no response headers) to an error.
+fn request_error(error: &hyper_util::client::legacy::Error, connect_timeout: Option<Duration>) -> LLMError {
+    let timed_out =
+        find_cause::<std::io::Error>(error).is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut);
+    if error.is_connect() {
+        if let (true, Some(after)) = (timed_out, connect_timeout) {
+            return LLMError::Timeout { phase: TimeoutPhase::Connect, after };
+        }
+        return LLMError::Connection { message: format!("could not connect: {}", describe(error)) };
+    }
+    if let Some(hyper_error) = find_cause::<hyper::Error>(error) {
+        if hyper_error.is_parse() || hyper_error.is_parse_status() {
+            return LLMError::Connection {
+                message: format!("the server sent an invalid HTTP response: {}", describe(hyper_error)),
+            };
+        }
+        if hyper_error.is_incomplete_message() {
+            return LLMError::Connection {
+                message: "the connection closed before the response headers arrived".to_owned(),
+            };
+        }
+    }
+    LLMError::Connection { message: format!("request failed: {}", describe(error)) }
+}
+
+/// Maps an error while reading a response body.
+pub(crate) fn body_error(error: &hyper::Error) -> LLMError {
+    LLMError::Connection { message: format!("the response body was cut off: {}", describe(error)) }
+}

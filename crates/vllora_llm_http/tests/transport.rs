@@ -1,0 +1,344 @@
+//! The client end to end against the loopback mock server: requests on the wire, replies, keep-alive,
+//! retries, timeouts, limits, broken servers.
+#![allow(clippy::panic, reason = "a test fails by panicking")]
+
+mod common;
+
+use std::future::poll_fn;
+use std::time::{Duration, Instant};
+
+use common::{client, mock_errors, no_retries, quick_retries};
+use serde_json::json;
+use vllora_llm_core::{LLMError, Limit, Secret, TimeoutPhase};
+use vllora_llm_http::{BodyStream, HttpConfig, HttpRequest, Limits, Method, StatusCode, Timeouts, sse_stream};
+use vllora_llm_testkit::{Chunking, MockResponse, MockServer};
+
+async fn next_piece(body: &mut BodyStream) -> Option<vllora_llm_core::LLMResult<vllora_llm_http::Bytes>> {
+    poll_fn(|context| body.as_mut().poll_next(context)).await
+}
+
+fn chat_request(server: &MockServer) -> HttpRequest {
+    let Ok(request) =
+        HttpRequest::post_json(format!("{}/v1/chat/completions", server.url()), r#"{"model":"m"}"#)
+            .secret_header("authorization", &Secret::new("Bearer sk-test"))
+    else {
+        panic!("valid header")
+    };
+    request
+}
+
+#[tokio::test]
+async fn one_shot_sends_exact_bytes_and_reuses_the_connection() {
+    let server = MockServer::start().await;
+    server.respond_always(
+        "POST",
+        "/v1/chat/completions",
+        MockResponse::json(200, json!({"id": "chatcmpl-1"})),
+    );
+    let http = client(no_retries());
+    for _ in 0..2 {
+        let Ok(reply) = http.send(chat_request(&server), &*mock_errors()).await else { panic!("2xx") };
+        assert_eq!(reply.status, StatusCode::OK);
+        assert_eq!(&reply.body[..], br#"{"id":"chatcmpl-1"}"#);
+        assert_eq!(
+            reply.headers.get("content-type").map(|value| value.as_bytes()),
+            Some(&b"application/json"[..])
+        );
+    }
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[0].method, "POST");
+    assert_eq!(requests[0].path, "/v1/chat/completions");
+    assert_eq!(requests[0].header("authorization"), Some("Bearer sk-test"));
+    assert_eq!(requests[0].header("content-type"), Some("application/json"));
+    assert_eq!(&requests[0].body[..], br#"{"model":"m"}"#);
+    assert_eq!(server.connections_opened(), 1, "the pooled connection is reused");
+}
+
+#[tokio::test]
+async fn a_429_with_retry_after_is_retried_after_that_long() {
+    let server = MockServer::start().await;
+    let busy =
+        MockResponse::json(429, json!({"error": {"message": "rate limited"}})).header("Retry-After", "1");
+    server.respond("POST", "/v1/chat/completions", busy);
+    server.respond("POST", "/v1/chat/completions", MockResponse::json(200, json!({"ok": true})));
+    let http = client(HttpConfig { retry: quick_retries(3), ..HttpConfig::default() });
+    let started = Instant::now();
+    let reply = http.send(chat_request(&server), &*mock_errors()).await;
+    let elapsed = started.elapsed();
+    assert!(matches!(&reply, Ok(reply) if &reply.body[..] == br#"{"ok":true}"#), "{reply:?}");
+    assert!(elapsed >= Duration::from_millis(900) && elapsed < Duration::from_secs(3), "{elapsed:?}");
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn a_400_is_not_retried_and_its_body_reaches_the_mapper() {
+    let server = MockServer::start().await;
+    let invalid = MockResponse::json(400, json!({"error": {"message": "bad temperature"}}));
+    server.respond_always("POST", "/v1/chat/completions", invalid);
+    let http = client(HttpConfig { retry: quick_retries(5), ..HttpConfig::default() });
+    let error = http.send(chat_request(&server), &*mock_errors()).await.err();
+    let Some(LLMError::Api(api)) = error else { panic!("an API error, got {error:?}") };
+    assert_eq!(api.status, Some(400));
+    assert!(api.message.contains("bad temperature"), "{}", api.message);
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn a_500_then_200_is_retried_with_backoff() {
+    let server = MockServer::start().await;
+    server.respond("POST", "/v1/chat/completions", MockResponse::json(500, json!({"error": "boom"})));
+    server.respond("POST", "/v1/chat/completions", MockResponse::json(200, json!({"ok": 1})));
+    let http = client(HttpConfig { retry: quick_retries(3), ..HttpConfig::default() });
+    let started = Instant::now();
+    let reply = http.send(chat_request(&server), &*mock_errors()).await;
+    assert!(reply.is_ok(), "{reply:?}");
+    // Full jitter may pick any wait up to the first ceiling (40 ms).
+    assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn attempts_are_bounded_and_long_retry_after_is_not_waited_for() {
+    let server = MockServer::start().await;
+    server.respond_always("POST", "/overloaded", MockResponse::json(529, json!({"error": "overloaded"})));
+    let http = client(HttpConfig { retry: quick_retries(3), ..HttpConfig::default() });
+    let request = HttpRequest::post_json(format!("{}/overloaded", server.url()), "{}");
+    let error = http.send(request, &*mock_errors()).await.err();
+    assert_eq!(error.as_ref().and_then(LLMError::status), Some(529), "{error:?}");
+    assert_eq!(server.requests().len(), 3);
+
+    server.respond_always("POST", "/later", MockResponse::json(429, json!({})).header("retry-after", "120"));
+    let started = Instant::now();
+    let request = HttpRequest::post_json(format!("{}/later", server.url()), "{}");
+    let error = http.send(request, &*mock_errors()).await.err();
+    assert_eq!(error.as_ref().and_then(LLMError::retry_after), Some(Duration::from_secs(120)), "{error:?}");
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert_eq!(server.requests().len(), 4, "a wait beyond max_retry_after is the caller's decision");
+
+    server.respond_always("POST", "/ms", MockResponse::json(503, json!({})).header("retry-after-ms", "5"));
+    let http = client(no_retries());
+    let error =
+        http.send(HttpRequest::post_json(format!("{}/ms", server.url()), "{}"), &*mock_errors()).await;
+    assert_eq!(error.err().as_ref().and_then(LLMError::retry_after), Some(Duration::from_millis(5)));
+}
+
+#[tokio::test]
+async fn streams_decode_events_however_the_server_chunks_them() {
+    let events = ["data: {\"n\":1}\n\n", ": ping\n\n", "event: done\r\ndata: [DONE]\r\n\r\n"];
+    for chunking in
+        [Chunking::AsWritten, Chunking::Bytes(1), Chunking::Whole, Chunking::Random { seed: 9, max: 7 }]
+    {
+        let server = MockServer::start().await;
+        server.respond("POST", "/v1/chat/completions", MockResponse::sse(events).chunking(chunking));
+        let http = client(no_retries());
+        let Ok(reply) = http.send_streaming(chat_request(&server), &*mock_errors()).await else {
+            panic!("2xx")
+        };
+        let mut stream = sse_stream(reply.body, 1 << 20);
+        let mut decoded = Vec::new();
+        while let Some(event) = stream.next().await {
+            let Ok(event) = event else { panic!("{event:?}") };
+            decoded.push((event.event, event.data));
+        }
+        assert_eq!(
+            decoded,
+            vec![(None, "{\"n\":1}".to_owned()), (Some("done".to_owned()), "[DONE]".to_owned())],
+            "{chunking:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn nothing_is_retried_once_stream_bytes_reached_the_caller() {
+    let server = MockServer::start().await;
+    let first = "data: {\"n\":1}\n\n";
+    let cut = MockResponse::sse([first, "data: {\"n\":2}\n\n"]).reset_after(first.len() + 3);
+    server.respond_always("POST", "/v1/chat/completions", cut);
+    let http = client(HttpConfig { retry: quick_retries(5), ..HttpConfig::default() });
+    let Ok(reply) = http.send_streaming(chat_request(&server), &*mock_errors()).await else { panic!("2xx") };
+    let mut stream = sse_stream(reply.body, 1 << 20);
+    let first_event = stream.next().await;
+    assert!(matches!(&first_event, Some(Ok(event)) if event.data == "{\"n\":1}"), "{first_event:?}");
+    let broken = stream.next().await;
+    assert!(matches!(&broken, Some(Err(LLMError::Connection { .. }))), "{broken:?}");
+    assert!(stream.next().await.is_none(), "the stream ends after its error");
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn connection_errors_before_the_response_are_retried() {
+    let server = MockServer::start().await;
+    server.respond("POST", "/v1/chat/completions", MockResponse::json(200, json!({})).reset_after(0));
+    server.respond("POST", "/v1/chat/completions", MockResponse::json(200, json!({"second": true})));
+    let http = client(HttpConfig { retry: quick_retries(3), ..HttpConfig::default() });
+    // The reset comes after the headers: a one-shot body that breaks is read again from a new attempt.
+    let reply = http.send(chat_request(&server), &*mock_errors()).await;
+    assert!(matches!(&reply, Ok(reply) if &reply.body[..] == br#"{"second":true}"#), "{reply:?}");
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn first_byte_timeout() {
+    let server = MockServer::start().await;
+    let slow = MockResponse::json(200, json!({})).delay_first_byte(Duration::from_secs(5));
+    server.respond_always("POST", "/v1/chat/completions", slow);
+    let timeouts = Timeouts { first_byte: Some(Duration::from_millis(200)), ..Timeouts::default() };
+    let http = client(HttpConfig { timeouts, ..no_retries() });
+    let started = Instant::now();
+    let error = http.send(chat_request(&server), &*mock_errors()).await.err();
+    assert!(
+        matches!(error, Some(LLMError::Timeout { phase: TimeoutPhase::FirstByte, after }) if after == Duration::from_millis(200)),
+        "{error:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn idle_timeout_between_stream_events() {
+    let server = MockServer::start().await;
+    let first = "data: 1\n\n";
+    server.respond_always(
+        "POST",
+        "/v1/chat/completions",
+        MockResponse::sse([first, "data: 2\n\n"]).stall_after(first.len()),
+    );
+    let timeouts = Timeouts { idle: Some(Duration::from_millis(200)), ..Timeouts::default() };
+    let http = client(HttpConfig { timeouts, ..no_retries() });
+    let Ok(reply) = http.send_streaming(chat_request(&server), &*mock_errors()).await else { panic!("2xx") };
+    let mut stream = sse_stream(reply.body, 1 << 20);
+    assert!(matches!(stream.next().await, Some(Ok(event)) if event.data == "1"));
+    let started = Instant::now();
+    let error = stream.next().await;
+    assert!(matches!(error, Some(Err(LLMError::Timeout { phase: TimeoutPhase::Idle, .. }))), "{error:?}");
+    assert!(started.elapsed() >= Duration::from_millis(150) && started.elapsed() < Duration::from_secs(3));
+    assert!(
+        server.wait_for_connections_closed(1, Duration::from_secs(5)).await,
+        "the stalled connection is dropped"
+    );
+}
+
+#[tokio::test]
+async fn total_timeout_covers_the_whole_stream_and_one_shot_calls() {
+    let server = MockServer::start().await;
+    let events: Vec<String> = (0..50).map(|n| format!("data: {n}\n\n")).collect();
+    let trickle = MockResponse::sse(events).delay_between_chunks(Duration::from_millis(50));
+    server.respond_always("POST", "/stream", trickle);
+    let timeouts = Timeouts { total: Some(Duration::from_millis(400)), ..Timeouts::default() };
+    let http = client(HttpConfig { timeouts, ..no_retries() });
+    let request = HttpRequest::post_json(format!("{}/stream", server.url()), "{}");
+    let Ok(reply) = http.send_streaming(request, &*mock_errors()).await else { panic!("2xx") };
+    let mut stream = sse_stream(reply.body, 1 << 20);
+    let mut received = 0;
+    let ending = loop {
+        match stream.next().await {
+            Some(Ok(_)) => received += 1,
+            other => break other,
+        }
+    };
+    assert!(matches!(ending, Some(Err(LLMError::Timeout { phase: TimeoutPhase::Total, .. }))), "{ending:?}");
+    assert!((1..50).contains(&received), "{received} events before the deadline");
+
+    let slow = MockResponse::json(200, json!({})).delay_first_byte(Duration::from_secs(5));
+    server.respond_always("POST", "/slow", slow);
+    let started = Instant::now();
+    let request = HttpRequest::post_json(format!("{}/slow", server.url()), "{}");
+    let error = http.send(request, &*mock_errors()).await.err();
+    assert!(matches!(error, Some(LLMError::Timeout { phase: TimeoutPhase::Total, .. })), "{error:?}");
+    assert!(started.elapsed() < Duration::from_secs(3));
+}
+
+#[tokio::test]
+async fn dropping_a_stream_closes_the_server_side_connection() {
+    let server = MockServer::start().await;
+    let events: Vec<String> = (0..100).map(|n| format!("data: {n}\n\n")).collect();
+    let endless = MockResponse::sse(events).delay_between_chunks(Duration::from_millis(100));
+    server.respond_always("POST", "/v1/chat/completions", endless);
+    let http = client(no_retries());
+    let Ok(reply) = http.send_streaming(chat_request(&server), &*mock_errors()).await else { panic!("2xx") };
+    let mut stream = sse_stream(reply.body, 1 << 20);
+    assert!(matches!(stream.next().await, Some(Ok(event)) if event.data == "0"));
+    assert_eq!(server.connections_closed(), 0);
+    drop(stream);
+    assert!(server.wait_for_connections_closed(1, Duration::from_secs(5)).await);
+}
+
+#[tokio::test]
+async fn oversize_event_and_oversize_bodies_are_clear_errors() {
+    let server = MockServer::start().await;
+    let huge_event = format!("data: {}\n\n", "x".repeat(64 * 1024));
+    server.respond_always("POST", "/event", MockResponse::sse(["data: small\n\n".to_owned(), huge_event]));
+    server.respond_always("POST", "/body", MockResponse::body(200, "application/json", vec![b'x'; 2 << 20]));
+    let chunked: Vec<String> = (0..64).map(|_| "y".repeat(32 * 1024)).collect();
+    server.respond_always("POST", "/chunked", MockResponse::sse(chunked));
+    let limits = Limits { max_response_body: 1 << 20, max_event_size: 16 * 1024 };
+    let http = client(HttpConfig { limits, ..no_retries() });
+
+    let request = HttpRequest::post_json(format!("{}/event", server.url()), "{}");
+    let Ok(reply) = http.send_streaming(request, &*mock_errors()).await else { panic!("2xx") };
+    let mut stream = sse_stream(reply.body, http.config().limits.max_event_size);
+    assert!(matches!(stream.next().await, Some(Ok(event)) if event.data == "small"));
+    let error = stream.next().await;
+    assert!(
+        matches!(error, Some(Err(LLMError::LimitExceeded { limit: Limit::Event, max_bytes: 16384 }))),
+        "{error:?}"
+    );
+
+    for path in ["/body", "/chunked"] {
+        let request = HttpRequest::post_json(format!("{}{path}", server.url()), "{}");
+        let error = http.send(request, &*mock_errors()).await.err();
+        assert!(
+            matches!(error, Some(LLMError::LimitExceeded { limit: Limit::ResponseBody, max_bytes: 1048576 })),
+            "{path}: {error:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn garbage_from_the_server_is_a_clear_error() {
+    let server = MockServer::start().await;
+    server.respond_always(
+        "POST",
+        "/v1/chat/completions",
+        MockResponse::raw(b"\x16\x03\x01garbage\r\n\r\n".to_vec()),
+    );
+    let http = client(no_retries());
+    let error = http.send(chat_request(&server), &*mock_errors()).await.err();
+    let Some(LLMError::Connection { message }) = &error else { panic!("{error:?}") };
+    assert!(message.contains("invalid HTTP response"), "{message}");
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn a_bad_url_is_an_invalid_request_without_the_query() {
+    let http = client(no_retries());
+    for url in ["not a url?key=SECRET", "ftp://host/x?key=SECRET", "/relative?key=SECRET"] {
+        let error = http.send(HttpRequest::new(Method::GET, url), &*mock_errors()).await.err();
+        let Some(LLMError::InvalidRequest(message)) = &error else { panic!("{url}: {error:?}") };
+        assert!(!message.contains("SECRET"), "{message}");
+    }
+}
+
+#[tokio::test]
+async fn streaming_error_statuses_are_mapped_with_their_body() {
+    let server = MockServer::start().await;
+    server.respond("POST", "/v1/chat/completions", MockResponse::json(503, json!({"error": "warming up"})));
+    server.respond("POST", "/v1/chat/completions", MockResponse::sse(["data: ok\n\n"]));
+    let http = client(HttpConfig { retry: quick_retries(2), ..HttpConfig::default() });
+    let Ok(reply) = http.send_streaming(chat_request(&server), &*mock_errors()).await else {
+        panic!("retried")
+    };
+    let mut body = reply.body;
+    let mut received = Vec::new();
+    while let Some(piece) = next_piece(&mut body).await {
+        let Ok(piece) = piece else { panic!("{piece:?}") };
+        received.extend_from_slice(&piece);
+    }
+    assert_eq!(received, b"data: ok\n\n");
+
+    server.respond("POST", "/v1/chat/completions", MockResponse::json(401, json!({"error": "bad key"})));
+    let error = http.send_streaming(chat_request(&server), &*mock_errors()).await.err();
+    let Some(LLMError::Api(api)) = error else { panic!("{error:?}") };
+    assert_eq!((api.status, api.body.as_deref()), (Some(401), Some(r#"{"error":"bad key"}"#)));
+    assert_eq!(server.requests().len(), 3);
+}
