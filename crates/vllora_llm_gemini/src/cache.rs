@@ -1,16 +1,255 @@
-//! Explicit prompt caching: the `cachedContents` API.
+//! Explicit prompt caching: [`GeminiCacheClient`] over the `cachedContents` API.
+//!
+//! A cache holds a system instruction, the leading turns of a conversation and tools, for a time to live.
+//! Requests then name it in `provider_specific.extra["cached_content"]` and send only what follows; the
+//! cached tokens are billed at the cached rate and reported as `usage.prompt_tokens_details.cached_tokens`.
 
-use vllora_llm_core::{LLMError, LLMResult};
+use std::sync::Arc;
+use std::time::Duration;
 
-/// `cachedContents/{id}` from a full name or a bare id; anything that could escape the path is refused.
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use vllora_llm_core::types::gateway::{
+    ChatCompletionMessage, ChatCompletionRequest, ChatCompletionTool, ToolChoice,
+};
+use vllora_llm_core::{LLMError, LLMResult, Warning, Warnings};
+use vllora_llm_http::{HttpClient, HttpRequest, Method};
+
+use crate::config::GeminiConfig;
+use crate::model::{map_error, model_resource};
+use crate::PROVIDER_NAME;
+use crate::request::{Generation, build_conversation};
+
+/// What to cache. The messages are translated as a request's would be: system and developer messages
+/// become the system instruction, the rest the cached turns.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GeminiCacheRequest {
+    /// The model the cache is for (`gemini-2.5-flash`); a cache serves only that model.
+    pub model: String,
+    /// The system instruction and leading turns to cache.
+    pub messages: Vec<ChatCompletionMessage>,
+    /// Tools to cache with them.
+    pub tools: Option<Vec<ChatCompletionTool>>,
+    /// The tool config to cache with them.
+    pub tool_choice: Option<ToolChoice>,
+    /// How long the cache lives (Gemini's default is one hour).
+    pub ttl: Option<Duration>,
+    /// A name for people, up to 128 characters.
+    pub display_name: Option<String>,
+}
+
+/// Token counts of a cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GeminiCacheUsage {
+    /// Tokens the cache holds.
+    #[serde(default)]
+    pub total_token_count: Option<u32>,
+}
+
+/// A cache as Gemini describes it (its content is never returned).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GeminiCachedContent {
+    /// `cachedContents/{id}`: what requests put in `provider_specific.extra["cached_content"]`.
+    #[serde(default)]
+    pub name: String,
+    /// The name for people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// `models/{model}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// When it was created (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_time: Option<String>,
+    /// When it was last changed (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_time: Option<String>,
+    /// When it expires (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expire_time: Option<String>,
+    /// Its size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage_metadata: Option<GeminiCacheUsage>,
+    /// What could not be cached as given (creation only).
+    #[serde(skip)]
+    pub warnings: Vec<Warning>,
+}
+
+/// One page of caches.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GeminiCachedContentList {
+    /// The caches on this page.
+    #[serde(default)]
+    pub cached_contents: Vec<GeminiCachedContent>,
+    /// The token of the next page, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_page_token: Option<String>,
+}
+
+/// The `cachedContents` API: create, list, get, update the lifetime of, and delete caches.
+#[derive(Debug, Clone)]
+pub struct GeminiCacheClient {
+    config: Arc<GeminiConfig>,
+    http: HttpClient,
+}
+
+impl GeminiCacheClient {
+    /// A client over `http` for `config`.
+    pub fn new(config: GeminiConfig, http: HttpClient) -> Self {
+        Self::from_parts(Arc::new(config), http)
+    }
+
+    pub(crate) fn from_parts(config: Arc<GeminiConfig>, http: HttpClient) -> Self {
+        GeminiCacheClient { config, http }
+    }
+
+    /// Creates a cache. Translation warnings are in the result's `warnings`.
+    pub async fn create(&self, request: &GeminiCacheRequest) -> LLMResult<GeminiCachedContent> {
+        let mut warnings = Warnings::new(PROVIDER_NAME);
+        let body = create_body(request, &mut warnings)?;
+        let url = format!("{}/cachedContents", self.config.api_root());
+        let http_request = HttpRequest::post_json(url, json_bytes(&body)?);
+        let mut created: GeminiCachedContent = self.call(http_request).await?;
+        created.warnings = warnings.finish(false)?;
+        Ok(created)
+    }
+
+    /// One page of the caches of this API key's project.
+    pub async fn list(
+        &self,
+        page_size: Option<u32>,
+        page_token: Option<&str>,
+    ) -> LLMResult<GeminiCachedContentList> {
+        let mut query = Vec::new();
+        if let Some(size) = page_size {
+            query.push(format!("pageSize={size}"));
+        }
+        if let Some(token) = page_token {
+            query.push(format!("pageToken={}", percent_encode(token)));
+        }
+        let mut url = format!("{}/cachedContents", self.config.api_root());
+        if !query.is_empty() {
+            url = format!("{url}?{}", query.join("&"));
+        }
+        self.call(HttpRequest::new(Method::GET, url)).await
+    }
+
+    /// One cache, by name (`cachedContents/{id}`, or the bare id).
+    pub async fn get(&self, name: &str) -> LLMResult<GeminiCachedContent> {
+        let url = format!("{}/{}", self.config.api_root(), cache_name(name)?);
+        self.call(HttpRequest::new(Method::GET, url)).await
+    }
+
+    /// Gives a cache a new lifetime, counted from now.
+    pub async fn update_ttl(&self, name: &str, ttl: Duration) -> LLMResult<GeminiCachedContent> {
+        let url = format!("{}/{}?updateMask=ttl", self.config.api_root(), cache_name(name)?);
+        let body = serde_json::json!({ "ttl": duration_text(ttl) });
+        let mut http_request = HttpRequest::post_json(url, json_bytes(&body)?);
+        http_request.method = Method::PATCH;
+        self.call(http_request).await
+    }
+
+    /// Deletes a cache.
+    pub async fn delete(&self, name: &str) -> LLMResult<()> {
+        let url = format!("{}/{}", self.config.api_root(), cache_name(name)?);
+        let http_request =
+            HttpRequest::new(Method::DELETE, url).secret_header("x-goog-api-key", self.config.api_key())?;
+        self.http.send(http_request, &map_error).await.map(|_| ())
+    }
+
+    async fn call<T: for<'de> Deserialize<'de>>(&self, http_request: HttpRequest) -> LLMResult<T> {
+        let http_request = http_request.secret_header("x-goog-api-key", self.config.api_key())?;
+        let reply = self.http.send(http_request, &map_error).await?;
+        serde_json::from_slice(&reply.body).map_err(|error| LLMError::decode(PROVIDER_NAME, error))
+    }
+}
+
+/// The `CachedContent` body of a create call.
+pub(crate) fn create_body(request: &GeminiCacheRequest, warnings: &mut Warnings) -> LLMResult<Value> {
+    let model = model_resource(&request.model)?;
+    let gateway = ChatCompletionRequest {
+        model: model.clone(),
+        messages: request.messages.clone(),
+        tools: request.tools.clone(),
+        tool_choice: request.tool_choice.clone(),
+        ..Default::default()
+    };
+    let conversation = build_conversation(&gateway, Generation::of(&model), false, warnings)?;
+    if conversation.system_instruction.is_none()
+        && conversation.contents.is_empty()
+        && conversation.tools.is_empty()
+    {
+        return Err(LLMError::InvalidRequest("a Gemini cache needs messages or tools to hold".to_owned()));
+    }
+    let mut body = Map::new();
+    body.insert("model".to_owned(), Value::String(model));
+    if let Some(system_instruction) = &conversation.system_instruction {
+        body.insert("systemInstruction".to_owned(), to_json(system_instruction)?);
+    }
+    if !conversation.contents.is_empty() {
+        body.insert("contents".to_owned(), to_json(&conversation.contents)?);
+    }
+    if !conversation.tools.is_empty() {
+        body.insert("tools".to_owned(), to_json(&conversation.tools)?);
+    }
+    if let Some(tool_config) = &conversation.tool_config {
+        body.insert("toolConfig".to_owned(), to_json(tool_config)?);
+    }
+    if let Some(ttl) = request.ttl {
+        body.insert("ttl".to_owned(), Value::String(duration_text(ttl)));
+    }
+    if let Some(display_name) = &request.display_name {
+        body.insert("displayName".to_owned(), Value::String(display_name.clone()));
+    }
+    Ok(Value::Object(body))
+}
+
+fn to_json(value: &impl Serialize) -> LLMResult<Value> {
+    serde_json::to_value(value).map_err(|error| LLMError::InvalidRequest(error.to_string()))
+}
+
+fn json_bytes(body: &Value) -> LLMResult<Bytes> {
+    serde_json::to_vec(body).map(Bytes::from).map_err(|error| LLMError::InvalidRequest(error.to_string()))
+}
+
+/// A protobuf `Duration` in JSON: `"300s"`, `"1.5s"`.
+pub(crate) fn duration_text(duration: Duration) -> String {
+    match duration.subsec_nanos() {
+        0 => format!("{}s", duration.as_secs()),
+        nanos => {
+            let fraction = format!("{nanos:09}");
+            format!("{}.{}s", duration.as_secs(), fraction.trim_end_matches('0'))
+        }
+    }
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+fn percent_encode(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
+}
+
+/// `cachedContents/{id}` from a full name or a bare id; anything that could leave the path is refused.
 pub(crate) fn cache_name(name: &str) -> LLMResult<String> {
     let name = name.trim();
     let id = name.strip_prefix("cachedContents/").unwrap_or(name);
     let valid = !id.is_empty()
+        && !id.contains("..")
         && id
             .chars()
             .all(|character| character.is_ascii_alphanumeric() || matches!(character, '-' | '_' | '.'));
-    if !valid || id.contains("..") {
+    if !valid {
         return Err(LLMError::InvalidRequest(format!("`{name}` is not a Gemini cached content name")));
     }
     Ok(format!("cachedContents/{id}"))

@@ -9,13 +9,18 @@
 mod cache;
 mod config;
 mod error;
+mod model;
 mod request;
 mod response;
 mod schema;
 mod stream;
 mod wire;
 
+pub use cache::{
+    GeminiCacheClient, GeminiCacheRequest, GeminiCacheUsage, GeminiCachedContent, GeminiCachedContentList,
+};
 pub use config::{API_KEY_VARIABLES, DEFAULT_BASE_URL, ENDPOINT_VARIABLE, GeminiConfig};
+pub use model::GeminiModel;
 
 /// The provider's name in telemetry (`gen_ai.provider.name`) and errors.
 pub const PROVIDER_NAME: &str = "gcp.gemini";

@@ -86,10 +86,9 @@ pub(crate) fn build_generate_request(
         Some(_) => return Err(invalid("provider_specific.extra.native_json_schema must be a boolean")),
     };
 
-    let converted = convert_messages(&request.messages, generation, warnings)?;
-    let mut tools = convert_tools(request, native_json_schema, warnings);
-    let mut tool_config = convert_tool_choice(request, &mut tools, warnings);
-    let mut system_instruction = converted.system_instruction;
+    let Conversation { system_instruction, contents, tools, tool_config } =
+        build_conversation(request, generation, native_json_schema, warnings)?;
+    let (mut system_instruction, mut tools, mut tool_config) = (system_instruction, tools, tool_config);
 
     let cached_content = match extra_value(EXTRA_CACHED_CONTENT) {
         None => None,
@@ -119,7 +118,7 @@ pub(crate) fn build_generate_request(
         tools.clear();
         tool_config = None;
     }
-    if converted.contents.is_empty() && cached_content.is_none() {
+    if contents.is_empty() && cached_content.is_none() {
         return Err(invalid("Gemini needs at least one user, assistant or tool message"));
     }
 
@@ -132,13 +131,40 @@ pub(crate) fn build_generate_request(
     unsupported_parameters(request, warnings);
 
     Ok(GenerateContentRequest {
-        contents: converted.contents,
+        contents,
         system_instruction,
         tools,
         tool_config,
         safety_settings,
         generation_config: (!generation_config.is_empty()).then_some(generation_config),
         cached_content,
+    })
+}
+
+/// What a request and a cache have in common: instructions, turns and tools.
+#[derive(Debug, Default)]
+pub(crate) struct Conversation {
+    pub system_instruction: Option<Content>,
+    pub contents: Vec<Content>,
+    pub tools: Vec<Tool>,
+    pub tool_config: Option<ToolConfig>,
+}
+
+/// Messages, tools and tool choice in Gemini's shape.
+pub(crate) fn build_conversation(
+    request: &ChatCompletionRequest,
+    generation: Option<Generation>,
+    native_json_schema: bool,
+    warnings: &mut Warnings,
+) -> LLMResult<Conversation> {
+    let converted = convert_messages(&request.messages, generation, warnings)?;
+    let mut tools = convert_tools(request, native_json_schema, warnings);
+    let tool_config = convert_tool_choice(request, &mut tools, warnings);
+    Ok(Conversation {
+        system_instruction: converted.system_instruction,
+        contents: converted.contents,
+        tools,
+        tool_config,
     })
 }
 
@@ -275,7 +301,8 @@ pub(crate) fn convert_messages(
             "Gemini caches prompts implicitly, or explicitly through cachedContents (provider_specific.extra.cached_content)",
         ));
     }
-    let system_instruction = (!system_parts.is_empty()).then(|| Content { role: None, parts: system_parts });
+    let system_instruction =
+        (!system_parts.is_empty()).then_some(Content { role: None, parts: system_parts });
     Ok(ConvertedMessages { system_instruction, contents })
 }
 

@@ -222,3 +222,127 @@ pub(crate) fn usage(metadata: &UsageMetadata) -> Usage {
     }
     usage
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    fn context() -> ResponseContext {
+        ResponseContext { model: "gemini-requested".into(), created: 1_700_000_000 }
+    }
+
+    fn fixture(name: &str) -> ChatCompletionMessageWithFinishReason {
+        let path =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/responses/{name}.json"));
+        let body = std::fs::read(&path).unwrap_or_default();
+        let document: Value = serde_json::from_slice(&body).unwrap_or_default();
+        vllora_llm_testkit::record_conformance("gemini-response", &document);
+        match parse_response(&body, &context()) {
+            Ok(result) => result,
+            Err(error) => panic!("{name}: {error}"),
+        }
+    }
+
+    #[test]
+    fn thoughts_signatures_and_usage_with_cache_and_reasoning() {
+        let result = fixture("text_with_thoughts");
+        let message = result.message();
+        assert_eq!(
+            message.content.as_ref().and_then(ChatCompletionContent::as_str),
+            Some("Lisbon is lovely in spring: mild, sunny and not yet crowded.")
+        );
+        assert_eq!(
+            message.reasoning_content.as_deref(),
+            Some("**Weighing the options**\n\nThe user asks for a short answer, so one sentence will do.")
+        );
+        assert_eq!(message.reasoning_details, Some(vec![signature_detail("CtwBAdHtim9sig+text+part==")]));
+        assert_eq!(result.finish_reason(), Some(&FinishReason::Stop));
+        assert_eq!(result.raw_finish_reason.as_deref(), Some("STOP"));
+        assert_eq!(result.id(), "mIYhab2XNrzhz7IPo8v-yAk");
+        assert_eq!(result.model(), "gemini-2.5-flash");
+        let Some(usage) = result.usage() else { panic!("usage") };
+        assert_eq!((usage.prompt_tokens, usage.completion_tokens, usage.total_tokens), (1210, 72, 1282));
+        assert_eq!((usage.cached_tokens(), usage.reasoning_tokens()), (1024, 58));
+    }
+
+    #[test]
+    fn parallel_calls_to_one_function_get_distinct_ids_and_the_signature() {
+        let result = fixture("parallel_calls");
+        assert_eq!(result.finish_reason(), Some(&FinishReason::ToolCalls));
+        let Some(calls) = &result.message().tool_calls else { panic!("tool calls") };
+        assert_eq!(calls.len(), 2);
+        assert_eq!(calls[0].id, "call_resp-1_0_0");
+        assert_eq!(calls[1].id, "call_resp-1_0_1");
+        assert_eq!(calls[0].function.name, "get_weather");
+        assert_eq!(calls[1].function.arguments, r#"{"city":"Rome","unit":"c"}"#);
+        assert_eq!(
+            calls[0].extra_content,
+            Some(json!({"google": {"thought_signature": "CiQBjz1rX2sig/paris=="}}))
+        );
+        assert_eq!(calls[1].extra_content, None);
+        assert_eq!(result.message().content, None);
+        assert_eq!(
+            result.provider_metadata.as_ref().map(|metadata| metadata["gemini"]["finishMessages"].clone()),
+            Some(json!(["Model generated function call(s)."]))
+        );
+        let Some(usage) = result.usage() else { panic!("usage") };
+        assert_eq!((usage.completion_tokens, usage.total_tokens), (74, 170));
+    }
+
+    #[test]
+    fn every_candidate_is_a_choice_with_its_own_finish_reason() {
+        let result = fixture("two_candidates");
+        let choices = result.choices();
+        assert_eq!(choices.len(), 2);
+        assert_eq!(choices[0].finish_reason, Some(FinishReason::Length));
+        assert_eq!(choices[1].finish_reason, Some(FinishReason::Stop));
+        assert_eq!(
+            choices[1].message.content.as_ref().and_then(ChatCompletionContent::as_str),
+            Some("A haiku: spring rain on the roof")
+        );
+        assert_eq!(result.id(), "gemini-response");
+        assert_eq!(result.response.created, 1_700_000_000);
+    }
+
+    #[test]
+    fn a_blocked_prompt_is_a_content_filter_result() {
+        let result = fixture("blocked_prompt");
+        assert_eq!(result.choices().len(), 1);
+        assert_eq!(result.finish_reason(), Some(&FinishReason::ContentFilter));
+        assert_eq!(result.raw_finish_reason.as_deref(), Some("SAFETY"));
+        assert_eq!(result.message().content, None);
+        assert_eq!(result.usage().map(|usage| usage.prompt_tokens), Some(12));
+        let safety = fixture("safety_finish");
+        assert_eq!(safety.finish_reason(), Some(&FinishReason::ContentFilter));
+        assert_eq!(safety.message().role, Role::Assistant);
+    }
+
+    #[test]
+    fn unknown_finish_reasons_are_kept_raw() {
+        let result = fixture("malformed_call");
+        assert_eq!(result.finish_reason(), Some(&FinishReason::Other("MALFORMED_FUNCTION_CALL".into())));
+        for (raw, expected) in [
+            ("RECITATION", FinishReason::ContentFilter),
+            ("BLOCKLIST", FinishReason::ContentFilter),
+            ("PROHIBITED_CONTENT", FinishReason::ContentFilter),
+            ("SPII", FinishReason::ContentFilter),
+            ("LANGUAGE", FinishReason::Other("LANGUAGE".into())),
+        ] {
+            assert_eq!(finish_reason(raw, false), expected);
+        }
+    }
+
+    #[test]
+    fn garbage_is_a_decode_error_and_an_error_body_an_api_error() {
+        assert!(matches!(parse_response(b"<html>", &context()), Err(LLMError::Decode { .. })));
+        let error = parse_response(
+            br#"{"error": {"code": 500, "message": "Internal", "status": "INTERNAL"}}"#,
+            &context(),
+        );
+        assert!(matches!(error, Err(error) if error.is_retryable()));
+        let Ok(empty) = parse_response(b"{}", &context()) else { panic!("an empty response is a result") };
+        assert!(empty.choices().is_empty());
+    }
+}

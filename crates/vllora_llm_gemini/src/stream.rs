@@ -187,3 +187,216 @@ impl StreamState {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use serde_json::{Value, json};
+    use vllora_llm_http::SseDecoder;
+    use vllora_llm_testkit::{split_at, split_points};
+
+    use super::*;
+
+    fn fixture_path(name: &str) -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/streams").join(name)
+    }
+
+    /// Everything a consumer sees: each chunk as JSON, then the error if there is one.
+    fn replay(pieces: &[&[u8]]) -> Vec<Value> {
+        let mut decoder = SseDecoder::new(1 << 20);
+        let mut state =
+            StreamState::new(ResponseContext { model: "gemini-requested".into(), created: 1_700_000_000 });
+        let mut seen = Vec::new();
+        let feed = |state: &mut StreamState, data: &str, seen: &mut Vec<Value>| -> bool {
+            match state.on_event(data) {
+                Ok(chunks) => {
+                    seen.extend(chunks.iter().map(|chunk| serde_json::to_value(chunk).unwrap_or_default()));
+                    true
+                }
+                Err(error) => {
+                    seen.push(json!({ "error": error.to_string() }));
+                    false
+                }
+            }
+        };
+        for piece in pieces {
+            if decoder.push(piece).is_err() {
+                panic!("the decoder refused the fixture");
+            }
+            while let Some(event) = decoder.next_event() {
+                if !feed(&mut state, &event.data, &mut seen) {
+                    return seen;
+                }
+            }
+        }
+        if let Some(event) = decoder.finish() {
+            if !feed(&mut state, &event.data, &mut seen) {
+                return seen;
+            }
+        }
+        match state.finish() {
+            Ok(chunks) => {
+                seen.extend(chunks.iter().map(|chunk| serde_json::to_value(chunk).unwrap_or_default()))
+            }
+            Err(error) => seen.push(json!({ "error": error.to_string() })),
+        }
+        seen
+    }
+
+    /// Replays the fixture at every chunking of `split_points`, checks they all agree, compares with the
+    /// expected chunks, and records the events for the conformance check.
+    fn replay_fixture(name: &str) -> Vec<Value> {
+        let body = std::fs::read(fixture_path(&format!("{name}.sse"))).unwrap_or_default();
+        assert!(!body.is_empty(), "{name}.sse is missing");
+        for line in String::from_utf8_lossy(&body).lines() {
+            if let Some(event) =
+                line.strip_prefix("data: ").and_then(|data| serde_json::from_str::<Value>(data).ok())
+            {
+                if event.get("error").is_none() {
+                    vllora_llm_testkit::record_conformance("gemini-response", &event);
+                }
+            }
+        }
+        let whole = replay(&[&body]);
+        for points in split_points(body.len()) {
+            assert_eq!(
+                replay(&split_at(&body, &points)),
+                whole,
+                "{name}: chunking {points:?} changes the result"
+            );
+        }
+        let expected_path = fixture_path(&format!("{name}.expected.json"));
+        if std::env::var_os("VLLORA_BLESS").is_some() {
+            let pretty = serde_json::to_string_pretty(&whole).unwrap_or_default();
+            std::fs::write(&expected_path, pretty + "\n").unwrap_or_default();
+        }
+        let expected: Value =
+            serde_json::from_slice(&std::fs::read(&expected_path).unwrap_or_default()).unwrap_or_default();
+        assert_eq!(Value::Array(whole.clone()), expected, "{name}: differs from {name}.expected.json");
+        whole
+    }
+
+    fn finishes(chunks: &[Value]) -> Vec<(u64, String)> {
+        chunks
+            .iter()
+            .flat_map(|chunk| chunk["choices"].as_array().cloned().unwrap_or_default())
+            .filter(|choice| !choice["finish_reason"].is_null())
+            .map(|choice| {
+                (
+                    choice["index"].as_u64().unwrap_or(99),
+                    choice["finish_reason"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    fn text_of(chunks: &[Value], field: &str, index: u64) -> String {
+        chunks
+            .iter()
+            .flat_map(|chunk| chunk["choices"].as_array().cloned().unwrap_or_default())
+            .filter(|choice| choice["index"] == index)
+            .filter_map(|choice| choice["delta"][field].as_str().map(str::to_owned))
+            .collect()
+    }
+
+    #[test]
+    fn text_thoughts_signature_and_final_usage() {
+        let chunks = replay_fixture("text_and_thoughts");
+        assert_eq!(chunks[0]["choices"][0]["delta"]["role"], "assistant");
+        assert_eq!(chunks.iter().filter(|chunk| !chunk["choices"][0]["delta"]["role"].is_null()).count(), 1);
+        assert_eq!(text_of(&chunks, "content", 0), "Bonjour à tous — ça va ? 🇫🇷");
+        assert_eq!(
+            text_of(&chunks, "reasoning_content", 0),
+            "**Planning the reply**\n\nA greeting in French, kept short."
+        );
+        assert_eq!(finishes(&chunks), [(0, "stop".to_owned())]);
+        let last_choice_chunk = &chunks[chunks.len() - 2];
+        assert_eq!(
+            last_choice_chunk["choices"][0]["delta"]["reasoning_details"],
+            json!([{"type": "reasoning.text", "signature": "EpYCCpMCAdHtim+final/sig==", "provider": "gemini"}])
+        );
+        let usage = &chunks[chunks.len() - 1];
+        assert_eq!(usage["choices"], json!([]));
+        assert_eq!(usage["usage"]["prompt_tokens"], 2060);
+        assert_eq!(usage["usage"]["completion_tokens"], 40);
+        assert_eq!(usage["usage"]["prompt_tokens_details"]["cached_tokens"], 2048);
+        assert_eq!(usage["usage"]["completion_tokens_details"]["reasoning_tokens"], 31);
+        assert!(
+            chunks
+                .iter()
+                .all(|chunk| chunk["id"] == "sse-text-1" && chunk["model"] == "gemini-3-flash-preview")
+        );
+    }
+
+    #[test]
+    fn whole_function_calls_become_indexed_tool_call_deltas() {
+        let chunks = replay_fixture("function_calls");
+        let calls: Vec<Value> = chunks
+            .iter()
+            .flat_map(|chunk| chunk["choices"].as_array().cloned().unwrap_or_default())
+            .flat_map(|choice| choice["delta"]["tool_calls"].as_array().cloned().unwrap_or_default())
+            .collect();
+        assert_eq!(
+            calls,
+            [
+                json!({"index": 0, "id": "call_sse-calls-1_0_0", "type": "function",
+                       "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"},
+                       "extra_content": {"google": {"thought_signature": "CiQBjz1rX2sig/paris=="}}}),
+                json!({"index": 1, "id": "call_sse-calls-1_0_1", "type": "function",
+                       "function": {"name": "get_weather", "arguments": "{\"city\":\"Rome\"}"}}),
+            ]
+        );
+        assert_eq!(finishes(&chunks), [(0, "tool_calls".to_owned())]);
+        assert_eq!(text_of(&chunks, "content", 0), "Let me check both cities.");
+    }
+
+    #[test]
+    fn several_candidates_finish_separately() {
+        let chunks = replay_fixture("two_candidates");
+        assert_eq!(text_of(&chunks, "content", 0), "Red roses");
+        assert_eq!(text_of(&chunks, "content", 1), "Blue skies.");
+        assert_eq!(finishes(&chunks), [(0, "length".to_owned()), (1, "stop".to_owned())]);
+        assert_eq!(chunks.last().map(|chunk| chunk["usage"]["total_tokens"].clone()), Some(json!(10)));
+    }
+
+    #[test]
+    fn a_blocked_prompt_streams_a_content_filter_finish() {
+        let chunks = replay_fixture("blocked");
+        assert_eq!(finishes(&chunks), [(0, "content_filter".to_owned())]);
+        assert_eq!(chunks[0]["choices"][0]["delta"]["role"], "assistant");
+        assert_eq!(chunks.last().map(|chunk| chunk["usage"]["prompt_tokens"].clone()), Some(json!(7)));
+    }
+
+    #[test]
+    fn an_error_event_ends_the_stream_with_the_api_error() {
+        let chunks = replay_fixture("error_midstream");
+        assert_eq!(text_of(&chunks, "content", 0), "Bonjour");
+        assert_eq!(
+            chunks.last(),
+            Some(
+                &json!({"error": "gcp.gemini API error (HTTP 503, UNAVAILABLE): The model is overloaded. Please try again later."})
+            )
+        );
+    }
+
+    #[test]
+    fn a_stream_cut_before_the_finish_reason_is_an_error() {
+        let chunks = replay_fixture("truncated");
+        assert_eq!(finishes(&chunks), []);
+        assert_eq!(
+            chunks.last(),
+            Some(
+                &json!({"error": "could not decode the gcp.gemini response: the stream ended before Gemini sent a finish reason"})
+            )
+        );
+    }
+
+    #[test]
+    fn unknown_and_garbage_events() {
+        let mut state = StreamState::new(ResponseContext { model: "m".into(), created: 0 });
+        assert!(state.on_event("").is_ok_and(|chunks| chunks.is_empty()));
+        assert!(state.on_event(r#"{"somethingNew": {"x": 1}}"#).is_ok_and(|chunks| chunks.is_empty()));
+        assert!(matches!(state.on_event("{not json"), Err(LLMError::Decode { .. })));
+    }
+}
