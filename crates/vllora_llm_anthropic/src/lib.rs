@@ -21,14 +21,14 @@
 mod config;
 mod error;
 mod family;
-// mod model; (waits for vllora_llm_http)
+mod model;
 mod request;
 mod response;
 mod stream;
 mod wire;
 
 pub use config::{API_VERSION_2026_10_21, AnthropicConfig, DEFAULT_API_VERSION, DEFAULT_BASE_URL};
-// pub use model::AnthropicModel;
+pub use model::AnthropicModel;
 
 /// The provider's name in telemetry (`gen_ai.provider.name`) and in errors.
 pub const PROVIDER_NAME: &str = "anthropic";

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures_core::Stream;
-use vllora_llm_core::types::gateway::{ChatCompletionChunk, ChatCompletionMessageWithFinishReason, ChatCompletionRequest};
+use vllora_llm_core::types::gateway::{
+    ChatCompletionChunk, ChatCompletionMessageWithFinishReason, ChatCompletionRequest,
+};
 use vllora_llm_core::{BoxFuture, CallOptions, LLMError, LLMResult, ModelInstance, ResultStream, Warnings};
 use vllora_llm_http::{
     ErrorMapper, HeaderMap, HttpClient, HttpRequest, SseEvent, SseStream, StatusCode, retry_after, sse_stream,
@@ -115,7 +117,8 @@ impl ModelInstance for AnthropicModel {
             let (http_request, warnings) = self.prepare(request, options, true)?;
             let reply = self.http.send_streaming(http_request, ERROR_MAPPER).await?;
             let events = sse_stream(reply.body, self.http.config().limits.max_event_size);
-            let chunks = AnthropicChunks { events, state: StreamState::new(), ready: VecDeque::new(), done: false };
+            let chunks =
+                AnthropicChunks { events, state: StreamState::new(), ready: VecDeque::new(), done: false };
             Ok(ResultStream::new(chunks).with_warnings(warnings))
         })
     }

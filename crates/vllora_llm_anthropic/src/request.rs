@@ -57,9 +57,9 @@ pub(crate) fn build_request(
         stream: stream.then_some(true),
         ..Default::default()
     };
-    let thinking = apply_thinking_and_max_tokens(request, &family, &mut body, warnings)?;
-    apply_sampling(request, config, &family, thinking, &mut body, warnings);
-    apply_tools(request, &family, thinking, &mut body, warnings);
+    let thinking_on = apply_thinking_and_max_tokens(request, &family, &mut body, warnings)?;
+    apply_sampling(request, config, &family, thinking_on, &mut body, warnings);
+    apply_tools(request, &family, thinking_on, &mut body, warnings);
     apply_output(request, &family, &mut body, &mut betas, warnings);
     apply_remaining(request, &mut body, warnings);
 
@@ -108,6 +108,12 @@ fn translate_messages(
     let mut turns: Vec<MessageParam> = Vec::new();
 
     for (position, message) in messages.iter().enumerate() {
+        if message.name.is_some() {
+            warnings.push(Warning::unsupported_because(
+                format!("messages[{position}].name"),
+                "Anthropic messages have no participant names",
+            ));
+        }
         match &message.role {
             Role::System | Role::Developer => {
                 system_messages += 1;
@@ -562,7 +568,9 @@ fn apply_thinking_and_max_tokens(
             let chosen = match budget {
                 Some(budget) => {
                     let wanted = budget.saturating_add(default);
-                    family.max_output_tokens().map_or(wanted, |cap| wanted.min(cap).max(budget + 1))
+                    family
+                        .max_output_tokens()
+                        .map_or(wanted, |cap| wanted.min(cap).max(budget.saturating_add(1)))
                 }
                 None => default,
             };

@@ -144,7 +144,7 @@ impl StreamState {
             }
             ContentBlock::ToolUse { id, name, .. } => {
                 let tool_index = self.tool_calls;
-                self.tool_calls += 1;
+                self.tool_calls = self.tool_calls.saturating_add(1);
                 let fragment = ToolCallDelta {
                     index: tool_index,
                     id: Some(id),

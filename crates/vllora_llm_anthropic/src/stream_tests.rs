@@ -177,3 +177,47 @@ fn a_body_that_ends_early_is_an_error_and_garbage_is_a_decode_error() {
     assert_eq!(state.raw_stop_reason(), Some("end_turn"));
     assert!(state.end_of_body(&mut out).is_ok());
 }
+
+/// Feeds `bytes` cut at `points` through the transport's SSE decoder and the state machine.
+fn replay(bytes: &[u8], points: &[usize]) -> (Vec<ChatCompletionChunk>, Option<String>) {
+    let mut decoder = vllora_llm_http::SseDecoder::new(1 << 20);
+    let mut state = StreamState::new();
+    let mut out = VecDeque::new();
+    let mut feed = |event: vllora_llm_http::SseEvent, out: &mut VecDeque<ChatCompletionChunk>| {
+        state.on_event(&event.data, out).map_err(|error| error.to_string())
+    };
+    for piece in vllora_llm_testkit::split_at(bytes, points) {
+        if let Err(error) = decoder.push(piece) {
+            return (out.into_iter().collect(), Some(error.to_string()));
+        }
+        while let Some(event) = decoder.next_event() {
+            if let Err(error) = feed(event, &mut out) {
+                return (out.into_iter().collect(), Some(error));
+            }
+        }
+    }
+    while let Some(event) = decoder.finish() {
+        if let Err(error) = feed(event, &mut out) {
+            return (out.into_iter().collect(), Some(error));
+        }
+    }
+    let ended = state.end_of_body(&mut out).err().map(|error| error.to_string());
+    (out.into_iter().collect(), ended)
+}
+
+#[test]
+fn every_fixture_gives_the_same_result_under_every_chunking() {
+    for name in FIXTURES {
+        let text = fixture(name);
+        let bytes = text.as_bytes();
+        let whole = replay(bytes, &[]);
+        assert!(!whole.0.is_empty(), "{name}");
+        assert_eq!(whole, replay(bytes, &[]));
+        for points in vllora_llm_testkit::split_points(bytes.len()) {
+            assert_eq!(replay(bytes, &points), whole, "{name} split at {points:?}");
+        }
+        // CRLF line endings decode the same.
+        let crlf = text.replace('\n', "\r\n");
+        assert_eq!(replay(crlf.as_bytes(), &[]), whole, "{name} with CRLF");
+    }
+}

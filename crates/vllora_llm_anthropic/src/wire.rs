@@ -377,6 +377,4 @@ pub(crate) enum BlockDelta {
 pub(crate) struct MessageDeltaBody {
     #[serde(default)]
     pub stop_reason: Option<String>,
-    #[serde(default)]
-    pub stop_sequence: Option<String>,
 }
