@@ -1,1 +1,44 @@
-//! The bedrock provider of vllora_llm (being written).
+//! The AWS Bedrock provider of `vllora_llm`: Converse and ConverseStream over our own HTTP transport,
+//! signed with SigV4 (through `aws-sigv4`) or authenticated with a Bedrock API key. No AWS SDK.
+//!
+//! ```no_run
+//! use vllora_llm_bedrock::{BedrockConfig, BedrockModel};
+//! use vllora_llm_core::types::gateway::{ChatCompletionMessage, ChatCompletionRequest};
+//! use vllora_llm_core::{CallOptions, ModelInstance};
+//! use vllora_llm_http::{HttpClient, HttpConfig};
+//!
+//! # async fn run() -> vllora_llm_core::LLMResult<()> {
+//! let model = BedrockModel::new(BedrockConfig::from_env()?, HttpClient::new(HttpConfig::default())?);
+//! let request = ChatCompletionRequest {
+//!     model: "us.anthropic.claude-sonnet-4-20250514-v1:0".into(),
+//!     messages: vec![ChatCompletionMessage::new_text("user", "Hello")],
+//!     ..Default::default()
+//! };
+//! let answer = model.complete(&request, &CallOptions::default()).await?;
+//! println!("{:?}", answer.message().content);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Requests map to `POST /model/{modelId}/converse` and `/converse-stream`; the model id (a model id, an
+//! inference-profile id or an ARN) is one percent-encoded path segment. `provider_specific`
+//! `additional_parameters` go to `additionalModelRequestFields`, `top_k` and `thinking` too (in the
+//! model's own spelling); `cache_control` becomes `cachePoint` blocks. Stream responses are AWS
+//! event-stream frames, checked with both CRCs and decoded as they arrive.
+
+mod config;
+mod error;
+mod event_stream;
+mod model;
+mod profile;
+mod request;
+mod response;
+mod sign;
+mod stream;
+mod wire;
+
+pub use config::BedrockConfig;
+pub use model::BedrockModel;
+
+/// The provider's telemetry name (`gen_ai.provider.name`).
+pub const PROVIDER_NAME: &str = "aws.bedrock";

@@ -1,0 +1,300 @@
+//! The `application/vnd.amazon.eventstream` framing ConverseStream answers with: an incremental frame
+//! decoder (both CRC32 checks, size limits) that accepts bytes in any chunking.
+//!
+//! A frame is: total length (u32), headers length (u32), CRC32 of those eight bytes, the headers, the
+//! payload, and a CRC32 of everything before it. All integers are big-endian.
+
+use bytes::{Buf, Bytes, BytesMut};
+use vllora_llm_core::{LLMError, LLMResult, Limit};
+
+use crate::PROVIDER_NAME;
+
+/// Length of the prelude (two lengths and their CRC).
+const PRELUDE_LEN: usize = 12;
+/// Prelude plus the trailing message CRC: the smallest possible frame.
+const MIN_FRAME_LEN: usize = PRELUDE_LEN + 4;
+/// AWS caps the headers of one message at 128 KiB.
+const MAX_HEADERS_LEN: usize = 128 * 1024;
+
+/// CRC32 (IEEE 802.3, reflected polynomial 0xEDB88320), as the event-stream format uses.
+pub(crate) fn crc32(bytes: &[u8]) -> u32 {
+    crc32_update(0, bytes)
+}
+
+/// Continues a CRC32 over more bytes.
+fn crc32_update(crc: u32, bytes: &[u8]) -> u32 {
+    let mut crc = !crc;
+    for &byte in bytes {
+        crc = CRC_TABLE[usize::from((crc as u8) ^ byte)] ^ (crc >> 8);
+    }
+    !crc
+}
+
+const CRC_TABLE: [u32; 256] = {
+    let mut table = [0u32; 256];
+    let mut index = 0;
+    while index < 256 {
+        let mut value = index as u32;
+        let mut bit = 0;
+        while bit < 8 {
+            value = if value & 1 == 1 { 0xEDB8_8320 ^ (value >> 1) } else { value >> 1 };
+            bit += 1;
+        }
+        table[index] = value;
+        index += 1;
+    }
+    table
+};
+
+/// A header value. Only strings matter to Bedrock, but every type is parsed so that a frame is either
+/// fully understood or rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum HeaderValue {
+    Bool(bool),
+    Byte(i8),
+    Short(i16),
+    Integer(i32),
+    Long(i64),
+    ByteArray(Bytes),
+    String(String),
+    Timestamp(i64),
+    Uuid([u8; 16]),
+}
+
+/// One decoded message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Frame {
+    pub(crate) headers: Vec<(String, HeaderValue)>,
+    pub(crate) payload: Bytes,
+}
+
+impl Frame {
+    /// The value of a string header.
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(header, _)| header == name).and_then(|(_, value)| match value {
+            HeaderValue::String(text) => Some(text.as_str()),
+            _ => None,
+        })
+    }
+}
+
+/// Decodes frames from bytes pushed in any chunking. After the first error it stays failed.
+#[derive(Debug)]
+pub(crate) struct FrameDecoder {
+    buffer: BytesMut,
+    max_frame_len: usize,
+    /// The total length of the frame being received, once its prelude has been checked.
+    expected_len: Option<usize>,
+    failed: bool,
+}
+
+impl FrameDecoder {
+    /// A decoder that rejects frames longer than `max_frame_len` bytes.
+    pub(crate) fn new(max_frame_len: usize) -> Self {
+        FrameDecoder { buffer: BytesMut::new(), max_frame_len, expected_len: None, failed: false }
+    }
+
+    /// Adds received bytes.
+    pub(crate) fn push(&mut self, bytes: &[u8]) {
+        if !self.failed {
+            self.buffer.extend_from_slice(bytes);
+        }
+    }
+
+    /// The next complete frame, `Ok(None)` when more bytes are needed.
+    pub(crate) fn next_frame(&mut self) -> LLMResult<Option<Frame>> {
+        if self.failed {
+            return Err(corrupt("the event stream already failed"));
+        }
+        let result = self.decode();
+        if result.is_err() {
+            self.failed = true;
+            self.buffer = BytesMut::new();
+        }
+        result
+    }
+
+    /// Call at the end of the body: an error if a frame was cut off.
+    pub(crate) fn finish(&mut self) -> LLMResult<()> {
+        if self.failed || self.buffer.is_empty() {
+            return Ok(());
+        }
+        self.failed = true;
+        Err(corrupt(format_args!(
+            "the event stream ended in the middle of a frame ({} bytes left over)",
+            self.buffer.len()
+        )))
+    }
+
+    fn decode(&mut self) -> LLMResult<Option<Frame>> {
+        let total_len = match self.expected_len {
+            Some(total_len) => total_len,
+            None => {
+                let Some(prelude) = self.buffer.get(..PRELUDE_LEN) else { return Ok(None) };
+                let total_len = self.check_prelude(prelude)?;
+                self.expected_len = Some(total_len);
+                total_len
+            }
+        };
+        if self.buffer.len() < total_len {
+            // Reserving now means one allocation per frame however the bytes arrive.
+            self.buffer.reserve(total_len - self.buffer.len());
+            return Ok(None);
+        }
+        self.expected_len = None;
+        let frame = self.buffer.split_to(total_len).freeze();
+        parse_frame(frame).map(Some)
+    }
+
+    /// Checks the prelude as soon as it is there, so that a corrupt length is reported at once instead of
+    /// waiting for bytes that will never come.
+    fn check_prelude(&self, prelude: &[u8]) -> LLMResult<usize> {
+        let total_len = read_u32(prelude, 0) as usize;
+        let headers_len = read_u32(prelude, 4) as usize;
+        let prelude_crc = read_u32(prelude, 8);
+        let computed = crc32(prelude.get(..8).unwrap_or_default());
+        if prelude_crc != computed {
+            return Err(corrupt(format_args!(
+                "prelude CRC mismatch (frame says {prelude_crc:#010x}, computed {computed:#010x})"
+            )));
+        }
+        if total_len > self.max_frame_len {
+            return Err(LLMError::LimitExceeded { limit: Limit::Event, max_bytes: self.max_frame_len });
+        }
+        if total_len < MIN_FRAME_LEN {
+            return Err(corrupt(format_args!("frame length {total_len} is shorter than a prelude")));
+        }
+        if headers_len > MAX_HEADERS_LEN || headers_len > total_len - MIN_FRAME_LEN {
+            return Err(corrupt(format_args!(
+                "headers length {headers_len} does not fit in a frame of {total_len} bytes"
+            )));
+        }
+        Ok(total_len)
+    }
+}
+
+fn corrupt(message: impl std::fmt::Display) -> LLMError {
+    LLMError::decode(PROVIDER_NAME, format_args!("corrupt event-stream frame: {message}"))
+}
+
+fn read_u32(bytes: &[u8], at: usize) -> u32 {
+    let mut word = [0u8; 4];
+    if let Some(slice) = bytes.get(at..at + 4) {
+        word.copy_from_slice(slice);
+    }
+    u32::from_be_bytes(word)
+}
+
+/// Parses a whole frame whose prelude was already checked.
+fn parse_frame(frame: Bytes) -> LLMResult<Frame> {
+    let crc_at = frame.len() - 4;
+    let declared = read_u32(&frame, crc_at);
+    let computed = crc32(&frame[..crc_at]);
+    if declared != computed {
+        return Err(corrupt(format_args!(
+            "message CRC mismatch (frame says {declared:#010x}, computed {computed:#010x})"
+        )));
+    }
+    let headers_len = read_u32(&frame, 4) as usize;
+    let headers_end = PRELUDE_LEN + headers_len;
+    let headers = parse_headers(frame.slice(PRELUDE_LEN..headers_end))?;
+    let payload = frame.slice(headers_end..crc_at);
+    Ok(Frame { headers, payload })
+}
+
+fn parse_headers(mut bytes: Bytes) -> LLMResult<Vec<(String, HeaderValue)>> {
+    let mut headers = Vec::new();
+    while bytes.has_remaining() {
+        let name_len = usize::from(bytes.get_u8());
+        let name = take_utf8(&mut bytes, name_len, "header name")?;
+        if name.is_empty() {
+            return Err(corrupt("empty header name"));
+        }
+        let value = parse_header_value(&mut bytes, &name)?;
+        headers.push((name, value));
+    }
+    Ok(headers)
+}
+
+fn parse_header_value(bytes: &mut Bytes, name: &str) -> LLMResult<HeaderValue> {
+    let truncated = || corrupt(format_args!("header `{name}` is truncated"));
+    let need =
+        |bytes: &Bytes, count: usize| if bytes.remaining() < count { Err(truncated()) } else { Ok(()) };
+    need(bytes, 1)?;
+    Ok(match bytes.get_u8() {
+        0 => HeaderValue::Bool(true),
+        1 => HeaderValue::Bool(false),
+        2 => {
+            need(bytes, 1)?;
+            HeaderValue::Byte(bytes.get_i8())
+        }
+        3 => {
+            need(bytes, 2)?;
+            HeaderValue::Short(bytes.get_i16())
+        }
+        4 => {
+            need(bytes, 4)?;
+            HeaderValue::Integer(bytes.get_i32())
+        }
+        5 => {
+            need(bytes, 8)?;
+            HeaderValue::Long(bytes.get_i64())
+        }
+        6 => {
+            need(bytes, 2)?;
+            let len = usize::from(bytes.get_u16());
+            need(bytes, len)?;
+            HeaderValue::ByteArray(bytes.split_to(len))
+        }
+        7 => {
+            need(bytes, 2)?;
+            let len = usize::from(bytes.get_u16());
+            HeaderValue::String(take_utf8(bytes, len, name)?)
+        }
+        8 => {
+            need(bytes, 8)?;
+            HeaderValue::Timestamp(bytes.get_i64())
+        }
+        9 => {
+            need(bytes, 16)?;
+            let mut uuid = [0u8; 16];
+            bytes.copy_to_slice(&mut uuid);
+            HeaderValue::Uuid(uuid)
+        }
+        other => return Err(corrupt(format_args!("header `{name}` has unknown value type {other}"))),
+    })
+}
+
+fn take_utf8(bytes: &mut Bytes, len: usize, what: &str) -> LLMResult<String> {
+    if bytes.remaining() < len {
+        return Err(corrupt(format_args!("{what} is truncated")));
+    }
+    let raw = bytes.split_to(len);
+    String::from_utf8(raw.to_vec()).map_err(|_| corrupt(format_args!("{what} is not UTF-8")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc32_matches_the_standard_check_value() {
+        // The check value of CRC-32/ISO-HDLC (the IEEE one) over "123456789".
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+        assert_eq!(crc32(b""), 0);
+        assert_eq!(crc32_update(crc32(b"12345"), b"6789"), 0xCBF4_3926);
+    }
+
+    /// The smallest valid frame: no headers, no payload (lengths 16 and 0; both CRCs computed independently
+    /// with Python's `zlib.crc32`).
+    #[test]
+    fn decodes_the_empty_message_vector() {
+        let bytes =
+            [0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0x05, 0xc2, 0x48, 0xeb, 0x7d, 0x98, 0xc8, 0xff];
+        let mut decoder = FrameDecoder::new(1024);
+        decoder.push(&bytes);
+        let frame = decoder.next_frame();
+        assert_eq!(frame.ok().flatten(), Some(Frame { headers: Vec::new(), payload: Bytes::new() }));
+        assert!(decoder.finish().is_ok());
+    }
+}

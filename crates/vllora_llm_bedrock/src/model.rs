@@ -1,0 +1,119 @@
+//! [`BedrockModel`]: Converse and ConverseStream calls, orchestrated from the pure translation modules.
+
+use std::sync::Arc;
+use std::time::UNIX_EPOCH;
+
+use vllora_llm_core::types::gateway::{ChatCompletionMessageWithFinishReason, ChatCompletionRequest};
+use vllora_llm_core::{
+    BoxFuture, CallOptions, LLMError, LLMResult, ModelInstance, ResultStream, Warning, Warnings,
+};
+use vllora_llm_http::{Bytes, HeaderMap, HttpClient, HttpRequest};
+
+use crate::PROVIDER_NAME;
+use crate::config::BedrockConfig;
+use crate::error::http_error;
+use crate::request::{build_converse_request, to_json_bytes};
+use crate::response::{ResponseContext, parse_converse_response};
+use crate::stream::ConverseStream;
+
+const EVENT_STREAM: &str = "application/vnd.amazon.eventstream";
+
+/// A Bedrock model reached through Converse (one-shot) and ConverseStream (streaming). Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct BedrockModel {
+    config: Arc<BedrockConfig>,
+    http: HttpClient,
+    model: Option<String>,
+}
+
+/// A request ready to send, with what the response needs.
+struct Prepared {
+    request: HttpRequest,
+    warnings: Vec<Warning>,
+    model_id: String,
+}
+
+impl BedrockModel {
+    /// A model sending through `http` with `config`.
+    pub fn new(config: BedrockConfig, http: HttpClient) -> Self {
+        BedrockModel { config: Arc::new(config), http, model: None }
+    }
+
+    /// Uses this model id (a model id, an inference-profile id or an ARN) instead of `request.model`.
+    pub fn with_model(mut self, model: impl Into<String>) -> Self {
+        self.model = Some(model.into());
+        self
+    }
+
+    /// The model id to call: the configured one, else the request's without a `bedrock/` prefix.
+    fn model_id(&self, request: &ChatCompletionRequest) -> LLMResult<String> {
+        let model = self.model.as_deref().unwrap_or(&request.model);
+        let model = model.strip_prefix("bedrock/").unwrap_or(model).trim();
+        if model.is_empty() {
+            return Err(LLMError::InvalidRequest("no Bedrock model id given".to_owned()));
+        }
+        Ok(model.to_owned())
+    }
+
+    /// Translates and signs; every warning (or the strict-mode error) comes before anything is sent.
+    fn prepare(
+        &self,
+        request: &ChatCompletionRequest,
+        options: &CallOptions,
+        operation: &str,
+        accept: &str,
+    ) -> LLMResult<Prepared> {
+        let model_id = self.model_id(request)?;
+        let mut warnings = Warnings::new(PROVIDER_NAME);
+        let body = build_converse_request(request, &model_id, &mut warnings)?;
+        let warnings = warnings.finish(options.strict)?;
+        let bytes = Bytes::from(to_json_bytes(&body)?);
+        let request = self.config.converse_http_request(&model_id, operation, accept, bytes)?;
+        Ok(Prepared { request, warnings, model_id })
+    }
+
+    fn context(&self, headers: &HeaderMap, model_id: String) -> ResponseContext {
+        let id = headers
+            .get("x-amzn-requestid")
+            .and_then(|value| value.to_str().ok())
+            .map_or_else(String::new, str::to_owned);
+        let created = self.config.now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs());
+        ResponseContext { id, model: model_id, created }
+    }
+}
+
+impl ModelInstance for BedrockModel {
+    fn complete<'a>(
+        &'a self,
+        request: &'a ChatCompletionRequest,
+        options: &'a CallOptions,
+    ) -> BoxFuture<'a, LLMResult<ChatCompletionMessageWithFinishReason>> {
+        Box::pin(async move {
+            let prepared = self.prepare(request, options, "converse", "application/json")?;
+            let reply = self.http.send(prepared.request, &http_error).await?;
+            let context = self.context(&reply.headers, prepared.model_id);
+            let mut result = parse_converse_response(&reply.body, &context)?;
+            result.warnings = prepared.warnings;
+            Ok(result)
+        })
+    }
+
+    fn stream<'a>(
+        &'a self,
+        request: &'a ChatCompletionRequest,
+        options: &'a CallOptions,
+    ) -> BoxFuture<'a, LLMResult<ResultStream>> {
+        Box::pin(async move {
+            let prepared = self.prepare(request, options, "converse-stream", EVENT_STREAM)?;
+            let reply = self.http.send_streaming(prepared.request, &http_error).await?;
+            let context = self.context(&reply.headers, prepared.model_id);
+            let max_frame_len = self.http.config().limits.max_event_size;
+            let stream = ConverseStream::new(reply.body, context, max_frame_len);
+            Ok(ResultStream::new(stream).with_warnings(prepared.warnings))
+        })
+    }
+
+    fn provider_name(&self) -> &str {
+        PROVIDER_NAME
+    }
+}

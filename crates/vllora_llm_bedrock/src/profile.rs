@@ -1,0 +1,77 @@
+//! The shared AWS `credentials` and `config` files: just enough INI to read one profile's keys and region.
+
+use std::collections::BTreeMap;
+
+/// The keys of one section, merged over every occurrence of the section (later values win). Keys are
+/// lowercased; nested sub-section lines (indented, as in `s3 =` blocks) are skipped.
+pub(crate) fn section(text: &str, wanted: &str) -> Option<BTreeMap<String, String>> {
+    let mut found: Option<BTreeMap<String, String>> = None;
+    let mut in_wanted = false;
+    for line in text.lines() {
+        let indented = line.starts_with([' ', '\t']);
+        let line = line.trim();
+        if line.is_empty() || line.starts_with(['#', ';']) {
+            continue;
+        }
+        if let Some(header) = line.strip_prefix('[') {
+            let name = header.split(']').next().unwrap_or_default();
+            in_wanted = normalise_spaces(name) == wanted;
+            if in_wanted {
+                found.get_or_insert_with(BTreeMap::new);
+            }
+            continue;
+        }
+        if !in_wanted || indented {
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else { continue };
+        if let Some(keys) = found.as_mut() {
+            keys.insert(key.trim().to_ascii_lowercase(), value.trim().to_owned());
+        }
+    }
+    found
+}
+
+/// `[ profile  dev ]` and `[profile dev]` name the same section.
+fn normalise_spaces(name: &str) -> String {
+    name.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The section name of `profile` in the `config` file.
+pub(crate) fn config_section_name(profile: &str) -> String {
+    if profile == "default" { "default".to_owned() } else { format!("profile {profile}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONFIG: &str = "\
+# comment
+[default]
+region = us-west-2
+
+[ profile  dev ]
+region=eu-central-1
+s3 =
+  max_concurrent_requests = 20
+; another comment
+aws_access_key_id = AKIDDEV
+[profile other]
+region = ap-south-1
+[profile dev]
+output = json
+";
+
+    #[test]
+    fn reads_one_profile_across_repeated_sections() {
+        let dev = section(CONFIG, &config_section_name("dev")).unwrap_or_default();
+        assert_eq!(dev.get("region").map(String::as_str), Some("eu-central-1"));
+        assert_eq!(dev.get("aws_access_key_id").map(String::as_str), Some("AKIDDEV"));
+        assert_eq!(dev.get("output").map(String::as_str), Some("json"));
+        assert!(!dev.contains_key("max_concurrent_requests"));
+        let default = section(CONFIG, &config_section_name("default")).unwrap_or_default();
+        assert_eq!(default.get("region").map(String::as_str), Some("us-west-2"));
+        assert_eq!(section(CONFIG, "profile missing"), None);
+    }
+}

@@ -1,0 +1,768 @@
+//! Gateway request -> Converse request body, with a warning for every parameter Bedrock cannot honour.
+
+use serde_json::{Map, Value};
+use vllora_llm_core::types::gateway::{
+    CacheControl, CacheTtl, ChatCompletionContent, ChatCompletionMessage, ChatCompletionRequest,
+    ChatCompletionTool, ContentPart, FileInput, ReasoningDetail, ReasoningDetailType, ResponseFormat, Role,
+    ThinkingConfig, ThinkingType, ToolChoice as GatewayToolChoice,
+};
+use vllora_llm_core::{LLMError, LLMResult, Warning, Warnings};
+
+use crate::wire::{
+    CachePoint, ContentBlock, ConversationRole, ConverseRequest, DocumentBlock, Empty, ImageBlock,
+    InferenceConfig, JsonSchemaDefinition, Message, OutputConfig, OutputFormat, OutputStructure,
+    ReasoningContent, ReasoningText, S3Location, ServiceTier, Source, SpecificTool, SystemBlock, Tool,
+    ToolChoice, ToolConfig, ToolInputSchema, ToolResultBlock, ToolResultContent, ToolSpec, ToolUseBlock,
+};
+
+/// The name reasoning blocks carry in `ReasoningDetail::provider`; only these are sent back to Bedrock.
+pub(crate) const REASONING_PROVIDER: &str = "bedrock";
+
+/// Builds the Converse body (the same for Converse and ConverseStream) for `model_id`.
+pub(crate) fn build_converse_request(
+    request: &ChatCompletionRequest,
+    model_id: &str,
+    warnings: &mut Warnings,
+) -> LLMResult<ConverseRequest> {
+    warn_unsupported_parameters(request, warnings);
+    let (system, messages) = translate_messages(&request.messages, warnings)?;
+    let inference_config = inference_config(request);
+    let provider_specific = request.provider_specific.as_ref();
+    let mut body = ConverseRequest {
+        messages,
+        system,
+        inference_config: (!inference_config.is_empty()).then_some(inference_config),
+        tool_config: tool_config(request, warnings)?,
+        additional_model_request_fields: additional_fields(request, model_id, warnings),
+        request_metadata: request.metadata.clone().filter(|metadata| !metadata.is_empty()),
+        service_tier: service_tier(request.service_tier.as_deref(), warnings),
+        output_config: output_config(request.response_format.as_ref(), warnings),
+        ..Default::default()
+    };
+    if let Some(extra) = provider_specific.map(|specific| &specific.extra) {
+        for (key, value) in extra {
+            match key.as_str() {
+                "guardrail_config" | "guardrailConfig" => body.guardrail_config = Some(value.clone()),
+                "performance_config" | "performanceConfig" => body.performance_config = Some(value.clone()),
+                "additional_model_response_field_paths" | "additionalModelResponseFieldPaths" => {
+                    body.additional_model_response_field_paths = Some(value.clone())
+                }
+                other => warnings.push(Warning::unsupported_because(
+                    format!("provider_specific.{other}"),
+                    "Bedrock knows guardrail_config, performance_config and \
+                     additional_model_response_field_paths; use additional_parameters for model fields",
+                )),
+            }
+        }
+    }
+    Ok(body)
+}
+
+/// Serialises the body.
+pub(crate) fn to_json_bytes(body: &ConverseRequest) -> LLMResult<Vec<u8>> {
+    serde_json::to_vec(body)
+        .map_err(|error| LLMError::InvalidRequest(format!("cannot encode the request: {error}")))
+}
+
+fn warn_unsupported_parameters(request: &ChatCompletionRequest, warnings: &mut Warnings) {
+    let checks: [(bool, &str); 17] = [
+        (request.audio.is_some(), "audio"),
+        (request.frequency_penalty.is_some(), "frequency_penalty"),
+        (request.presence_penalty.is_some(), "presence_penalty"),
+        (request.function_call.is_some(), "function_call"),
+        (request.functions.is_some(), "functions"),
+        (request.logit_bias.is_some(), "logit_bias"),
+        (request.logprobs == Some(true), "logprobs"),
+        (request.top_logprobs.is_some(), "top_logprobs"),
+        (request.prediction.is_some(), "prediction"),
+        (request.prompt_cache_key.is_some(), "prompt_cache_key"),
+        (request.prompt_cache_retention.is_some(), "prompt_cache_retention"),
+        (request.safety_identifier.is_some(), "safety_identifier"),
+        (request.seed.is_some(), "seed"),
+        (request.store == Some(true), "store"),
+        (request.user.is_some(), "user"),
+        (request.verbosity.is_some(), "verbosity"),
+        (request.web_search_options.is_some(), "web_search_options"),
+    ];
+    for (present, parameter) in checks {
+        warnings.unsupported_if(present, parameter);
+    }
+    if request.n.is_some_and(|n| n > 1) {
+        warnings.push(Warning::unsupported_because("n", "Bedrock returns one choice per call"));
+    }
+    if request.parallel_tool_calls == Some(false) {
+        warnings.push(Warning::unsupported_because(
+            "parallel_tool_calls",
+            "Bedrock cannot forbid parallel tool calls",
+        ));
+    }
+    if request
+        .modalities
+        .as_ref()
+        .is_some_and(|modalities| modalities.iter().any(|modality| modality != "text"))
+    {
+        warnings.push(Warning::unsupported_because("modalities", "Converse answers with text only"));
+    }
+    if request.reasoning_effort.is_some() {
+        warnings.push(Warning::unsupported_because(
+            "reasoning_effort",
+            "use provider_specific.thinking (Claude) or additional_parameters for the model's own field",
+        ));
+    }
+}
+
+fn inference_config(request: &ChatCompletionRequest) -> InferenceConfig {
+    InferenceConfig {
+        max_tokens: request.max_completion_tokens.or(request.max_tokens),
+        temperature: request.temperature,
+        top_p: request.top_p,
+        stop_sequences: request.stop.clone().unwrap_or_default(),
+    }
+}
+
+// ---- Messages ----
+
+fn translate_messages(
+    gateway_messages: &[ChatCompletionMessage],
+    warnings: &mut Warnings,
+) -> LLMResult<(Vec<SystemBlock>, Vec<Message>)> {
+    let mut system = Vec::new();
+    let mut messages: Vec<Message> = Vec::new();
+    let mut documents = 0usize;
+    let mut dropped_foreign_reasoning = false;
+    for (position, message) in gateway_messages.iter().enumerate() {
+        match &message.role {
+            Role::System | Role::Developer => system_blocks(message, position, &mut system, warnings)?,
+            Role::User => {
+                let blocks = user_blocks(message, position, &mut documents)?;
+                push_turn(&mut messages, ConversationRole::User, blocks);
+            }
+            Role::Tool => {
+                let block = tool_result(message, position, &mut documents)?;
+                push_turn(&mut messages, ConversationRole::User, block);
+            }
+            Role::Assistant => {
+                let blocks = assistant_blocks(message, position, &mut dropped_foreign_reasoning)?;
+                if blocks.is_empty() {
+                    warnings.push(Warning::Other {
+                        message: format!("messages[{position}]: an empty assistant message was not sent"),
+                    });
+                } else {
+                    push_turn(&mut messages, ConversationRole::Assistant, blocks);
+                }
+            }
+            Role::Function => warnings.push(Warning::unsupported_because(
+                format!("messages[{position}]"),
+                "legacy `function` messages are not sent; use `tool` messages",
+            )),
+            role => {
+                return Err(LLMError::InvalidRequest(format!(
+                    "messages[{position}] has role `{role}`, which Bedrock does not know"
+                )));
+            }
+        }
+    }
+    if dropped_foreign_reasoning {
+        warnings.push(Warning::Other {
+            message: "reasoning without a Bedrock signature was not sent back to Bedrock".to_owned(),
+        });
+    }
+    Ok((system, messages))
+}
+
+/// Bedrock wants alternating roles: consecutive messages of one role (several tool results, a tool
+/// result followed by user text) become one message.
+fn push_turn(messages: &mut Vec<Message>, role: ConversationRole, blocks: Vec<ContentBlock>) {
+    match messages.last_mut() {
+        Some(last) if last.role == role => last.content.extend(blocks),
+        _ => messages.push(Message { role, content: blocks }),
+    }
+}
+
+fn cache_point(cache_control: &CacheControl) -> CachePoint {
+    let ttl = cache_control.ttl.map(|ttl| match ttl {
+        CacheTtl::FiveMinutes => "5m",
+        CacheTtl::OneHour => "1h",
+    });
+    CachePoint { kind: "default", ttl }
+}
+
+fn system_blocks(
+    message: &ChatCompletionMessage,
+    position: usize,
+    system: &mut Vec<SystemBlock>,
+    warnings: &mut Warnings,
+) -> LLMResult<()> {
+    match &message.content {
+        Some(ChatCompletionContent::Text(text)) => system.push(SystemBlock::Text(text.clone())),
+        Some(ChatCompletionContent::Parts(parts)) => {
+            for part in parts {
+                match part {
+                    ContentPart::Text { text, .. } => system.push(SystemBlock::Text(text.clone())),
+                    _ => warnings.push(Warning::unsupported_because(
+                        format!("messages[{position}].content"),
+                        "system messages take text only; other parts were not sent",
+                    )),
+                }
+                if let Some(cache_control) = part.cache_control() {
+                    system.push(SystemBlock::CachePoint(cache_point(cache_control)));
+                }
+            }
+        }
+        None => {
+            return Err(LLMError::InvalidRequest(format!(
+                "messages[{position}] is a system message without content"
+            )));
+        }
+    }
+    if let Some(cache_control) = &message.cache_control {
+        system.push(SystemBlock::CachePoint(cache_point(cache_control)));
+    }
+    Ok(())
+}
+
+fn user_blocks(
+    message: &ChatCompletionMessage,
+    position: usize,
+    documents: &mut usize,
+) -> LLMResult<Vec<ContentBlock>> {
+    let mut blocks = Vec::new();
+    match &message.content {
+        Some(ChatCompletionContent::Text(text)) => blocks.push(ContentBlock::Text(text.clone())),
+        Some(ChatCompletionContent::Parts(parts)) => {
+            for (index, part) in parts.iter().enumerate() {
+                let at = || format!("messages[{position}].content[{index}]");
+                match part {
+                    ContentPart::Text { text, .. } => blocks.push(ContentBlock::Text(text.clone())),
+                    ContentPart::ImageUrl { image_url, .. } => {
+                        blocks.push(ContentBlock::Image(image_block(&image_url.url, &at())?))
+                    }
+                    ContentPart::File { file, .. } => blocks.push(file_block(file, &at(), documents)?),
+                    ContentPart::InputAudio { .. } => {
+                        return Err(LLMError::InvalidRequest(format!(
+                            "{}: Bedrock Converse does not take audio input",
+                            at()
+                        )));
+                    }
+                    ContentPart::Refusal { .. } => {
+                        return Err(LLMError::InvalidRequest(format!(
+                            "{}: a refusal part belongs to an assistant message",
+                            at()
+                        )));
+                    }
+                    _ => {
+                        return Err(LLMError::InvalidRequest(format!("{}: unknown content part", at())));
+                    }
+                }
+                if let Some(cache_control) = part.cache_control() {
+                    blocks.push(ContentBlock::CachePoint(cache_point(cache_control)));
+                }
+            }
+        }
+        None => {
+            return Err(LLMError::InvalidRequest(format!(
+                "messages[{position}] is a user message without content"
+            )));
+        }
+    }
+    if let Some(cache_control) = &message.cache_control {
+        blocks.push(ContentBlock::CachePoint(cache_point(cache_control)));
+    }
+    Ok(blocks)
+}
+
+fn tool_result(
+    message: &ChatCompletionMessage,
+    position: usize,
+    documents: &mut usize,
+) -> LLMResult<Vec<ContentBlock>> {
+    let Some(tool_use_id) = message.tool_call_id.clone() else {
+        return Err(LLMError::InvalidRequest(format!(
+            "messages[{position}] is a tool message without tool_call_id"
+        )));
+    };
+    let mut content = Vec::new();
+    match &message.content {
+        Some(ChatCompletionContent::Text(text)) => content.push(ToolResultContent::Text(text.clone())),
+        Some(ChatCompletionContent::Parts(parts)) => {
+            for (index, part) in parts.iter().enumerate() {
+                let at = format!("messages[{position}].content[{index}]");
+                match part {
+                    ContentPart::Text { text, .. } => content.push(ToolResultContent::Text(text.clone())),
+                    ContentPart::ImageUrl { image_url, .. } => {
+                        content.push(ToolResultContent::Image(image_block(&image_url.url, &at)?))
+                    }
+                    ContentPart::File { file, .. } => match file_block(file, &at, documents)? {
+                        ContentBlock::Image(image) => content.push(ToolResultContent::Image(image)),
+                        ContentBlock::Document(document) => {
+                            content.push(ToolResultContent::Document(document))
+                        }
+                        _ => {}
+                    },
+                    _ => {
+                        return Err(LLMError::InvalidRequest(format!(
+                            "{at}: tool results take text, images and files"
+                        )));
+                    }
+                }
+            }
+        }
+        None => {}
+    }
+    if content.is_empty() {
+        // Bedrock rejects a result without content; an empty text says "it returned nothing".
+        content.push(ToolResultContent::Text(String::new()));
+    }
+    let mut blocks = vec![ContentBlock::ToolResult(ToolResultBlock { tool_use_id, content })];
+    if let Some(cache_control) = &message.cache_control {
+        blocks.push(ContentBlock::CachePoint(cache_point(cache_control)));
+    }
+    Ok(blocks)
+}
+
+fn assistant_blocks(
+    message: &ChatCompletionMessage,
+    position: usize,
+    dropped_foreign_reasoning: &mut bool,
+) -> LLMResult<Vec<ContentBlock>> {
+    let mut blocks = reasoning_blocks(message, dropped_foreign_reasoning);
+    match &message.content {
+        // OpenAI histories often carry `""` next to tool calls; Bedrock rejects blank text blocks.
+        Some(ChatCompletionContent::Text(text)) if !text.is_empty() => {
+            blocks.push(ContentBlock::Text(text.clone()))
+        }
+        Some(ChatCompletionContent::Parts(parts)) => {
+            for (index, part) in parts.iter().enumerate() {
+                match part {
+                    ContentPart::Text { text, .. } if !text.is_empty() => {
+                        blocks.push(ContentBlock::Text(text.clone()))
+                    }
+                    ContentPart::Text { .. } => {}
+                    ContentPart::Refusal { refusal } => blocks.push(ContentBlock::Text(refusal.clone())),
+                    _ => {
+                        return Err(LLMError::InvalidRequest(format!(
+                            "messages[{position}].content[{index}]: assistant messages take text only"
+                        )));
+                    }
+                }
+                if let Some(cache_control) = part.cache_control() {
+                    blocks.push(ContentBlock::CachePoint(cache_point(cache_control)));
+                }
+            }
+        }
+        _ => {}
+    }
+    if let Some(refusal) = message.refusal.as_ref().filter(|refusal| !refusal.is_empty()) {
+        blocks.push(ContentBlock::Text(refusal.clone()));
+    }
+    for call in message.tool_calls.iter().flatten() {
+        let arguments = call.function.arguments.trim();
+        let input = if arguments.is_empty() {
+            Value::Object(Map::new())
+        } else {
+            serde_json::from_str(arguments).map_err(|error| {
+                LLMError::InvalidRequest(format!(
+                    "messages[{position}]: the arguments of tool call `{}` are not JSON: {error}",
+                    call.id
+                ))
+            })?
+        };
+        blocks.push(ContentBlock::ToolUse(ToolUseBlock {
+            tool_use_id: call.id.clone(),
+            name: call.function.name.clone(),
+            input,
+        }));
+    }
+    if !blocks.is_empty() {
+        if let Some(cache_control) = &message.cache_control {
+            blocks.push(ContentBlock::CachePoint(cache_point(cache_control)));
+        }
+    }
+    Ok(blocks)
+}
+
+/// Bedrock's own reasoning blocks, unchanged, so that Claude accepts the signed thinking of earlier turns.
+fn reasoning_blocks(
+    message: &ChatCompletionMessage,
+    dropped_foreign_reasoning: &mut bool,
+) -> Vec<ContentBlock> {
+    let details = message.reasoning_details.as_deref().unwrap_or_default();
+    let ours: Vec<&ReasoningDetail> =
+        details.iter().filter(|detail| detail.provider.as_deref() == Some(REASONING_PROVIDER)).collect();
+    if ours.is_empty() {
+        *dropped_foreign_reasoning |=
+            message.reasoning_content.as_ref().is_some_and(|text| !text.is_empty()) || !details.is_empty();
+        return Vec::new();
+    }
+    // A streamed signature may come without its text; the message's reasoning text is then that block's.
+    let textless =
+        ours.iter().filter(|detail| detail.kind == ReasoningDetailType::Text && detail.text.is_none());
+    let fallback_text = (textless.count() == 1).then(|| message.reasoning_content.clone()).flatten();
+    let mut blocks = Vec::new();
+    for detail in ours {
+        match detail.kind {
+            ReasoningDetailType::Text => {
+                let text = detail.text.clone().or_else(|| fallback_text.clone()).unwrap_or_default();
+                blocks.push(ContentBlock::ReasoningContent(ReasoningContent::ReasoningText(ReasoningText {
+                    text,
+                    signature: detail.signature.clone(),
+                })));
+            }
+            ReasoningDetailType::Encrypted => {
+                if let Some(data) = &detail.data {
+                    blocks.push(ContentBlock::ReasoningContent(ReasoningContent::RedactedContent(
+                        data.clone(),
+                    )));
+                }
+            }
+            _ => *dropped_foreign_reasoning = true,
+        }
+    }
+    blocks
+}
+
+// ---- Media ----
+
+/// A `data:` URI split into media type and base64 payload.
+fn parse_data_uri<'a>(uri: &'a str, at: &str) -> LLMResult<(&'a str, &'a str)> {
+    let invalid = |why: &str| LLMError::InvalidRequest(format!("{at}: {why}"));
+    let rest = uri.strip_prefix("data:").ok_or_else(|| invalid("expected a data: URI"))?;
+    let (header, data) = rest.split_once(',').ok_or_else(|| invalid("the data: URI has no comma"))?;
+    let media_type = header
+        .strip_suffix(";base64")
+        .ok_or_else(|| invalid("Bedrock needs base64 data: URIs (`data:<type>;base64,...`)"))?;
+    let plausible =
+        data.bytes().all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'+' | b'/' | b'='));
+    if data.is_empty() || !plausible {
+        return Err(invalid("the data: URI does not hold base64 data"));
+    }
+    Ok((media_type, data))
+}
+
+fn image_format(media_type: &str) -> Option<&'static str> {
+    match media_type.to_ascii_lowercase().as_str() {
+        "image/png" => Some("png"),
+        "image/jpeg" | "image/jpg" => Some("jpeg"),
+        "image/gif" => Some("gif"),
+        "image/webp" => Some("webp"),
+        _ => None,
+    }
+}
+
+fn document_format(media_type: &str) -> Option<&'static str> {
+    match media_type.to_ascii_lowercase().as_str() {
+        "application/pdf" => Some("pdf"),
+        "text/csv" => Some("csv"),
+        "application/msword" => Some("doc"),
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document" => Some("docx"),
+        "application/vnd.ms-excel" => Some("xls"),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => Some("xlsx"),
+        "text/html" => Some("html"),
+        "text/plain" => Some("txt"),
+        "text/markdown" => Some("md"),
+        _ => None,
+    }
+}
+
+fn extension(uri: &str) -> &str {
+    uri.rsplit_once('.').map(|(_, extension)| extension).unwrap_or_default()
+}
+
+fn image_block(url: &str, at: &str) -> LLMResult<ImageBlock> {
+    if url.starts_with("s3://") {
+        let format = image_format(&format!("image/{}", extension(url))).ok_or_else(|| {
+            LLMError::InvalidRequest(format!(
+                "{at}: cannot tell the image format of `{url}` (png, jpeg, gif, webp)"
+            ))
+        })?;
+        return Ok(ImageBlock { format, source: Source::S3Location(S3Location { uri: url.to_owned() }) });
+    }
+    if url.starts_with("http://") || url.starts_with("https://") {
+        return Err(LLMError::InvalidRequest(format!(
+            "{at}: Bedrock does not fetch image URLs; send the image as a data: URI or an s3:// URI"
+        )));
+    }
+    let (media_type, data) = parse_data_uri(url, at)?;
+    let format = image_format(media_type).ok_or_else(|| {
+        LLMError::InvalidRequest(format!(
+            "{at}: Bedrock takes png, jpeg, gif and webp images, not `{media_type}`"
+        ))
+    })?;
+    Ok(ImageBlock { format, source: Source::Bytes(data.to_owned()) })
+}
+
+/// A file part: a document, or an image when the data is one.
+fn file_block(file: &FileInput, at: &str, documents: &mut usize) -> LLMResult<ContentBlock> {
+    let Some(file_data) = &file.file_data else {
+        return Err(LLMError::InvalidRequest(format!(
+            "{at}: Bedrock cannot read uploaded file ids; send `file_data` as a data: URI"
+        )));
+    };
+    let (media_type, data) = parse_data_uri(file_data, at)?;
+    if let Some(format) = image_format(media_type) {
+        return Ok(ContentBlock::Image(ImageBlock { format, source: Source::Bytes(data.to_owned()) }));
+    }
+    let format = document_format(media_type).ok_or_else(|| {
+        LLMError::InvalidRequest(format!(
+            "{at}: Bedrock takes pdf, csv, doc, docx, xls, xlsx, html, txt and md documents, not `{media_type}`"
+        ))
+    })?;
+    *documents += 1;
+    let name = file.filename.as_deref().map(document_name).filter(|name| !name.is_empty());
+    let name = name.unwrap_or_else(|| format!("document {documents}"));
+    Ok(ContentBlock::Document(DocumentBlock { format, name, source: Source::Bytes(data.to_owned()) }))
+}
+
+/// Bedrock document names allow letters, digits, single spaces, hyphens, parentheses and brackets.
+fn document_name(filename: &str) -> String {
+    let stem = filename.rsplit_once('.').map_or(filename, |(stem, _)| stem);
+    let mut name = String::with_capacity(stem.len());
+    for character in stem.chars() {
+        let kept = if character.is_alphanumeric() || matches!(character, '-' | '(' | ')' | '[' | ']') {
+            character
+        } else {
+            ' '
+        };
+        if !(kept == ' ' && (name.is_empty() || name.ends_with(' '))) {
+            name.push(kept);
+        }
+    }
+    name.trim_end().chars().take(200).collect()
+}
+
+// ---- Tools ----
+
+fn tool_spec(tool: &ChatCompletionTool) -> ToolSpec {
+    let schema = tool
+        .function
+        .parameters
+        .clone()
+        .unwrap_or_else(|| serde_json::json!({"type": "object", "properties": {}}));
+    ToolSpec {
+        name: tool.function.name.clone(),
+        description: tool.function.description.clone().filter(|description| !description.is_empty()),
+        input_schema: ToolInputSchema { json: schema },
+        strict: tool.function.strict,
+    }
+}
+
+fn tool_config(request: &ChatCompletionRequest, warnings: &mut Warnings) -> LLMResult<Option<ToolConfig>> {
+    let tools = request.tools.as_deref().unwrap_or_default();
+    if tools.is_empty() {
+        if request.tool_choice.is_some() {
+            warnings.push(Warning::unsupported_because("tool_choice", "there are no tools to choose from"));
+        }
+        return Ok(None);
+    }
+    let mut allowed: Option<&[String]> = None;
+    let tool_choice = match &request.tool_choice {
+        None => None,
+        Some(GatewayToolChoice::Auto) => Some(ToolChoice::Auto(Empty {})),
+        Some(GatewayToolChoice::Required) => Some(ToolChoice::Any(Empty {})),
+        Some(GatewayToolChoice::Function { name }) => {
+            Some(ToolChoice::Tool(SpecificTool { name: name.clone() }))
+        }
+        Some(GatewayToolChoice::None) => {
+            warnings.push(Warning::unsupported_because(
+                "tool_choice",
+                "Bedrock has no `none` tool choice; the tools were sent and the model chooses",
+            ));
+            None
+        }
+        Some(GatewayToolChoice::AllowedTools(allowed_tools)) => {
+            allowed = Some(&allowed_tools.function_names);
+            match (allowed_tools.mode, allowed_tools.function_names.as_slice()) {
+                (vllora_llm_core::types::gateway::AllowedToolsMode::Required, [only]) => {
+                    Some(ToolChoice::Tool(SpecificTool { name: only.clone() }))
+                }
+                (vllora_llm_core::types::gateway::AllowedToolsMode::Required, _) => {
+                    Some(ToolChoice::Any(Empty {}))
+                }
+                _ => Some(ToolChoice::Auto(Empty {})),
+            }
+        }
+        Some(_) => {
+            warnings.push(Warning::unsupported_because("tool_choice", "unknown tool choice"));
+            None
+        }
+    };
+    let mut wire_tools = Vec::with_capacity(tools.len());
+    for tool in tools {
+        if allowed.is_some_and(|names| !names.contains(&tool.function.name)) {
+            continue;
+        }
+        if tool.kind != "function" {
+            return Err(LLMError::InvalidRequest(format!(
+                "tool `{}` has type `{}`; Bedrock takes function tools",
+                tool.function.name, tool.kind
+            )));
+        }
+        wire_tools.push(Tool::ToolSpec(tool_spec(tool)));
+        if let Some(cache_control) = &tool.cache_control {
+            wire_tools.push(Tool::CachePoint(cache_point(cache_control)));
+        }
+    }
+    if wire_tools.is_empty() {
+        return Err(LLMError::InvalidRequest("tool_choice allows none of the given tools".to_owned()));
+    }
+    Ok(Some(ToolConfig { tools: wire_tools, tool_choice }))
+}
+
+// ---- Model-specific fields ----
+
+/// Model families on Bedrock that are not Claude, by the vendor part of their ids.
+const NON_CLAUDE_VENDORS: [&str; 12] = [
+    "amazon.",
+    "meta.",
+    "mistral.",
+    "cohere.",
+    "ai21.",
+    "deepseek.",
+    "openai.",
+    "qwen.",
+    "writer.",
+    "twelvelabs.",
+    "stability.",
+    "moonshot",
+];
+
+fn is_claude(model_id: &str) -> bool {
+    let lower = model_id.to_ascii_lowercase();
+    if lower.contains("anthropic.") || lower.contains("claude") {
+        return true;
+    }
+    // An ARN of an application inference profile does not say what it serves: give it the benefit.
+    !NON_CLAUDE_VENDORS.iter().any(|vendor| lower.contains(vendor))
+}
+
+fn thinking_value(thinking: &ThinkingConfig) -> Value {
+    let kind = match thinking.kind {
+        ThinkingType::Enabled => "enabled",
+        ThinkingType::Disabled => "disabled",
+        ThinkingType::Adaptive => "adaptive",
+        _ => "enabled",
+    };
+    let mut value = Map::new();
+    value.insert("type".to_owned(), Value::from(kind));
+    if let Some(budget) = thinking.budget_tokens.filter(|_| thinking.kind == ThinkingType::Enabled) {
+        value.insert("budget_tokens".to_owned(), Value::from(budget));
+    }
+    Value::Object(value)
+}
+
+/// `additionalModelRequestFields`: `top_k` and thinking in each model's own spelling, then the caller's
+/// `additional_parameters` on top (an explicit field there wins).
+fn additional_fields(
+    request: &ChatCompletionRequest,
+    model_id: &str,
+    warnings: &mut Warnings,
+) -> Option<Map<String, Value>> {
+    let specific = request.provider_specific.as_ref()?;
+    let mut fields = Map::new();
+    if let Some(top_k) = specific.top_k {
+        if model_id.contains("amazon.nova") {
+            // Nova reads sampling options from a nested inferenceConfig.
+            fields.insert("inferenceConfig".to_owned(), serde_json::json!({ "topK": top_k }));
+        } else {
+            fields.insert("top_k".to_owned(), Value::from(top_k));
+        }
+    }
+    if let Some(thinking) = &specific.thinking {
+        if is_claude(model_id) {
+            fields.insert("thinking".to_owned(), thinking_value(thinking));
+        } else {
+            warnings.push(Warning::unsupported_because(
+                "provider_specific.thinking",
+                format!(
+                    "`{model_id}` is not a Claude model; pass its own reasoning field in additional_parameters"
+                ),
+            ));
+        }
+    }
+    for (key, value) in specific.additional_parameters.iter().flatten() {
+        fields.insert(key.clone(), value.clone());
+    }
+    (!fields.is_empty()).then_some(fields)
+}
+
+fn service_tier(tier: Option<&str>, warnings: &mut Warnings) -> Option<ServiceTier> {
+    match tier? {
+        "auto" => None,
+        known @ ("default" | "flex" | "priority" | "reserved") => {
+            Some(ServiceTier { kind: known.to_owned() })
+        }
+        other => {
+            warnings.push(Warning::unsupported_because(
+                "service_tier",
+                format!("Bedrock tiers are default, flex, priority and reserved, not `{other}`"),
+            ));
+            None
+        }
+    }
+}
+
+fn output_config(format: Option<&ResponseFormat>, warnings: &mut Warnings) -> Option<OutputConfig> {
+    match format? {
+        ResponseFormat::Text => None,
+        ResponseFormat::JsonObject => {
+            warnings.push(Warning::unsupported_because(
+                "response_format",
+                "Bedrock constrains output to a JSON schema only; use `json_schema`",
+            ));
+            None
+        }
+        ResponseFormat::JsonSchema { json_schema } => {
+            let schema = json_schema.schema.clone().unwrap_or_else(|| serde_json::json!({"type": "object"}));
+            Some(OutputConfig {
+                text_format: OutputFormat {
+                    kind: "json_schema",
+                    structure: OutputStructure {
+                        json_schema: JsonSchemaDefinition {
+                            schema: schema.to_string(),
+                            name: Some(json_schema.name.clone()).filter(|name| !name.is_empty()),
+                            description: json_schema.description.clone(),
+                        },
+                    },
+                },
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn document_names_follow_bedrock_rules() {
+        assert_eq!(document_name("Q3 report_final.v2.pdf"), "Q3 report final v2");
+        assert_eq!(document_name("  a\t\tb (draft) [1].txt"), "a b (draft) [1]");
+        assert_eq!(document_name("..."), "");
+    }
+
+    #[test]
+    fn data_uris_are_checked() {
+        assert_eq!(
+            parse_data_uri("data:image/png;base64,iVBORw0K", "x").ok(),
+            Some(("image/png", "iVBORw0K"))
+        );
+        assert!(parse_data_uri("data:image/png,raw", "x").is_err());
+        assert!(parse_data_uri("data:image/png;base64,not base64!", "x").is_err());
+        assert!(parse_data_uri("https://example.com/cat.png", "x").is_err());
+    }
+
+    #[test]
+    fn claude_is_recognised_in_ids_profiles_and_arns() {
+        assert!(is_claude("anthropic.claude-sonnet-4-20250514-v1:0"));
+        assert!(is_claude("us.anthropic.claude-3-7-sonnet-20250219-v1:0"));
+        assert!(is_claude(
+            "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3d4e5f6"
+        ));
+        assert!(!is_claude("amazon.nova-pro-v1:0"));
+        assert!(!is_claude("meta.llama3-70b-instruct-v1:0"));
+    }
+}
+
+#[cfg(test)]
+#[path = "request_fixture_tests.rs"]
+mod fixture_tests;

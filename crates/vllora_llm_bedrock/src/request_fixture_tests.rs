@@ -1,0 +1,227 @@
+//! Request translation against fixtures: a gateway request in, the exact Converse body out, validated
+//! against AWS's service model through `record_conformance`.
+
+use serde_json::{Value, json};
+use vllora_llm_core::types::gateway::ChatCompletionRequest;
+use vllora_llm_core::{LLMError, Warning, Warnings};
+
+use super::{build_converse_request, to_json_bytes};
+use crate::PROVIDER_NAME;
+
+fn fixture(name: &str) -> Value {
+    let path = format!("{}/tests/fixtures/request/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{path}: {error}"));
+    serde_json::from_str(&text).unwrap_or_else(|error| panic!("{path}: {error}"))
+}
+
+/// Translates, records the body for both operations' schema checks, and returns it with the warnings.
+fn translate(request: &ChatCompletionRequest) -> (Value, Vec<Warning>) {
+    let mut warnings = Warnings::new(PROVIDER_NAME);
+    let body = build_converse_request(request, &request.model, &mut warnings);
+    let Ok(body) = body else { panic!("{body:?}") };
+    let bytes = to_json_bytes(&body).unwrap_or_default();
+    let value: Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    vllora_llm_testkit::record_conformance("bedrock-converse", &value);
+    vllora_llm_testkit::record_conformance("bedrock-converse-stream", &value);
+    (value, warnings.finish(false).unwrap_or_default())
+}
+
+fn request_fixture(name: &str) -> ChatCompletionRequest {
+    serde_json::from_value(fixture(name)).unwrap_or_else(|error| panic!("{name}: {error}"))
+}
+
+fn translate_error(request: &ChatCompletionRequest) -> String {
+    let mut warnings = Warnings::new(PROVIDER_NAME);
+    match build_converse_request(request, &request.model, &mut warnings) {
+        Ok(body) => panic!("expected an error, got {body:?}"),
+        Err(error) => error.to_string(),
+    }
+}
+
+#[test]
+fn a_full_conversation_becomes_the_documented_converse_body() {
+    let (body, warnings) = translate(&request_fixture("full_conversation.request.json"));
+    assert_eq!(body, fixture("full_conversation.converse.json"));
+    assert_eq!(warnings, Vec::new());
+}
+
+#[test]
+fn sampling_tools_schema_output_and_extra_fields() {
+    let (body, warnings) = translate(&request_fixture("sampling.request.json"));
+    assert_eq!(body, fixture("sampling.converse.json"));
+    assert_eq!(warnings, Vec::new());
+}
+
+#[test]
+fn every_unsupported_parameter_is_a_warning_and_strict_mode_refuses() {
+    let request: ChatCompletionRequest = serde_json::from_value(json!({
+        "model": "anthropic.claude-3-haiku-20240307-v1:0",
+        "messages": [{"role": "user", "content": "Hi"}],
+        "frequency_penalty": 0.5, "presence_penalty": 0.1, "logit_bias": {"50256": -100}, "user": "u-1",
+        "seed": 7, "logprobs": true, "top_logprobs": 2, "n": 2, "prompt_cache_key": "k",
+        "parallel_tool_calls": false, "reasoning_effort": "high",
+        "response_format": {"type": "json_object"}, "service_tier": "scale",
+        "provider_specific": {"cached_content": "cachedContents/abc"}
+    }))
+    .unwrap_or_default();
+    let (body, warnings) = translate(&request);
+    assert_eq!(body, json!({"messages": [{"role": "user", "content": [{"text": "Hi"}]}]}));
+    let mut parameters: Vec<&str> = warnings.iter().filter_map(Warning::parameter).collect();
+    parameters.sort_unstable();
+    assert_eq!(
+        parameters,
+        [
+            "frequency_penalty",
+            "logit_bias",
+            "logprobs",
+            "n",
+            "parallel_tool_calls",
+            "presence_penalty",
+            "prompt_cache_key",
+            "provider_specific.cached_content",
+            "reasoning_effort",
+            "response_format",
+            "seed",
+            "service_tier",
+            "top_logprobs",
+            "user",
+        ]
+    );
+    let mut strict = Warnings::new(PROVIDER_NAME);
+    let _ = build_converse_request(&request, &request.model, &mut strict);
+    assert!(matches!(strict.finish(true), Err(LLMError::Unsupported(list)) if list.len() == 14));
+}
+
+#[test]
+fn tool_choices_map_to_auto_any_and_tool() {
+    let tool =
+        json!({"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}});
+    let choice = |tool_choice: Value| {
+        let request: ChatCompletionRequest = serde_json::from_value(json!({
+            "model": "amazon.nova-pro-v1:0", "messages": [{"role": "user", "content": "Weather?"}],
+            "tools": [tool.clone()], "tool_choice": tool_choice
+        }))
+        .unwrap_or_default();
+        let (body, warnings) = translate(&request);
+        (body["toolConfig"]["toolChoice"].clone(), warnings.len())
+    };
+    assert_eq!(choice(json!("auto")), (json!({"auto": {}}), 0));
+    assert_eq!(choice(json!("required")), (json!({"any": {}}), 0));
+    assert_eq!(
+        choice(json!({"type": "function", "function": {"name": "get_weather"}})),
+        (json!({"tool": {"name": "get_weather"}}), 0)
+    );
+    assert_eq!(choice(json!("none")), (Value::Null, 1), "no `none` on Bedrock: a warning");
+}
+
+#[test]
+fn thinking_and_top_k_follow_the_model_family() {
+    let request = |model: &str| -> ChatCompletionRequest {
+        serde_json::from_value(json!({
+            "model": model, "messages": [{"role": "user", "content": "Think."}],
+            "provider_specific": {"top_k": 20, "thinking": {"type": "enabled", "budget_tokens": 2048}}
+        }))
+        .unwrap_or_default()
+    };
+    let (claude, warnings) = translate(&request("anthropic.claude-3-7-sonnet-20250219-v1:0"));
+    assert_eq!(
+        claude["additionalModelRequestFields"],
+        json!({"top_k": 20, "thinking": {"type": "enabled", "budget_tokens": 2048}})
+    );
+    assert!(warnings.is_empty());
+    let (nova, warnings) = translate(&request("us.amazon.nova-pro-v1:0"));
+    assert_eq!(nova["additionalModelRequestFields"], json!({"inferenceConfig": {"topK": 20}}));
+    assert_eq!(
+        warnings.iter().filter_map(Warning::parameter).collect::<Vec<_>>(),
+        ["provider_specific.thinking"]
+    );
+}
+
+#[test]
+fn consecutive_turns_merge_and_blank_assistant_text_is_dropped() {
+    let request: ChatCompletionRequest = serde_json::from_value(json!({
+        "model": "anthropic.claude-3-haiku-20240307-v1:0",
+        "messages": [
+            {"role": "user", "content": "First"},
+            {"role": "user", "content": [{"type": "text", "text": "Second"}], "cache_control": {"type": "ephemeral"}},
+            {"role": "assistant", "content": "", "tool_calls": [
+                {"id": "call_1", "type": "function", "function": {"name": "now", "arguments": ""}}]},
+            {"role": "tool", "tool_call_id": "call_1", "content": [{"type": "text", "text": "12:00"}]},
+            {"role": "assistant", "content": "It is noon.", "reasoning_content": "from another provider"}
+        ],
+        "tools": [{"type": "function", "function": {"name": "now"}}]
+    }))
+    .unwrap_or_default();
+    let (body, warnings) = translate(&request);
+    assert_eq!(
+        body["messages"],
+        json!([
+            {"role": "user", "content": [{"text": "First"}, {"text": "Second"}, {"cachePoint": {"type": "default"}}]},
+            {"role": "assistant", "content": [{"toolUse": {"toolUseId": "call_1", "name": "now", "input": {}}}]},
+            {"role": "user", "content": [{"toolResult": {"toolUseId": "call_1", "content": [{"text": "12:00"}]}}]},
+            {"role": "assistant", "content": [{"text": "It is noon."}]}
+        ])
+    );
+    assert_eq!(
+        body["toolConfig"]["tools"][0]["toolSpec"]["inputSchema"],
+        json!({"json": {"type": "object", "properties": {}}})
+    );
+    assert_eq!(warnings.len(), 1, "unsigned reasoning is not sent back, and that is said: {warnings:?}");
+}
+
+#[test]
+fn a_streamed_signature_is_sent_back_with_the_message_reasoning_text() {
+    let request: ChatCompletionRequest = serde_json::from_value(json!({
+        "model": "anthropic.claude-sonnet-4-20250514-v1:0",
+        "messages": [
+            {"role": "user", "content": "Hi"},
+            {"role": "assistant", "content": "Hello", "reasoning_content": "Greet back.",
+             "reasoning_details": [
+                {"type": "reasoning.text", "signature": "sig-1", "provider": "bedrock"},
+                {"type": "reasoning.encrypted", "data": "RXJ5dGhpbmc=", "provider": "bedrock"},
+                {"type": "reasoning.text", "text": "not ours", "signature": "x", "provider": "anthropic"}]},
+            {"role": "user", "content": "Again"}
+        ]
+    }))
+    .unwrap_or_default();
+    let (body, _) = translate(&request);
+    assert_eq!(
+        body["messages"][1]["content"],
+        json!([
+            {"reasoningContent": {"reasoningText": {"text": "Greet back.", "signature": "sig-1"}}},
+            {"reasoningContent": {"redactedContent": "RXJ5dGhpbmc="}},
+            {"text": "Hello"}
+        ])
+    );
+}
+
+#[test]
+fn media_that_bedrock_cannot_take_is_a_clear_error() {
+    let with_part = |part: Value| -> ChatCompletionRequest {
+        serde_json::from_value(json!({
+            "model": "anthropic.claude-3-haiku-20240307-v1:0",
+            "messages": [{"role": "user", "content": [{"type": "text", "text": "Look"}, part]}]
+        }))
+        .unwrap_or_default()
+    };
+    let remote = with_part(json!({"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}}));
+    assert!(translate_error(&remote).contains("messages[0].content[1]: Bedrock does not fetch image URLs"));
+    let tiff = with_part(json!({"type": "image_url", "image_url": {"url": "data:image/tiff;base64,AAAA"}}));
+    assert!(translate_error(&tiff).contains("not `image/tiff`"));
+    let audio = with_part(json!({"type": "input_audio", "input_audio": {"data": "AAAA", "format": "wav"}}));
+    assert!(translate_error(&audio).contains("audio"));
+    let file_id = with_part(json!({"type": "file", "file": {"file_id": "file-abc"}}));
+    assert!(translate_error(&file_id).contains("file_data"));
+    let s3 = with_part(json!({"type": "image_url", "image_url": {"url": "s3://bucket/photos/cat.JPG"}}));
+    let (body, _) = translate(&s3);
+    assert_eq!(
+        body["messages"][0]["content"][1],
+        json!({"image": {"format": "jpeg", "source": {"s3Location": {"uri": "s3://bucket/photos/cat.JPG"}}}})
+    );
+    let bad_arguments: ChatCompletionRequest = serde_json::from_value(json!({
+        "model": "m.x", "messages": [{"role": "assistant", "tool_calls": [
+            {"id": "call_9", "type": "function", "function": {"name": "f", "arguments": "{not json"}}]}]
+    }))
+    .unwrap_or_default();
+    assert!(translate_error(&bad_arguments).contains("tool call `call_9` are not JSON"));
+}

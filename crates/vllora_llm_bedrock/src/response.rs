@@ -1,0 +1,193 @@
+//! Converse response -> gateway response: every content block, the stop reason, usage with the cache.
+
+use serde_json::{Map, Value};
+use vllora_llm_core::types::gateway::{
+    ChatCompletionContent, ChatCompletionMessage, ChatCompletionMessageWithFinishReason,
+    ChatCompletionResponse, Choice, FinishReason, PromptTokensDetails, ReasoningDetail, ReasoningDetailType,
+    Role, ToolCall, Usage,
+};
+use vllora_llm_core::{LLMError, LLMResult};
+
+use crate::PROVIDER_NAME;
+use crate::request::REASONING_PROVIDER;
+use crate::wire::{ContentBlockOut, ConverseResponse, TokenUsage};
+
+/// What identifies a response: Bedrock has no completion id, so the request id stands in for it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ResponseContext {
+    pub(crate) id: String,
+    pub(crate) model: String,
+    pub(crate) created: u64,
+}
+
+/// Bedrock's stop reason in OpenAI's terms.
+pub(crate) fn finish_reason(stop_reason: &str) -> FinishReason {
+    match stop_reason {
+        "end_turn" | "stop_sequence" => FinishReason::Stop,
+        "max_tokens" | "model_context_window_exceeded" => FinishReason::Length,
+        "tool_use" => FinishReason::ToolCalls,
+        "guardrail_intervened" | "content_filtered" => FinishReason::ContentFilter,
+        other => FinishReason::Other(other.to_owned()),
+    }
+}
+
+/// Bedrock usage in OpenAI's terms: `prompt_tokens` counts cache reads and writes too.
+pub(crate) fn usage(usage: &TokenUsage) -> Usage {
+    let cache_read = usage.cache_read_input_tokens.unwrap_or(0);
+    let cache_write = usage.cache_write_input_tokens.unwrap_or(0);
+    let prompt = usage.input_tokens.saturating_add(cache_read).saturating_add(cache_write);
+    let mut converted = Usage::new(prompt, usage.output_tokens);
+    if usage.cache_read_input_tokens.is_some() || usage.cache_write_input_tokens.is_some() {
+        converted.prompt_tokens_details = Some(PromptTokensDetails {
+            cached_tokens: usage.cache_read_input_tokens,
+            cache_creation_tokens: usage.cache_write_input_tokens,
+            ..Default::default()
+        });
+    }
+    converted
+}
+
+/// Parses a Converse response body.
+pub(crate) fn parse_converse_response(
+    body: &[u8],
+    context: &ResponseContext,
+) -> LLMResult<ChatCompletionMessageWithFinishReason> {
+    let wire: ConverseResponse = serde_json::from_slice(body)
+        .map_err(|error| LLMError::decode(PROVIDER_NAME, format_args!("Converse response: {error}")))?;
+    Ok(converse_response(wire, context))
+}
+
+/// Translates a decoded Converse response.
+pub(crate) fn converse_response(
+    wire: ConverseResponse,
+    context: &ResponseContext,
+) -> ChatCompletionMessageWithFinishReason {
+    let blocks =
+        wire.output.and_then(|output| output.message).map(|message| message.content).unwrap_or_default();
+    let message = assistant_message(blocks);
+    let raw_finish_reason = wire.stop_reason;
+    let choice = Choice {
+        index: 0,
+        message,
+        finish_reason: raw_finish_reason.as_deref().map(finish_reason),
+        logprobs: None,
+    };
+    let response = ChatCompletionResponse {
+        id: context.id.clone(),
+        object: "chat.completion".to_owned(),
+        created: context.created,
+        model: context.model.clone(),
+        choices: vec![choice],
+        usage: wire.usage.as_ref().map(usage),
+        system_fingerprint: None,
+        service_tier: wire.service_tier.and_then(|tier| tier.kind),
+    };
+    let mut metadata = Map::new();
+    for (key, value) in [
+        ("metrics", wire.metrics),
+        ("additionalModelResponseFields", wire.additional_model_response_fields),
+        ("trace", wire.trace),
+        ("performanceConfig", wire.performance_config),
+    ] {
+        if let Some(value) = value {
+            metadata.insert(key.to_owned(), value);
+        }
+    }
+    ChatCompletionMessageWithFinishReason {
+        response,
+        warnings: Vec::new(),
+        raw_finish_reason,
+        provider_metadata: (!metadata.is_empty()).then_some(Value::Object(metadata)),
+    }
+}
+
+/// Every block of the answer: texts joined, tool uses as calls, reasoning kept with its signature.
+fn assistant_message(blocks: Vec<ContentBlockOut>) -> ChatCompletionMessage {
+    let mut text: Option<String> = None;
+    let mut reasoning_text: Option<String> = None;
+    let mut details = Vec::new();
+    let mut tool_calls = Vec::new();
+    for block in blocks {
+        if let Some(piece) = block.text {
+            text.get_or_insert_with(String::new).push_str(&piece);
+        }
+        if let Some(tool_use) = block.tool_use {
+            let arguments = match &tool_use.input {
+                Value::Null => "{}".to_owned(),
+                input => input.to_string(),
+            };
+            tool_calls.push(ToolCall::function(tool_use.tool_use_id, tool_use.name, arguments));
+        }
+        if let Some(reasoning) = block.reasoning_content {
+            if let Some(reasoning) = reasoning.reasoning_text {
+                reasoning_text.get_or_insert_with(String::new).push_str(&reasoning.text);
+                details.push(ReasoningDetail {
+                    kind: ReasoningDetailType::Text,
+                    text: Some(reasoning.text),
+                    signature: reasoning.signature,
+                    data: None,
+                    provider: Some(REASONING_PROVIDER.to_owned()),
+                });
+            }
+            if let Some(redacted) = reasoning.redacted_content {
+                details.push(ReasoningDetail {
+                    kind: ReasoningDetailType::Encrypted,
+                    text: None,
+                    signature: None,
+                    data: Some(redacted),
+                    provider: Some(REASONING_PROVIDER.to_owned()),
+                });
+            }
+        }
+    }
+    ChatCompletionMessage {
+        role: Role::Assistant,
+        content: text.map(ChatCompletionContent::Text),
+        tool_calls: (!tool_calls.is_empty()).then_some(tool_calls),
+        reasoning_content: reasoning_text,
+        reasoning_details: (!details.is_empty()).then_some(details),
+        ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stop_reasons_map_to_openai_finish_reasons() {
+        let cases = [
+            ("end_turn", FinishReason::Stop),
+            ("stop_sequence", FinishReason::Stop),
+            ("max_tokens", FinishReason::Length),
+            ("tool_use", FinishReason::ToolCalls),
+            ("guardrail_intervened", FinishReason::ContentFilter),
+            ("content_filtered", FinishReason::ContentFilter),
+            ("malformed_tool_use", FinishReason::Other("malformed_tool_use".into())),
+        ];
+        for (raw, expected) in cases {
+            assert_eq!(finish_reason(raw), expected, "{raw}");
+        }
+    }
+
+    #[test]
+    fn usage_counts_cache_reads_and_writes_as_prompt_tokens() {
+        let wire = TokenUsage {
+            input_tokens: 4,
+            output_tokens: 7,
+            total_tokens: 1563,
+            cache_read_input_tokens: Some(10),
+            cache_write_input_tokens: Some(1552),
+        };
+        let converted = usage(&wire);
+        assert_eq!(
+            (converted.prompt_tokens, converted.completion_tokens, converted.total_tokens),
+            (1566, 7, 1573)
+        );
+        assert_eq!((converted.cached_tokens(), converted.cache_creation_tokens()), (10, 1552));
+        let plain =
+            usage(&TokenUsage { input_tokens: 3, output_tokens: 2, total_tokens: 5, ..Default::default() });
+        assert_eq!(plain.prompt_tokens_details, None);
+        assert_eq!(plain.total_tokens, 5);
+    }
+}
