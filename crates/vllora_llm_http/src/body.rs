@@ -45,7 +45,7 @@ pub(crate) struct TimedBody {
     inner: Option<BodyStream>,
     idle: Option<(Duration, Pin<Box<Sleep>>)>,
     last_progress: Instant,
-    total: Option<(Duration, Pin<Box<Sleep>>)>,
+    total: Option<(Duration, Instant, Pin<Box<Sleep>>)>,
 }
 
 impl TimedBody {
@@ -59,7 +59,8 @@ impl TimedBody {
             inner: Some(inner),
             idle: idle.map(|idle| (idle, Box::pin(tokio::time::sleep_until(now + idle)))),
             last_progress: now,
-            total: total.map(|(total, deadline)| (total, Box::pin(tokio::time::sleep_until(deadline)))),
+            total: total
+                .map(|(total, deadline)| (total, deadline, Box::pin(tokio::time::sleep_until(deadline)))),
         }
     }
 
@@ -79,6 +80,13 @@ impl Stream for TimedBody {
         match inner.as_mut().poll_next(context) {
             Poll::Ready(Some(Ok(data))) => {
                 this.last_progress = Instant::now();
+                // A body that never pauses never lets the timer below run: check the deadline here too.
+                if let Some((total, deadline, _)) = &this.total {
+                    if this.last_progress >= *deadline {
+                        let error = LLMError::Timeout { phase: TimeoutPhase::Total, after: *total };
+                        return this.fail(error);
+                    }
+                }
                 return Poll::Ready(Some(Ok(data)));
             }
             Poll::Ready(Some(Err(error))) => return this.fail(error),
@@ -88,7 +96,7 @@ impl Stream for TimedBody {
             }
             Poll::Pending => {}
         }
-        if let Some((total, sleep)) = this.total.as_mut() {
+        if let Some((total, _, sleep)) = this.total.as_mut() {
             if sleep.as_mut().poll(context).is_ready() {
                 let error = LLMError::Timeout { phase: TimeoutPhase::Total, after: *total };
                 return this.fail(error);

@@ -39,7 +39,7 @@ impl Default for Timeouts {
 /// and `initial_backoff * 2^(n-1)`, capped at `max_backoff` ("full jitter").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
-    /// Attempts in all, the first included; 1 disables retries.
+    /// Attempts in all, the first included; 1 (or 0) disables retries.
     pub max_attempts: u32,
     /// The backoff ceiling of the first retry.
     pub initial_backoff: Duration,

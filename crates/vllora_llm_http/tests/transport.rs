@@ -179,6 +179,22 @@ async fn connection_errors_before_the_response_are_retried() {
 }
 
 #[tokio::test]
+async fn a_connection_closed_before_any_response_is_retried() {
+    let server = MockServer::start().await;
+    server.respond("POST", "/v1/chat/completions", MockResponse::raw(Vec::new()));
+    server.respond("POST", "/v1/chat/completions", MockResponse::json(200, json!({"n": 2})));
+    let http = client(HttpConfig { retry: quick_retries(3), ..HttpConfig::default() });
+    let reply = http.send(chat_request(&server), &*mock_errors()).await;
+    assert!(matches!(&reply, Ok(reply) if &reply.body[..] == br#"{"n":2}"#), "{reply:?}");
+    assert_eq!(server.requests().len(), 2);
+
+    server.respond("POST", "/v1/chat/completions", MockResponse::raw(Vec::new()));
+    let error = client(no_retries()).send(chat_request(&server), &*mock_errors()).await.err();
+    let Some(LLMError::Connection { message }) = &error else { panic!("{error:?}") };
+    assert!(message.contains("closed before the response"), "{message}");
+}
+
+#[tokio::test]
 async fn first_byte_timeout() {
     let server = MockServer::start().await;
     let slow = MockResponse::json(200, json!({})).delay_first_byte(Duration::from_secs(5));
