@@ -230,13 +230,17 @@ impl CompletionsClient {
         match &settings.backend {
             Backend::Instance(instance) => Ok(Resolved::Shared(Arc::clone(instance))),
             Backend::Routed => {
-                let route = routing::resolve(settings.provider.as_ref(), model, &crate::providers::proxy_exists)
-                    .ok_or_else(|| {
-                        LLMError::Config(format!(
-                            "cannot tell which provider serves model `{model}`: prefix it with the provider \
+                let route = routing::resolve(
+                    settings.provider.as_ref(),
+                    model,
+                    &crate::providers::proxy_exists,
+                )
+                .ok_or_else(|| {
+                    LLMError::Config(format!(
+                        "cannot tell which provider serves model `{model}`: prefix it with the provider \
                              (`anthropic/{model}`) or call with_model_provider"
-                        ))
-                    })?;
+                    ))
+                })?;
                 crate::providers::build(settings, &route.provider, route.model).map(Resolved::Owned)
             }
         }
@@ -256,7 +260,8 @@ impl CompletionsClient {
         let instance = resolved.instance();
         let span = telemetry::chat_span(instance.provider_name(), &request, self.settings.record_content);
         let options = self.options();
-        let result = tracing::Instrument::instrument(instance.complete(&request, &options), span.clone()).await;
+        let result =
+            tracing::Instrument::instrument(instance.complete(&request, &options), span.clone()).await;
         telemetry::record_result(&span, &result, self.settings.record_content);
         result
     }

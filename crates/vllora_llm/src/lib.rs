@@ -62,7 +62,8 @@ pub mod types {
 pub mod http {
     pub use vllora_llm_core::BoxFuture;
     pub use vllora_llm_http::{
-        BodyStream, HttpClient, HttpConfig, HttpRequest, HttpResponse, HttpTransport, Limits, RetryPolicy, Timeouts,
+        BodyStream, HttpClient, HttpConfig, HttpRequest, HttpResponse, HttpTransport, Limits, RetryPolicy,
+        Timeouts,
     };
 }
 

@@ -11,7 +11,9 @@ pub(crate) fn proxy_exists(name: &str) -> bool {
 
 /// `my-proxy` -> `MY_PROXY`, the spelling of environment variable names.
 pub(crate) fn env_name(name: &str) -> String {
-    name.chars().map(|character| if character.is_ascii_alphanumeric() { character.to_ascii_uppercase() } else { '_' }).collect()
+    name.chars()
+        .map(|character| if character.is_ascii_alphanumeric() { character.to_ascii_uppercase() } else { '_' })
+        .collect()
 }
 
 /// The model instance serving `model` on `provider`.
@@ -29,7 +31,10 @@ pub(crate) fn build(
     }
 }
 
-#[cfg_attr(not(any(feature = "openai", feature = "anthropic", feature = "gemini", feature = "bedrock")), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "openai", feature = "anthropic", feature = "gemini", feature = "bedrock")),
+    allow(dead_code)
+)]
 fn not_compiled(provider: &str, feature: &str) -> LLMError {
     LLMError::ProviderNotCompiled { provider: provider.to_owned(), feature: feature.to_owned() }
 }
@@ -37,12 +42,18 @@ fn not_compiled(provider: &str, feature: &str) -> LLMError {
 #[cfg(feature = "openai")]
 fn openai(settings: &Settings, proxy: Option<&str>, model: &str) -> LLMResult<Box<dyn ModelInstance>> {
     use vllora_llm_openai::{OpenAIConfig, OpenAIModel};
+    use vllora_llm_core::Credentials;
+    let endpoint = settings.endpoint.as_deref();
     let config = match (proxy, &settings.credentials) {
-        (Some(name), None) => OpenAIConfig::proxy_from_env(name, settings.endpoint.as_deref())?,
-        (Some(name), Some(credentials)) => {
-            // Explicit credentials win; the endpoint still comes from the client or the proxy's variable.
-            let endpoint = OpenAIConfig::proxy_from_env(name, settings.endpoint.as_deref())?.base_url().to_owned();
-            OpenAIConfig::from_credentials(credentials)?.with_base_url(endpoint)
+        (Some(name), None) => OpenAIConfig::proxy_from_env(name, endpoint)?,
+        (Some(name), Some(Credentials::ApiKey(key))) => {
+            OpenAIConfig::proxy_from_env(name, endpoint)?.with_api_key(key.clone())
+        }
+        (Some(name), Some(Credentials::ApiKeyWithEndpoint { api_key, endpoint: own_endpoint })) => {
+            OpenAIConfig::proxy(name, endpoint.unwrap_or(own_endpoint)).with_api_key(api_key.clone())
+        }
+        (Some(name), Some(_)) => {
+            return Err(LLMError::Config(format!("proxy `{name}` takes an API key, not AWS credentials")));
         }
         (None, Some(credentials)) => OpenAIConfig::from_credentials(credentials)?,
         (None, None) => OpenAIConfig::from_env()?,

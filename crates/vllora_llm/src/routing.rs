@@ -35,7 +35,11 @@ pub(crate) fn resolve<'a>(
 
 fn strip_own_prefix<'a>(provider: &InferenceModelProvider, model: &'a str) -> &'a str {
     match model.split_once('/') {
-        Some((prefix, rest)) if !rest.is_empty() && provider_for_prefix(prefix).as_ref() == Some(provider) => rest,
+        Some((prefix, rest))
+            if !rest.is_empty() && provider_for_prefix(prefix).as_ref() == Some(provider) =>
+        {
+            rest
+        }
         Some((prefix, rest))
             if !rest.is_empty()
                 && matches!(provider, InferenceModelProvider::Proxy(name) if name.eq_ignore_ascii_case(prefix)) =>
@@ -58,8 +62,20 @@ fn provider_for_prefix(prefix: &str) -> Option<InferenceModelProvider> {
 
 /// Bedrock model ids look like `[region.]vendor.model-version[:n]`, or are ARNs.
 const BEDROCK_VENDORS: &[&str] = &[
-    "ai21", "amazon", "anthropic", "cohere", "deepseek", "meta", "mistral", "openai", "qwen", "stability",
-    "twelvelabs", "writer", "luma", "moonshot",
+    "ai21",
+    "amazon",
+    "anthropic",
+    "cohere",
+    "deepseek",
+    "meta",
+    "mistral",
+    "openai",
+    "qwen",
+    "stability",
+    "twelvelabs",
+    "writer",
+    "luma",
+    "moonshot",
 ];
 const BEDROCK_REGION_PREFIXES: &[&str] = &["us", "eu", "apac", "global", "us-gov", "ca", "jp", "au"];
 
@@ -129,7 +145,10 @@ mod tests {
     fn a_prefix_wins_over_the_name() {
         assert_eq!(route("anthropic/claude-3-haiku"), Some((Anthropic, "claude-3-haiku")));
         assert_eq!(route("openai/gpt-4o"), Some((OpenAI, "gpt-4o")));
-        assert_eq!(route("local/meta-llama/Llama-3-8B"), Some((Proxy("local".into()), "meta-llama/Llama-3-8B")));
+        assert_eq!(
+            route("local/meta-llama/Llama-3-8B"),
+            Some((Proxy("local".into()), "meta-llama/Llama-3-8B"))
+        );
         assert_eq!(route("unknown/model"), None);
     }
 

@@ -132,10 +132,12 @@ impl<S> InstrumentedStream<S> {
             if has_output && !self.first_token_seen {
                 self.first_token_seen = true;
                 let elapsed = self.started.elapsed();
-                tracing::info!(
+                let seconds = elapsed.as_secs_f64();
+                tracing::event!(
                     name: "gen_ai.first_token",
                     parent: &self.span,
-                    gen_ai.response.time_to_first_chunk = elapsed.as_secs_f64(),
+                    tracing::Level::INFO,
+                    { gen_ai.response.time_to_first_chunk = seconds },
                     "first token after {} ms",
                     elapsed.as_millis()
                 );
@@ -155,7 +157,8 @@ impl<S> InstrumentedStream<S> {
     fn finish(&mut self) {
         self.span.record("gen_ai.response.finish_reasons", finish_reasons_json(self.finish_reasons.iter()));
         if let Some(completion) = self.completion.take()
-            && let Ok(json) = serde_json::to_string(&[serde_json::json!({"role": "assistant", "content": completion})])
+            && let Ok(json) =
+                serde_json::to_string(&[serde_json::json!({"role": "assistant", "content": completion})])
         {
             self.span.record("gen_ai.output.messages", json);
         }

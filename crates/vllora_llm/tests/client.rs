@@ -32,7 +32,10 @@ async fn a_fixed_instance_serves_every_model() {
 async fn an_unknown_model_without_a_provider_is_a_clear_error() {
     let error = VlloraLLMClient::new().completions().create(request("mystery-model-7b")).await.unwrap_err();
     assert!(matches!(error, LLMError::Config(_)));
-    assert!(error.to_string().contains("cannot tell which provider serves model `mystery-model-7b`"), "{error}");
+    assert!(
+        error.to_string().contains("cannot tell which provider serves model `mystery-model-7b`"),
+        "{error}"
+    );
 }
 
 #[test]

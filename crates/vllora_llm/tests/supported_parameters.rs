@@ -133,7 +133,12 @@ fn rows() -> Vec<Row> {
             parameter: "top_p",
             notes: "Nucleus sampling.",
             apply: |request| request.top_p = Some(0.25),
-            promised: [Some("/top_p"), Some("/top_p"), Some("/generationConfig/topP"), Some("/inferenceConfig/topP")],
+            promised: [
+                Some("/top_p"),
+                Some("/top_p"),
+                Some("/generationConfig/topP"),
+                Some("/inferenceConfig/topP"),
+            ],
             value: json!(0.25),
         },
         Row {
@@ -321,20 +326,29 @@ fn the_supported_parameters_table_is_true_of_the_code() {
                 Observed::Sent { url, body } => {
                     if place == "url:" {
                         if !url.contains(provider.model().split(':').next().unwrap_or_default()) {
-                            broken_promises.push(format!("{}/{provider:?}: model not in URL {url}", row.parameter));
+                            broken_promises
+                                .push(format!("{}/{provider:?}: model not in URL {url}", row.parameter));
                         }
                         continue;
                     }
-                    let expected = if row.parameter == "model" { json!(provider.model()) } else { row.value.clone() };
+                    let expected =
+                        if row.parameter == "model" { json!(provider.model()) } else { row.value.clone() };
                     match body.pointer(place) {
-                        None => broken_promises.push(format!("{}/{provider:?}: nothing at {place} in {body}", row.parameter)),
-                        Some(found) if !expected.is_null() && *found != expected => broken_promises
-                            .push(format!("{}/{provider:?}: {place} is {found}, expected {expected}", row.parameter)),
+                        None => broken_promises
+                            .push(format!("{}/{provider:?}: nothing at {place} in {body}", row.parameter)),
+                        Some(found) if !expected.is_null() && *found != expected => {
+                            broken_promises.push(format!(
+                                "{}/{provider:?}: {place} is {found}, expected {expected}",
+                                row.parameter
+                            ))
+                        }
                         Some(_) => {}
                     }
                 }
-                Observed::Refused(warnings) => broken_promises
-                    .push(format!("{}/{provider:?}: promised \"yes\" but refused: {warnings}", row.parameter)),
+                Observed::Refused(warnings) => broken_promises.push(format!(
+                    "{}/{provider:?}: promised \"yes\" but refused: {warnings}",
+                    row.parameter
+                )),
                 Observed::Failed(_) => {}
             }
         }
