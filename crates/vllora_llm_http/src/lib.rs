@@ -14,6 +14,25 @@
 //! - memory bounded by [`Limits`], reported as [`LLMError::LimitExceeded`];
 //! - header values marked sensitive (and credentials such as `authorization`) never shown by `Debug`.
 //!
+//! ```no_run
+//! use vllora_llm_core::{ApiError, LLMError};
+//! use vllora_llm_http::{HeaderMap, HttpClient, HttpConfig, HttpRequest, StatusCode, sse_stream};
+//!
+//! # async fn run() -> Result<(), LLMError> {
+//! let http = HttpClient::new(HttpConfig::default())?;
+//! let on_error = |status: StatusCode, _headers: &HeaderMap, body: &[u8]| {
+//!     LLMError::from(ApiError::new("example", Some(status.as_u16()), "request failed").with_body(body))
+//! };
+//! let request = HttpRequest::post_json("https://api.example.com/v1/chat/completions", r#"{"stream":true}"#);
+//! let reply = http.send_streaming(request, &on_error).await?;
+//! let mut events = sse_stream(reply.body, http.config().limits.max_event_size);
+//! while let Some(event) = events.next().await {
+//!     println!("{}", event?.data);
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! [`LLMError::Timeout`]: vllora_llm_core::LLMError::Timeout
 //! [`LLMError::LimitExceeded`]: vllora_llm_core::LLMError::LimitExceeded
 

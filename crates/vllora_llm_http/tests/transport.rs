@@ -167,7 +167,7 @@ async fn nothing_is_retried_once_stream_bytes_reached_the_caller() {
 }
 
 #[tokio::test]
-async fn connection_errors_before_the_response_are_retried() {
+async fn a_one_shot_body_cut_off_is_read_again_by_a_new_attempt() {
     let server = MockServer::start().await;
     server.respond("POST", "/v1/chat/completions", MockResponse::json(200, json!({})).reset_after(0));
     server.respond("POST", "/v1/chat/completions", MockResponse::json(200, json!({"second": true})));
