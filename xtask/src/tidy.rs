@@ -38,7 +38,10 @@ fn is_library_source(root: &Path, path: &Path) -> bool {
     let mut components = relative.components();
     let crate_name = components.next().map(|component| component.as_os_str().to_string_lossy().into_owned());
     let in_src = components.next().is_some_and(|component| component.as_os_str() == "src");
-    in_src && crate_name.is_some_and(|name| name != "vllora_llm_testkit")
+    // `src/**/*_tests.rs` and `src/**/tests/` hold `#[cfg(test)]` modules kept out of the code's file.
+    let is_test_module = path.file_name().is_some_and(|name| name.to_string_lossy().ends_with("_tests.rs"))
+        || relative.components().any(|component| component.as_os_str() == "tests");
+    in_src && !is_test_module && crate_name.is_some_and(|name| name != "vllora_llm_testkit")
 }
 
 /// The code before the first `#[cfg(test)]`: tests live at the end of a file by convention.
