@@ -298,3 +298,7 @@ mod tests {
         assert!(decoder.finish().is_ok());
     }
 }
+
+#[cfg(test)]
+#[path = "event_stream_tests.rs"]
+mod property_tests;

@@ -153,6 +153,75 @@ fn assistant_message(blocks: Vec<ContentBlockOut>) -> ChatCompletionMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    fn parse_fixture(name: &str) -> ChatCompletionMessageWithFinishReason {
+        let path = format!("{}/tests/fixtures/response/{name}", env!("CARGO_MANIFEST_DIR"));
+        let body = std::fs::read(&path).unwrap_or_else(|error| panic!("{path}: {error}"));
+        let context =
+            ResponseContext { id: "req-1".into(), model: "anthropic.claude-sonnet-4".into(), created: 7 };
+        let parsed = parse_converse_response(&body, &context);
+        let Ok(parsed) = parsed else { panic!("{name}: {parsed:?}") };
+        parsed
+    }
+
+    #[test]
+    fn every_block_of_a_tool_use_answer_is_kept() {
+        let result = parse_fixture("tool_use_with_reasoning.json");
+        let message = serde_json::to_value(result.message()).unwrap_or_default();
+        assert_eq!(
+            message,
+            json!({
+                "role": "assistant",
+                "content": "I'll check both cities for you.",
+                "tool_calls": [
+                    {"id": "tooluse_kZJMlvQmRJ6eAyJE5GIl7Q", "type": "function",
+                     "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}},
+                    {"id": "tooluse_2nd8Qw7bTFq1xWbWrnL0aA", "type": "function",
+                     "function": {"name": "get_weather", "arguments": "{\"city\":\"Lyon\",\"units\":\"metric\"}"}}
+                ],
+                "reasoning_content": "The user wants the weather in two cities.",
+                "reasoning_details": [
+                    {"type": "reasoning.text", "text": "The user wants the weather in two cities.",
+                     "signature": "EqoBCkgIARABGAIiQBv1xX7uY7xZ1sig==", "provider": "bedrock"},
+                    {"type": "reasoning.encrypted", "data": "RXJ5dGhpbmcgaXMgZW5jcnlwdGVk", "provider": "bedrock"}
+                ]
+            })
+        );
+        assert_eq!(result.finish_reason(), Some(&FinishReason::ToolCalls));
+        assert_eq!(result.raw_finish_reason.as_deref(), Some("tool_use"));
+        let usage = result.usage().copied().unwrap_or_default();
+        assert_eq!((usage.prompt_tokens, usage.completion_tokens, usage.total_tokens), (2112, 148, 2260));
+        assert_eq!((usage.cached_tokens(), usage.cache_creation_tokens()), (1600, 0));
+        assert_eq!(
+            (result.id(), result.model(), result.response.created),
+            ("req-1", "anthropic.claude-sonnet-4", 7)
+        );
+        assert_eq!(result.response.service_tier.as_deref(), Some("default"));
+        assert_eq!(result.provider_metadata, Some(json!({"metrics": {"latencyMs": 1893}})));
+    }
+
+    #[test]
+    fn a_guardrail_intervention_is_a_content_filter_result_with_its_trace() {
+        let result = parse_fixture("guardrail.json");
+        assert_eq!(result.finish_reason(), Some(&FinishReason::ContentFilter));
+        assert_eq!(
+            result.message().content.as_ref().and_then(|content| content.as_string()).as_deref(),
+            Some("Sorry, the model cannot answer this question.")
+        );
+        let trace =
+            result.provider_metadata.as_ref().map(|metadata| metadata["trace"]["guardrail"].is_object());
+        assert_eq!(trace, Some(true));
+    }
+
+    #[test]
+    fn a_body_that_is_not_a_converse_response_is_a_decode_error() {
+        let context = ResponseContext::default();
+        let error = parse_converse_response(b"<html>", &context).err();
+        assert!(matches!(error, Some(LLMError::Decode { .. })), "{error:?}");
+        let empty = parse_converse_response(b"{}", &context).map(|result| result.message().content.is_none());
+        assert_eq!(empty.ok(), Some(true), "lenient: missing fields are not fatal");
+    }
 
     #[test]
     fn stop_reasons_map_to_openai_finish_reasons() {

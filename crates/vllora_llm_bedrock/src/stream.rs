@@ -332,3 +332,7 @@ impl<B> std::fmt::Debug for ConverseStream<B> {
         formatter.debug_struct("ConverseStream").field("state", &self.state).finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+#[path = "stream_tests.rs"]
+mod tests;

@@ -1,0 +1,243 @@
+//! Stream decoding against fixtures: ConverseStream bodies (event-stream frames encoded by
+//! `tests/fixtures/stream/make_frames.py` and checked with botocore's parser) replayed at every chunking
+//! must give the same chunks, which are compared with the expected chunks of each fixture.
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+use bytes::Bytes;
+use futures_core::Stream;
+use serde_json::Value;
+use vllora_llm_core::types::gateway::{ChatCompletionChunk, FinishReason, ReasoningDetailType};
+use vllora_llm_core::{LLMError, LLMResult};
+
+use super::ConverseStream;
+use crate::response::ResponseContext;
+
+/// A body that hands out the given pieces, all ready.
+struct Pieces(VecDeque<LLMResult<Bytes>>);
+
+impl Stream for Pieces {
+    type Item = LLMResult<Bytes>;
+
+    fn poll_next(mut self: Pin<&mut Self>, _context: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        Poll::Ready(self.0.pop_front())
+    }
+}
+
+fn fixture_bytes(name: &str) -> Vec<u8> {
+    let path = format!("{}/tests/fixtures/stream/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|error| panic!("{path}: {error}"))
+}
+
+fn context() -> ResponseContext {
+    ResponseContext {
+        id: "2f1c3b1e-6a4d-4f5e-9b7a-0c1d2e3f4a5b".into(),
+        model: "us.anthropic.claude-sonnet-4-20250514-v1:0".into(),
+        created: 1_714_564_800,
+    }
+}
+
+/// Every item the stream yields for `pieces`, then `None`; polling never returns `Pending` here because the
+/// body is always ready, so a `Pending` would mean a hang.
+fn collect(pieces: Vec<LLMResult<Bytes>>, max_frame_len: usize) -> Vec<LLMResult<ChatCompletionChunk>> {
+    let mut stream = ConverseStream::new(Pieces(pieces.into()), context(), max_frame_len);
+    let mut context = Context::from_waker(Waker::noop());
+    let mut items = Vec::new();
+    loop {
+        match Pin::new(&mut stream).poll_next(&mut context) {
+            Poll::Ready(Some(item)) => items.push(item),
+            Poll::Ready(None) => return items,
+            Poll::Pending => panic!("the stream waited on a body that was ready"),
+        }
+        assert!(items.len() < 10_000, "the stream does not end");
+    }
+}
+
+fn replay(bytes: &[u8], points: &[usize]) -> Vec<LLMResult<ChatCompletionChunk>> {
+    let pieces = vllora_llm_testkit::split_at(bytes, points)
+        .into_iter()
+        .map(|piece| Ok(Bytes::copy_from_slice(piece)))
+        .collect();
+    collect(pieces, 1 << 20)
+}
+
+/// The fixture decoded at every chunking; all must agree, and the result is returned.
+fn decode_at_every_chunking(name: &str) -> (Vec<ChatCompletionChunk>, Option<String>) {
+    let bytes = fixture_bytes(name);
+    let mut first: Option<(Vec<ChatCompletionChunk>, Option<String>)> = None;
+    for points in vllora_llm_testkit::split_points(bytes.len()) {
+        let mut chunks = Vec::new();
+        let mut error = None;
+        for item in replay(&bytes, &points) {
+            match item {
+                Ok(chunk) => chunks.push(chunk),
+                Err(failure) => error = Some(failure.to_string()),
+            }
+        }
+        match &first {
+            None => first = Some((chunks, error)),
+            Some(expected) => assert_eq!(&(chunks, error), expected, "{name} split at {points:?}"),
+        }
+    }
+    first.unwrap_or_default()
+}
+
+fn expected_chunks(name: &str) -> Vec<ChatCompletionChunk> {
+    let text = String::from_utf8(fixture_bytes(name)).unwrap_or_default();
+    serde_json::from_str(&text).unwrap_or_else(|error| panic!("{name}: {error}"))
+}
+
+fn assert_stream_rules(chunks: &[ChatCompletionChunk]) {
+    let choice_chunks: Vec<&ChatCompletionChunk> =
+        chunks.iter().filter(|chunk| !chunk.choices.is_empty()).collect();
+    assert_eq!(
+        choice_chunks
+            .first()
+            .and_then(|chunk| chunk.choices[0].delta.role.as_ref())
+            .map(|role| role.as_str()),
+        Some("assistant")
+    );
+    let finishes = choice_chunks.iter().filter(|chunk| chunk.choices[0].finish_reason.is_some()).count();
+    assert_eq!(finishes, 1, "one finish reason");
+    assert!(
+        choice_chunks.last().is_some_and(|chunk| chunk.choices[0].finish_reason.is_some()),
+        "on the last choice chunk"
+    );
+    let last = chunks.last().cloned().unwrap_or_default();
+    assert!(last.choices.is_empty() && last.usage.is_some(), "usage comes last, without choices");
+}
+
+#[test]
+fn text_stream() {
+    let (chunks, error) = decode_at_every_chunking("text.bin");
+    assert_eq!(error, None);
+    assert_stream_rules(&chunks);
+    assert_eq!(chunks, expected_chunks("text.chunks.json"));
+    let text: String = chunks
+        .iter()
+        .flat_map(|chunk| &chunk.choices)
+        .filter_map(|choice| choice.delta.content.as_deref())
+        .collect();
+    assert_eq!(text, "Hello! How can I help you today?");
+    let usage = chunks.last().and_then(|chunk| chunk.usage).unwrap_or_default();
+    assert_eq!((usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens()), (1036, 10, 1024));
+}
+
+#[test]
+fn reasoning_text_and_two_tool_calls() {
+    let (chunks, error) = decode_at_every_chunking("tools_reasoning.bin");
+    assert_eq!(error, None);
+    assert_stream_rules(&chunks);
+    assert_eq!(chunks, expected_chunks("tools_reasoning.chunks.json"));
+    let deltas: Vec<_> = chunks.iter().flat_map(|chunk| &chunk.choices).map(|choice| &choice.delta).collect();
+    let reasoning: String = deltas.iter().filter_map(|delta| delta.reasoning_content.as_deref()).collect();
+    assert_eq!(reasoning, "The user wants the weather in Paris and Lyon.");
+    let details: Vec<_> =
+        deltas.iter().filter_map(|delta| delta.reasoning_details.as_ref()).flatten().collect();
+    assert_eq!(details.len(), 1);
+    assert_eq!(details[0].kind, ReasoningDetailType::Text);
+    assert_eq!(details[0].text.as_deref(), Some("The user wants the weather in Paris and Lyon."));
+    assert_eq!(details[0].signature.as_deref(), Some("EqoBCkgIARABGAIiQBv1xX7uY7xZ1sig=="));
+    assert_eq!(details[0].provider.as_deref(), Some("bedrock"));
+    let calls: Vec<_> = deltas.iter().filter_map(|delta| delta.tool_calls.as_ref()).flatten().collect();
+    let first_fragments: Vec<_> =
+        calls.iter().filter(|call| call.id.is_some()).map(|call| (call.index, call.id.as_deref())).collect();
+    assert_eq!(
+        first_fragments,
+        [(0, Some("tooluse_kZJMlvQmRJ6eAyJE5GIl7Q")), (1, Some("tooluse_2nd8Qw7bTFq1xWbWrnL0aA"))]
+    );
+    let arguments = |index: u32| -> String {
+        calls
+            .iter()
+            .filter(|call| call.index == index)
+            .filter_map(|call| call.function.as_ref().and_then(|function| function.arguments.as_deref()))
+            .collect()
+    };
+    assert_eq!(
+        (arguments(0), arguments(1)),
+        ("{\"city\": \"Paris\"}".to_owned(), "{\"city\": \"Lyon\"}".to_owned())
+    );
+    let finish =
+        chunks.iter().flat_map(|chunk| &chunk.choices).find_map(|choice| choice.finish_reason.clone());
+    assert_eq!(finish, Some(FinishReason::ToolCalls));
+}
+
+#[test]
+fn redacted_reasoning_and_max_tokens() {
+    let (chunks, error) = decode_at_every_chunking("redacted_reasoning.bin");
+    assert_eq!(error, None);
+    assert_stream_rules(&chunks);
+    assert_eq!(chunks, expected_chunks("redacted_reasoning.chunks.json"));
+}
+
+#[test]
+fn exception_frames_end_the_stream_with_the_aws_error_type() {
+    let (chunks, error) = decode_at_every_chunking("throttling_exception.bin");
+    assert_eq!(
+        chunks.iter().filter_map(|chunk| chunk.choices.first()?.delta.content.clone()).collect::<String>(),
+        "Partial"
+    );
+    assert_eq!(
+        error.as_deref(),
+        Some(
+            "aws.bedrock API error (ThrottlingException): Too many tokens, please wait before trying again."
+        )
+    );
+    let items = replay(&fixture_bytes("throttling_exception.bin"), &[]);
+    let Some(Err(throttled)) = items.last() else { panic!("{items:?}") };
+    assert!(throttled.is_retryable(), "throttling is retryable");
+
+    let items = replay(&fixture_bytes("model_stream_error.bin"), &[]);
+    let Some(Err(LLMError::Api(api))) = items.last() else { panic!("{items:?}") };
+    assert_eq!(api.error_type.as_deref(), Some("ModelStreamErrorException"));
+    assert_eq!(api.code.as_deref(), Some("500"));
+}
+
+#[test]
+fn a_body_cut_mid_frame_or_before_message_stop_is_an_error() {
+    let bytes = fixture_bytes("text.bin");
+    let cut = collect(vec![Ok(Bytes::copy_from_slice(&bytes[..bytes.len() - 5]))], 1 << 20);
+    let Some(Err(error)) = cut.last() else { panic!("{cut:?}") };
+    assert!(error.to_string().contains("ended in the middle of a frame"), "{error}");
+
+    // Everything up to messageStop, minus that frame: the frames are whole but the message never ended.
+    let events: Value = serde_json::from_slice(&fixture_bytes("text.events.json")).unwrap_or_default();
+    assert_eq!(events[5]["headers"][":event-type"], "messageStop");
+    let early = collect(vec![Ok(Bytes::copy_from_slice(&bytes[..frame_end(&bytes, 5)]))], 1 << 20);
+    let Some(Err(error)) = early.last() else { panic!("{early:?}") };
+    assert!(error.to_string().contains("before messageStop"), "{error}");
+
+    let broken = collect(vec![Ok(Bytes::from_static(b"{\"message\":\"not an event stream\"}"))], 1 << 20);
+    assert!(matches!(broken.last(), Some(Err(LLMError::Decode { .. }))), "{broken:?}");
+    assert!(broken.iter().all(Result::is_err));
+}
+
+#[test]
+fn a_frame_larger_than_the_limit_is_refused_without_waiting_for_it() {
+    let bytes = fixture_bytes("text.bin");
+    let items = collect(vec![Ok(Bytes::copy_from_slice(&bytes[..12]))], 64);
+    assert!(
+        matches!(items.as_slice(), [Err(LLMError::LimitExceeded { max_bytes: 64, .. })]),
+        "the prelude alone decides: {items:?}"
+    );
+}
+
+#[test]
+fn transport_errors_pass_through() {
+    let items = collect(vec![Err(LLMError::Connection { message: "reset".into() })], 1 << 20);
+    assert!(matches!(items.as_slice(), [Err(LLMError::Connection { .. })]));
+}
+
+/// The offset where the frames before frame `count` end.
+fn frame_end(bytes: &[u8], count: usize) -> usize {
+    let mut offset = 0;
+    for _ in 0..count {
+        let length = bytes
+            .get(offset..offset + 4)
+            .map_or(0, |word| u32::from_be_bytes([word[0], word[1], word[2], word[3]]));
+        offset += length as usize;
+    }
+    offset
+}
