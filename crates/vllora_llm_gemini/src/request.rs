@@ -174,8 +174,9 @@ fn invalid(message: impl Into<String>) -> LLMError {
 
 fn unsupported_parameters(request: &ChatCompletionRequest, warnings: &mut Warnings) {
     warnings.unsupported_if(request.logit_bias.is_some(), "logit_bias");
-    warnings.unsupported_if(request.logprobs == Some(true), "logprobs");
-    warnings.unsupported_if(request.top_logprobs.is_some(), "top_logprobs");
+    if request.top_logprobs.is_some() && request.logprobs != Some(true) {
+        warnings.push(Warning::unsupported_because("top_logprobs", "it needs logprobs: true"));
+    }
     warnings.unsupported_if(request.user.is_some(), "user");
     warnings.unsupported_if(request.safety_identifier.is_some(), "safety_identifier");
     warnings.unsupported_if(request.prompt_cache_key.is_some(), "prompt_cache_key");
@@ -186,7 +187,6 @@ fn unsupported_parameters(request: &ChatCompletionRequest, warnings: &mut Warnin
     warnings.unsupported_if(request.prediction.is_some(), "prediction");
     warnings.unsupported_if(request.audio.is_some(), "audio");
     warnings.unsupported_if(request.verbosity.is_some(), "verbosity");
-    warnings.unsupported_if(request.web_search_options.is_some(), "web_search_options");
     if request.parallel_tool_calls == Some(false) {
         warnings.push(Warning::unsupported_because(
             "parallel_tool_calls",
@@ -526,7 +526,21 @@ fn convert_tools(
         .chain(request.functions.iter().flatten());
     let declarations: Vec<FunctionDeclaration> =
         functions.map(|function| declaration(function, native_json_schema, warnings)).collect();
-    if declarations.is_empty() { Vec::new() } else { vec![Tool { function_declarations: declarations }] }
+    let mut tools = Vec::new();
+    if !declarations.is_empty() {
+        tools.push(Tool { function_declarations: declarations, ..Default::default() });
+    }
+    if let Some(options) = &request.web_search_options {
+        // Gemini grounds answers with its Google Search tool, which takes no options.
+        if options.as_object().is_some_and(|options| !options.is_empty()) {
+            warnings.push(Warning::adjusted(
+                "web_search_options",
+                "Gemini's Google Search tool takes no options; sent without them",
+            ));
+        }
+        tools.push(Tool { google_search: Some(Value::Object(Map::new())), ..Default::default() });
+    }
+    tools
 }
 
 fn declaration(
@@ -655,6 +669,8 @@ fn generation_config(
         seed,
         presence_penalty: request.presence_penalty,
         frequency_penalty: request.frequency_penalty,
+        response_logprobs: (request.logprobs == Some(true)).then_some(true),
+        logprobs: request.top_logprobs.filter(|_| request.logprobs == Some(true)),
         ..Default::default()
     };
     if request.max_completion_tokens.is_some() && request.max_tokens.is_some() {
@@ -896,6 +912,10 @@ mod tests {
         );
         assert_eq!(body["generationConfig"]["candidateCount"], 2);
         assert_eq!(body["generationConfig"]["topK"], 40);
+        assert_eq!(
+            (&body["generationConfig"]["responseLogprobs"], &body["generationConfig"]["logprobs"]),
+            (&json!(true), &json!(2))
+        );
         assert_eq!(body["generationConfig"]["temperature"], 0.7);
         assert_eq!(body["generationConfig"]["responseSchema"]["properties"]["budget"]["nullable"], true);
         assert!(body["generationConfig"].get("thinkingConfig").is_none());
@@ -1170,6 +1190,18 @@ mod tests {
             body["toolConfig"]["functionCallingConfig"],
             json!({"mode": "ANY", "allowedFunctionNames": ["a"]})
         );
+    }
+
+    #[test]
+    fn web_search_becomes_the_google_search_tool() {
+        let mut gateway = request("gemini-2.5-flash");
+        gateway.web_search_options = Some(json!({}));
+        let (body, warnings) = translate(&gateway);
+        assert_eq!(body.ok().map(|body| body["tools"].clone()), Some(json!([{"googleSearch": {}}])));
+        assert!(warnings.is_empty());
+        gateway.web_search_options = Some(json!({"search_context_size": "high"}));
+        let (_, warnings) = translate(&gateway);
+        assert_eq!(parameters(&warnings), ["web_search_options"]);
     }
 
     #[test]

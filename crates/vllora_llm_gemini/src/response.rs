@@ -3,14 +3,15 @@
 use serde_json::{Map, Value, json};
 use vllora_llm_core::types::gateway::{
     ChatCompletionContent, ChatCompletionMessage, ChatCompletionMessageWithFinishReason,
-    ChatCompletionResponse, Choice, CompletionTokensDetails, FinishReason, PromptTokensDetails,
-    ReasoningDetail, ReasoningDetailType, Role, ToolCall, Usage,
+    ChatCompletionResponse, Choice, ChoiceLogprobs, CompletionTokensDetails, FinishReason,
+    PromptTokensDetails, ReasoningDetail, ReasoningDetailType, Role, TokenLogprob, ToolCall, TopLogprob,
+    Usage,
 };
 use vllora_llm_core::{LLMError, LLMResult};
 
 use crate::PROVIDER_NAME;
 use crate::request::REASONING_PROVIDER;
-use crate::wire::{Candidate, FunctionCall, GenerateContentResponse, UsageMetadata};
+use crate::wire::{Candidate, FunctionCall, GenerateContentResponse, LogprobsResult, UsageMetadata};
 
 /// What the caller asked for, for the fields Gemini may leave out.
 #[derive(Debug, Clone)]
@@ -47,7 +48,12 @@ pub(crate) fn convert_response(
             let has_tool_calls = message.tool_calls.is_some();
             let finish_reason =
                 candidate.finish_reason.as_deref().map(|raw| finish_reason(raw, has_tool_calls));
-            Choice { index, message, finish_reason, logprobs: None }
+            Choice {
+                index,
+                message,
+                finish_reason,
+                logprobs: candidate.logprobs_result.as_ref().map(logprobs),
+            }
         })
         .collect();
     let block_reason = response.prompt_feedback.as_ref().and_then(|feedback| feedback.block_reason.clone());
@@ -101,6 +107,9 @@ fn provider_metadata(response: &GenerateContentResponse, block_reason: Option<St
         .filter_map(|candidate| candidate.finish_message.clone().map(Value::String))
         .collect();
     put("finishMessages", (!finish_messages.is_empty()).then_some(Value::Array(finish_messages)));
+    let grounding: Vec<Value> =
+        response.candidates.iter().filter_map(|candidate| candidate.grounding_metadata.clone()).collect();
+    put("groundingMetadata", (!grounding.is_empty()).then_some(Value::Array(grounding)));
     json!({ "gemini": gemini })
 }
 
@@ -182,6 +191,35 @@ pub(crate) fn tool_call(
 /// Where a call's thought signature lives: the shape of Google's own OpenAI-compatible endpoint.
 pub(crate) fn signature_extra(signature: &str) -> Value {
     json!({ "google": { "thought_signature": signature } })
+}
+
+/// Gemini's log probabilities in OpenAI's shape: each chosen token with the alternatives at its position.
+pub(crate) fn logprobs(result: &LogprobsResult) -> ChoiceLogprobs {
+    let content = result
+        .chosen_candidates
+        .iter()
+        .enumerate()
+        .map(|(position, chosen)| TokenLogprob {
+            token: chosen.token.clone().unwrap_or_default(),
+            logprob: chosen.log_probability.unwrap_or_default(),
+            bytes: chosen.token.as_ref().map(|token| token.as_bytes().to_vec()),
+            top_logprobs: result
+                .top_candidates
+                .get(position)
+                .map(|top| {
+                    top.candidates
+                        .iter()
+                        .map(|candidate| TopLogprob {
+                            token: candidate.token.clone().unwrap_or_default(),
+                            logprob: candidate.log_probability.unwrap_or_default(),
+                            bytes: candidate.token.as_ref().map(|token| token.as_bytes().to_vec()),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
+        .collect();
+    ChoiceLogprobs { content: Some(content), refusal: None }
 }
 
 /// Gemini's finish reason in OpenAI's terms. `STOP` after function calls is `tool_calls`.
@@ -332,6 +370,19 @@ mod tests {
         ] {
             assert_eq!(finish_reason(raw, false), expected);
         }
+    }
+
+    #[test]
+    fn log_probabilities_come_with_their_alternatives() {
+        let result = fixture("logprobs");
+        let Some(logprobs) = &result.choices()[0].logprobs else { panic!("logprobs") };
+        let content = logprobs.content.clone().unwrap_or_default();
+        assert_eq!(content.len(), 2);
+        assert_eq!((content[0].token.as_str(), content[0].logprob), ("Yes", -0.0021));
+        assert_eq!(content[0].bytes.as_deref(), Some("Yes".as_bytes()));
+        let alternatives: Vec<(&str, f64)> =
+            content[1].top_logprobs.iter().map(|top| (top.token.as_str(), top.logprob)).collect();
+        assert_eq!(alternatives, [(".", -0.08), ("!", -2.6)]);
     }
 
     #[test]

@@ -15,7 +15,9 @@ use vllora_llm_core::types::gateway::{
 use vllora_llm_core::{LLMError, LLMResult};
 
 use crate::PROVIDER_NAME;
-use crate::response::{ResponseContext, finish_reason, signature_detail, signature_extra, tool_call, usage};
+use crate::response::{
+    ResponseContext, finish_reason, logprobs, signature_detail, signature_extra, tool_call, usage,
+};
 use crate::wire::{Candidate, GenerateContentResponse, UsageMetadata};
 
 /// Decodes one stream, event by event.
@@ -172,7 +174,8 @@ impl StreamState {
             state.started = true;
             delta.role = Some(Role::Assistant);
         }
-        Some(ChunkChoice { index, delta, finish_reason: finish, logprobs: None })
+        let logprobs = candidate.logprobs_result.as_ref().map(logprobs);
+        Some(ChunkChoice { index, delta, finish_reason: finish, logprobs })
     }
 
     fn chunk(&self, choices: Vec<ChunkChoice>) -> ChatCompletionChunk {

@@ -110,12 +110,14 @@ pub(crate) struct FunctionResponse {
     pub response: Value,
 }
 
-/// A group of tools; we only send function declarations.
+/// A group of tools: function declarations, or Google Search grounding.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Tool {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub function_declarations: Vec<FunctionDeclaration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub google_search: Option<Value>,
 }
 
 /// A function the model may call, with its parameters in Gemini's `Schema` or as JSON Schema.
@@ -176,6 +178,10 @@ pub(crate) struct GenerationConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response_json_schema: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_logprobs: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logprobs: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub response_modalities: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub thinking_config: Option<ThinkingConfig>,
@@ -230,6 +236,37 @@ pub(crate) struct Candidate {
     pub finish_message: Option<String>,
     #[serde(default)]
     pub index: Option<u32>,
+    #[serde(default)]
+    pub logprobs_result: Option<LogprobsResult>,
+    #[serde(default)]
+    pub grounding_metadata: Option<Value>,
+}
+
+/// Log probabilities of the chosen tokens and of the most likely alternatives at each position.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct LogprobsResult {
+    #[serde(default)]
+    pub top_candidates: Vec<TopCandidates>,
+    #[serde(default)]
+    pub chosen_candidates: Vec<LogprobCandidate>,
+}
+
+/// The alternatives at one position.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub(crate) struct TopCandidates {
+    #[serde(default)]
+    pub candidates: Vec<LogprobCandidate>,
+}
+
+/// One token and its log probability.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct LogprobCandidate {
+    #[serde(default)]
+    pub token: Option<String>,
+    #[serde(default)]
+    pub log_probability: Option<f64>,
 }
 
 /// Why a prompt was refused.
