@@ -57,20 +57,31 @@ async fn tcp_connect_timeout_fires_when_the_handshake_hangs() {
 }
 
 #[tokio::test]
-async fn tls_handshake_counts_as_connecting() {
-    // Accepts TCP, then never answers the TLS ClientHello.
+async fn tls_handshake_counts_as_connecting_and_offers_http2_and_http1() {
+    // Accepts TCP, keeps the TLS ClientHello, never answers it.
     let Ok(listener) = TcpListener::bind("127.0.0.1:0").await else { panic!("bind") };
     let Ok(address) = listener.local_addr() else { panic!("address") };
+    let (hello_sender, hello) = tokio::sync::oneshot::channel();
     let silent = tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((stream, _)) = listener.accept().await {
-            held.push(stream);
-        }
+        let Ok((mut stream, _)) = listener.accept().await else { return };
+        let mut received = vec![0_u8; 4096];
+        let read = stream.read(&mut received).await.unwrap_or(0);
+        received.truncate(read);
+        let _ = hello_sender.send(received);
+        // Hold the connection open, silent, until the test ends.
+        let _ = stream.read(&mut [0_u8; 1]).await;
     });
     let http = client_with(connect_timeout(Duration::from_millis(300)), &ProxyConfig::none());
     let url = format!("https://localhost:{}/v1/models", address.port());
     let error = http.send(HttpRequest::new(Method::GET, url), &*mock_errors()).await.err();
     assert!(matches!(error, Some(LLMError::Timeout { phase: TimeoutPhase::Connect, .. })), "{error:?}");
+
+    let Ok(hello) = hello.await else { panic!("no ClientHello") };
+    let contains = |needle: &[u8]| hello.windows(needle.len()).any(|window| window == needle);
+    assert_eq!(hello.first(), Some(&0x16), "a TLS handshake record");
+    // ALPN protocol names are length-prefixed: both versions are offered, HTTP/2 first.
+    assert!(contains(b"\x02h2\x08http/1.1"), "{hello:?}");
+    assert!(contains(b"localhost"), "the server name is sent (SNI)");
     silent.abort();
 }
 
