@@ -144,3 +144,18 @@ async fn a_body_that_never_pauses_still_meets_the_total_deadline() {
     assert!(matches!(ending, Some(Err(LLMError::Timeout { phase: TimeoutPhase::Total, .. }))), "{ending:?}");
     assert!((4000..=6000).contains(&pieces), "{pieces}");
 }
+
+#[test]
+fn calls_and_streams_can_cross_threads() {
+    fn assert_send<T: Send>(_: &T) {}
+    fn assert_send_sync_static<T: Send + Sync + 'static>() {}
+    assert_send_sync_static::<HttpClient>();
+    assert_send_sync_static::<vllora_llm_http::HyperTransport>();
+    let http = HttpClient::with_transport(scripted(Vec::new()), HttpConfig::default());
+    let errors = mock_errors();
+    assert_send(&http.send(HttpRequest::new(vllora_llm_http::Method::GET, "http://x"), &*errors));
+    assert_send(&http.send_streaming(HttpRequest::new(vllora_llm_http::Method::GET, "http://x"), &*errors));
+    let stream = vllora_llm_http::sse_stream(single_piece(Bytes::new()), 1024);
+    fn assert_static_send<T: Send + 'static>(_: T) {}
+    assert_static_send(stream);
+}
