@@ -254,3 +254,76 @@ pub(crate) fn cache_name(name: &str) -> LLMResult<String> {
     }
     Ok(format!("cachedContents/{id}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use vllora_llm_core::types::gateway::FunctionDefinition;
+
+    use super::*;
+
+    #[test]
+    fn a_cache_body_holds_instructions_turns_tools_and_the_ttl() {
+        let request = GeminiCacheRequest {
+            model: "gemini/gemini-2.5-flash".into(),
+            messages: vec![
+                ChatCompletionMessage::new_text("system", "Answer from the handbook."),
+                ChatCompletionMessage::new_text("user", "<handbook text>"),
+                ChatCompletionMessage::new_text("assistant", "I have read it."),
+            ],
+            tools: Some(vec![ChatCompletionTool::function(FunctionDefinition {
+                name: "lookup".into(),
+                parameters: Some(json!({"type": "object", "properties": {"section": {"type": "string"}}})),
+                ..Default::default()
+            })]),
+            tool_choice: Some(ToolChoice::Auto),
+            ttl: Some(Duration::from_millis(90_500)),
+            display_name: Some("handbook".into()),
+        };
+        let mut warnings = Warnings::new(PROVIDER_NAME);
+        let Ok(body) = create_body(&request, &mut warnings) else { panic!("a valid cache") };
+        assert_eq!(
+            body,
+            json!({
+                "model": "models/gemini-2.5-flash",
+                "systemInstruction": {"parts": [{"text": "Answer from the handbook."}]},
+                "contents": [
+                    {"role": "user", "parts": [{"text": "<handbook text>"}]},
+                    {"role": "model", "parts": [{"text": "I have read it."}]}
+                ],
+                "tools": [{"functionDeclarations": [{"name": "lookup",
+                    "parameters": {"type": "OBJECT", "properties": {"section": {"type": "STRING"}}}}]}],
+                "toolConfig": {"functionCallingConfig": {"mode": "AUTO"}},
+                "ttl": "90.5s",
+                "displayName": "handbook"
+            })
+        );
+        assert!(warnings.as_slice().is_empty());
+    }
+
+    #[test]
+    fn a_system_instruction_alone_can_be_cached_but_nothing_cannot() {
+        let mut warnings = Warnings::new(PROVIDER_NAME);
+        let only_system = GeminiCacheRequest {
+            model: "gemini-2.5-pro".into(),
+            messages: vec![ChatCompletionMessage::new_text("system", "A very long instruction.")],
+            ..Default::default()
+        };
+        let body = create_body(&only_system, &mut warnings);
+        assert!(body.is_ok_and(|body| body.get("contents").is_none() && body.get("ttl").is_none()));
+        let empty = GeminiCacheRequest { model: "gemini-2.5-pro".into(), ..Default::default() };
+        assert!(matches!(create_body(&empty, &mut warnings), Err(LLMError::InvalidRequest(_))));
+    }
+
+    #[test]
+    fn names_durations_and_page_tokens_are_written_safely() {
+        assert_eq!(cache_name("abc-123").ok().as_deref(), Some("cachedContents/abc-123"));
+        assert_eq!(cache_name(" cachedContents/abc ").ok().as_deref(), Some("cachedContents/abc"));
+        for bad in ["", "cachedContents/", "../models", "abc/def", "abc?x=1"] {
+            assert!(cache_name(bad).is_err(), "{bad}");
+        }
+        assert_eq!(duration_text(Duration::from_secs(300)), "300s");
+        assert_eq!(duration_text(Duration::from_nanos(1_000_000_001)), "1.000000001s");
+        assert_eq!(percent_encode("a+b/c=="), "a%2Bb%2Fc%3D%3D");
+    }
+}

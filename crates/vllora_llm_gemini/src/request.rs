@@ -46,10 +46,14 @@ pub(crate) struct Generation {
 }
 
 impl Generation {
-    /// `None` for names without a version (`gemini-flash-latest`, tuned models), treated as current.
+    /// `None` for Gemini names without a version (`gemini-flash-latest`), treated as current. Other
+    /// models served by the API (Gemma, LearnLM, tuned models) are generation 0: no thinking, no
+    /// signatures.
     pub fn of(model: &str) -> Option<Generation> {
         let name = model.rsplit('/').next().unwrap_or(model);
-        let version = name.strip_prefix("gemini-")?;
+        let Some(version) = name.strip_prefix("gemini-") else {
+            return Some(Generation { major: 0, minor: 0, pro: false });
+        };
         let number = version.split('-').next()?;
         let mut pieces = number.split('.');
         let major = pieces.next()?.parse().ok()?;
@@ -1307,6 +1311,7 @@ mod tests {
         assert_eq!(of("gemini-3-pro-preview"), Some((3, 0, true)));
         assert_eq!(of("gemini-3.1-flash-lite"), Some((3, 1, false)));
         assert_eq!(of("gemini-flash-latest"), None);
-        assert_eq!(of("gemma-3-27b-it"), None);
+        assert_eq!(of("gemma-3-27b-it"), Some((0, 0, false)));
+        assert_eq!(of("tunedModels/my-model-42"), Some((0, 0, false)));
     }
 }

@@ -253,7 +253,13 @@ impl Context<'_> {
 
     fn convert_format(&mut self, value: &Value, node: &Map<String, Value>, output: &mut Map<String, Value>) {
         let format = value.as_str().unwrap_or_default();
-        let kind = node.get("type").and_then(Value::as_str).unwrap_or_default();
+        let kind = match node.get("type") {
+            Some(Value::String(kind)) => kind.as_str(),
+            Some(Value::Array(kinds)) => {
+                kinds.iter().filter_map(Value::as_str).find(|kind| *kind != "null").unwrap_or_default()
+            }
+            _ => "",
+        };
         let supported = match kind {
             "string" => matches!(format, "enum" | "date-time"),
             "number" => matches!(format, "float" | "double"),
@@ -317,7 +323,7 @@ mod tests {
             "additionalProperties": false,
             "properties": {
                 "city": {"type": "string", "description": "Destination"},
-                "nights": {"type": ["integer", "null"], "minimum": 1},
+                "nights": {"type": ["integer", "null"], "minimum": 1, "format": "int32"},
                 "kind": {"const": "trip"},
                 "when": {"type": "string", "format": "date-time"},
                 "email": {"type": "string", "format": "email"},
@@ -338,7 +344,7 @@ mod tests {
                 "type": "OBJECT",
                 "properties": {
                     "city": {"type": "STRING", "description": "Destination"},
-                    "nights": {"type": "INTEGER", "minimum": 1, "nullable": true},
+                    "nights": {"type": "INTEGER", "minimum": 1, "format": "int32", "nullable": true},
                     "kind": {"type": "STRING", "enum": ["trip"], "format": "enum"},
                     "when": {"type": "STRING", "format": "date-time"},
                     "email": {"type": "STRING"},
