@@ -81,6 +81,17 @@ impl MockResponse {
         Self::new(200, "text/event-stream", pieces, Framing::Chunked).header("cache-control", "no-cache")
     }
 
+    /// Any streamed body (an AWS event stream, NDJSON), chunked: one write per piece unless
+    /// [`MockResponse::chunking`] says otherwise.
+    pub fn stream<I: IntoIterator<Item = P>, P: Into<Vec<u8>>>(
+        status: u16,
+        content_type: &str,
+        pieces: I,
+    ) -> Self {
+        let pieces = pieces.into_iter().map(Into::into).collect();
+        Self::new(status, content_type, pieces, Framing::Chunked)
+    }
+
     /// Bytes written to the socket as they are, instead of a response (garbage, broken HTTP); the
     /// connection is closed after them.
     pub fn raw(bytes: impl Into<Vec<u8>>) -> Self {
@@ -211,6 +222,19 @@ mod tests {
         assert!(random.iter().all(|write| (1..=5).contains(&write.len())));
         assert_eq!(random.concat(), b"data: 1\n\ndata: 22\n\n");
         assert_eq!(random, events.chunking(Chunking::Random { seed: 3, max: 5 }).writes());
+    }
+
+    #[test]
+    fn binary_streams_are_chunked_pieces() {
+        let stream =
+            MockResponse::stream(200, "application/vnd.amazon.eventstream", [vec![0_u8, 1], vec![2]]);
+        assert_eq!(stream.writes(), vec![vec![0, 1], vec![2]]);
+        let head = String::from_utf8_lossy(&stream.head(false)).into_owned();
+        assert!(head.contains("content-type: application/vnd.amazon.eventstream\r\n"), "{head}");
+        assert!(
+            head.contains("transfer-encoding: chunked\r\n") && !head.contains("content-length"),
+            "{head}"
+        );
     }
 
     #[test]
