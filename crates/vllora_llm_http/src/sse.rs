@@ -15,7 +15,7 @@ use crate::message::BodyStream;
 pub struct SseEvent {
     /// The `event` field: the event type, when the server named one.
     pub event: Option<String>,
-    /// The `data` lines, joined with `\n`.
+    /// The `data` lines, joined with `\n` (invalid UTF-8 replaced by U+FFFD).
     pub data: String,
     /// The `id` field given in this event.
     pub id: Option<String>,

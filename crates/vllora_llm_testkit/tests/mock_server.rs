@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use vllora_llm_testkit::{Chunking, MockResponse, MockServer, record_conformance};
+use vllora_llm_testkit::{Chunking, MockResponse, MockServer};
 
 async fn connect(server: &MockServer) -> TcpStream {
     let Ok(stream) = TcpStream::connect(server.address()).await else { panic!("cannot connect") };
@@ -163,19 +163,4 @@ async fn broken_requests_get_a_400_and_a_close() {
     let (response, _) = read_to_close(&mut stream).await;
     assert!(text(&response).starts_with("HTTP/1.1 400 Bad Request\r\n"));
     assert!(server.requests().is_empty());
-}
-
-#[test]
-fn conformance_records_are_appended_one_per_line() {
-    let kind = format!("testkit-selftest-{}", std::process::id());
-    record_conformance(&kind, &json!({"n": 1}));
-    record_conformance(&kind, &json!({"n": 2, "s": "a\nb"}));
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into()))
-        .join("conformance")
-        .join(format!("{kind}.jsonl"));
-    let Ok(written) = std::fs::read_to_string(&path) else { panic!("{} missing", path.display()) };
-    let _ = std::fs::remove_file(&path);
-    assert_eq!(written, "{\"n\":1}\n{\"n\":2,\"s\":\"a\\nb\"}\n");
 }
