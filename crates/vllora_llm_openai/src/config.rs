@@ -201,6 +201,7 @@ impl OpenAIConfig {
         &self.dialect
     }
 
+    #[cfg(test)]
     pub(crate) fn api_key(&self) -> Option<&Secret> {
         self.api_key.as_ref()
     }

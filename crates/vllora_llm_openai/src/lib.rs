@@ -33,9 +33,11 @@
 
 mod config;
 mod error;
+mod model;
 mod request;
 mod response;
 mod stream;
 mod wire;
 
 pub use config::{AZURE_PROVIDER_NAME, OPENAI_BASE_URL, OpenAIConfig, PROVIDER_NAME, env_name};
+pub use model::OpenAIModel;

@@ -2,10 +2,15 @@
 //! time, which turns what real servers send into the stream every provider delivers (role on the first
 //! chunk, finish reason once per choice, stable tool call indices, usage in a final chunk of its own).
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_core::Stream;
 use vllora_llm_core::types::gateway::{
     ChatCompletionChunk, ChatCompletionDelta, ChunkChoice, FunctionCallDelta, Role, ToolCallDelta, Usage,
 };
 use vllora_llm_core::{LLMError, LLMResult};
+use vllora_llm_http::SseStream;
 
 use crate::error;
 use crate::response::{finish_reason, usage};
@@ -200,7 +205,7 @@ impl StreamState {
             || gateway_delta.refusal.is_some()
             || finish.is_some()
             || wire.logprobs.is_some();
-        if state.started && !has_payload || !state.started && !has_payload && !announced {
+        if !has_payload && (state.started || !announced) {
             return None;
         }
         if !state.started {
@@ -266,6 +271,53 @@ impl ChoiceState {
     }
 }
 
+/// The gateway chunks of a streamed response body, decoded as it is pulled.
+pub(crate) struct ChunkStream {
+    /// `None` once the stream is over: dropping the events releases the connection right away.
+    events: Option<SseStream>,
+    state: StreamState,
+}
+
+impl ChunkStream {
+    pub(crate) fn new(events: SseStream, provider: impl Into<String>) -> Self {
+        ChunkStream { events: Some(events), state: StreamState::new(provider) }
+    }
+}
+
+impl std::fmt::Debug for ChunkStream {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("ChunkStream").field("state", &self.state).finish_non_exhaustive()
+    }
+}
+
+impl Stream for ChunkStream {
+    type Item = LLMResult<ChatCompletionChunk>;
+
+    fn poll_next(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            let Some(events) = this.events.as_mut() else { return Poll::Ready(None) };
+            let outcome = match Pin::new(events).poll_next(context) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Ok(event))) => this.state.on_event(event.event.as_deref(), &event.data),
+                Poll::Ready(Some(Err(error))) => {
+                    this.events = None;
+                    return Poll::Ready(Some(Err(error)));
+                }
+                Poll::Ready(None) => this.state.on_end(),
+            };
+            if this.state.is_done() {
+                this.events = None;
+            }
+            match outcome {
+                Ok(Some(chunk)) => return Poll::Ready(Some(Ok(chunk))),
+                Ok(None) => continue,
+                Err(error) => return Poll::Ready(Some(Err(error))),
+            }
+        }
+    }
+}
+
 /// Non-empty text, owned.
 fn text(value: Option<WireStr<'_>>) -> Option<String> {
     value.filter(|text| !text.0.is_empty()).map(|text| text.0.into_owned())
@@ -306,14 +358,13 @@ mod tests {
         let mut decoder = SseDecoder::new(1 << 20);
         let mut state = StreamState::new("openai");
         let mut items = Vec::new();
-        let mut feed =
-            |event: vllora_llm_http::SseEvent, items: &mut Vec<_>, state: &mut StreamState| match state
-                .on_event(event.event.as_deref(), &event.data)
-            {
-                Ok(Some(chunk)) => items.push(Ok(chunk)),
-                Ok(None) => {}
-                Err(error) => items.push(Err(error)),
-            };
+        let feed = |event: vllora_llm_http::SseEvent, items: &mut Vec<_>, state: &mut StreamState| match state
+            .on_event(event.event.as_deref(), &event.data)
+        {
+            Ok(Some(chunk)) => items.push(Ok(chunk)),
+            Ok(None) => {}
+            Err(error) => items.push(Err(error)),
+        };
         for piece in pieces {
             assert!(decoder.push(piece).is_ok());
             while let Some(event) = decoder.next_event() {
@@ -470,7 +521,10 @@ mod tests {
     ) -> Vec<Result<ChatCompletionChunk, String>> {
         items
             .iter()
-            .map(|item| item.as_ref().map(Clone::clone).map_err(|error| format!("{error:?}")))
+            .map(|item| match item {
+                Ok(chunk) => Ok(chunk.clone()),
+                Err(error) => Err(format!("{error:?}")),
+            })
             .collect()
     }
 

@@ -1,0 +1,140 @@
+//! [`OpenAIModel`]: the [`ModelInstance`] that sends chat completions to OpenAI or a compatible server.
+//! Orchestration only: translation lives in `request`, `response`, `stream` and `error`.
+
+use std::fmt;
+use std::sync::Arc;
+
+use vllora_llm_core::types::gateway::ChatCompletionRequest;
+use vllora_llm_core::{
+    BoxFuture, CallOptions, ChatCompletionMessageWithFinishReason, LLMError, LLMResult, ModelInstance,
+    ResultStream, Warning, Warnings,
+};
+use vllora_llm_http::{HeaderMap, HttpClient, HttpRequest, StatusCode, retry_after, sse_stream};
+
+use crate::config::{AZURE_PROVIDER_NAME, Dialect, OpenAIConfig, PROVIDER_NAME, RequestHeader};
+use crate::request::{self, Mode};
+use crate::stream::ChunkStream;
+use crate::{error, response};
+
+/// Chat completions on OpenAI, an OpenAI-compatible server or Azure OpenAI. Cheap to build per call and
+/// to clone: the configuration is shared and the HTTP client's clones share one pool.
+#[derive(Clone)]
+pub struct OpenAIModel {
+    config: Arc<OpenAIConfig>,
+    http: HttpClient,
+    model: Option<String>,
+}
+
+impl fmt::Debug for OpenAIModel {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("OpenAIModel")
+            .field("config", &self.config)
+            .field("model", &self.model)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OpenAIModel {
+    /// A model instance sending requests with `http` as `config` says.
+    pub fn new(config: OpenAIConfig, http: HttpClient) -> Self {
+        OpenAIModel { config: Arc::new(config), http, model: None }
+    }
+
+    /// Sends every request to this model instead of the request's own. A `{provider}/` prefix naming this
+    /// provider (`openai/gpt-4o`, `local/qwen3` for a proxy called `local`) is removed.
+    pub fn with_model(mut self, model: impl Into<String>) -> Self {
+        self.model = Some(model.into());
+        self
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &OpenAIConfig {
+        &self.config
+    }
+
+    /// The model name as the server knows it.
+    fn model_name<'a>(&'a self, request: &'a ChatCompletionRequest) -> &'a str {
+        let model = self.model.as_deref().unwrap_or(&request.model);
+        model
+            .split_once('/')
+            .filter(|(prefix, _)| prefix.eq_ignore_ascii_case(self.config.provider_name()))
+            .map_or(model, |(_, name)| name)
+    }
+
+    /// The HTTP request, and the warnings to return with the result. Strict mode fails here, before
+    /// anything is sent.
+    fn prepare(
+        &self,
+        request: &ChatCompletionRequest,
+        options: &CallOptions,
+        mode: Mode,
+    ) -> LLMResult<(HttpRequest, Vec<Warning>)> {
+        self.config.check_credentials()?;
+        let mut warnings = Warnings::new(match self.config.dialect() {
+            Dialect::OpenAI => PROVIDER_NAME,
+            Dialect::Azure { .. } => AZURE_PROVIDER_NAME,
+            Dialect::Compatible => "openai-compatible",
+        });
+        let body = request::chat_body(
+            request,
+            self.model_name(request),
+            self.config.dialect(),
+            mode,
+            &mut warnings,
+        )?;
+        let mut all_warnings = warnings.finish(options.strict)?;
+        all_warnings.extend(body.adjustments);
+        let mut http_request = HttpRequest::post_json(self.config.chat_url(), body.bytes);
+        for header in self.config.headers() {
+            http_request = match header {
+                RequestHeader::Plain(name, value) => http_request.header(name, value)?,
+                RequestHeader::Secret(name, value) => http_request.secret_header(name, &value)?,
+            };
+        }
+        Ok((http_request, all_warnings))
+    }
+
+    /// The error mapper the transport calls on a non-2xx response. It owns what it needs, since the
+    /// transport may keep it beyond this call's borrow.
+    fn error_mapper(&self) -> impl Fn(StatusCode, &HeaderMap, &[u8]) -> LLMError + Send + Sync + 'static {
+        let config = Arc::clone(&self.config);
+        move |status, headers, body| {
+            error::api_error(config.provider_name(), status.as_u16(), retry_after(headers), body)
+        }
+    }
+}
+
+impl ModelInstance for OpenAIModel {
+    fn complete<'a>(
+        &'a self,
+        request: &'a ChatCompletionRequest,
+        options: &'a CallOptions,
+    ) -> BoxFuture<'a, LLMResult<ChatCompletionMessageWithFinishReason>> {
+        Box::pin(async move {
+            let (http_request, warnings) = self.prepare(request, options, Mode::OneShot)?;
+            let reply = self.http.send(http_request, &self.error_mapper()).await?;
+            let mut result = response::parse_response(self.config.provider_name(), &reply.body)?;
+            result.warnings = warnings;
+            Ok(result)
+        })
+    }
+
+    fn stream<'a>(
+        &'a self,
+        request: &'a ChatCompletionRequest,
+        options: &'a CallOptions,
+    ) -> BoxFuture<'a, LLMResult<ResultStream>> {
+        Box::pin(async move {
+            let (http_request, warnings) = self.prepare(request, options, Mode::Stream)?;
+            let reply = self.http.send_streaming(http_request, &self.error_mapper()).await?;
+            let events = sse_stream(reply.body, self.http.config().limits.max_event_size);
+            let chunks = ChunkStream::new(events, self.config.provider_name());
+            Ok(ResultStream::new(chunks).with_warnings(warnings))
+        })
+    }
+
+    fn provider_name(&self) -> &str {
+        self.config.provider_name()
+    }
+}
