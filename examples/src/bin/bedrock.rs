@@ -12,13 +12,9 @@ use vllora_llm::types::gateway::{
     FunctionDefinition, ProviderSpecificRequest, ThinkingConfig,
 };
 
-/// A stand-in for a real weather service.
+/// A stand-in for a real weather service; it echoes the arguments the model chose.
 fn weather(arguments: &str) -> String {
-    let city = serde_json::from_str::<serde_json::Value>(arguments)
-        .ok()
-        .and_then(|value| value["city"].as_str().map(str::to_owned))
-        .unwrap_or_else(|| "somewhere".to_owned());
-    format!("{{\"city\": \"{city}\", \"temperature_c\": 18, \"sky\": \"clear\"}}")
+    format!("{{\"query\": {arguments}, \"temperature_c\": 18, \"sky\": \"clear\"}}")
 }
 
 #[tokio::main]
@@ -39,12 +35,9 @@ async fn main() -> LLMResult<()> {
     );
     let tool = ChatCompletionTool::function(FunctionDefinition {
         name: "get_weather".to_owned(),
-        description: Some("Current weather in a city".to_owned()),
-        parameters: Some(serde_json::json!({
-            "type": "object",
-            "properties": {"city": {"type": "string"}},
-            "required": ["city"]
-        })),
+        description: Some("Current weather in a city. Arguments: {\"city\": \"<city name>\"}".to_owned()),
+        // Without a JSON schema the tool takes any object (`{"type": "object"}` is sent).
+        parameters: None,
         strict: None,
     });
     let mut request = ChatCompletionRequest {
