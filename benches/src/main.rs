@@ -6,6 +6,7 @@
 //! the library and its baseline run one after the other, so drift hits both alike.
 
 mod fixtures;
+mod library;
 mod measure;
 mod raw;
 mod report;
@@ -18,6 +19,7 @@ use std::process::{Command, ExitCode};
 use bytes::Bytes;
 use tokio::runtime::Runtime;
 
+use library::{LibraryClient, TranslationProbe};
 use measure::{CountingAllocator, median, process_cpu_seconds, resident_bytes};
 use raw::RawClient;
 use report::{Row, micros};
@@ -189,7 +191,7 @@ fn run(settings: &Settings) -> Result<(), String> {
         rows.extend(streams(&server, &runtime, settings)?);
     }
     if settings.wants("translation") {
-        rows.extend(translation(settings)?);
+        rows.extend(translation(&runtime, settings)?);
     }
     if settings.wants("memory") {
         for &streams in &settings.streams {
@@ -201,7 +203,17 @@ fn run(settings: &Settings) -> Result<(), String> {
 }
 
 fn one_shot(server: &ServerProcess, runtime: &Runtime, settings: &Settings) -> Result<Vec<Row>, String> {
-    let raw = RawClient::new(&server.base_url("oneshot"), fixtures::API_KEY, request_body(false)?)?;
+    let base_url = server.base_url("oneshot");
+    let client = LibraryClient::new(&base_url)?;
+    let raw = RawClient::new(&base_url, fixtures::API_KEY, request_body(false)?)?;
+    let library = |count: usize| {
+        runtime.block_on(async {
+            for _ in 0..count {
+                black_box(client.one_shot().await?);
+            }
+            Ok(count as u64)
+        })
+    };
     let baseline = |count: usize| {
         runtime.block_on(async {
             for _ in 0..count {
@@ -210,20 +222,41 @@ fn one_shot(server: &ServerProcess, runtime: &Runtime, settings: &Settings) -> R
             Ok(count as u64)
         })
     };
-    let (_, baseline) = compare(&baseline, &baseline, settings)?;
-    Ok(vec![Row {
-        measure: "one-shot: client CPU per request".to_owned(),
-        library: "-".to_owned(),
-        baseline: micros(baseline.cpu_per_unit),
-        ratio: None,
-        target: Some(1.15),
-    }])
+    let (library, baseline) = compare(&library, &baseline, settings)?;
+    Ok(vec![
+        Row {
+            measure: "one-shot: client CPU per request".to_owned(),
+            library: micros(library.cpu_per_unit),
+            baseline: micros(baseline.cpu_per_unit),
+            ratio: Some(library.cpu_per_unit / baseline.cpu_per_unit),
+            target: Some(1.15),
+        },
+        Row {
+            measure: "one-shot: allocations per request".to_owned(),
+            library: format!("{:.1}", library.allocations_per_unit),
+            baseline: format!("{:.1}", baseline.allocations_per_unit),
+            ratio: Some(library.allocations_per_unit / baseline.allocations_per_unit),
+            target: None,
+        },
+    ])
 }
 
 fn streams(server: &ServerProcess, runtime: &Runtime, settings: &Settings) -> Result<Vec<Row>, String> {
     let mut rows = Vec::new();
+    let mut library_per_event = Vec::new();
     for (scenario, label) in [("stream-split", "one event per read"), ("stream-whole", "coalesced reads")] {
-        let raw = RawClient::new(&server.base_url(scenario), fixtures::API_KEY, request_body(true)?)?;
+        let base_url = server.base_url(scenario);
+        let client = LibraryClient::new(&base_url)?;
+        let raw = RawClient::new(&base_url, fixtures::API_KEY, request_body(true)?)?;
+        let library = |count: usize| {
+            runtime.block_on(async {
+                let mut events = 0;
+                for _ in 0..count {
+                    events += client.stream().await? as u64;
+                }
+                Ok(events)
+            })
+        };
         let baseline = |count: usize| {
             runtime.block_on(async {
                 let mut events = 0;
@@ -233,30 +266,58 @@ fn streams(server: &ServerProcess, runtime: &Runtime, settings: &Settings) -> Re
                 Ok(events)
             })
         };
-        let (_, baseline) = compare(&baseline, &baseline, settings)?;
+        let (library, baseline) = compare(&library, &baseline, settings)?;
+        library_per_event.push(library.cpu_per_unit);
         rows.push(Row {
             measure: format!("stream, {label}: client CPU per event"),
-            library: "-".to_owned(),
+            library: micros(library.cpu_per_unit),
             baseline: micros(baseline.cpu_per_unit),
-            ratio: None,
+            ratio: Some(library.cpu_per_unit / baseline.cpu_per_unit),
             target: Some(1.2),
         });
         rows.push(Row {
-            measure: format!("stream, {label}: allocations per event"),
-            library: "-".to_owned(),
+            measure: format!("stream, {label}: allocations per event (absolute)"),
+            library: format!("{:.2}", library.allocations_per_unit),
             baseline: format!("{:.2}", baseline.allocations_per_unit),
-            ratio: None,
+            ratio: Some(library.allocations_per_unit),
             target: Some(3.0),
+        });
+    }
+    if let [split, whole] = library_per_event.as_slice() {
+        rows.push(Row {
+            measure: "stream: vllora_llm CPU per event, coalesced over one per read".to_owned(),
+            library: micros(*whole),
+            baseline: micros(*split),
+            ratio: Some(whole / split),
+            target: Some(1.0),
         });
     }
     Ok(rows)
 }
 
-fn translation(settings: &Settings) -> Result<Vec<Row>, String> {
-    let gateway =
-        serde_json::to_value(fixtures::gateway_request(false)).map_err(|error| error.to_string())?;
-    let wire =
-        wire::wire_request(&gateway, false).ok_or("the fixture lacks a field the wire struct needs")?;
+fn translation(runtime: &Runtime, settings: &Settings) -> Result<Vec<Row>, String> {
+    let probe = TranslationProbe::new();
+    runtime.block_on(probe.translate())?;
+    let library_body = probe.last_body().ok_or("the probe saw no request")?;
+    // The baseline borrows the strings of the body vllora_llm sent, and must write the same JSON.
+    let sent: serde_json::Value = serde_json::from_slice(&library_body).map_err(|error| error.to_string())?;
+    let wire = wire::wire_request(&sent, false).ok_or("the body sent lacks a field the wire struct needs")?;
+    let written = serde_json::to_vec(&wire).map_err(|error| error.to_string())?;
+    if serde_json::from_slice::<serde_json::Value>(&written).ok().as_ref() != Some(&sent) {
+        return Err(format!(
+            "the translation baseline does not write what vllora_llm sends:\n  sent:     {}\n  baseline: {}",
+            String::from_utf8_lossy(&library_body),
+            String::from_utf8_lossy(&written)
+        ));
+    }
+    let library = |count: usize| {
+        runtime.block_on(async {
+            for _ in 0..count {
+                probe.translate().await?;
+            }
+            Ok(count as u64)
+        })
+    };
     let baseline = |count: usize| {
         for _ in 0..count {
             let bytes = serde_json::to_vec(black_box(&wire)).map_err(|error| error.to_string())?;
@@ -264,40 +325,54 @@ fn translation(settings: &Settings) -> Result<Vec<Row>, String> {
         }
         Ok(count as u64)
     };
-    let (_, baseline) = compare(&baseline, &baseline, settings)?;
-    Ok(vec![Row {
-        measure: "translation: request to OpenAI JSON bytes".to_owned(),
-        library: "-".to_owned(),
-        baseline: micros(baseline.cpu_per_unit),
-        ratio: None,
-        target: Some(1.3),
-    }])
+    let (library, baseline) = compare(&library, &baseline, settings)?;
+    Ok(vec![
+        Row {
+            measure: "translation: request to OpenAI JSON bytes (upper bound, see docs)".to_owned(),
+            library: micros(library.cpu_per_unit),
+            baseline: micros(baseline.cpu_per_unit),
+            ratio: Some(library.cpu_per_unit / baseline.cpu_per_unit),
+            target: Some(1.3),
+        },
+        Row {
+            measure: "translation: allocations per request".to_owned(),
+            library: format!("{:.1}", library.allocations_per_unit),
+            baseline: format!("{:.1}", baseline.allocations_per_unit),
+            ratio: Some(library.allocations_per_unit / baseline.allocations_per_unit),
+            target: None,
+        },
+    ])
 }
 
 /// Resident and heap bytes per open stream, each measured in a fresh child process.
 fn memory(server: &ServerProcess, streams: usize, settings: &Settings) -> Result<Vec<Row>, String> {
     let repeats = settings.repeats.min(3);
-    let mut baseline_resident = Vec::new();
-    let mut baseline_heap = Vec::new();
+    let (mut library_resident, mut library_heap, mut baseline_resident, mut baseline_heap) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..repeats {
+        let (resident, heap) = hold_streams_in_child("library", server.port(), streams)?;
+        library_resident.push(resident);
+        library_heap.push(heap);
         let (resident, heap) = hold_streams_in_child("raw", server.port(), streams)?;
         baseline_resident.push(resident);
         baseline_heap.push(heap);
     }
     let kib = |bytes: f64| format!("{:.1} KiB", bytes / 1024.0);
+    let (library_resident, baseline_resident) = (median(&library_resident), median(&baseline_resident));
+    let (library_heap, baseline_heap) = (median(&library_heap), median(&baseline_heap));
     Ok(vec![
         Row {
             measure: format!("memory per open stream at {streams} streams (RSS)"),
-            library: "-".to_owned(),
-            baseline: kib(median(&baseline_resident)),
-            ratio: None,
+            library: kib(library_resident),
+            baseline: kib(baseline_resident),
+            ratio: Some(library_resident / baseline_resident),
             target: Some(1.1),
         },
         Row {
-            measure: format!("heap per open stream at {streams} streams"),
-            library: "-".to_owned(),
-            baseline: kib(median(&baseline_heap)),
-            ratio: None,
+            measure: format!("heap per open stream at {streams} streams (allocated, live)"),
+            library: kib(library_heap),
+            baseline: kib(baseline_heap),
+            ratio: Some(library_heap / baseline_heap),
             target: None,
         },
     ])
@@ -349,9 +424,17 @@ fn hold_streams(args: &[String]) -> Result<(), String> {
                 for _ in 0..count {
                     held.push(client.open_stream().await?);
                 }
-                report_held(before, count)?;
-                drop(held);
-                Ok(())
+                report_held(before, count)
+            }
+            "library" => {
+                let client = LibraryClient::new(&base_url)?;
+                drop(client.open_stream().await?);
+                let mut held = Vec::with_capacity(count);
+                let before = (resident_bytes()?, ALLOCATOR.live_bytes());
+                for _ in 0..count {
+                    held.push(client.open_stream().await?);
+                }
+                report_held(before, count)
             }
             other => Err(format!("unknown subject {other}")),
         }

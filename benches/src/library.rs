@@ -1,0 +1,144 @@
+//! The measured side: `vllora_llm_openai::OpenAIModel` over `vllora_llm_http::HttpClient`, used as an
+//! application would, through `ModelInstance`.
+
+use std::sync::{Arc, Mutex};
+
+use vllora_llm_core::types::gateway::ChatCompletionRequest;
+use vllora_llm_core::{BoxFuture, CallOptions, LLMError, LLMResult, ModelInstance, ResultStream};
+use vllora_llm_http::{Bytes, HttpClient, HttpConfig, HttpRequest, HttpResponse, HttpTransport};
+use vllora_llm_openai::{OpenAIConfig, OpenAIModel};
+
+use crate::fixtures;
+
+/// An OpenAI model pointed at one scenario of the loopback server, with its request.
+pub struct LibraryClient {
+    model: OpenAIModel,
+    request: ChatCompletionRequest,
+    options: CallOptions,
+}
+
+impl std::fmt::Debug for LibraryClient {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("LibraryClient").finish_non_exhaustive()
+    }
+}
+
+impl LibraryClient {
+    /// A model whose base URL is `base_url`, with the default transport.
+    pub fn new(base_url: &str) -> Result<LibraryClient, String> {
+        let http = HttpClient::new(HttpConfig::default()).map_err(|error| format!("HttpClient: {error}"))?;
+        let config = OpenAIConfig::new(fixtures::API_KEY).with_base_url(base_url);
+        Ok(LibraryClient {
+            model: OpenAIModel::new(config, http),
+            // What a gateway hands over: `stream` unset, `ModelInstance::stream` asks for it (and usage).
+            request: fixtures::gateway_request(false),
+            options: CallOptions::default(),
+        })
+    }
+
+    /// One completion; returns the length of the answer's text.
+    pub async fn one_shot(&self) -> Result<usize, String> {
+        let answer =
+            self.model.complete(&self.request, &self.options).await.map_err(|error| error.to_string())?;
+        Ok(answer.message().content.as_ref().and_then(|content| content.as_str()).map_or(0, str::len))
+    }
+
+    /// One stream read to the end; returns how many chunks it delivered.
+    pub async fn stream(&self) -> Result<usize, String> {
+        let mut stream = self.open().await?;
+        let mut chunks = 0;
+        let mut seen = 0usize;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|error| error.to_string())?;
+            chunks += 1;
+            seen += chunk.id.len() + chunk.model.len();
+            for choice in &chunk.choices {
+                seen += choice.index as usize
+                    + choice.delta.role.as_ref().map_or(0, |role| role.as_str().len())
+                    + choice.delta.content.as_deref().map_or(0, str::len)
+                    + usize::from(choice.finish_reason.is_some());
+            }
+            if let Some(usage) = &chunk.usage {
+                seen += (usage.prompt_tokens + usage.completion_tokens) as usize;
+            }
+        }
+        std::hint::black_box(seen);
+        Ok(chunks)
+    }
+
+    async fn open(&self) -> Result<ResultStream, String> {
+        self.model.stream(&self.request, &self.options).await.map_err(|error| error.to_string())
+    }
+
+    /// Opens a stream and reads its first chunk, then keeps it open.
+    pub async fn open_stream(&self) -> Result<ResultStream, String> {
+        let mut stream = self.open().await?;
+        match stream.next().await {
+            Some(Ok(_)) => Ok(stream),
+            Some(Err(error)) => Err(error.to_string()),
+            None => Err("the stream ended early".to_owned()),
+        }
+    }
+}
+
+/// A transport that keeps the body of the last request and fails at once, without I/O: what
+/// `complete()` costs before anything is sent.
+#[derive(Debug, Default)]
+struct StopBeforeSending {
+    last_body: Mutex<Option<Bytes>>,
+}
+
+impl HttpTransport for StopBeforeSending {
+    fn send(&self, request: HttpRequest) -> BoxFuture<'static, LLMResult<HttpResponse>> {
+        if let Ok(mut last_body) = self.last_body.lock() {
+            *last_body = Some(request.body);
+        }
+        // Not retryable, so the client returns it at once.
+        Box::pin(std::future::ready(Err(LLMError::InvalidRequest(String::new()))))
+    }
+}
+
+/// `OpenAIModel::complete` over a transport that stops before sending: translation plus the request's
+/// assembly and the client's bookkeeping, an upper bound on translation alone (the translation function
+/// itself is private to the OpenAI crate).
+pub struct TranslationProbe {
+    model: OpenAIModel,
+    transport: Arc<StopBeforeSending>,
+    request: ChatCompletionRequest,
+    options: CallOptions,
+}
+
+impl std::fmt::Debug for TranslationProbe {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("TranslationProbe").finish_non_exhaustive()
+    }
+}
+
+impl TranslationProbe {
+    /// A probe translating the fixture's request.
+    pub fn new() -> TranslationProbe {
+        let transport = Arc::new(StopBeforeSending::default());
+        let http = HttpClient::with_transport(transport.clone(), HttpConfig::default());
+        let config = OpenAIConfig::new(fixtures::API_KEY).with_base_url("http://127.0.0.1:9/v1");
+        TranslationProbe {
+            model: OpenAIModel::new(config, http),
+            transport,
+            request: fixtures::gateway_request(false),
+            options: CallOptions::default(),
+        }
+    }
+
+    /// Translates the request once; `Ok` when it reached the transport.
+    pub async fn translate(&self) -> Result<(), String> {
+        match self.model.complete(&self.request, &self.options).await {
+            Err(LLMError::InvalidRequest(message)) if message.is_empty() => Ok(()),
+            Err(error) => Err(format!("translation failed: {error}")),
+            Ok(_) => Err("the probe transport cannot answer".to_owned()),
+        }
+    }
+
+    /// The body of the last request the transport saw.
+    pub fn last_body(&self) -> Option<Bytes> {
+        self.transport.last_body.lock().ok().and_then(|body| body.clone())
+    }
+}
