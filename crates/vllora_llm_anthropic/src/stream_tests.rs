@@ -221,3 +221,32 @@ fn every_fixture_gives_the_same_result_under_every_chunking() {
         assert_eq!(replay(crlf.as_bytes(), &[]), whole, "{name} with CRLF");
     }
 }
+
+#[test]
+fn truncated_or_mangled_events_are_errors_never_panics() {
+    for name in FIXTURES {
+        for data in event_data(&fixture(name)) {
+            for end in (0..data.len()).filter(|end| data.is_char_boundary(*end)) {
+                let mut state = StreamState::new();
+                let mut out = VecDeque::new();
+                // Any outcome but a panic is acceptable for a cut event.
+                let _ = state.on_event(&data[..end], &mut out);
+            }
+            let mangled = data.replace("\"index\":", "\"index\":\"x\",\"i\":");
+            let _ = StreamState::new().on_event(&mangled, &mut VecDeque::new());
+        }
+    }
+    // Deltas for blocks that never started, and stops without starts, are skipped.
+    let mut state = StreamState::new();
+    let mut out = VecDeque::new();
+    let stray = [
+        r#"{"type":"content_block_delta","index":5,"delta":{"type":"input_json_delta","partial_json":"{"}}"#,
+        r#"{"type":"content_block_delta","index":6,"delta":{"type":"signature_delta","signature":"s"}}"#,
+        r#"{"type":"content_block_stop","index":9}"#,
+        r#"{"type":"message_stop"}"#,
+    ];
+    for event in stray {
+        assert!(state.on_event(event, &mut out).is_ok(), "{event}");
+    }
+    assert!(state.is_finished());
+}

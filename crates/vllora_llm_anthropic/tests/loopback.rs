@@ -114,6 +114,7 @@ async fn one_shot_sends_the_exact_request_and_decodes_the_answer() {
     );
     assert!(result.warnings().is_empty());
     assert_eq!(model.provider_name(), "anthropic");
+    assert!(!format!("{model:?}").contains(KEY), "the key never shows in Debug");
 }
 
 #[tokio::test]
