@@ -90,38 +90,16 @@ pub(crate) fn build_generate_request(
         Some(_) => return Err(invalid("provider_specific.extra.native_json_schema must be a boolean")),
     };
 
-    let Conversation { system_instruction, contents, tools, tool_config } =
-        build_conversation(request, generation, native_json_schema, warnings)?;
-    let (mut system_instruction, mut tools, mut tool_config) = (system_instruction, tools, tool_config);
-
+    let mut conversation = build_conversation(request, generation, native_json_schema, warnings)?;
     let cached_content = match extra_value(EXTRA_CACHED_CONTENT) {
         None => None,
         Some(Value::String(name)) => Some(crate::cache::cache_name(name)?),
         Some(_) => return Err(invalid("provider_specific.extra.cached_content must be a string")),
     };
     if cached_content.is_some() {
-        // Gemini refuses a system instruction, tools or tool config next to a cache: the cache holds them.
-        let moved: Vec<&str> = [
-            (system_instruction.is_some(), "system messages"),
-            (!tools.is_empty(), "tools"),
-            (tool_config.is_some(), "tool_choice"),
-        ]
-        .into_iter()
-        .filter_map(|(present, name)| present.then_some(name))
-        .collect();
-        if !moved.is_empty() {
-            warnings.push(Warning::adjusted(
-                "provider_specific.extra.cached_content",
-                format!(
-                    "{} not sent: a Gemini request using a cache takes them from the cache",
-                    moved.join(", ")
-                ),
-            ));
-        }
-        system_instruction = None;
-        tools.clear();
-        tool_config = None;
+        leave_to_the_cache(&mut conversation, warnings);
     }
+    let Conversation { system_instruction, contents, tools, tool_config } = conversation;
     if contents.is_empty() && cached_content.is_none() {
         return Err(invalid("Gemini needs at least one user, assistant or tool message"));
     }
@@ -143,6 +121,27 @@ pub(crate) fn build_generate_request(
         generation_config: (!generation_config.is_empty()).then_some(generation_config),
         cached_content,
     })
+}
+
+/// Gemini refuses a system instruction, tools or a tool config next to a cache: the cache holds them.
+fn leave_to_the_cache(conversation: &mut Conversation, warnings: &mut Warnings) {
+    let left_out: Vec<&str> = [
+        (conversation.system_instruction.take().is_some(), "system messages"),
+        (!std::mem::take(&mut conversation.tools).is_empty(), "tools"),
+        (conversation.tool_config.take().is_some(), "tool_choice"),
+    ]
+    .into_iter()
+    .filter_map(|(present, name)| present.then_some(name))
+    .collect();
+    if !left_out.is_empty() {
+        warnings.push(Warning::adjusted(
+            "provider_specific.extra.cached_content",
+            format!(
+                "{} not sent: a Gemini request using a cache takes them from the cache",
+                left_out.join(", ")
+            ),
+        ));
+    }
 }
 
 /// What a request and a cache have in common: instructions, turns and tools.
@@ -739,7 +738,7 @@ fn thinking_config(
             (level.is_some(), "provider_specific.extra.thinking_level"),
         ] {
             if present {
-                warnings.push(Warning::unsupported_because(parameter, "this Gemini model does not think"));
+                warnings.push(Warning::unsupported_because(parameter, "this model does not think"));
             }
         }
         return Ok(None);

@@ -396,6 +396,22 @@ mod tests {
     }
 
     #[test]
+    fn every_prefix_of_every_event_is_handled_without_a_panic() {
+        for name in ["text_and_thoughts", "function_calls", "two_candidates", "blocked", "error_midstream"] {
+            let body = std::fs::read(fixture_path(&format!("{name}.sse"))).unwrap_or_default();
+            let text = String::from_utf8_lossy(&body);
+            for data in text.lines().filter_map(|line| line.strip_prefix("data: ")) {
+                for end in (0..=data.len()).filter(|end| data.is_char_boundary(*end)) {
+                    let mut state = StreamState::new(ResponseContext { model: "m".into(), created: 0 });
+                    let _ = state.on_event(&data[..end]);
+                    let _ = state.on_event(data);
+                    let _ = state.finish();
+                }
+            }
+        }
+    }
+
+    #[test]
     fn unknown_and_garbage_events() {
         let mut state = StreamState::new(ResponseContext { model: "m".into(), created: 0 });
         assert!(state.on_event("").is_ok_and(|chunks| chunks.is_empty()));
