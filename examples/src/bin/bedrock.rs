@@ -36,7 +36,7 @@ async fn main() -> LLMResult<()> {
     let tool = ChatCompletionTool::function(FunctionDefinition {
         name: "get_weather".to_owned(),
         description: Some("Current weather in a city. Arguments: {\"city\": \"<city name>\"}".to_owned()),
-        // Without a JSON schema the tool takes any object (`{"type": "object"}` is sent).
+        // Without a JSON schema the tool is sent with an empty object schema.
         parameters: None,
         strict: None,
     });
