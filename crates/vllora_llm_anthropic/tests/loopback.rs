@@ -315,3 +315,64 @@ async fn a_retry_after_longer_than_allowed_is_returned_at_once() {
     assert_eq!(error.retry_after(), Some(Duration::from_secs(30)));
     assert_eq!(server.requests().len(), 1);
 }
+
+#[tokio::test]
+async fn thinking_and_tool_use_round_trip_into_the_next_turn() {
+    let server = MockServer::start().await;
+    server.respond(
+        "POST",
+        "/v1/messages",
+        MockResponse::json(200, fixture_json("responses/thinking_tool_use.json")),
+    );
+    server.respond(
+        "POST",
+        "/v1/messages",
+        MockResponse::json(200, fixture_json("responses/text_with_cache.json")),
+    );
+    let model = model(&server, AnthropicConfig::new(KEY));
+    let mut request = ChatCompletionRequest {
+        max_tokens: Some(4096),
+        provider_specific: Some(ProviderSpecificRequest {
+            thinking: Some(ThinkingConfig::enabled(2048)),
+            ..Default::default()
+        }),
+        tools: Some(vec![vllora_llm_core::types::gateway::ChatCompletionTool::function(
+            vllora_llm_core::types::gateway::FunctionDefinition {
+                name: "get_weather".into(),
+                parameters: Some(json!({"type": "object", "properties": {"location": {"type": "string"}}})),
+                ..Default::default()
+            },
+        )]),
+        messages: vec![ChatCompletionMessage::new_text("user", "Weather in Paris?")],
+        ..hello("claude-sonnet-4-5")
+    };
+    let Ok(first) = model.complete(&request, &CallOptions::default()).await else { panic!("first turn") };
+    assert_eq!(first.finish_reason(), Some(&FinishReason::ToolCalls));
+    let assistant = first.message().clone();
+    let call_id = assistant.tool_calls.as_ref().and_then(|calls| calls.first()).map(|call| call.id.clone());
+    assert_eq!(call_id.as_deref(), Some("toolu_01CswdEQBMshySk6Y9DFKrfq"));
+    request.messages.push(assistant);
+    request.messages.push(ChatCompletionMessage::new_tool_result("toolu_01CswdEQBMshySk6Y9DFKrfq", "18°C"));
+    let Ok(_) = model.complete(&request, &CallOptions::default()).await else { panic!("second turn") };
+
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    let second = requests[1].json();
+    record_conformance("anthropic-messages", &second);
+    assert_eq!(
+        second["messages"],
+        json!([
+            {"role": "user", "content": [{"type": "text", "text": "Weather in Paris?"}]},
+            {"role": "assistant", "content": [
+                {"type": "thinking", "thinking": "The user wants the weather in Paris; I should call get_weather.",
+                 "signature": "EuYBCkQYAiJAgCs1le6/Pol5Z4/JMomVOouGrWdhYNsH3ukzUECbB6iWrSQtsQuRHJID6lWV"},
+                {"type": "redacted_thinking", "data": "EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpP"},
+                {"type": "tool_use", "id": "toolu_01CswdEQBMshySk6Y9DFKrfq", "name": "get_weather", "input": {"location": "Paris"}}
+            ]},
+            {"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": "toolu_01CswdEQBMshySk6Y9DFKrfq", "content": [{"type": "text", "text": "18°C"}]}
+            ]}
+        ])
+    );
+    assert_eq!(second["thinking"], json!({"type": "enabled", "budget_tokens": 2048}));
+}
