@@ -312,10 +312,12 @@ pub(crate) fn convert_messages(
 fn system_text_parts(message: &ChatCompletionMessage, position: usize, warnings: &mut Warnings) -> Vec<Part> {
     match &message.content {
         None => Vec::new(),
+        Some(ChatCompletionContent::Text(text)) if text.is_empty() => Vec::new(),
         Some(ChatCompletionContent::Text(text)) => vec![Part::text(text.clone())],
         Some(ChatCompletionContent::Parts(parts)) => parts
             .iter()
             .filter_map(|part| match part {
+                ContentPart::Text { text, .. } if text.is_empty() => None,
                 ContentPart::Text { text, .. } => Some(Part::text(text.clone())),
                 _ => {
                     warnings.push(Warning::unsupported_because(
@@ -334,13 +336,15 @@ fn content_parts(
     position: usize,
     warnings: &mut Warnings,
 ) -> LLMResult<Vec<Part>> {
-    match content {
-        None => Ok(Vec::new()),
-        Some(ChatCompletionContent::Text(text)) => Ok(vec![Part::text(text.clone())]),
+    // Gemini rejects empty text parts ("empty text parameter"); they carry nothing, so they are not sent.
+    let parts: Vec<Part> = match content {
+        None => Vec::new(),
+        Some(ChatCompletionContent::Text(text)) => vec![Part::text(text.clone())],
         Some(ChatCompletionContent::Parts(parts)) => {
-            parts.iter().map(|part| content_part(part, position, warnings)).collect()
+            parts.iter().map(|part| content_part(part, position, warnings)).collect::<LLMResult<_>>()?
         }
-    }
+    };
+    Ok(parts.into_iter().filter(|part| part.text.as_deref() != Some("")).collect())
 }
 
 fn content_part(part: &ContentPart, position: usize, warnings: &mut Warnings) -> LLMResult<Part> {
@@ -454,14 +458,9 @@ fn assistant_parts(
         .filter(|detail| detail.provider.as_deref() == Some(REASONING_PROVIDER))
         .find_map(|detail| detail.signature.clone());
     if let Some(signature) = text_signature {
-        match parts.iter_mut().rev().find(|part| part.text.is_some()) {
-            Some(part) => part.thought_signature = Some(signature),
-            None if message.tool_calls.as_ref().is_none_or(Vec::is_empty) => parts.push(Part {
-                text: Some(String::new()),
-                thought_signature: Some(signature),
-                ..Default::default()
-            }),
-            None => {}
+        // Without text there is no part to carry it; Gemini requires signatures on calls only.
+        if let Some(part) = parts.iter_mut().rev().find(|part| part.text.is_some()) {
+            part.thought_signature = Some(signature);
         }
     }
     let needs_signature = generation.is_none_or(|generation| generation.major >= 3);
@@ -1193,6 +1192,42 @@ mod tests {
             body["toolConfig"]["functionCallingConfig"],
             json!({"mode": "ANY", "allowedFunctionNames": ["a"]})
         );
+    }
+
+    #[test]
+    fn empty_text_is_not_sent_and_empty_turns_are_skipped() {
+        let gateway = ChatCompletionRequest {
+            model: "gemini-2.5-flash".into(),
+            messages: vec![
+                ChatCompletionMessage::new_text("system", ""),
+                user("What is 2 + 2?"),
+                ChatCompletionMessage {
+                    role: Role::Assistant,
+                    content: Some(ChatCompletionContent::Text(String::new())),
+                    tool_calls: Some(vec![ToolCall::function("c1", "add", r#"{"a": 2, "b": 2}"#)]),
+                    ..Default::default()
+                },
+                ChatCompletionMessage::new_tool_result("c1", "4"),
+                ChatCompletionMessage::new_text("assistant", ""),
+                ChatCompletionMessage::new_parts(
+                    "user",
+                    vec![ContentPart::text(""), ContentPart::text("Thanks")],
+                ),
+            ],
+            ..Default::default()
+        };
+        let (body, warnings) = translate(&gateway);
+        let Ok(body) = body else { panic!("{body:?}") };
+        assert_eq!(
+            body,
+            json!({"contents": [
+                {"role": "user", "parts": [{"text": "What is 2 + 2?"}]},
+                {"role": "model", "parts": [{"functionCall": {"name": "add", "args": {"a": 2, "b": 2}}}]},
+                {"role": "user", "parts": [{"functionResponse": {"name": "add", "response": {"output": 4}}}]},
+                {"role": "user", "parts": [{"text": "Thanks"}]}
+            ]})
+        );
+        assert!(warnings.is_empty());
     }
 
     #[test]
