@@ -77,11 +77,15 @@ pub(crate) struct Settings {
 }
 
 impl Settings {
+    #[cfg_attr(
+        not(any(feature = "openai", feature = "anthropic", feature = "gemini", feature = "bedrock")),
+        allow(dead_code)
+    )]
     pub(crate) fn http(&self) -> LLMResult<HttpClient> {
         if let Some(client) = self.http.get() {
             return Ok(client.clone());
         }
-        let client = HttpClient::new(self.http_config.clone())?;
+        let client = HttpClient::new(self.http_config)?;
         Ok(self.http.get_or_init(|| client).clone())
     }
 }
@@ -176,7 +180,7 @@ impl VlloraLLMClient {
     /// Uses this HTTP client (for a custom [`vllora_llm_http::HttpTransport`], or to share a pool).
     pub fn with_http_client(self, client: HttpClient) -> Self {
         self.update(|settings| {
-            settings.http_config = client.config().clone();
+            settings.http_config = *client.config();
             settings.http = Arc::new(OnceLock::from(client));
         })
     }

@@ -31,10 +31,7 @@ pub(crate) fn build(
     }
 }
 
-#[cfg_attr(
-    not(any(feature = "openai", feature = "anthropic", feature = "gemini", feature = "bedrock")),
-    allow(dead_code)
-)]
+#[cfg(not(all(feature = "openai", feature = "anthropic", feature = "gemini", feature = "bedrock")))]
 fn not_compiled(provider: &str, feature: &str) -> LLMError {
     LLMError::ProviderNotCompiled { provider: provider.to_owned(), feature: feature.to_owned() }
 }

@@ -1,0 +1,53 @@
+//! `cargo xtask demo`: the README's first command. Without `VLLORA_OPENAI_API_KEY` it sets up a small
+//! local model and streams its answer through the library; with the key it runs the quick start against
+//! OpenAI.
+
+use crate::llama::{self, LlamaServer};
+use crate::util::{cargo, workspace_root};
+
+const DEFAULT_QUESTION: &str = "What is the capital of France, and what is it famous for?";
+
+/// Runs the demo; `args` is the question (all words), or a default one.
+pub fn run(args: &[String]) -> Result<(), String> {
+    let question = if args.is_empty() { DEFAULT_QUESTION.to_owned() } else { args.join(" ") };
+    let has_key = std::env::var("VLLORA_OPENAI_API_KEY").is_ok_and(|key| !key.trim().is_empty());
+    if has_key {
+        println!("VLLORA_OPENAI_API_KEY is set: running the quick start against OpenAI (examples/src/bin/openai.rs).");
+        return run_example(&["--bin", "openai", "--", &question]);
+    }
+    println!("No VLLORA_OPENAI_API_KEY set, so this demo answers with a small model running on this machine.");
+    println!("[1/4] Building the example (examples/src/bin/local_chat.rs)...");
+    run_quietly(&["build", "--quiet", "-p", "vllora_llm_examples", "--bin", "local_chat"])?;
+    let install = workspace_root().join("target/llama");
+    println!(
+        "[2/4] Setting up llama.cpp's server and Gemma 3 270M in {} (about 300 MB, first time only)...",
+        install.display()
+    );
+    llama::setup()?;
+    println!("[3/4] Starting the server on a free local port...");
+    let server = LlamaServer::launch()?;
+    println!("      It speaks OpenAI's chat completions at {}/v1.", server.base_url());
+    println!("[4/4] Streaming the answer through vllora_llm (InferenceModelProvider::Proxy(\"local\")):");
+    println!();
+    let outcome = run_example(&["--bin", "local_chat", "--", server.base_url(), &question]);
+    drop(server);
+    outcome?;
+    println!();
+    println!("Set VLLORA_OPENAI_API_KEY and run `cargo xtask demo` again to ask OpenAI instead.");
+    Ok(())
+}
+
+fn run_example(args: &[&str]) -> Result<(), String> {
+    let mut full = vec!["run", "--quiet", "-p", "vllora_llm_examples"];
+    full.extend_from_slice(args);
+    let status = cargo(&full).status().map_err(|error| format!("cannot run cargo: {error}"))?;
+    if status.success() { Ok(()) } else { Err(format!("the example failed ({status})")) }
+}
+
+fn run_quietly(args: &[&str]) -> Result<(), String> {
+    let output = cargo(args).output().map_err(|error| format!("cannot run cargo: {error}"))?;
+    if output.status.success() {
+        return Ok(());
+    }
+    Err(format!("`cargo {}` failed:\n{}", args.join(" "), String::from_utf8_lossy(&output.stderr)))
+}

@@ -1,0 +1,163 @@
+//! Our launcher for a real LLM server: llama.cpp's OpenAI- and Anthropic-compatible server with Gemma 3
+//! 270M, installed by `../shared/conformance/llama/setup.sh` into `target/llama`, started on a free local
+//! port and stopped when the [`LlamaServer`] is dropped.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use crate::util::workspace_root;
+
+/// How long the server may take to load the model and print its address (it usually takes 2 s).
+const START_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Where the installation goes, relative to the workspace root.
+const INSTALL_DIRECTORY: &str = "target/llama";
+const MODEL_FILE: &str = "gemma-3-270m-q4_k_m.gguf";
+
+/// A running llama.cpp server; dropping it stops the server.
+#[derive(Debug)]
+pub struct LlamaServer {
+    child: Child,
+    base_url: String,
+    log: PathBuf,
+}
+
+/// The conformance kit's llama directory, beside the checkout.
+fn kit_directory() -> Result<PathBuf, String> {
+    let directory = workspace_root().join("../shared/conformance/llama");
+    if directory.join("setup.sh").is_file() && directory.join("serve.py").is_file() {
+        Ok(directory)
+    } else {
+        Err(format!(
+            "{} has no setup.sh and serve.py: the conformance kit must sit beside the checkout as ../shared",
+            directory.display()
+        ))
+    }
+}
+
+/// Installs the server and the model into `target/llama` unless they are there already (the script is
+/// idempotent). Its output is shown only when it fails.
+pub fn setup() -> Result<(), String> {
+    let kit = kit_directory()?;
+    let output = Command::new("bash")
+        .arg(kit.join("setup.sh"))
+        .arg(INSTALL_DIRECTORY)
+        .current_dir(workspace_root())
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|error| format!("cannot run setup.sh (is bash installed?): {error}"))?;
+    if output.status.success() {
+        return Ok(());
+    }
+    Err(format!(
+        "setting up llama.cpp's server failed ({}); it needs python3 with venv and network access to PyPI:\n{}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    ))
+}
+
+/// A port nobody listens on right now.
+fn free_port() -> Result<u16, String> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|error| format!("no free local port: {error}"))?;
+    listener.local_addr().map(|address| address.port()).map_err(|error| error.to_string())
+}
+
+impl LlamaServer {
+    /// Sets up (when needed) and starts the server.
+    pub fn start() -> Result<Self, String> {
+        setup()?;
+        Self::launch()
+    }
+
+    /// Starts the server, already set up, and waits until it says it is listening.
+    pub fn launch() -> Result<Self, String> {
+        let kit = kit_directory()?;
+        let root = workspace_root();
+        let install = root.join(INSTALL_DIRECTORY);
+        let python = install.join("venv/bin/python");
+        let model = install.join(MODEL_FILE);
+        if !python.is_file() || !model.is_file() {
+            return Err(format!("{} is not set up: run setup first", install.display()));
+        }
+        let port = free_port()?;
+        let log = install.join("server.log");
+        let log_file = File::create(&log).map_err(|error| format!("cannot write {}: {error}", log.display()))?;
+        let mut child = Command::new(&python)
+            .arg(kit.join("serve.py"))
+            .args(["--model", &path_text(&model), "--port", &port.to_string()])
+            .args(["--chat-template", &path_text(&kit.join("gemma.jinja"))])
+            .current_dir(&root)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log_file))
+            .spawn()
+            .map_err(|error| format!("cannot start {}: {error}", python.display()))?;
+        let Some(stdout) = child.stdout.take() else {
+            let _ = child.kill();
+            return Err("the server's output is not readable".to_owned());
+        };
+        // From here on, dropping the server stops the child whatever happens.
+        let mut server = LlamaServer { child, base_url: String::new(), log };
+        server.base_url = wait_for_address(stdout).map_err(|why| server.failure(&why))?;
+        Ok(server)
+    }
+
+    /// The server's base URL, `http://127.0.0.1:PORT` (OpenAI's API is under `/v1`).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    fn failure(&mut self, why: &str) -> String {
+        let exited = self.child.try_wait().ok().flatten();
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(20).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        format!(
+            "llama.cpp's server did not start: {why}{}\nlast lines of {}:\n{}",
+            exited.map(|status| format!(" (it exited: {status})")).unwrap_or_default(),
+            self.log.display(),
+            tail.join("\n")
+        )
+    }
+}
+
+impl Drop for LlamaServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Reads the server's output until `listening: ADDRESS`, within [`START_TIMEOUT`].
+fn wait_for_address(stdout: std::process::ChildStdout) -> Result<String, String> {
+    let (sender, receiver) = mpsc::channel();
+    thread::spawn(move || {
+        // The reader keeps draining the pipe after the address, so the server never writes into a closed one.
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if let Some(rest) = line.strip_prefix("listening:") {
+                let address = rest.split_whitespace().next().unwrap_or_default().to_owned();
+                let _ = sender.send(Some(address));
+            }
+        }
+        let _ = sender.send(None);
+    });
+    match receiver.recv_timeout(START_TIMEOUT) {
+        Ok(Some(address)) if !address.is_empty() => {
+            Ok(if address.starts_with("http") { address } else { format!("http://{address}") })
+        }
+        Ok(_) => Err("it stopped before printing `listening:`".to_owned()),
+        Err(_) => Err(format!("no `listening:` line within {} s", START_TIMEOUT.as_secs())),
+    }
+}
+
+fn path_text(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
+}
