@@ -5,6 +5,30 @@
 //! `ModelInstance`. Provider options travel in `ChatCompletionRequest::provider_specific`: `top_k`,
 //! `thinking`, and in `extra` the keys `cached_content`, `safety_settings`, `thinking_level`,
 //! `include_thoughts` and `native_json_schema` (see `docs/providers/gemini.md`).
+//!
+//! ```no_run
+//! use vllora_llm_core::types::gateway::{ChatCompletionMessage, ChatCompletionRequest, ReasoningEffort};
+//! use vllora_llm_core::{CallOptions, ModelInstance};
+//! use vllora_llm_gemini::{GeminiConfig, GeminiModel};
+//! use vllora_llm_http::{HttpClient, HttpConfig};
+//!
+//! # async fn run() -> vllora_llm_core::LLMResult<()> {
+//! let model = GeminiModel::new(GeminiConfig::from_env()?, HttpClient::new(HttpConfig::default())?);
+//! let request = ChatCompletionRequest {
+//!     model: "gemini-2.5-flash".to_string(),
+//!     messages: vec![ChatCompletionMessage::new_text("user", "Why is the sky blue?")],
+//!     reasoning_effort: Some(ReasoningEffort::Low),
+//!     ..Default::default()
+//! };
+//! let answer = model.complete(&request, &CallOptions::default()).await?;
+//! println!("{:?}", answer.message().reasoning_content);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Explicit prompt caching goes through [`GeminiCacheClient`] ([`GeminiModel::cache_client`]): create a
+//! cache from a system instruction, leading messages and tools, then name it in each request's
+//! `provider_specific.extra["cached_content"]`.
 
 mod cache;
 mod config;
