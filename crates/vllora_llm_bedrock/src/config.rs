@@ -76,6 +76,8 @@ fn non_empty(env: EnvLookup<'_>, name: &str) -> Option<String> {
 /// The profile's sections of the shared `credentials` and `config` files (empty when absent).
 struct SharedProfile {
     name: String,
+    /// Whether either file has a section for the profile.
+    found: bool,
     credentials: std::collections::BTreeMap<String, String>,
     config: std::collections::BTreeMap<String, String>,
 }
@@ -96,7 +98,8 @@ impl SharedProfile {
         let config = file("AWS_CONFIG_FILE", ".aws/config")
             .and_then(|text| profile::section(&text, &profile::config_section_name(&name)))
             .unwrap_or_default();
-        SharedProfile { name, credentials, config }
+        let found = !credentials.is_empty() || !config.is_empty();
+        SharedProfile { name, found, credentials, config }
     }
 
     /// A key from the credentials file, else from the config file (the AWS CLI accepts both).
@@ -278,6 +281,12 @@ fn auth_from_env(env: EnvLookup<'_>, profile: &SharedProfile) -> LLMResult<Bedro
             profile.name, profile.name
         )));
     }
+    if profile.found {
+        return Err(missing(format!(
+            "profile `{}` has no aws_access_key_id and aws_secret_access_key; {MISSING_KEY_HINT}",
+            profile.name
+        )));
+    }
     Err(missing(MISSING_KEY_HINT))
 }
 
@@ -386,7 +395,7 @@ mod tests {
                 ),
                 (
                     "config",
-                    "[default]\nregion = us-west-2\n[profile dev]\nregion = eu-central-1\n[profile sso]\nsso_session = corp\nregion = us-east-1\n",
+                    "[default]\nregion = us-west-2\n[profile dev]\nregion = eu-central-1\n[profile sso]\nsso_session = corp\nregion = us-east-1\n[profile plain]\nregion = eu-north-1\n",
                 ),
             ],
         );
@@ -416,6 +425,20 @@ mod tests {
         let region_wins = [files[0], files[1], ("AWS_PROFILE", "dev"), ("AWS_REGION", "ap-south-1")];
         let config = BedrockConfig::from_lookup(&lookup(&region_wins));
         assert_eq!(config.ok().map(|config| config.region().to_owned()).as_deref(), Some("ap-south-1"));
+
+        let region_only = [files[0], files[1], ("AWS_PROFILE", "other"), ("AWS_REGION", "us-east-1")];
+        let error = BedrockConfig::from_lookup(&lookup(&region_only))
+            .err()
+            .map(|error| error.to_string())
+            .unwrap_or_default();
+        assert!(error.contains("no credentials for aws.bedrock: set VLLORA_BEDROCK_API_KEY"), "{error}");
+
+        let plain = [files[0], files[1], ("AWS_PROFILE", "plain")];
+        let error = BedrockConfig::from_lookup(&lookup(&plain))
+            .err()
+            .map(|error| error.to_string())
+            .unwrap_or_default();
+        assert!(error.contains("profile `plain` has no aws_access_key_id"), "{error}");
 
         let sso = [files[0], files[1], ("AWS_PROFILE", "sso")];
         let error = BedrockConfig::from_lookup(&lookup(&sso))

@@ -116,7 +116,8 @@ fn inference_config(request: &ChatCompletionRequest) -> InferenceConfig {
         max_tokens: request.max_completion_tokens.or(request.max_tokens),
         temperature: request.temperature,
         top_p: request.top_p,
-        stop_sequences: request.stop.clone().unwrap_or_default(),
+        // Bedrock rejects empty stop sequences; an empty one never matches anything anyway.
+        stop_sequences: request.stop.iter().flatten().filter(|stop| !stop.is_empty()).cloned().collect(),
     }
 }
 
@@ -194,10 +195,13 @@ fn system_blocks(
     warnings: &mut Warnings,
 ) -> LLMResult<()> {
     match &message.content {
+        // Bedrock rejects blank system blocks; an empty instruction says nothing.
+        Some(ChatCompletionContent::Text(text)) if text.trim().is_empty() => {}
         Some(ChatCompletionContent::Text(text)) => system.push(SystemBlock::Text(text.clone())),
         Some(ChatCompletionContent::Parts(parts)) => {
             for part in parts {
                 match part {
+                    ContentPart::Text { text, .. } if text.trim().is_empty() => {}
                     ContentPart::Text { text, .. } => system.push(SystemBlock::Text(text.clone())),
                     _ => warnings.push(Warning::unsupported_because(
                         format!("messages[{position}].content"),

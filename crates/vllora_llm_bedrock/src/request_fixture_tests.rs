@@ -196,6 +196,19 @@ fn a_streamed_signature_is_sent_back_with_the_message_reasoning_text() {
 }
 
 #[test]
+fn blank_system_text_and_empty_stop_sequences_are_not_sent() {
+    let request: ChatCompletionRequest = serde_json::from_value(json!({
+        "model": "anthropic.claude-3-haiku-20240307-v1:0",
+        "messages": [{"role": "system", "content": " "}, {"role": "user", "content": "Hi"}],
+        "stop": ["", "END"]
+    }))
+    .unwrap_or_default();
+    let (body, _) = translate(&request);
+    assert_eq!(body.get("system"), None);
+    assert_eq!(body["inferenceConfig"], json!({"stopSequences": ["END"]}));
+}
+
+#[test]
 fn media_that_bedrock_cannot_take_is_a_clear_error() {
     let with_part = |part: Value| -> ChatCompletionRequest {
         serde_json::from_value(json!({
