@@ -12,7 +12,7 @@ use vllora_llm_core::types::gateway::{
 };
 use vllora_llm_core::{CallOptions, LLMError, ModelInstance};
 use vllora_llm_gemini::{GeminiCacheClient, GeminiCacheRequest, GeminiConfig, GeminiModel, PROVIDER_NAME};
-use vllora_llm_http::{HttpClient, HttpConfig, HyperTransport, ProxyConfig, RetryPolicy};
+use vllora_llm_http::{HttpClient, HttpConfig, HyperTransport, Limits, ProxyConfig, RetryPolicy};
 use vllora_llm_testkit::{Chunking, MockResponse, MockServer, RecordedRequest, record_conformance};
 
 const KEY: &str = "AIzaSyLoopbackTestKey0123456789";
@@ -403,4 +403,49 @@ async fn the_cache_api_creates_lists_gets_updates_and_deletes() {
                "contents": [{"role": "user", "parts": [{"text": "Who are the parties?"}]}]})
     );
     record_conformance("gemini-generate", &received[4].json());
+}
+
+#[tokio::test]
+async fn broken_servers_give_clear_errors() {
+    let server = MockServer::start().await;
+    let one_shot = "/v1beta/models/gemini-2.5-flash:generateContent";
+    let streaming = "/v1beta/models/gemini-2.5-flash:streamGenerateContent";
+    server.respond("POST", one_shot, MockResponse::body(200, "application/json", "{\"candidates\": [tru"));
+    let events: Vec<String> = String::from_utf8_lossy(&fixture("streams/text_and_thoughts.sse"))
+        .split_inclusive("\r\n\r\n")
+        .map(str::to_owned)
+        .collect();
+    let first_event_length = events[0].len();
+    server.respond("POST", streaming, MockResponse::sse(events.clone()).reset_after(first_event_length + 10));
+    let request = gateway("media").with_model("gemini-2.5-flash");
+    let gemini = model(&server, 1);
+
+    let garbage = gemini.complete(&request, &CallOptions::default()).await;
+    assert!(matches!(garbage, Err(LLMError::Decode { .. })), "{garbage:?}");
+
+    let Ok(mut stream) = gemini.stream(&request, &CallOptions::default()).await else { panic!("a stream") };
+    let mut items = Vec::new();
+    while let Some(item) = stream.next().await {
+        items.push(item);
+    }
+    assert!(matches!(items.first(), Some(Ok(chunk)) if chunk.choices[0].delta.reasoning_content.is_some()));
+    assert!(matches!(items.last(), Some(Err(LLMError::Connection { .. }))), "{items:?}");
+}
+
+#[tokio::test]
+async fn an_event_larger_than_the_limit_is_refused() {
+    let server = MockServer::start().await;
+    let path = "/v1beta/models/gemini-2.5-flash:streamGenerateContent";
+    let huge = json!({"candidates": [{"content": {"role": "model", "parts": [{"text": "x".repeat(4096)}]}, "index": 0}]});
+    server.respond("POST", path, MockResponse::sse([format!("data: {huge}\r\n\r\n")]));
+    let config =
+        HttpConfig { limits: Limits { max_event_size: 1024, ..Limits::default() }, ..HttpConfig::default() };
+    let transport =
+        HyperTransport::new(&config.timeouts, &ProxyConfig::none()).unwrap_or_else(|error| panic!("{error}"));
+    let client = HttpClient::with_transport(std::sync::Arc::new(transport), config);
+    let gemini = GeminiModel::new(GeminiConfig::new(KEY).with_base_url(server.url()), client);
+    let request = gateway("media").with_model("gemini-2.5-flash");
+    let Ok(mut stream) = gemini.stream(&request, &CallOptions::default()).await else { panic!("a stream") };
+    let first = stream.next().await;
+    assert!(matches!(first, Some(Err(LLMError::LimitExceeded { .. }))), "{first:?}");
 }
