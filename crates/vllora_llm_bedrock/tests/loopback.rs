@@ -416,3 +416,29 @@ async fn the_production_path_signs_exactly_as_botocore() {
         assert!(!format!("{request:?}").contains(EXAMPLE_SECRET), "{name}: the secret key is never shown");
     }
 }
+
+#[tokio::test]
+async fn a_reset_or_a_stall_mid_stream_ends_it_with_an_error() {
+    let frames = fixture("stream/text.bin");
+    let path = format!("{HAIKU_PATH}/converse-stream");
+    let server = MockServer::start().await;
+    let reset =
+        MockResponse::body(200, "application/vnd.amazon.eventstream", frames.clone()).reset_after(300);
+    server.respond("POST", &path, reset);
+    let (_, error) = collect(&model(&server, &aws_credentials(None)), &hello(HAIKU)).await;
+    assert!(error.is_some(), "a reset connection must not look like a finished answer");
+
+    let server = MockServer::start().await;
+    server.respond(
+        "POST",
+        &path,
+        MockResponse::body(200, "application/vnd.amazon.eventstream", frames).stall_after(300),
+    );
+    let mut config = http_config();
+    config.timeouts.idle = Some(Duration::from_millis(200));
+    let Ok(client) = HttpClient::new(config) else { panic!("the HTTP client builds") };
+    let model = BedrockModel::new(self::config(&aws_credentials(None)).with_base_url(server.url()), client);
+    let (chunks, error) = collect(&model, &hello(HAIKU)).await;
+    assert!(!chunks.is_empty(), "the frames before the stall arrive");
+    assert!(error.as_ref().is_some_and(LLMError::is_timeout), "{error:?}");
+}
