@@ -110,6 +110,20 @@ fn provider_metadata(response: &GenerateContentResponse, block_reason: Option<St
     let grounding: Vec<Value> =
         response.candidates.iter().filter_map(|candidate| candidate.grounding_metadata.clone()).collect();
     put("groundingMetadata", (!grounding.is_empty()).then_some(Value::Array(grounding)));
+    // Images and audio a model generates have no place in a chat message; they are kept here.
+    let media: Vec<Value> = response
+        .candidates
+        .iter()
+        .enumerate()
+        .flat_map(|(position, candidate)| {
+            let index = candidate.index.unwrap_or(u32::try_from(position).unwrap_or(u32::MAX));
+            candidate.content.iter().flat_map(|content| content.parts.iter()).filter_map(move |part| {
+                let blob = part.inline_data.as_ref()?;
+                Some(json!({"candidate": index, "mimeType": blob.mime_type, "data": blob.data}))
+            })
+        })
+        .collect();
+    put("media", (!media.is_empty()).then_some(Value::Array(media)));
     json!({ "gemini": gemini })
 }
 
@@ -383,6 +397,29 @@ mod tests {
         let alternatives: Vec<(&str, f64)> =
             content[1].top_logprobs.iter().map(|top| (top.token.as_str(), top.logprob)).collect();
         assert_eq!(alternatives, [(".", -0.08), ("!", -2.6)]);
+    }
+
+    #[test]
+    fn generated_images_are_kept_in_the_provider_metadata() {
+        let body = json!({
+            "candidates": [{"content": {"role": "model", "parts": [
+                {"text": "Here is your cat."},
+                {"inlineData": {"mimeType": "image/png", "data": "iVBORw0KGgo="}}
+            ]}, "finishReason": "STOP", "index": 0}],
+            "modelVersion": "gemini-2.5-flash-image", "responseId": "image-1"
+        });
+        vllora_llm_testkit::record_conformance("gemini-response", &body);
+        let Ok(result) = parse_response(body.to_string().as_bytes(), &context()) else {
+            panic!("an image answer")
+        };
+        assert_eq!(
+            result.message().content.as_ref().and_then(ChatCompletionContent::as_str),
+            Some("Here is your cat.")
+        );
+        assert_eq!(
+            result.provider_metadata.map(|metadata| metadata["gemini"]["media"].clone()),
+            Some(json!([{"candidate": 0, "mimeType": "image/png", "data": "iVBORw0KGgo="}]))
+        );
     }
 
     #[test]
