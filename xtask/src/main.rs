@@ -2,10 +2,17 @@
 //!
 //! - `ci`: everything CI checks (format, clippy, tests, docs, each provider feature alone, conformance,
 //!   the seed examples).
+//! - `demo`: the main job, a real answer streamed from a local model (or OpenAI with a key).
+//! - `e2e`: end-to-end checks against a real local LLM server (llama.cpp).
+//! - `bench`: CPU, allocations and memory against raw hyper baselines.
 //! - `conformance`: validates the request bodies and canned responses the tests recorded against the
 //!   providers' published schemas (`../shared/conformance`).
 
+mod bench;
 mod conformance;
+mod demo;
+mod e2e;
+mod llama;
 mod tidy;
 mod util;
 
@@ -22,6 +29,9 @@ fn main() -> ExitCode {
         "conformance" => conformance::run(),
         "tidy" => tidy::run(),
         "codegen" => codegen(),
+        "demo" => demo::run(rest),
+        "e2e" => e2e::run(),
+        "bench" => bench::run(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())
@@ -38,6 +48,9 @@ fn main() -> ExitCode {
 }
 
 const USAGE: &str = "usage: cargo xtask <command>
+  demo [QUESTION] stream a real answer from a local model (OpenAI with VLLORA_OPENAI_API_KEY)
+  e2e           end-to-end checks against a real local LLM server
+  bench         benchmarks against raw hyper baselines
   ci            format, clippy, tests, docs, feature matrix, conformance, seed examples
   conformance   validate recorded request bodies with ../shared/conformance/validate.py
   tidy          repository hygiene checks (also run as a test)

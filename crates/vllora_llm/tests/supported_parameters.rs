@@ -75,7 +75,7 @@ impl Provider {
     fn model(self) -> &'static str {
         match self {
             Provider::OpenAI => "gpt-4.1-mini",
-            Provider::Anthropic => "claude-sonnet-4-20250514",
+            Provider::Anthropic => "claude-sonnet-4-5",
             Provider::Gemini => "gemini-2.5-flash",
             Provider::Bedrock => "anthropic.claude-3-5-sonnet-20240620-v1:0",
         }
@@ -198,7 +198,7 @@ fn rows() -> Vec<Row> {
         },
         Row {
             parameter: "response_format",
-            notes: "JSON schema output; Gemini gets a schema normalised for its API.",
+            notes: "JSON schema output; Gemini gets a schema normalised for its API; Anthropic natively from Claude 4.5 (a warning on older models).",
             apply: |request| {
                 request.response_format = Some(ResponseFormat::JsonSchema {
                     json_schema: JsonSchemaFormat {
