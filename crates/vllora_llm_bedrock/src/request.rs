@@ -1,5 +1,7 @@
 //! Gateway request -> Converse request body, with a warning for every parameter Bedrock cannot honour.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 use vllora_llm_core::types::gateway::{
     CacheControl, CacheTtl, ChatCompletionContent, ChatCompletionMessage, ChatCompletionRequest,
@@ -19,11 +21,11 @@ use crate::wire::{
 pub(crate) const REASONING_PROVIDER: &str = "bedrock";
 
 /// Builds the Converse body (the same for Converse and ConverseStream) for `model_id`.
-pub(crate) fn build_converse_request(
-    request: &ChatCompletionRequest,
+pub(crate) fn build_converse_request<'a>(
+    request: &'a ChatCompletionRequest,
     model_id: &str,
     warnings: &mut Warnings,
-) -> LLMResult<ConverseRequest> {
+) -> LLMResult<ConverseRequest<'a>> {
     warn_unsupported_parameters(request, warnings);
     let (system, messages) = translate_messages(&request.messages, warnings)?;
     let inference_config = inference_config(request);
@@ -34,7 +36,7 @@ pub(crate) fn build_converse_request(
         inference_config: (!inference_config.is_empty()).then_some(inference_config),
         tool_config: tool_config(request, warnings)?,
         additional_model_request_fields: additional_fields(request, model_id, warnings),
-        request_metadata: request.metadata.clone().filter(|metadata| !metadata.is_empty()),
+        request_metadata: request.metadata.as_ref().filter(|metadata| !metadata.is_empty()),
         service_tier: service_tier(request.service_tier.as_deref(), warnings),
         output_config: output_config(request.response_format.as_ref(), warnings),
         ..Default::default()
@@ -42,10 +44,10 @@ pub(crate) fn build_converse_request(
     if let Some(extra) = provider_specific.map(|specific| &specific.extra) {
         for (key, value) in extra {
             match key.as_str() {
-                "guardrail_config" | "guardrailConfig" => body.guardrail_config = Some(value.clone()),
-                "performance_config" | "performanceConfig" => body.performance_config = Some(value.clone()),
+                "guardrail_config" | "guardrailConfig" => body.guardrail_config = Some(value),
+                "performance_config" | "performanceConfig" => body.performance_config = Some(value),
                 "additional_model_response_field_paths" | "additionalModelResponseFieldPaths" => {
-                    body.additional_model_response_field_paths = Some(value.clone())
+                    body.additional_model_response_field_paths = Some(value)
                 }
                 other => warnings.push(Warning::unsupported_because(
                     format!("provider_specific.{other}"),
@@ -59,7 +61,7 @@ pub(crate) fn build_converse_request(
 }
 
 /// Serialises the body.
-pub(crate) fn to_json_bytes(body: &ConverseRequest) -> LLMResult<Vec<u8>> {
+pub(crate) fn to_json_bytes(body: &ConverseRequest<'_>) -> LLMResult<Vec<u8>> {
     serde_json::to_vec(body)
         .map_err(|error| LLMError::InvalidRequest(format!("cannot encode the request: {error}")))
 }
@@ -111,24 +113,30 @@ fn warn_unsupported_parameters(request: &ChatCompletionRequest, warnings: &mut W
     }
 }
 
-fn inference_config(request: &ChatCompletionRequest) -> InferenceConfig {
+fn inference_config(request: &ChatCompletionRequest) -> InferenceConfig<'_> {
     InferenceConfig {
         max_tokens: request.max_completion_tokens.or(request.max_tokens),
         temperature: request.temperature,
         top_p: request.top_p,
         // Bedrock rejects empty stop sequences; an empty one never matches anything anyway.
-        stop_sequences: request.stop.iter().flatten().filter(|stop| !stop.is_empty()).cloned().collect(),
+        stop_sequences: request
+            .stop
+            .iter()
+            .flatten()
+            .filter(|stop| !stop.is_empty())
+            .map(String::as_str)
+            .collect(),
     }
 }
 
 // ---- Messages ----
 
-fn translate_messages(
-    gateway_messages: &[ChatCompletionMessage],
+fn translate_messages<'a>(
+    gateway_messages: &'a [ChatCompletionMessage],
     warnings: &mut Warnings,
-) -> LLMResult<(Vec<SystemBlock>, Vec<Message>)> {
+) -> LLMResult<(Vec<SystemBlock<'a>>, Vec<Message<'a>>)> {
     let mut system = Vec::new();
-    let mut messages: Vec<Message> = Vec::new();
+    let mut messages: Vec<Message<'a>> = Vec::new();
     let mut documents = 0usize;
     let mut dropped_foreign_reasoning = false;
     for (position, message) in gateway_messages.iter().enumerate() {
@@ -173,7 +181,7 @@ fn translate_messages(
 
 /// Bedrock wants alternating roles: consecutive messages of one role (several tool results, a tool
 /// result followed by user text) become one message.
-fn push_turn(messages: &mut Vec<Message>, role: ConversationRole, blocks: Vec<ContentBlock>) {
+fn push_turn<'a>(messages: &mut Vec<Message<'a>>, role: ConversationRole, blocks: Vec<ContentBlock<'a>>) {
     match messages.last_mut() {
         Some(last) if last.role == role => last.content.extend(blocks),
         _ => messages.push(Message { role, content: blocks }),
@@ -188,21 +196,21 @@ fn cache_point(cache_control: &CacheControl) -> CachePoint {
     CachePoint { kind: "default", ttl }
 }
 
-fn system_blocks(
-    message: &ChatCompletionMessage,
+fn system_blocks<'a>(
+    message: &'a ChatCompletionMessage,
     position: usize,
-    system: &mut Vec<SystemBlock>,
+    system: &mut Vec<SystemBlock<'a>>,
     warnings: &mut Warnings,
 ) -> LLMResult<()> {
     match &message.content {
         // Bedrock rejects blank system blocks; an empty instruction says nothing.
         Some(ChatCompletionContent::Text(text)) if text.trim().is_empty() => {}
-        Some(ChatCompletionContent::Text(text)) => system.push(SystemBlock::Text(text.clone())),
+        Some(ChatCompletionContent::Text(text)) => system.push(SystemBlock::Text(text)),
         Some(ChatCompletionContent::Parts(parts)) => {
             for part in parts {
                 match part {
                     ContentPart::Text { text, .. } if text.trim().is_empty() => {}
-                    ContentPart::Text { text, .. } => system.push(SystemBlock::Text(text.clone())),
+                    ContentPart::Text { text, .. } => system.push(SystemBlock::Text(text)),
                     _ => warnings.push(Warning::unsupported_because(
                         format!("messages[{position}].content"),
                         "system messages take text only; other parts were not sent",
@@ -225,19 +233,19 @@ fn system_blocks(
     Ok(())
 }
 
-fn user_blocks(
-    message: &ChatCompletionMessage,
+fn user_blocks<'a>(
+    message: &'a ChatCompletionMessage,
     position: usize,
     documents: &mut usize,
-) -> LLMResult<Vec<ContentBlock>> {
+) -> LLMResult<Vec<ContentBlock<'a>>> {
     let mut blocks = Vec::new();
     match &message.content {
-        Some(ChatCompletionContent::Text(text)) => blocks.push(ContentBlock::Text(text.clone())),
+        Some(ChatCompletionContent::Text(text)) => blocks.push(ContentBlock::Text(text)),
         Some(ChatCompletionContent::Parts(parts)) => {
             for (index, part) in parts.iter().enumerate() {
                 let at = || format!("messages[{position}].content[{index}]");
                 match part {
-                    ContentPart::Text { text, .. } => blocks.push(ContentBlock::Text(text.clone())),
+                    ContentPart::Text { text, .. } => blocks.push(ContentBlock::Text(text)),
                     ContentPart::ImageUrl { image_url, .. } => {
                         blocks.push(ContentBlock::Image(image_block(&image_url.url, &at())?))
                     }
@@ -275,24 +283,24 @@ fn user_blocks(
     Ok(blocks)
 }
 
-fn tool_result(
-    message: &ChatCompletionMessage,
+fn tool_result<'a>(
+    message: &'a ChatCompletionMessage,
     position: usize,
     documents: &mut usize,
-) -> LLMResult<Vec<ContentBlock>> {
-    let Some(tool_use_id) = message.tool_call_id.clone() else {
+) -> LLMResult<Vec<ContentBlock<'a>>> {
+    let Some(tool_use_id) = message.tool_call_id.as_deref() else {
         return Err(LLMError::InvalidRequest(format!(
             "messages[{position}] is a tool message without tool_call_id"
         )));
     };
     let mut content = Vec::new();
     match &message.content {
-        Some(ChatCompletionContent::Text(text)) => content.push(ToolResultContent::Text(text.clone())),
+        Some(ChatCompletionContent::Text(text)) => content.push(ToolResultContent::Text(text)),
         Some(ChatCompletionContent::Parts(parts)) => {
             for (index, part) in parts.iter().enumerate() {
                 let at = format!("messages[{position}].content[{index}]");
                 match part {
-                    ContentPart::Text { text, .. } => content.push(ToolResultContent::Text(text.clone())),
+                    ContentPart::Text { text, .. } => content.push(ToolResultContent::Text(text)),
                     ContentPart::ImageUrl { image_url, .. } => {
                         content.push(ToolResultContent::Image(image_block(&image_url.url, &at)?))
                     }
@@ -315,7 +323,7 @@ fn tool_result(
     }
     if content.is_empty() {
         // Bedrock rejects a result without content; an empty text says "it returned nothing".
-        content.push(ToolResultContent::Text(String::new()));
+        content.push(ToolResultContent::Text(""));
     }
     let mut blocks = vec![ContentBlock::ToolResult(ToolResultBlock { tool_use_id, content })];
     if let Some(cache_control) = &message.cache_control {
@@ -324,25 +332,23 @@ fn tool_result(
     Ok(blocks)
 }
 
-fn assistant_blocks(
-    message: &ChatCompletionMessage,
+fn assistant_blocks<'a>(
+    message: &'a ChatCompletionMessage,
     position: usize,
     dropped_foreign_reasoning: &mut bool,
-) -> LLMResult<Vec<ContentBlock>> {
+) -> LLMResult<Vec<ContentBlock<'a>>> {
     let mut blocks = reasoning_blocks(message, dropped_foreign_reasoning);
     match &message.content {
         // OpenAI histories often carry `""` next to tool calls; Bedrock rejects blank text blocks.
-        Some(ChatCompletionContent::Text(text)) if !text.is_empty() => {
-            blocks.push(ContentBlock::Text(text.clone()))
-        }
+        Some(ChatCompletionContent::Text(text)) if !text.is_empty() => blocks.push(ContentBlock::Text(text)),
         Some(ChatCompletionContent::Parts(parts)) => {
             for (index, part) in parts.iter().enumerate() {
                 match part {
                     ContentPart::Text { text, .. } if !text.is_empty() => {
-                        blocks.push(ContentBlock::Text(text.clone()))
+                        blocks.push(ContentBlock::Text(text))
                     }
                     ContentPart::Text { .. } => {}
-                    ContentPart::Refusal { refusal } => blocks.push(ContentBlock::Text(refusal.clone())),
+                    ContentPart::Refusal { refusal } => blocks.push(ContentBlock::Text(refusal)),
                     _ => {
                         return Err(LLMError::InvalidRequest(format!(
                             "messages[{position}].content[{index}]: assistant messages take text only"
@@ -357,7 +363,7 @@ fn assistant_blocks(
         _ => {}
     }
     if let Some(refusal) = message.refusal.as_ref().filter(|refusal| !refusal.is_empty()) {
-        blocks.push(ContentBlock::Text(refusal.clone()));
+        blocks.push(ContentBlock::Text(refusal));
     }
     for call in message.tool_calls.iter().flatten() {
         let arguments = call.function.arguments.trim();
@@ -372,8 +378,8 @@ fn assistant_blocks(
             })?
         };
         blocks.push(ContentBlock::ToolUse(ToolUseBlock {
-            tool_use_id: call.id.clone(),
-            name: call.function.name.clone(),
+            tool_use_id: &call.id,
+            name: &call.function.name,
             input,
         }));
     }
@@ -386,10 +392,10 @@ fn assistant_blocks(
 }
 
 /// Bedrock's own reasoning blocks, unchanged, so that Claude accepts the signed thinking of earlier turns.
-fn reasoning_blocks(
-    message: &ChatCompletionMessage,
+fn reasoning_blocks<'a>(
+    message: &'a ChatCompletionMessage,
     dropped_foreign_reasoning: &mut bool,
-) -> Vec<ContentBlock> {
+) -> Vec<ContentBlock<'a>> {
     let details = message.reasoning_details.as_deref().unwrap_or_default();
     let ours: Vec<&ReasoningDetail> =
         details.iter().filter(|detail| detail.provider.as_deref() == Some(REASONING_PROVIDER)).collect();
@@ -401,22 +407,20 @@ fn reasoning_blocks(
     // A streamed signature may come without its text; the message's reasoning text is then that block's.
     let textless =
         ours.iter().filter(|detail| detail.kind == ReasoningDetailType::Text && detail.text.is_none());
-    let fallback_text = (textless.count() == 1).then(|| message.reasoning_content.clone()).flatten();
+    let fallback_text = (textless.count() == 1).then_some(message.reasoning_content.as_deref()).flatten();
     let mut blocks = Vec::new();
     for detail in ours {
         match detail.kind {
             ReasoningDetailType::Text => {
-                let text = detail.text.clone().or_else(|| fallback_text.clone()).unwrap_or_default();
+                let text = detail.text.as_deref().or(fallback_text).unwrap_or_default();
                 blocks.push(ContentBlock::ReasoningContent(ReasoningContent::ReasoningText(ReasoningText {
                     text,
-                    signature: detail.signature.clone(),
+                    signature: detail.signature.as_deref(),
                 })));
             }
             ReasoningDetailType::Encrypted => {
                 if let Some(data) = &detail.data {
-                    blocks.push(ContentBlock::ReasoningContent(ReasoningContent::RedactedContent(
-                        data.clone(),
-                    )));
+                    blocks.push(ContentBlock::ReasoningContent(ReasoningContent::RedactedContent(data)));
                 }
             }
             _ => *dropped_foreign_reasoning = true,
@@ -472,14 +476,14 @@ fn extension(uri: &str) -> &str {
     uri.rsplit_once('.').map(|(_, extension)| extension).unwrap_or_default()
 }
 
-fn image_block(url: &str, at: &str) -> LLMResult<ImageBlock> {
+fn image_block<'a>(url: &'a str, at: &str) -> LLMResult<ImageBlock<'a>> {
     if url.starts_with("s3://") {
         let format = image_format(&format!("image/{}", extension(url))).ok_or_else(|| {
             LLMError::InvalidRequest(format!(
                 "{at}: cannot tell the image format of `{url}` (png, jpeg, gif, webp)"
             ))
         })?;
-        return Ok(ImageBlock { format, source: Source::S3Location(S3Location { uri: url.to_owned() }) });
+        return Ok(ImageBlock { format, source: Source::S3Location(S3Location { uri: url }) });
     }
     if url.starts_with("http://") || url.starts_with("https://") {
         return Err(LLMError::InvalidRequest(format!(
@@ -492,11 +496,11 @@ fn image_block(url: &str, at: &str) -> LLMResult<ImageBlock> {
             "{at}: Bedrock takes png, jpeg, gif and webp images, not `{media_type}`"
         ))
     })?;
-    Ok(ImageBlock { format, source: Source::Bytes(data.to_owned()) })
+    Ok(ImageBlock { format, source: Source::Bytes(data) })
 }
 
 /// A file part: a document, or an image when the data is one.
-fn file_block(file: &FileInput, at: &str, documents: &mut usize) -> LLMResult<ContentBlock> {
+fn file_block<'a>(file: &'a FileInput, at: &str, documents: &mut usize) -> LLMResult<ContentBlock<'a>> {
     let Some(file_data) = &file.file_data else {
         return Err(LLMError::InvalidRequest(format!(
             "{at}: Bedrock cannot read uploaded file ids; send `file_data` as a data: URI"
@@ -504,7 +508,7 @@ fn file_block(file: &FileInput, at: &str, documents: &mut usize) -> LLMResult<Co
     };
     let (media_type, data) = parse_data_uri(file_data, at)?;
     if let Some(format) = image_format(media_type) {
-        return Ok(ContentBlock::Image(ImageBlock { format, source: Source::Bytes(data.to_owned()) }));
+        return Ok(ContentBlock::Image(ImageBlock { format, source: Source::Bytes(data) }));
     }
     let format = document_format(media_type).ok_or_else(|| {
         LLMError::InvalidRequest(format!(
@@ -514,7 +518,7 @@ fn file_block(file: &FileInput, at: &str, documents: &mut usize) -> LLMResult<Co
     *documents += 1;
     let name = file.filename.as_deref().map(document_name).filter(|name| !name.is_empty());
     let name = name.unwrap_or_else(|| format!("document {documents}"));
-    Ok(ContentBlock::Document(DocumentBlock { format, name, source: Source::Bytes(data.to_owned()) }))
+    Ok(ContentBlock::Document(DocumentBlock { format, name, source: Source::Bytes(data) }))
 }
 
 /// Bedrock document names allow letters, digits, single spaces, hyphens, parentheses and brackets.
@@ -536,21 +540,23 @@ fn document_name(filename: &str) -> String {
 
 // ---- Tools ----
 
-fn tool_spec(tool: &ChatCompletionTool) -> ToolSpec {
-    let schema = tool
-        .function
-        .parameters
-        .clone()
-        .unwrap_or_else(|| serde_json::json!({"type": "object", "properties": {}}));
+fn tool_spec(tool: &ChatCompletionTool) -> ToolSpec<'_> {
+    let schema = match &tool.function.parameters {
+        Some(parameters) => Cow::Borrowed(parameters),
+        None => Cow::Owned(serde_json::json!({"type": "object", "properties": {}})),
+    };
     ToolSpec {
-        name: tool.function.name.clone(),
-        description: tool.function.description.clone().filter(|description| !description.is_empty()),
+        name: &tool.function.name,
+        description: tool.function.description.as_deref().filter(|description| !description.is_empty()),
         input_schema: ToolInputSchema { json: schema },
         strict: tool.function.strict,
     }
 }
 
-fn tool_config(request: &ChatCompletionRequest, warnings: &mut Warnings) -> LLMResult<Option<ToolConfig>> {
+fn tool_config<'a>(
+    request: &'a ChatCompletionRequest,
+    warnings: &mut Warnings,
+) -> LLMResult<Option<ToolConfig<'a>>> {
     let tools = request.tools.as_deref().unwrap_or_default();
     if tools.is_empty() {
         if request.tool_choice.is_some() {
@@ -563,9 +569,7 @@ fn tool_config(request: &ChatCompletionRequest, warnings: &mut Warnings) -> LLMR
         None => None,
         Some(GatewayToolChoice::Auto) => Some(ToolChoice::Auto(Empty {})),
         Some(GatewayToolChoice::Required) => Some(ToolChoice::Any(Empty {})),
-        Some(GatewayToolChoice::Function { name }) => {
-            Some(ToolChoice::Tool(SpecificTool { name: name.clone() }))
-        }
+        Some(GatewayToolChoice::Function { name }) => Some(ToolChoice::Tool(SpecificTool { name })),
         Some(GatewayToolChoice::None) => {
             warnings.push(Warning::unsupported_because(
                 "tool_choice",
@@ -577,7 +581,7 @@ fn tool_config(request: &ChatCompletionRequest, warnings: &mut Warnings) -> LLMR
             allowed = Some(&allowed_tools.function_names);
             match (allowed_tools.mode, allowed_tools.function_names.as_slice()) {
                 (vllora_llm_core::types::gateway::AllowedToolsMode::Required, [only]) => {
-                    Some(ToolChoice::Tool(SpecificTool { name: only.clone() }))
+                    Some(ToolChoice::Tool(SpecificTool { name: only }))
                 }
                 (vllora_llm_core::types::gateway::AllowedToolsMode::Required, _) => {
                     Some(ToolChoice::Any(Empty {}))
@@ -689,12 +693,10 @@ fn additional_fields(
     (!fields.is_empty()).then_some(fields)
 }
 
-fn service_tier(tier: Option<&str>, warnings: &mut Warnings) -> Option<ServiceTier> {
+fn service_tier<'a>(tier: Option<&'a str>, warnings: &mut Warnings) -> Option<ServiceTier<'a>> {
     match tier? {
         "auto" => None,
-        known @ ("default" | "flex" | "priority" | "reserved") => {
-            Some(ServiceTier { kind: known.to_owned() })
-        }
+        known @ ("default" | "flex" | "priority" | "reserved") => Some(ServiceTier { kind: known }),
         other => {
             warnings.push(Warning::unsupported_because(
                 "service_tier",
@@ -705,7 +707,10 @@ fn service_tier(tier: Option<&str>, warnings: &mut Warnings) -> Option<ServiceTi
     }
 }
 
-fn output_config(format: Option<&ResponseFormat>, warnings: &mut Warnings) -> Option<OutputConfig> {
+fn output_config<'a>(
+    format: Option<&'a ResponseFormat>,
+    warnings: &mut Warnings,
+) -> Option<OutputConfig<'a>> {
     match format? {
         ResponseFormat::Text => None,
         ResponseFormat::JsonObject => {
@@ -723,8 +728,8 @@ fn output_config(format: Option<&ResponseFormat>, warnings: &mut Warnings) -> Op
                     structure: OutputStructure {
                         json_schema: JsonSchemaDefinition {
                             schema: schema.to_string(),
-                            name: Some(json_schema.name.clone()).filter(|name| !name.is_empty()),
-                            description: json_schema.description.clone(),
+                            name: Some(json_schema.name.as_str()).filter(|name| !name.is_empty()),
+                            description: json_schema.description.as_deref(),
                         },
                     },
                 },

@@ -3,43 +3,45 @@
 //! Request types are exact (every field we send, nothing else); response types are lenient: every field
 //! optional, unknown fields and unknown content blocks ignored.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// The body of `POST /model/{modelId}/converse` and `/converse-stream`.
+/// The body of `POST /model/{modelId}/converse` and `/converse-stream`. It borrows from the gateway
+/// request, so that text and base64 media are not copied before serialisation.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct ConverseRequest {
-    pub(crate) messages: Vec<Message>,
+pub(crate) struct ConverseRequest<'a> {
+    pub(crate) messages: Vec<Message<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub(crate) system: Vec<SystemBlock>,
+    pub(crate) system: Vec<SystemBlock<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) inference_config: Option<InferenceConfig>,
+    pub(crate) inference_config: Option<InferenceConfig<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) tool_config: Option<ToolConfig>,
+    pub(crate) tool_config: Option<ToolConfig<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) guardrail_config: Option<Value>,
+    pub(crate) guardrail_config: Option<&'a Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) additional_model_request_fields: Option<Map<String, Value>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) additional_model_response_field_paths: Option<Value>,
+    pub(crate) additional_model_response_field_paths: Option<&'a Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) request_metadata: Option<BTreeMap<String, String>>,
+    pub(crate) request_metadata: Option<&'a BTreeMap<String, String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) performance_config: Option<Value>,
+    pub(crate) performance_config: Option<&'a Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) service_tier: Option<ServiceTier>,
+    pub(crate) service_tier: Option<ServiceTier<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) output_config: Option<OutputConfig>,
+    pub(crate) output_config: Option<OutputConfig<'a>>,
 }
 
 /// A conversation turn. Roles must alternate, starting with `user`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub(crate) struct Message {
+pub(crate) struct Message<'a> {
     pub(crate) role: ConversationRole,
-    pub(crate) content: Vec<ContentBlock>,
+    pub(crate) content: Vec<ContentBlock<'a>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -52,20 +54,20 @@ pub(crate) enum ConversationRole {
 /// One block of a message (a union: exactly one member is set).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) enum ContentBlock {
-    Text(String),
-    Image(ImageBlock),
-    Document(DocumentBlock),
-    ToolUse(ToolUseBlock),
-    ToolResult(ToolResultBlock),
+pub(crate) enum ContentBlock<'a> {
+    Text(&'a str),
+    Image(ImageBlock<'a>),
+    Document(DocumentBlock<'a>),
+    ToolUse(ToolUseBlock<'a>),
+    ToolResult(ToolResultBlock<'a>),
     CachePoint(CachePoint),
-    ReasoningContent(ReasoningContent),
+    ReasoningContent(ReasoningContent<'a>),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) enum SystemBlock {
-    Text(String),
+pub(crate) enum SystemBlock<'a> {
+    Text(&'a str),
     CachePoint(CachePoint),
 }
 
@@ -79,72 +81,72 @@ pub(crate) struct CachePoint {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub(crate) struct ImageBlock {
+pub(crate) struct ImageBlock<'a> {
     pub(crate) format: &'static str,
-    pub(crate) source: Source,
+    pub(crate) source: Source<'a>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub(crate) struct DocumentBlock {
+pub(crate) struct DocumentBlock<'a> {
     pub(crate) format: &'static str,
     pub(crate) name: String,
-    pub(crate) source: Source,
+    pub(crate) source: Source<'a>,
 }
 
 /// Where media bytes come from: base64 in the JSON, or an S3 object.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) enum Source {
-    Bytes(String),
-    S3Location(S3Location),
+pub(crate) enum Source<'a> {
+    Bytes(&'a str),
+    S3Location(S3Location<'a>),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub(crate) struct S3Location {
-    pub(crate) uri: String,
+pub(crate) struct S3Location<'a> {
+    pub(crate) uri: &'a str,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct ToolUseBlock {
-    pub(crate) tool_use_id: String,
-    pub(crate) name: String,
+pub(crate) struct ToolUseBlock<'a> {
+    pub(crate) tool_use_id: &'a str,
+    pub(crate) name: &'a str,
     pub(crate) input: Value,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct ToolResultBlock {
-    pub(crate) tool_use_id: String,
-    pub(crate) content: Vec<ToolResultContent>,
+pub(crate) struct ToolResultBlock<'a> {
+    pub(crate) tool_use_id: &'a str,
+    pub(crate) content: Vec<ToolResultContent<'a>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) enum ToolResultContent {
-    Text(String),
-    Image(ImageBlock),
-    Document(DocumentBlock),
+pub(crate) enum ToolResultContent<'a> {
+    Text(&'a str),
+    Image(ImageBlock<'a>),
+    Document(DocumentBlock<'a>),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) enum ReasoningContent {
-    ReasoningText(ReasoningText),
+pub(crate) enum ReasoningContent<'a> {
+    ReasoningText(ReasoningText<'a>),
     /// Base64, as JSON carries blobs.
-    RedactedContent(String),
+    RedactedContent(&'a str),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct ReasoningText {
-    pub(crate) text: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) signature: Option<String>,
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct ReasoningText<'a> {
+    pub(crate) text: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) signature: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct InferenceConfig {
+pub(crate) struct InferenceConfig<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) max_tokens: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -152,10 +154,10 @@ pub(crate) struct InferenceConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) top_p: Option<f64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub(crate) stop_sequences: Vec<String>,
+    pub(crate) stop_sequences: Vec<&'a str>,
 }
 
-impl InferenceConfig {
+impl InferenceConfig<'_> {
     pub(crate) fn is_empty(&self) -> bool {
         self == &InferenceConfig::default()
     }
@@ -163,41 +165,41 @@ impl InferenceConfig {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct ToolConfig {
-    pub(crate) tools: Vec<Tool>,
+pub(crate) struct ToolConfig<'a> {
+    pub(crate) tools: Vec<Tool<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) tool_choice: Option<ToolChoice>,
+    pub(crate) tool_choice: Option<ToolChoice<'a>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) enum Tool {
-    ToolSpec(ToolSpec),
+pub(crate) enum Tool<'a> {
+    ToolSpec(ToolSpec<'a>),
     CachePoint(CachePoint),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct ToolSpec {
-    pub(crate) name: String,
+pub(crate) struct ToolSpec<'a> {
+    pub(crate) name: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) description: Option<String>,
-    pub(crate) input_schema: ToolInputSchema,
+    pub(crate) description: Option<&'a str>,
+    pub(crate) input_schema: ToolInputSchema<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) strict: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub(crate) struct ToolInputSchema {
-    pub(crate) json: Value,
+pub(crate) struct ToolInputSchema<'a> {
+    pub(crate) json: Cow<'a, Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) enum ToolChoice {
+pub(crate) enum ToolChoice<'a> {
     Auto(Empty),
     Any(Empty),
-    Tool(SpecificTool),
+    Tool(SpecificTool<'a>),
 }
 
 /// `{}`.
@@ -205,43 +207,43 @@ pub(crate) enum ToolChoice {
 pub(crate) struct Empty {}
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub(crate) struct SpecificTool {
-    pub(crate) name: String,
+pub(crate) struct SpecificTool<'a> {
+    pub(crate) name: &'a str,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub(crate) struct ServiceTier {
+pub(crate) struct ServiceTier<'a> {
     #[serde(rename = "type")]
-    pub(crate) kind: String,
+    pub(crate) kind: &'a str,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct OutputConfig {
-    pub(crate) text_format: OutputFormat,
+pub(crate) struct OutputConfig<'a> {
+    pub(crate) text_format: OutputFormat<'a>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub(crate) struct OutputFormat {
+pub(crate) struct OutputFormat<'a> {
     #[serde(rename = "type")]
     pub(crate) kind: &'static str,
-    pub(crate) structure: OutputStructure,
+    pub(crate) structure: OutputStructure<'a>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct OutputStructure {
-    pub(crate) json_schema: JsonSchemaDefinition,
+pub(crate) struct OutputStructure<'a> {
+    pub(crate) json_schema: JsonSchemaDefinition<'a>,
 }
 
 /// The schema travels as JSON text, not as an object.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub(crate) struct JsonSchemaDefinition {
+pub(crate) struct JsonSchemaDefinition<'a> {
     pub(crate) schema: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) name: Option<String>,
+    pub(crate) name: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) description: Option<String>,
+    pub(crate) description: Option<&'a str>,
 }
 
 // ---- Responses ----
@@ -292,8 +294,15 @@ pub(crate) struct ToolUseOut {
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub(crate) struct ReasoningContentOut {
-    pub(crate) reasoning_text: Option<ReasoningText>,
+    pub(crate) reasoning_text: Option<ReasoningTextOut>,
     pub(crate) redacted_content: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct ReasoningTextOut {
+    pub(crate) text: String,
+    pub(crate) signature: Option<String>,
 }
 
 /// Token counts. `inputTokens` excludes the tokens read from or written to the prompt cache.
