@@ -348,6 +348,7 @@ mod tests {
         let Ok(config) = config else { panic!("{config:?}") };
         assert_eq!(auth_of(&config), &BedrockAuth::Bearer(Secret::new("vllora-key")));
         assert_eq!(config.base_url(), "https://bedrock-runtime.eu-west-1.amazonaws.com");
+        assert!(!format!("{config:?}").contains("vllora-key"), "{config:?}");
         let env = lookup(&[("AWS_BEARER_TOKEN_BEDROCK", "aws-key"), ("AWS_DEFAULT_REGION", "us-east-2")]);
         let config = BedrockConfig::from_lookup(&env);
         let Ok(config) = config else { panic!("{config:?}") };

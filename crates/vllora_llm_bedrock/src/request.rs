@@ -30,11 +30,13 @@ pub(crate) fn build_converse_request<'a>(
     let (system, messages) = translate_messages(&request.messages, warnings)?;
     let inference_config = inference_config(request);
     let provider_specific = request.provider_specific.as_ref();
+    let tool_config = tool_config(request, warnings)?;
+    let tool_config = tool_config.or_else(|| declared_history_tools(&messages, warnings));
     let mut body = ConverseRequest {
         messages,
         system,
         inference_config: (!inference_config.is_empty()).then_some(inference_config),
-        tool_config: tool_config(request, warnings)?,
+        tool_config,
         additional_model_request_fields: additional_fields(request, model_id, warnings),
         request_metadata: request.metadata.as_ref().filter(|metadata| !metadata.is_empty()),
         service_tier: service_tier(request.service_tier.as_deref(), warnings),
@@ -551,6 +553,43 @@ fn tool_spec(tool: &ChatCompletionTool) -> ToolSpec<'_> {
         input_schema: ToolInputSchema { json: schema },
         strict: tool.function.strict,
     }
+}
+
+/// Bedrock refuses toolUse and toolResult blocks without a toolConfig ("The toolConfig field must be
+/// defined when using toolUse and toolResult content blocks"), which a history replayed without its
+/// tools runs into. The tools the history calls are then declared by name, with any-object input.
+fn declared_history_tools<'a>(messages: &[Message<'a>], warnings: &mut Warnings) -> Option<ToolConfig<'a>> {
+    let mut names: Vec<&'a str> = Vec::new();
+    for block in messages.iter().flat_map(|message| &message.content) {
+        if let ContentBlock::ToolUse(tool_use) = block {
+            if !names.contains(&tool_use.name) {
+                names.push(tool_use.name);
+            }
+        }
+    }
+    if names.is_empty() {
+        return None;
+    }
+    warnings.push(Warning::adjusted(
+        "tools",
+        format!(
+            "the conversation has tool calls but no tools; Bedrock requires them, so {} declared with any-object input",
+            names.join(", ")
+        ),
+    ));
+    let schema = || Cow::Owned(serde_json::json!({"type": "object", "properties": {}}));
+    let tools = names
+        .into_iter()
+        .map(|name| {
+            Tool::ToolSpec(ToolSpec {
+                name,
+                description: None,
+                input_schema: ToolInputSchema { json: schema() },
+                strict: None,
+            })
+        })
+        .collect();
+    Some(ToolConfig { tools, tool_choice: None })
 }
 
 fn tool_config<'a>(

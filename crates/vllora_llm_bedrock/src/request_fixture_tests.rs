@@ -196,6 +196,34 @@ fn a_streamed_signature_is_sent_back_with_the_message_reasoning_text() {
 }
 
 #[test]
+fn a_history_with_tool_calls_but_no_tools_declares_them() {
+    let request: ChatCompletionRequest = serde_json::from_value(json!({
+        "model": "anthropic.claude-3-haiku-20240307-v1:0",
+        "messages": [
+            {"role": "user", "content": "Weather in Paris and the time?"},
+            {"role": "assistant", "tool_calls": [
+                {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}},
+                {"id": "call_2", "type": "function", "function": {"name": "now", "arguments": "{}"}},
+                {"id": "call_3", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Lyon\"}"}}]},
+            {"role": "tool", "tool_call_id": "call_1", "content": "18°C"},
+            {"role": "tool", "tool_call_id": "call_2", "content": "12:00"},
+            {"role": "tool", "tool_call_id": "call_3", "content": "16°C"}
+        ]
+    }))
+    .unwrap_or_default();
+    let (body, warnings) = translate(&request);
+    let any_object = json!({"json": {"type": "object", "properties": {}}});
+    assert_eq!(
+        body["toolConfig"],
+        json!({"tools": [
+            {"toolSpec": {"name": "get_weather", "inputSchema": any_object}},
+            {"toolSpec": {"name": "now", "inputSchema": any_object}}
+        ]})
+    );
+    assert_eq!(warnings.iter().filter_map(Warning::parameter).collect::<Vec<_>>(), ["tools"]);
+}
+
+#[test]
 fn blank_system_text_and_empty_stop_sequences_are_not_sent() {
     let request: ChatCompletionRequest = serde_json::from_value(json!({
         "model": "anthropic.claude-3-haiku-20240307-v1:0",

@@ -196,6 +196,18 @@ fn exception_frames_end_the_stream_with_the_aws_error_type() {
 }
 
 #[test]
+fn an_error_frame_carries_its_code_and_message_in_headers() {
+    let (chunks, error) = decode_at_every_chunking("error_frame.bin");
+    assert_eq!(chunks.len(), 1, "the role chunk of messageStart");
+    assert_eq!(
+        error.as_deref(),
+        Some(
+            "aws.bedrock API error (InternalFailure): The request processing has failed because of an unknown error."
+        )
+    );
+}
+
+#[test]
 fn a_body_cut_mid_frame_or_before_message_stop_is_an_error() {
     let bytes = fixture_bytes("text.bin");
     let cut = collect(vec![Ok(Bytes::copy_from_slice(&bytes[..bytes.len() - 5]))], 1 << 20);
