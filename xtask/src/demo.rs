@@ -5,17 +5,21 @@
 use crate::llama::{self, LlamaServer};
 use crate::util::{cargo, workspace_root};
 
-const DEFAULT_QUESTION: &str = "What is the capital of France, and what is it famous for?";
+const DEFAULT_QUESTION: &str = "What is the capital of France?";
 
 /// Runs the demo; `args` is the question (all words), or a default one.
 pub fn run(args: &[String]) -> Result<(), String> {
     let question = if args.is_empty() { DEFAULT_QUESTION.to_owned() } else { args.join(" ") };
     let has_key = std::env::var("VLLORA_OPENAI_API_KEY").is_ok_and(|key| !key.trim().is_empty());
     if has_key {
-        println!("VLLORA_OPENAI_API_KEY is set: running the quick start against OpenAI (examples/src/bin/openai.rs).");
+        println!(
+            "VLLORA_OPENAI_API_KEY is set: running the quick start against OpenAI (examples/src/bin/openai.rs)."
+        );
         return run_example(&["--bin", "openai", "--", &question]);
     }
-    println!("No VLLORA_OPENAI_API_KEY set, so this demo answers with a small model running on this machine.");
+    println!(
+        "No VLLORA_OPENAI_API_KEY set, so this demo answers with a small model running on this machine."
+    );
     println!("[1/4] Building the example (examples/src/bin/local_chat.rs)...");
     run_quietly(&["build", "--quiet", "-p", "vllora_llm_examples", "--bin", "local_chat"])?;
     let install = workspace_root().join("target/llama");

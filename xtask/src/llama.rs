@@ -65,7 +65,8 @@ pub fn setup() -> Result<(), String> {
 
 /// A port nobody listens on right now.
 fn free_port() -> Result<u16, String> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(|error| format!("no free local port: {error}"))?;
+    let listener =
+        TcpListener::bind("127.0.0.1:0").map_err(|error| format!("no free local port: {error}"))?;
     listener.local_addr().map(|address| address.port()).map_err(|error| error.to_string())
 }
 
@@ -88,7 +89,8 @@ impl LlamaServer {
         }
         let port = free_port()?;
         let log = install.join("server.log");
-        let log_file = File::create(&log).map_err(|error| format!("cannot write {}: {error}", log.display()))?;
+        let log_file =
+            File::create(&log).map_err(|error| format!("cannot write {}: {error}", log.display()))?;
         let mut child = Command::new(&python)
             .arg(kit.join("serve.py"))
             .args(["--model", &path_text(&model), "--port", &port.to_string()])
