@@ -98,6 +98,7 @@ fn main() -> ExitCode {
             Settings::parse(rest).and_then(|settings| server::serve(settings.events))
         }
         Some((command, rest)) if command == "hold-streams" => hold_streams(rest),
+        Some((command, rest)) if command == "profile" => profile(rest),
         _ => Settings::parse(&args).and_then(|settings| run(&settings)),
     };
     match outcome {
@@ -143,17 +144,24 @@ fn calibrate(job: &Job<'_>, seconds: f64) -> Result<usize, String> {
     }
 }
 
-/// The medians of several samples of each job, taken alternately.
+/// The medians of several samples of the library and its baseline, taken alternately.
 fn compare(library: &Job<'_>, baseline: &Job<'_>, settings: &Settings) -> Result<(Sample, Sample), String> {
-    let library_count = calibrate(library, settings.seconds)?;
-    let baseline_count = calibrate(baseline, settings.seconds)?;
-    let mut library_samples = Vec::with_capacity(settings.repeats);
-    let mut baseline_samples = Vec::with_capacity(settings.repeats);
-    for _ in 0..settings.repeats {
-        library_samples.push(sample(library, library_count)?);
-        baseline_samples.push(sample(baseline, baseline_count)?);
+    match compare_all(&[library, baseline], settings)?.as_slice() {
+        [library, baseline] => Ok((*library, *baseline)),
+        _ => Err("two jobs give two samples".to_owned()),
     }
-    Ok((medians(&library_samples), medians(&baseline_samples)))
+}
+
+/// The medians of several samples of each job, the jobs taking turns within each repeat.
+fn compare_all(jobs: &[&Job<'_>], settings: &Settings) -> Result<Vec<Sample>, String> {
+    let counts = jobs.iter().map(|job| calibrate(*job, settings.seconds)).collect::<Result<Vec<_>, _>>()?;
+    let mut samples: Vec<Vec<Sample>> = vec![Vec::with_capacity(settings.repeats); jobs.len()];
+    for _ in 0..settings.repeats {
+        for ((job, count), job_samples) in jobs.iter().zip(&counts).zip(&mut samples) {
+            job_samples.push(sample(*job, *count)?);
+        }
+    }
+    Ok(samples.iter().map(|job_samples| medians(job_samples)).collect())
 }
 
 fn medians(samples: &[Sample]) -> Sample {
@@ -167,6 +175,11 @@ fn client_runtime() -> Result<Runtime, String> {
         .enable_all()
         .build()
         .map_err(|error| format!("client runtime: {error}"))
+}
+
+/// The gateway request as OpenAI JSON, for the borrowed wire struct to take its strings from.
+fn request_json() -> Result<serde_json::Value, String> {
+    serde_json::from_slice(&request_body(false)?).map_err(|error| format!("request body: {error}"))
 }
 
 fn request_body(stream: bool) -> Result<Bytes, String> {
@@ -206,6 +219,8 @@ fn one_shot(server: &ServerProcess, runtime: &Runtime, settings: &Settings) -> R
     let base_url = server.base_url("oneshot");
     let client = LibraryClient::new(&base_url)?;
     let raw = RawClient::new(&base_url, fixtures::API_KEY, request_body(false)?)?;
+    let sent = request_json()?;
+    let wire = wire::wire_request(&sent, false).ok_or("the fixture lacks a field the wire struct needs")?;
     let library = |count: usize| {
         runtime.block_on(async {
             for _ in 0..count {
@@ -222,7 +237,17 @@ fn one_shot(server: &ServerProcess, runtime: &Runtime, settings: &Settings) -> R
             Ok(count as u64)
         })
     };
-    let (library, baseline) = compare(&library, &baseline, settings)?;
+    let by_hand = |count: usize| {
+        runtime.block_on(async {
+            for _ in 0..count {
+                black_box(raw.one_shot_with_json(&wire).await?);
+            }
+            Ok(count as u64)
+        })
+    };
+    let [library, baseline, by_hand] = compare_all(&[&library, &baseline, &by_hand], settings)?[..] else {
+        return Err("three jobs give three samples".to_owned());
+    };
     Ok(vec![
         Row {
             measure: "one-shot: client CPU per request".to_owned(),
@@ -236,6 +261,14 @@ fn one_shot(server: &ServerProcess, runtime: &Runtime, settings: &Settings) -> R
             library: format!("{:.1}", library.allocations_per_unit),
             baseline: format!("{:.1}", baseline.allocations_per_unit),
             ratio: Some(library.allocations_per_unit / baseline.allocations_per_unit),
+            target: None,
+        },
+        Row {
+            measure: "one-shot, same work by hand (serde_json both ways, borrowed): CPU per request"
+                .to_owned(),
+            library: micros(library.cpu_per_unit),
+            baseline: micros(by_hand.cpu_per_unit),
+            ratio: Some(library.cpu_per_unit / by_hand.cpu_per_unit),
             target: None,
         },
     ])
@@ -445,6 +478,71 @@ fn report_held(before: (u64, u64), count: usize) -> Result<(), String> {
     let resident = resident_bytes()?.saturating_sub(before.0) as f64 / count.max(1) as f64;
     let heap = ALLOCATOR.live_bytes().saturating_sub(before.1) as f64 / count.max(1) as f64;
     println!("per stream: {resident:.0} {heap:.0}");
+    Ok(())
+}
+
+/// The `profile SUBJECT SCENARIO COUNT` command: runs one side of one measurement alone, to be run under
+/// `perf record` or `valgrind --tool=callgrind`. SUBJECT is `library` or `raw`; SCENARIO is `oneshot`,
+/// `stream-split`, `stream-whole` or `translation`.
+fn profile(args: &[String]) -> Result<(), String> {
+    let [subject, scenario, count] = args else {
+        return Err(
+            "usage: profile library|raw oneshot|stream-split|stream-whole|translation COUNT".to_owned()
+        );
+    };
+    let count = number(count)?;
+    let server = ServerProcess::start(500)?;
+    let runtime = client_runtime()?;
+    let base_url = server.base_url(scenario);
+    let started = process_cpu_seconds()?;
+    let allocations = ALLOCATOR.allocations();
+    let units = runtime.block_on(async {
+        let mut units = 0u64;
+        match (subject.as_str(), scenario.as_str()) {
+            ("library", "translation") => {
+                let probe = TranslationProbe::new();
+                for _ in 0..count {
+                    probe.translate().await?;
+                    units += 1;
+                }
+            }
+            ("library", "oneshot") => {
+                let client = LibraryClient::new(&base_url)?;
+                for _ in 0..count {
+                    black_box(client.one_shot().await?);
+                    units += 1;
+                }
+            }
+            ("library", _) => {
+                let client = LibraryClient::new(&base_url)?;
+                for _ in 0..count {
+                    units += client.stream().await? as u64;
+                }
+            }
+            ("raw", "oneshot") => {
+                let client = RawClient::new(&base_url, fixtures::API_KEY, request_body(false)?)?;
+                for _ in 0..count {
+                    black_box(client.one_shot().await?);
+                    units += 1;
+                }
+            }
+            ("raw", _) => {
+                let client = RawClient::new(&base_url, fixtures::API_KEY, request_body(true)?)?;
+                for _ in 0..count {
+                    units += client.stream().await? as u64;
+                }
+            }
+            (other, _) => return Err(format!("unknown subject {other}")),
+        }
+        Ok::<u64, String>(units)
+    })?;
+    let cpu = process_cpu_seconds()? - started;
+    let allocations = ALLOCATOR.allocations() - allocations;
+    println!(
+        "{subject} {scenario}: {units} units, {} CPU and {:.2} allocations per unit",
+        micros(cpu / units.max(1) as f64),
+        allocations as f64 / units.max(1) as f64
+    );
     Ok(())
 }
 

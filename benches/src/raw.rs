@@ -41,10 +41,14 @@ impl RawClient {
     }
 
     async fn send(&self) -> Result<Incoming, String> {
+        self.send_body(self.body.clone()).await
+    }
+
+    async fn send_body(&self, body: Bytes) -> Result<Incoming, String> {
         let request = Request::post(self.url.clone())
             .header(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))
             .header(header::AUTHORIZATION, self.authorization.clone())
-            .body(Full::new(self.body.clone()))
+            .body(Full::new(body))
             .map_err(|error| format!("{error}"))?;
         let response = self.client.request(request).await.map_err(|error| format!("raw request: {error}"))?;
         if !response.status().is_success() {
@@ -58,6 +62,28 @@ impl RawClient {
         let body = self.send().await?;
         let bytes = body.collect().await.map_err(|error| format!("raw body: {error}"))?.to_bytes();
         Ok(bytes.len())
+    }
+
+    /// One request doing by hand the work the library does: `wire` serialised with serde_json, the answer
+    /// parsed into borrowed structs. Returns the length of the answer's text.
+    pub async fn one_shot_with_json(&self, wire: &impl serde::Serialize) -> Result<usize, String> {
+        let body = serde_json::to_vec(wire).map_err(|error| format!("raw request body: {error}"))?;
+        let body = self.send_body(Bytes::from(body)).await?;
+        let bytes = body.collect().await.map_err(|error| format!("raw body: {error}"))?.to_bytes();
+        let answer: BorrowedCompletion<'_> =
+            serde_json::from_slice(&bytes).map_err(|error| format!("raw completion: {error}"))?;
+        let text = answer.choices.iter().filter_map(|choice| choice.message.content.as_ref());
+        let usage = answer.usage.map_or(0, |usage| (usage.prompt_tokens + usage.completion_tokens) as usize);
+        Ok(text.map(|text| text.0.len()).sum::<usize>()
+            + answer.id.len()
+            + answer.model.len()
+            + usage
+            + answer
+                .choices
+                .iter()
+                .map(|choice| choice.index as usize + choice.finish_reason.map_or(0, str::len))
+                .sum::<usize>()
+            + answer.choices.iter().map(|choice| choice.message.role.len()).sum::<usize>())
     }
 
     /// One streamed request read to the end; returns how many chunks were decoded.
@@ -133,6 +159,36 @@ fn split_events(bytes: &[u8], on_data: &mut OnData<'_>) -> Result<usize, String>
         start += end + 2;
     }
     Ok(start)
+}
+
+/// The fields of an OpenAI chat completion a consumer reads, borrowed from the body.
+#[derive(Debug, Deserialize)]
+struct BorrowedCompletion<'a> {
+    #[serde(borrow)]
+    id: &'a str,
+    #[serde(borrow)]
+    model: &'a str,
+    #[serde(borrow)]
+    choices: Vec<BorrowedCompletionChoice<'a>>,
+    #[serde(default)]
+    usage: Option<BorrowedUsage>,
+}
+
+#[derive(Debug, Deserialize)]
+struct BorrowedCompletionChoice<'a> {
+    index: u32,
+    #[serde(borrow)]
+    message: BorrowedMessage<'a>,
+    #[serde(default, borrow)]
+    finish_reason: Option<&'a str>,
+}
+
+#[derive(Debug, Deserialize)]
+struct BorrowedMessage<'a> {
+    #[serde(borrow)]
+    role: &'a str,
+    #[serde(default, borrow)]
+    content: Option<Text<'a>>,
 }
 
 /// The fields of an OpenAI chunk a consumer reads, borrowed from the event's bytes.
