@@ -5,8 +5,8 @@ use std::borrow::Cow;
 use serde_json::{Map, Value};
 use vllora_llm_core::types::gateway::{
     CacheControl, CacheTtl, ChatCompletionContent, ChatCompletionMessage, ChatCompletionRequest,
-    ChatCompletionTool, ContentPart, FileInput, ReasoningDetail, ReasoningDetailType, ResponseFormat, Role,
-    ThinkingConfig, ThinkingType, ToolChoice as GatewayToolChoice,
+    ChatCompletionTool, ContentPart, FileInput, ReasoningDetail, ReasoningDetailType, ReasoningEffort,
+    ResponseFormat, Role, ThinkingConfig, ThinkingType, ToolChoice as GatewayToolChoice,
 };
 use vllora_llm_core::{LLMError, LLMResult, Warning, Warnings};
 
@@ -40,7 +40,7 @@ pub(crate) fn build_converse_request<'a>(
         additional_model_request_fields: additional_fields(request, model_id, warnings),
         request_metadata: request.metadata.as_ref().filter(|metadata| !metadata.is_empty()),
         service_tier: service_tier(request.service_tier.as_deref(), warnings),
-        output_config: output_config(request.response_format.as_ref(), warnings),
+        output_config: output_config(request, warnings),
         ..Default::default()
     };
     if let Some(extra) = provider_specific.map(|specific| &specific.extra) {
@@ -106,12 +106,6 @@ fn warn_unsupported_parameters(request: &ChatCompletionRequest, warnings: &mut W
         .is_some_and(|modalities| modalities.iter().any(|modality| modality != "text"))
     {
         warnings.push(Warning::unsupported_because("modalities", "Converse answers with text only"));
-    }
-    if request.reasoning_effort.is_some() {
-        warnings.push(Warning::unsupported_because(
-            "reasoning_effort",
-            "use provider_specific.thinking (Claude) or additional_parameters for the model's own field",
-        ));
     }
 }
 
@@ -746,33 +740,55 @@ fn service_tier<'a>(tier: Option<&'a str>, warnings: &mut Warnings) -> Option<Se
     }
 }
 
+/// `outputConfig`: a JSON schema for the answer, and the reasoning effort.
 fn output_config<'a>(
-    format: Option<&'a ResponseFormat>,
+    request: &'a ChatCompletionRequest,
     warnings: &mut Warnings,
 ) -> Option<OutputConfig<'a>> {
-    match format? {
-        ResponseFormat::Text => None,
-        ResponseFormat::JsonObject => {
+    let text_format = match request.response_format.as_ref() {
+        None | Some(ResponseFormat::Text) => None,
+        Some(ResponseFormat::JsonObject) => {
             warnings.push(Warning::unsupported_because(
                 "response_format",
                 "Bedrock constrains output to a JSON schema only; use `json_schema`",
             ));
             None
         }
-        ResponseFormat::JsonSchema { json_schema } => {
+        Some(ResponseFormat::JsonSchema { json_schema }) => {
             let schema = json_schema.schema.clone().unwrap_or_else(|| serde_json::json!({"type": "object"}));
-            Some(OutputConfig {
-                text_format: OutputFormat {
-                    kind: "json_schema",
-                    structure: OutputStructure {
-                        json_schema: JsonSchemaDefinition {
-                            schema: schema.to_string(),
-                            name: Some(json_schema.name.as_str()).filter(|name| !name.is_empty()),
-                            description: json_schema.description.as_deref(),
-                        },
+            Some(OutputFormat {
+                kind: "json_schema",
+                structure: OutputStructure {
+                    json_schema: JsonSchemaDefinition {
+                        schema: schema.to_string(),
+                        name: Some(json_schema.name.as_str()).filter(|name| !name.is_empty()),
+                        description: json_schema.description.as_deref(),
                     },
                 },
             })
+        }
+    };
+    let effort = request.reasoning_effort.and_then(|effort| reasoning_effort(effort, warnings));
+    (text_format.is_some() || effort.is_some()).then_some(OutputConfig { text_format, effort })
+}
+
+/// Bedrock's efforts are low, medium, high, xhigh and max (AWS's service model).
+fn reasoning_effort(effort: ReasoningEffort, warnings: &mut Warnings) -> Option<&'static str> {
+    match effort {
+        ReasoningEffort::Low => Some("low"),
+        ReasoningEffort::Medium => Some("medium"),
+        ReasoningEffort::High => Some("high"),
+        ReasoningEffort::XHigh => Some("xhigh"),
+        ReasoningEffort::Minimal => {
+            warnings.push(Warning::adjusted("reasoning_effort", "Bedrock has no `minimal`; sent as `low`"));
+            Some("low")
+        }
+        _ => {
+            warnings.push(Warning::unsupported_because(
+                "reasoning_effort",
+                format!("Bedrock efforts are low, medium, high and xhigh, not `{}`", effort.as_str()),
+            ));
+            None
         }
     }
 }

@@ -59,7 +59,7 @@ fn every_unsupported_parameter_is_a_warning_and_strict_mode_refuses() {
         "messages": [{"role": "user", "content": "Hi"}],
         "frequency_penalty": 0.5, "presence_penalty": 0.1, "logit_bias": {"50256": -100}, "user": "u-1",
         "seed": 7, "logprobs": true, "top_logprobs": 2, "n": 2, "prompt_cache_key": "k",
-        "parallel_tool_calls": false, "reasoning_effort": "high",
+        "parallel_tool_calls": false, "reasoning_effort": "none",
         "response_format": {"type": "json_object"}, "service_tier": "scale",
         "provider_specific": {"cached_content": "cachedContents/abc"}
     }))
@@ -221,6 +221,23 @@ fn a_history_with_tool_calls_but_no_tools_declares_them() {
         ]})
     );
     assert_eq!(warnings.iter().filter_map(Warning::parameter).collect::<Vec<_>>(), ["tools"]);
+}
+
+#[test]
+fn reasoning_effort_goes_to_output_config() {
+    let request = |effort: &str| -> ChatCompletionRequest {
+        serde_json::from_value(json!({
+            "model": "global.anthropic.claude-opus-4-6-v1", "messages": [{"role": "user", "content": "Plan."}],
+            "reasoning_effort": effort
+        }))
+        .unwrap_or_default()
+    };
+    let (body, warnings) = translate(&request("xhigh"));
+    assert_eq!((body["outputConfig"].clone(), warnings.len()), (json!({"effort": "xhigh"}), 0));
+    let (body, warnings) = translate(&request("minimal"));
+    assert_eq!((body["outputConfig"].clone(), warnings.len()), (json!({"effort": "low"}), 1));
+    let (body, warnings) = translate(&request("none"));
+    assert_eq!((body.get("outputConfig"), warnings.len()), (None, 1));
 }
 
 #[test]

@@ -220,7 +220,10 @@ pub(crate) struct ServiceTier<'a> {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct OutputConfig<'a> {
-    pub(crate) text_format: OutputFormat<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) text_format: Option<OutputFormat<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) effort: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
