@@ -6,14 +6,14 @@ use std::sync::Arc;
 
 use vllora_llm_core::types::gateway::ChatCompletionRequest;
 use vllora_llm_core::{
-    BoxFuture, CallOptions, ChatCompletionMessageWithFinishReason, LLMError, LLMResult, ModelInstance,
+    BoxFuture, CallOptions, ChatCompletionMessageWithFinishReason, LLMError, LLMResult, Limit, ModelInstance,
     ResultStream, Warning, Warnings,
 };
-use vllora_llm_http::{HeaderMap, HttpClient, HttpRequest, StatusCode, retry_after, sse_stream};
+use vllora_llm_http::{BodyStream, HeaderMap, HttpClient, HttpRequest, StatusCode, retry_after, sse_stream};
 
 use crate::config::{AZURE_PROVIDER_NAME, Dialect, OpenAIConfig, PROVIDER_NAME, RequestHeader};
 use crate::request::{self, Mode};
-use crate::stream::ChunkStream;
+use crate::stream::{ChunkStream, ReadyChunks, chunks_from_response};
 use crate::{error, response};
 
 /// Chat completions on OpenAI, an OpenAI-compatible server or Azure OpenAI. Cheap to build per call and
@@ -128,6 +128,15 @@ impl ModelInstance for OpenAIModel {
         Box::pin(async move {
             let (http_request, warnings) = self.prepare(request, options, Mode::Stream)?;
             let reply = self.http.send_streaming(http_request, &self.error_mapper()).await?;
+            if is_json(&reply.headers) {
+                // Some servers ignore `stream: true` (or answer an error with 200): the whole document
+                // becomes the chunks a stream would have carried.
+                let limit = self.http.config().limits.max_response_body;
+                let body = read_body(reply.body, limit).await?;
+                let result = response::parse_response(self.config.provider_name(), &body)?;
+                let chunks = ReadyChunks(chunks_from_response(result).into_iter());
+                return Ok(ResultStream::new(chunks).with_warnings(warnings));
+            }
             let events = sse_stream(reply.body, self.http.config().limits.max_event_size);
             let chunks = ChunkStream::new(events, self.config.provider_name());
             Ok(ResultStream::new(chunks).with_warnings(warnings))
@@ -137,4 +146,24 @@ impl ModelInstance for OpenAIModel {
     fn provider_name(&self) -> &str {
         self.config.provider_name()
     }
+}
+
+/// Whether a response body is one JSON document rather than server-sent events.
+fn is_json(headers: &HeaderMap) -> bool {
+    headers.get("content-type").and_then(|value| value.to_str().ok()).is_some_and(|content_type| {
+        content_type.trim_start().to_ascii_lowercase().starts_with("application/json")
+    })
+}
+
+/// Reads a whole body, refusing more than `limit` bytes.
+async fn read_body(mut body: BodyStream, limit: usize) -> LLMResult<Vec<u8>> {
+    let mut collected = Vec::new();
+    while let Some(piece) = std::future::poll_fn(|context| body.as_mut().poll_next(context)).await {
+        let piece = piece?;
+        if collected.len().saturating_add(piece.len()) > limit {
+            return Err(LLMError::LimitExceeded { limit: Limit::ResponseBody, max_bytes: limit });
+        }
+        collected.extend_from_slice(&piece);
+    }
+    Ok(collected)
 }

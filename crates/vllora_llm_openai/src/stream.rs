@@ -7,7 +7,8 @@ use std::task::{Context, Poll};
 
 use futures_core::Stream;
 use vllora_llm_core::types::gateway::{
-    ChatCompletionChunk, ChatCompletionDelta, ChunkChoice, FunctionCallDelta, Role, ToolCallDelta, Usage,
+    ChatCompletionChunk, ChatCompletionMessageWithFinishReason, ChatCompletionDelta, ChunkChoice,
+    FunctionCallDelta, Role, ToolCallDelta, Usage,
 };
 use vllora_llm_core::{LLMError, LLMResult};
 use vllora_llm_http::SseStream;
@@ -141,11 +142,16 @@ impl StreamState {
         if wire.created != 0 {
             self.created = wire.created;
         }
+        // OpenAI repeats these on every event: they are copied only when they change.
         if let Some(fingerprint) = &wire.system_fingerprint {
-            self.system_fingerprint = Some(fingerprint.as_str().to_owned());
+            if self.system_fingerprint.as_deref() != Some(fingerprint.as_str()) {
+                self.system_fingerprint = Some(fingerprint.as_str().to_owned());
+            }
         }
         if let Some(tier) = &wire.service_tier {
-            self.service_tier = Some(tier.as_str().to_owned());
+            if self.service_tier.as_deref() != Some(tier.as_str()) {
+                self.service_tier = Some(tier.as_str().to_owned());
+            }
         }
     }
 
@@ -315,6 +321,81 @@ impl Stream for ChunkStream {
                 Err(error) => return Poll::Ready(Some(Err(error))),
             }
         }
+    }
+}
+
+/// The chunks a stream would have carried for a whole response: what a server that ignores
+/// `stream: true` and answers in one JSON document gets turned into. One chunk per choice, then usage.
+pub(crate) fn chunks_from_response(
+    result: ChatCompletionMessageWithFinishReason,
+) -> Vec<ChatCompletionChunk> {
+    let response = result.response;
+    let chunk = |choices: Vec<ChunkChoice>, usage: Option<Usage>| ChatCompletionChunk {
+        id: response.id.clone(),
+        object: "chat.completion.chunk".to_owned(),
+        created: response.created,
+        model: response.model.clone(),
+        choices,
+        usage,
+        system_fingerprint: response.system_fingerprint.clone(),
+        service_tier: response.service_tier.clone(),
+    };
+    let mut chunks: Vec<ChatCompletionChunk> = response
+        .choices
+        .iter()
+        .map(|choice| {
+            let message = &choice.message;
+            let tool_calls: Vec<ToolCallDelta> = message
+                .tool_calls
+                .iter()
+                .flatten()
+                .enumerate()
+                .map(|(position, call)| ToolCallDelta {
+                    index: u32::try_from(position).unwrap_or(u32::MAX),
+                    id: Some(call.id.clone()),
+                    kind: Some(call.kind.clone()),
+                    function: Some(FunctionCallDelta {
+                        name: Some(call.function.name.clone()),
+                        arguments: Some(call.function.arguments.clone()),
+                    }),
+                    extra_content: call.extra_content.clone(),
+                })
+                .collect();
+            let delta = ChatCompletionDelta {
+                role: Some(Role::Assistant),
+                content: message.content.as_ref().and_then(|content| content.as_string()),
+                reasoning_content: message.reasoning_content.clone(),
+                reasoning_details: None,
+                tool_calls: (!tool_calls.is_empty()).then_some(tool_calls),
+                refusal: message.refusal.clone(),
+            };
+            let finish_reason = choice.finish_reason.clone();
+            chunk(
+                vec![ChunkChoice {
+                    index: choice.index,
+                    delta,
+                    finish_reason,
+                    logprobs: choice.logprobs.clone(),
+                }],
+                None,
+            )
+        })
+        .collect();
+    if let Some(usage) = response.usage {
+        chunks.push(chunk(Vec::new(), Some(usage)));
+    }
+    chunks
+}
+
+/// A stream over chunks that are all there already.
+#[derive(Debug)]
+pub(crate) struct ReadyChunks(pub std::vec::IntoIter<ChatCompletionChunk>);
+
+impl Stream for ReadyChunks {
+    type Item = LLMResult<ChatCompletionChunk>;
+
+    fn poll_next(self: Pin<&mut Self>, _context: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        Poll::Ready(self.get_mut().0.next().map(Ok))
     }
 }
 

@@ -371,3 +371,45 @@ async fn a_stream_cut_mid_way_is_an_error_and_a_dropped_stream_closes_its_connec
     drop(stream);
     assert!(server.wait_for_connections_closed(server.connections_opened(), Duration::from_secs(5)).await);
 }
+
+#[tokio::test]
+async fn a_server_that_ignores_stream_true_still_gives_a_stream() {
+    let server = MockServer::start().await;
+    server.respond(
+        "POST",
+        CHAT_PATH,
+        MockResponse::json(200, fixture_json("response/openai_tool_calls.json")),
+    );
+    server.respond(
+        "POST",
+        CHAT_PATH,
+        MockResponse::json(200, fixture_json("response/error_with_status_200.json")),
+    );
+    let model = openai(&server);
+    let items = collect(&model, &request("gpt-4o")).await;
+    let chunks: Vec<ChatCompletionChunk> = items.into_iter().filter_map(Result::ok).collect();
+    assert_eq!(chunks.len(), 2, "{chunks:?}");
+    let choice = chunks[0].choices.first().cloned().unwrap_or_default();
+    assert_eq!(choice.delta.role, Some(vllora_llm_core::types::gateway::Role::Assistant));
+    assert_eq!(choice.finish_reason, Some(FinishReason::ToolCalls));
+    let calls = choice.delta.tool_calls.unwrap_or_default();
+    let described: Vec<(u32, Option<String>, Option<String>)> = calls
+        .into_iter()
+        .map(|call| {
+            let function = call.function.unwrap_or_default();
+            (call.index, call.id, function.name)
+        })
+        .collect();
+    assert_eq!(
+        described,
+        vec![
+            (0, Some("call_DdmO9pD3xa9XTPNJ32zg2hcA".to_owned()), Some("get_weather".to_owned())),
+            (1, Some("call_ABC123xyz789".to_owned()), Some("get_time".to_owned())),
+        ]
+    );
+    assert!(chunks[1].choices.is_empty() && chunks[1].usage.is_some());
+
+    let error = model.stream(&request("gpt-4o"), &CallOptions::default()).await.err();
+    let api = error.as_ref().and_then(LLMError::api_error).cloned().unwrap_or_default();
+    assert_eq!(api.message, "Upstream provider returned an error", "{error:?}");
+}
