@@ -16,7 +16,6 @@ fn is_retryable_type(error_type: &str) -> bool {
             | "ModelNotReadyException"
             | "ModelStreamErrorException"
             | "ModelTimeoutException"
-            | "ServiceQuotaExceededException"
     )
 }
 
