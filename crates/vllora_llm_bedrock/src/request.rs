@@ -4,9 +4,9 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 use vllora_llm_core::types::gateway::{
-    CacheControl, CacheTtl, ChatCompletionContent, ChatCompletionMessage, ChatCompletionRequest,
-    ChatCompletionTool, ContentPart, FileInput, ReasoningDetail, ReasoningDetailType, ReasoningEffort,
-    ResponseFormat, Role, ThinkingConfig, ThinkingType, ToolChoice as GatewayToolChoice,
+    AllowedToolsMode, CacheControl, CacheTtl, ChatCompletionContent, ChatCompletionMessage,
+    ChatCompletionRequest, ChatCompletionTool, ContentPart, FileInput, ReasoningDetail, ReasoningDetailType,
+    ReasoningEffort, ResponseFormat, Role, ThinkingConfig, ThinkingType, ToolChoice as GatewayToolChoice,
 };
 use vllora_llm_core::{LLMError, LLMResult, Warning, Warnings};
 
@@ -613,12 +613,8 @@ fn tool_config<'a>(
         Some(GatewayToolChoice::AllowedTools(allowed_tools)) => {
             allowed = Some(&allowed_tools.function_names);
             match (allowed_tools.mode, allowed_tools.function_names.as_slice()) {
-                (vllora_llm_core::types::gateway::AllowedToolsMode::Required, [only]) => {
-                    Some(ToolChoice::Tool(SpecificTool { name: only }))
-                }
-                (vllora_llm_core::types::gateway::AllowedToolsMode::Required, _) => {
-                    Some(ToolChoice::Any(Empty {}))
-                }
+                (AllowedToolsMode::Required, [only]) => Some(ToolChoice::Tool(SpecificTool { name: only })),
+                (AllowedToolsMode::Required, _) => Some(ToolChoice::Any(Empty {})),
                 _ => Some(ToolChoice::Auto(Empty {})),
             }
         }
