@@ -86,6 +86,13 @@ impl StreamState {
         if data.is_empty() {
             return Ok(None);
         }
+        if event == Some("error") {
+            self.done = true;
+            let value =
+                serde_json::from_str(data).unwrap_or_else(|_| serde_json::Value::String(data.to_owned()));
+            let error_value = value.get("error").cloned().unwrap_or(value);
+            return Err(error::api_error_from_value(&self.provider, None, &error_value).into());
+        }
         let wire: StreamChunk<'_> = serde_json::from_str(data).map_err(|error| {
             self.done = true;
             LLMError::decode(
@@ -96,11 +103,6 @@ impl StreamState {
         if let Some(error_value) = &wire.error {
             self.done = true;
             return Err(error::api_error_from_value(&self.provider, None, error_value).into());
-        }
-        if event == Some("error") {
-            self.done = true;
-            let value = serde_json::from_str(data).unwrap_or(serde_json::Value::Null);
-            return Err(error::api_error_from_value(&self.provider, None, &value).into());
         }
         self.remember_metadata(&wire);
         if let Some(wire_usage) = wire.usage.or(wire.x_groq.as_ref().and_then(|groq| groq.usage)) {
@@ -652,6 +654,35 @@ mod tests {
             Ok(None)
         ));
         assert!(matches!(state.on_end(), Ok(None)));
+    }
+
+    #[test]
+    fn error_events_and_cut_events_never_panic() {
+        let mut state = StreamState::new("local");
+        let error = state.on_event(Some("error"), "upstream timed out").err();
+        assert_eq!(
+            error.as_ref().and_then(LLMError::api_error).map(|api| api.message.as_str()),
+            Some("upstream timed out")
+        );
+        let mut state = StreamState::new("local");
+        let error = state
+            .on_event(Some("error"), r#"{"error":{"message":"overloaded","type":"server_error"}}"#)
+            .err();
+        assert!(error.is_some_and(|error| error.is_retryable() && error.to_string().contains("overloaded")));
+
+        // Every event of every fixture, cut at every character: an error or a chunk, never a panic.
+        for name in FIXTURES {
+            let bytes = fixture(&format!("{name}.sse"));
+            let mut decoder = SseDecoder::new(1 << 20);
+            assert!(decoder.push(&bytes).is_ok());
+            while let Some(event) = decoder.next_event() {
+                for (cut, _) in event.data.char_indices() {
+                    let mut state = StreamState::new("openai");
+                    let _ = state.on_event(event.event.as_deref(), &event.data[..cut]);
+                    let _ = state.on_end();
+                }
+            }
+        }
     }
 
     #[test]
