@@ -4,7 +4,7 @@
 //! A frame is: total length (u32), headers length (u32), CRC32 of those eight bytes, the headers, the
 //! payload, and a CRC32 of everything before it. All integers are big-endian.
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 use vllora_llm_core::{LLMError, LLMResult, Limit};
 
 use crate::PROVIDER_NAME;
@@ -46,33 +46,44 @@ const CRC_TABLE: [u32; 256] = {
     table
 };
 
-/// A header value. Only strings matter to Bedrock, but every type is parsed so that a frame is either
+/// A header value. Only strings matter to Bedrock, but every type is checked so that a frame is either
 /// fully understood or rejected.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum HeaderValue {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HeaderValue<'a> {
     Bool(bool),
     Byte(i8),
     Short(i16),
     Integer(i32),
     Long(i64),
-    ByteArray(Bytes),
-    String(String),
+    ByteArray(&'a [u8]),
+    String(&'a str),
     Timestamp(i64),
     Uuid([u8; 16]),
 }
 
-/// One decoded message.
+/// One decoded message. Its headers stay in their encoded form (checked when the frame was decoded), so
+/// decoding a frame allocates nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Frame {
-    pub(crate) headers: Vec<(String, HeaderValue)>,
+    headers: Bytes,
     pub(crate) payload: Bytes,
 }
 
 impl Frame {
+    /// The headers, in order.
+    pub(crate) fn headers(&self) -> impl Iterator<Item = (&str, HeaderValue<'_>)> {
+        let mut rest: &[u8] = &self.headers;
+        std::iter::from_fn(move || {
+            let (name, value, after) = split_header(rest).ok()??;
+            rest = after;
+            Some((name, value))
+        })
+    }
+
     /// The value of a string header.
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(header, _)| header == name).and_then(|(_, value)| match value {
-            HeaderValue::String(text) => Some(text.as_str()),
+        self.headers().find(|(header, _)| *header == name).and_then(|(_, value)| match value {
+            HeaderValue::String(text) => Some(text),
             _ => None,
         })
     }
@@ -197,80 +208,71 @@ fn parse_frame(frame: Bytes) -> LLMResult<Frame> {
     }
     let headers_len = read_u32(&frame, 4) as usize;
     let headers_end = PRELUDE_LEN + headers_len;
-    let headers = parse_headers(frame.slice(PRELUDE_LEN..headers_end))?;
+    let headers = frame.slice(PRELUDE_LEN..headers_end);
+    let mut rest: &[u8] = &headers;
+    while split_header(rest)?.map(|(_, _, after)| rest = after).is_some() {}
     let payload = frame.slice(headers_end..crc_at);
     Ok(Frame { headers, payload })
 }
 
-fn parse_headers(mut bytes: Bytes) -> LLMResult<Vec<(String, HeaderValue)>> {
-    let mut headers = Vec::new();
-    while bytes.has_remaining() {
-        let name_len = usize::from(bytes.get_u8());
-        let name = take_utf8(&mut bytes, name_len, "header name")?;
-        if name.is_empty() {
-            return Err(corrupt("empty header name"));
-        }
-        let value = parse_header_value(&mut bytes, &name)?;
-        headers.push((name, value));
+/// The first header of `bytes` and what follows it; `None` when `bytes` is empty.
+fn split_header<'a>(bytes: &'a [u8]) -> LLMResult<Option<(&'a str, HeaderValue<'a>, &'a [u8])>> {
+    let Some((&name_len, rest)) = bytes.split_first() else { return Ok(None) };
+    let (name, rest) =
+        take(rest, usize::from(name_len)).ok_or_else(|| corrupt("a header name is truncated"))?;
+    let name = std::str::from_utf8(name).map_err(|_| corrupt("a header name is not UTF-8"))?;
+    if name.is_empty() {
+        return Err(corrupt("empty header name"));
     }
-    Ok(headers)
+    let (&kind, rest) = rest.split_first().ok_or_else(|| truncated(name))?;
+    let fixed = |rest: &'a [u8], count: usize| take(rest, count).ok_or_else(|| truncated(name));
+    let (value, rest) =
+        match kind {
+            0 => (HeaderValue::Bool(true), rest),
+            1 => (HeaderValue::Bool(false), rest),
+            2 => fixed(rest, 1)
+                .map(|(value, rest)| (HeaderValue::Byte(i8::from_be_bytes(array(value))), rest))?,
+            3 => fixed(rest, 2)
+                .map(|(value, rest)| (HeaderValue::Short(i16::from_be_bytes(array(value))), rest))?,
+            4 => fixed(rest, 4)
+                .map(|(value, rest)| (HeaderValue::Integer(i32::from_be_bytes(array(value))), rest))?,
+            5 => fixed(rest, 8)
+                .map(|(value, rest)| (HeaderValue::Long(i64::from_be_bytes(array(value))), rest))?,
+            6 | 7 => {
+                let (length, rest) = fixed(rest, 2)?;
+                let (value, rest) = fixed(rest, usize::from(u16::from_be_bytes(array(length))))?;
+                if kind == 6 {
+                    (HeaderValue::ByteArray(value), rest)
+                } else {
+                    let text = std::str::from_utf8(value)
+                        .map_err(|_| corrupt(format_args!("header `{name}` is not UTF-8")))?;
+                    (HeaderValue::String(text), rest)
+                }
+            }
+            8 => fixed(rest, 8)
+                .map(|(value, rest)| (HeaderValue::Timestamp(i64::from_be_bytes(array(value))), rest))?,
+            9 => fixed(rest, 16).map(|(value, rest)| (HeaderValue::Uuid(array(value)), rest))?,
+            other => return Err(corrupt(format_args!("header `{name}` has unknown value type {other}"))),
+        };
+    Ok(Some((name, value, rest)))
 }
 
-fn parse_header_value(bytes: &mut Bytes, name: &str) -> LLMResult<HeaderValue> {
-    let truncated = || corrupt(format_args!("header `{name}` is truncated"));
-    let need =
-        |bytes: &Bytes, count: usize| if bytes.remaining() < count { Err(truncated()) } else { Ok(()) };
-    need(bytes, 1)?;
-    Ok(match bytes.get_u8() {
-        0 => HeaderValue::Bool(true),
-        1 => HeaderValue::Bool(false),
-        2 => {
-            need(bytes, 1)?;
-            HeaderValue::Byte(bytes.get_i8())
-        }
-        3 => {
-            need(bytes, 2)?;
-            HeaderValue::Short(bytes.get_i16())
-        }
-        4 => {
-            need(bytes, 4)?;
-            HeaderValue::Integer(bytes.get_i32())
-        }
-        5 => {
-            need(bytes, 8)?;
-            HeaderValue::Long(bytes.get_i64())
-        }
-        6 => {
-            need(bytes, 2)?;
-            let len = usize::from(bytes.get_u16());
-            need(bytes, len)?;
-            HeaderValue::ByteArray(bytes.split_to(len))
-        }
-        7 => {
-            need(bytes, 2)?;
-            let len = usize::from(bytes.get_u16());
-            HeaderValue::String(take_utf8(bytes, len, name)?)
-        }
-        8 => {
-            need(bytes, 8)?;
-            HeaderValue::Timestamp(bytes.get_i64())
-        }
-        9 => {
-            need(bytes, 16)?;
-            let mut uuid = [0u8; 16];
-            bytes.copy_to_slice(&mut uuid);
-            HeaderValue::Uuid(uuid)
-        }
-        other => return Err(corrupt(format_args!("header `{name}` has unknown value type {other}"))),
-    })
+fn truncated(name: &str) -> LLMError {
+    corrupt(format_args!("header `{name}` is truncated"))
 }
 
-fn take_utf8(bytes: &mut Bytes, len: usize, what: &str) -> LLMResult<String> {
-    if bytes.remaining() < len {
-        return Err(corrupt(format_args!("{what} is truncated")));
+/// `count` bytes and the rest, if there are that many.
+fn take(bytes: &[u8], count: usize) -> Option<(&[u8], &[u8])> {
+    (bytes.len() >= count).then(|| bytes.split_at(count))
+}
+
+/// A slice of known length as an array (zero-filled if it were shorter, which callers rule out).
+fn array<const N: usize>(bytes: &[u8]) -> [u8; N] {
+    let mut array = [0u8; N];
+    if let Some(source) = bytes.get(..N) {
+        array.copy_from_slice(source);
     }
-    let raw = bytes.split_to(len);
-    String::from_utf8(raw.to_vec()).map_err(|_| corrupt(format_args!("{what} is not UTF-8")))
+    array
 }
 
 #[cfg(test)]
@@ -294,7 +296,7 @@ mod tests {
         let mut decoder = FrameDecoder::new(1024);
         decoder.push(&bytes);
         let frame = decoder.next_frame();
-        assert_eq!(frame.ok().flatten(), Some(Frame { headers: Vec::new(), payload: Bytes::new() }));
+        assert_eq!(frame.ok().flatten(), Some(Frame { headers: Bytes::new(), payload: Bytes::new() }));
         assert!(decoder.finish().is_ok());
     }
 }
