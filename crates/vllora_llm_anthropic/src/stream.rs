@@ -25,6 +25,10 @@ enum OpenBlock {
     /// A tool call, with its position among this turn's calls.
     Tool {
         index: u32,
+        /// The input `content_block_start` carried, as JSON text, until an `input_json_delta` brings a
+        /// piece: a call without arguments streams none (or only empty ones), and its arguments must still
+        /// add up to JSON (`{}`), as the official SDKs' accumulators give.
+        unstreamed_input: Option<String>,
     },
     Thinking {
         text: String,
@@ -88,12 +92,18 @@ impl StreamState {
                     return Ok(());
                 };
                 let (_, block) = self.blocks.swap_remove(position);
-                if let OpenBlock::Thinking { text, signature } = block {
-                    let delta = ChatCompletionDelta {
-                        reasoning_details: Some(vec![thinking_detail(text, signature)]),
-                        ..Default::default()
-                    };
-                    out.push_back(self.choice_chunk(delta, None));
+                match block {
+                    OpenBlock::Thinking { text, signature } => {
+                        let delta = ChatCompletionDelta {
+                            reasoning_details: Some(vec![thinking_detail(text, signature)]),
+                            ..Default::default()
+                        };
+                        out.push_back(self.choice_chunk(delta, None));
+                    }
+                    OpenBlock::Tool { index, unstreamed_input: Some(arguments) } => {
+                        out.push_back(self.choice_chunk(arguments_delta(index, arguments), None));
+                    }
+                    OpenBlock::Tool { .. } | OpenBlock::Text | OpenBlock::Ignored => {}
                 }
             }
             StreamEvent::MessageDelta { delta, usage } => {
@@ -142,7 +152,7 @@ impl StreamState {
                 }
                 OpenBlock::Text
             }
-            ContentBlock::ToolUse { id, name, .. } => {
+            ContentBlock::ToolUse { id, name, input } => {
                 let tool_index = self.tool_calls;
                 self.tool_calls = self.tool_calls.saturating_add(1);
                 let fragment = ToolCallDelta {
@@ -154,7 +164,11 @@ impl StreamState {
                 };
                 let delta = ChatCompletionDelta { tool_calls: Some(vec![fragment]), ..Default::default() };
                 out.push_back(self.choice_chunk(delta, None));
-                OpenBlock::Tool { index: tool_index }
+                let unstreamed_input = match input {
+                    serde_json::Value::Null => "{}".to_owned(),
+                    input => input.to_string(),
+                };
+                OpenBlock::Tool { index: tool_index, unstreamed_input: Some(unstreamed_input) }
             }
             ContentBlock::Thinking { thinking, signature } => {
                 if !thinking.is_empty() {
@@ -185,15 +199,13 @@ impl StreamState {
             (Some(OpenBlock::Text) | None, BlockDelta::TextDelta { text }) if !text.is_empty() => {
                 content_delta(text)
             }
-            (Some(OpenBlock::Tool { index }), BlockDelta::InputJsonDelta { partial_json })
-                if !partial_json.is_empty() =>
-            {
-                let fragment = ToolCallDelta {
-                    index: *index,
-                    function: Some(FunctionCallDelta { name: None, arguments: Some(partial_json) }),
-                    ..Default::default()
-                };
-                ChatCompletionDelta { tool_calls: Some(vec![fragment]), ..Default::default() }
+            (
+                Some(OpenBlock::Tool { index, unstreamed_input }),
+                BlockDelta::InputJsonDelta { partial_json },
+            ) if !partial_json.is_empty() => {
+                // Streamed pieces replace the start's input, as in the official SDKs.
+                *unstreamed_input = None;
+                arguments_delta(*index, partial_json)
             }
             (Some(OpenBlock::Thinking { text, .. }), BlockDelta::ThinkingDelta { thinking })
                 if !thinking.is_empty() =>
@@ -231,6 +243,16 @@ impl StreamState {
     ) -> ChatCompletionChunk {
         self.chunk(vec![ChunkChoice { index: 0, delta, finish_reason, logprobs: None }])
     }
+}
+
+/// A fragment of a tool call's arguments.
+fn arguments_delta(index: u32, arguments: String) -> ChatCompletionDelta {
+    let fragment = ToolCallDelta {
+        index,
+        function: Some(FunctionCallDelta { name: None, arguments: Some(arguments) }),
+        ..Default::default()
+    };
+    ChatCompletionDelta { tool_calls: Some(vec![fragment]), ..Default::default() }
 }
 
 fn content_delta(text: String) -> ChatCompletionDelta {

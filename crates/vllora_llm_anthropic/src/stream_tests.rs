@@ -9,7 +9,8 @@ use vllora_llm_core::LLMError;
 
 use super::StreamState;
 
-pub(crate) const FIXTURES: [&str; 4] = ["text.sse", "tools.sse", "thinking.sse", "overloaded.sse"];
+pub(crate) const FIXTURES: [&str; 5] =
+    ["text.sse", "tools.sse", "thinking.sse", "overloaded.sse", "thinking_text_tool.sse"];
 
 fn fixture(name: &str) -> String {
     let path = format!("{}/tests/fixtures/streams/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -116,6 +117,71 @@ fn tool_calls_stream_as_openai_fragments_with_stable_indexes() {
     );
     assert_eq!(text_of(&chunks), "Checking both cities.");
     assert_eq!(chunks[chunks.len() - 2].choices[0].finish_reason, Some(FinishReason::ToolCalls));
+}
+
+/// Each tool call's arguments as a caller accumulating the fragments gets them, by `index`.
+fn accumulated_arguments(chunks: &[ChatCompletionChunk]) -> Vec<(u32, String)> {
+    let mut calls: Vec<(u32, String)> = Vec::new();
+    let fragments = chunks
+        .iter()
+        .flat_map(|chunk| &chunk.choices)
+        .flat_map(|choice| choice.delta.tool_calls.clone().unwrap_or_default());
+    for fragment in fragments {
+        let piece = fragment.function.and_then(|function| function.arguments).unwrap_or_default();
+        match calls.iter_mut().find(|(index, _)| *index == fragment.index) {
+            Some((_, arguments)) => arguments.push_str(&piece),
+            None => calls.push((fragment.index, piece)),
+        }
+    }
+    calls
+}
+
+#[test]
+fn a_tool_call_without_arguments_streams_an_empty_object() {
+    let (chunks, error) = run("thinking_text_tool.sse");
+    assert!(error.is_none(), "{error:?}");
+    // The server tool's block and its input are skipped; the client tool is the turn's first call.
+    assert_eq!(accumulated_arguments(&chunks), [(0, "{}".to_owned())]);
+    assert_eq!(accumulated_arguments(&run("tools.sse").0)[1], (1, r#"{"tz": "Europe/Paris"}"#.to_owned()));
+
+    // An input given whole in content_block_start, with no deltas, is the call's arguments.
+    let mut state = StreamState::new();
+    let mut out = VecDeque::new();
+    for event in [
+        r#"{"type":"message_start","message":{"id":"msg_1","model":"m","content":[],"usage":{"input_tokens":1,"output_tokens":1}}}"#,
+        r#"{"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"toolu_1","name":"f","input":{"q":"x"}}}"#,
+        r#"{"type":"content_block_stop","index":0}"#,
+        r#"{"type":"message_stop"}"#,
+    ] {
+        assert!(state.on_event(event, &mut out).is_ok(), "{event}");
+    }
+    let chunks: Vec<ChatCompletionChunk> = out.into_iter().collect();
+    assert_eq!(accumulated_arguments(&chunks), [(0, r#"{"q":"x"}"#.to_owned())]);
+}
+
+#[test]
+fn thinking_then_several_text_blocks_then_a_tool_call_in_one_turn() {
+    let (chunks, error) = run("thinking_text_tool.sse");
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(chunks[0].choices[0].delta.role, Some(Role::Assistant));
+    assert_eq!(text_of(&chunks), "Let me check the clock. One moment.");
+    let details: Vec<_> = chunks
+        .iter()
+        .flat_map(|chunk| &chunk.choices)
+        .flat_map(|choice| choice.delta.reasoning_details.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(details.len(), 1);
+    assert_eq!(details[0].text.as_deref(), Some("The user wants the time; get_time takes no arguments."));
+    assert_eq!(details[0].signature.as_deref(), Some("ErUBCkYIBxgCIkCk9sVMdyHzRUqfvbT0"));
+    let finishes: Vec<&FinishReason> = chunks
+        .iter()
+        .flat_map(|chunk| &chunk.choices)
+        .filter_map(|choice| choice.finish_reason.as_ref())
+        .collect();
+    assert_eq!(finishes, [&FinishReason::ToolCalls]);
+    assert_eq!(chunks[chunks.len() - 2].choices[0].finish_reason, Some(FinishReason::ToolCalls));
+    let Some(usage) = chunks.last().and_then(|chunk| chunk.usage) else { panic!("usage last") };
+    assert_eq!((usage.prompt_tokens, usage.completion_tokens), (610, 92));
 }
 
 #[test]
