@@ -519,6 +519,14 @@ fn profile(args: &[String]) -> Result<(), String> {
                     units += client.stream().await? as u64;
                 }
             }
+            ("raw", "translation") => {
+                let sent = request_json()?;
+                let wire = wire::wire_request(&sent, false).ok_or("the fixture lacks a wire field")?;
+                for _ in 0..count {
+                    black_box(serde_json::to_vec(black_box(&wire)).map_err(|error| error.to_string())?);
+                    units += 1;
+                }
+            }
             ("raw", "oneshot") => {
                 let client = RawClient::new(&base_url, fixtures::API_KEY, request_body(false)?)?;
                 for _ in 0..count {
