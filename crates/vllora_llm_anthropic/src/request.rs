@@ -685,11 +685,7 @@ fn apply_tools(
         tools.push(ToolParam {
             name: tool.function.name.clone(),
             description: tool.function.description.clone(),
-            input_schema: tool
-                .function
-                .parameters
-                .clone()
-                .unwrap_or_else(|| serde_json::json!({"type": "object", "properties": {}})),
+            input_schema: input_schema(tool.function.parameters.as_ref()),
             strict,
             cache_control: tool.cache_control,
         });
@@ -727,6 +723,21 @@ fn apply_tools(
         body.tool_choice = None;
     } else {
         body.tools = Some(tools);
+    }
+}
+
+/// A tool's parameters as Anthropic's `input_schema`, which must say `"type": "object"`: OpenAI takes no
+/// parameters, `null` or `{}` for a tool without arguments, Anthropic rejects all three with a 400.
+fn input_schema(parameters: Option<&Value>) -> Value {
+    match parameters {
+        Some(Value::Object(schema)) if schema.contains_key("type") => Value::Object(schema.clone()),
+        Some(Value::Object(schema)) => {
+            let mut schema = schema.clone();
+            schema.insert("type".to_owned(), Value::String("object".to_owned()));
+            Value::Object(schema)
+        }
+        Some(Value::Null) | None => serde_json::json!({"type": "object", "properties": {}}),
+        Some(other) => other.clone(),
     }
 }
 

@@ -361,6 +361,35 @@ fn tool_conversation_merges_turns_and_groups_results_first() {
 }
 
 #[test]
+fn tool_parameters_without_a_type_become_an_object_schema() {
+    let tool = |name: &str, parameters: Option<Value>| {
+        ChatCompletionTool::function(FunctionDefinition {
+            name: name.into(),
+            parameters,
+            ..Default::default()
+        })
+    };
+    let request = ChatCompletionRequest {
+        tools: Some(vec![
+            tool("empty", Some(json!({}))),
+            tool("null", Some(Value::Null)),
+            tool("untyped", Some(json!({"properties": {"q": {"type": "string"}}, "required": ["q"]}))),
+        ]),
+        ..request(vec![ChatCompletionMessage::new_text("user", "Hi")])
+    };
+    let (body, warnings) = translate(&request);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(
+        body["tools"],
+        json!([
+            {"name": "empty", "input_schema": {"type": "object"}},
+            {"name": "null", "input_schema": {"type": "object", "properties": {}}},
+            {"name": "untyped", "input_schema": {"type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]}}
+        ])
+    );
+}
+
+#[test]
 fn tool_choice_variants() {
     let tool =
         ChatCompletionTool::function(FunctionDefinition { name: "lookup".into(), ..Default::default() });
