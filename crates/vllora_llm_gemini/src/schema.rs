@@ -41,9 +41,14 @@ const QUIET: [&str; 5] = ["$schema", "$id", "$comment", "$defs", "definitions"];
 /// How deep `$ref`s and nesting are followed; deeper parts become untyped.
 const MAX_DEPTH: usize = 32;
 
+/// How many schema nodes one conversion may produce. Inlining a `$ref` copies its target, so a small
+/// schema whose definitions name each other several times over grows exponentially; past this many
+/// nodes the rest becomes untyped instead of exhausting time and memory.
+const MAX_NODES: usize = 10_000;
+
 /// Rewrites `schema` into Gemini's `Schema`.
 pub(crate) fn normalise(schema: &Value) -> Normalised {
-    let mut context = Context { root: schema, removed: BTreeSet::new(), ref_stack: Vec::new() };
+    let mut context = Context { root: schema, removed: BTreeSet::new(), ref_stack: Vec::new(), nodes: 0 };
     let schema = context.convert(schema, 0);
     Normalised { schema, removed: context.removed }
 }
@@ -52,6 +57,7 @@ struct Context<'a> {
     root: &'a Value,
     removed: BTreeSet<String>,
     ref_stack: Vec<String>,
+    nodes: usize,
 }
 
 impl Context<'_> {
@@ -62,6 +68,11 @@ impl Context<'_> {
         };
         if depth > MAX_DEPTH {
             self.removed.insert("nesting deeper than 32 levels".to_owned());
+            return Value::Object(Map::new());
+        }
+        self.nodes += 1;
+        if self.nodes > MAX_NODES {
+            self.removed.insert("more than 10000 nodes once $refs are inlined".to_owned());
             return Value::Object(Map::new());
         }
         if let Some(reference) = node.get("$ref").and_then(Value::as_str) {
@@ -429,5 +440,34 @@ mod tests {
             deep = json!({"type": "array", "items": deep});
         }
         assert!(normalise(&deep).removed.contains("nesting deeper than 32 levels"));
+    }
+    #[test]
+    fn shared_references_cannot_blow_up_the_schema() {
+        // Each level names the next eight times: small to write, 8^15 nodes once every `$ref` is inlined.
+        let mut definitions = Map::new();
+        for level in 0..16 {
+            let properties: Map<String, Value> = (0..8)
+                .map(|slot| {
+                    let target = if level == 15 {
+                        json!({"type": "string"})
+                    } else {
+                        json!({"$ref": format!("#/$defs/L{}", level + 1)})
+                    };
+                    (format!("p{slot}"), target)
+                })
+                .collect();
+            definitions.insert(format!("L{level}"), json!({"type": "object", "properties": properties}));
+        }
+        let schema = json!({"$ref": "#/$defs/L0", "$defs": definitions});
+        let started = std::time::Instant::now();
+        let normalised = normalise(&schema);
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "took {:?}", started.elapsed());
+        assert!(normalised.schema.to_string().len() < 4_000_000);
+        assert!(
+            normalised.removed.iter().any(|removed| removed.contains("nodes")),
+            "{:?}",
+            normalised.removed
+        );
+        assert_eq!(normalised.schema["properties"]["p0"]["type"], "OBJECT");
     }
 }
