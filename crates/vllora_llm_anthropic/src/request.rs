@@ -114,6 +114,12 @@ fn translate_messages(
                 "Anthropic messages have no participant names",
             ));
         }
+        if message.tool_calls.is_some() && message.role != Role::Assistant {
+            warnings.push(Warning::unsupported_because(
+                format!("messages[{position}].tool_calls"),
+                "only assistant messages carry tool calls",
+            ));
+        }
         match &message.role {
             Role::System | Role::Developer => {
                 system_messages += 1;
@@ -430,8 +436,28 @@ fn assistant_blocks(
     warnings: &mut Warnings,
 ) -> LLMResult<Vec<ContentBlockParam>> {
     // Thinking blocks must come first, exactly as Anthropic produced them.
-    let mut blocks: Vec<ContentBlockParam> =
-        message.reasoning_details.iter().flatten().filter_map(reasoning_block).collect();
+    let details = message.reasoning_details.as_deref().unwrap_or_default();
+    let mut blocks: Vec<ContentBlockParam> = details.iter().filter_map(reasoning_block).collect();
+    let has_reasoning_text = message.reasoning_content.as_deref().is_some_and(|text| !text.trim().is_empty());
+    if blocks.len() < details.len() || (blocks.is_empty() && has_reasoning_text) {
+        warnings.push(Warning::unsupported_because(
+            format!("messages[{position}].reasoning_content"),
+            "Anthropic takes back only its own thinking blocks with their signatures (from reasoning_details); \
+             other reasoning was left out",
+        ));
+    }
+    if message.audio.is_some() {
+        warnings.push(Warning::unsupported_because(
+            format!("messages[{position}].audio"),
+            "Anthropic cannot refer to an earlier audio answer",
+        ));
+    }
+    if message.content.is_some() && message.refusal.is_some() {
+        warnings.push(Warning::unsupported_because(
+            format!("messages[{position}].refusal"),
+            "a refusal is sent as the assistant's text only when the message has no content",
+        ));
+    }
     match &message.content {
         None => {}
         Some(ChatCompletionContent::Text(text)) => blocks.extend(text_block(text, None)),

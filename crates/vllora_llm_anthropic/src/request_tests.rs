@@ -565,6 +565,79 @@ fn thinking_blocks_go_back_first_and_foreign_reasoning_is_not_sent() {
 }
 
 #[test]
+fn history_anthropic_cannot_take_back_is_warned_about_not_dropped_silently() {
+    let unsigned = unsigned_detail("unsigned");
+    let assistant = |reasoning: Option<&str>, details: Option<Vec<ReasoningDetail>>| ChatCompletionMessage {
+        reasoning_content: reasoning.map(str::to_owned),
+        reasoning_details: details,
+        ..ChatCompletionMessage::new_text("assistant", "Done.")
+    };
+    let request = request(vec![
+        ChatCompletionMessage::new_text("user", "Go"),
+        // Reasoning text without the signed blocks (a client that kept only reasoning_content).
+        assistant(Some("I thought about it."), None),
+        ChatCompletionMessage::new_text("user", "Again"),
+        assistant(Some("unsigned"), Some(vec![unsigned])),
+        ChatCompletionMessage::new_text("user", "And"),
+        ChatCompletionMessage {
+            refusal: Some("I can't help with that.".into()),
+            audio: Some(vllora_llm_core::types::gateway::AssistantAudio {
+                id: "audio_1".into(),
+                ..Default::default()
+            }),
+            ..ChatCompletionMessage::new_text("assistant", "Partly.")
+        },
+        ChatCompletionMessage {
+            tool_calls: Some(vec![ToolCall::function("call_1", "f", "{}")]),
+            ..ChatCompletionMessage::new_text("user", "Last")
+        },
+    ]);
+    let (body, warnings) = translate(&request);
+    assert_eq!(
+        parameters(&warnings),
+        [
+            "messages[1].reasoning_content",
+            "messages[3].reasoning_content",
+            "messages[5].audio",
+            "messages[5].refusal",
+            "messages[6].tool_calls"
+        ]
+    );
+    assert_eq!(
+        body["messages"][1],
+        json!({"role": "assistant", "content": [{"type": "text", "text": "Done."}]})
+    );
+    assert_eq!(
+        body["messages"][5],
+        json!({"role": "assistant", "content": [{"type": "text", "text": "Partly."}]})
+    );
+
+    // Signed Anthropic blocks alone warn about nothing.
+    let (_, warnings) = translate(&ChatCompletionRequest {
+        messages: vec![
+            ChatCompletionMessage::new_text("user", "Go"),
+            assistant(
+                Some("signed"),
+                Some(vec![ReasoningDetail { signature: Some("sig".into()), ..unsigned_detail("signed") }]),
+            ),
+            ChatCompletionMessage::new_text("user", "Again"),
+        ],
+        ..request.clone()
+    });
+    assert!(warnings.is_empty(), "{warnings:?}");
+}
+
+fn unsigned_detail(text: &str) -> ReasoningDetail {
+    ReasoningDetail {
+        kind: ReasoningDetailType::Text,
+        text: Some(text.into()),
+        signature: None,
+        data: None,
+        provider: Some("anthropic".into()),
+    }
+}
+
+#[test]
 fn final_assistant_prefill_loses_trailing_whitespace_and_bad_arguments_are_an_error() {
     let prefill = request(vec![
         ChatCompletionMessage::new_text("user", "Give JSON"),
