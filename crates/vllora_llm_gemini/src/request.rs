@@ -162,7 +162,16 @@ pub(crate) fn build_conversation(
 ) -> LLMResult<Conversation> {
     let converted = convert_messages(&request.messages, generation, warnings)?;
     let mut tools = convert_tools(request, native_json_schema, warnings);
-    let tool_config = convert_tool_choice(request, &mut tools, warnings);
+    let mut tool_config = convert_tool_choice(request, &mut tools, warnings);
+    // Narrowing by `allowed_tools` can leave a group empty, and Gemini refuses an empty tool.
+    tools.retain(|tool| !tool.function_declarations.is_empty() || tool.google_search.is_some());
+    // Gemini refuses a function calling config without function declarations (a 400).
+    let declares_functions = tools.iter().any(|tool| !tool.function_declarations.is_empty());
+    if !declares_functions
+        && tool_config.take().is_some_and(|config| config.function_calling_config.mode == "ANY")
+    {
+        warnings.push(Warning::unsupported_because("tool_choice", "no functions are declared to call"));
+    }
     Ok(Conversation {
         system_instruction: converted.system_instruction,
         contents: converted.contents,
@@ -1192,6 +1201,40 @@ mod tests {
             body["toolConfig"]["functionCallingConfig"],
             json!({"mode": "ANY", "allowedFunctionNames": ["a"]})
         );
+    }
+
+    #[test]
+    fn no_function_calling_config_is_sent_without_function_declarations() {
+        use vllora_llm_core::types::gateway::{AllowedTools, AllowedToolsMode};
+        // Gemini answers 400 "Function calling config is set without function_declarations".
+        let mut search_only = request("gemini-2.5-flash");
+        search_only.web_search_options = Some(json!({}));
+        search_only.tool_choice = Some(ToolChoice::Auto);
+        let (body, warnings) = translate(&search_only);
+        let Ok(body) = body else { panic!("search only") };
+        assert_eq!(body["tools"], json!([{"googleSearch": {}}]));
+        assert!(body.get("toolConfig").is_none(), "{body}");
+        assert!(warnings.is_empty(), "{warnings:?}");
+
+        let mut forced_without_tools = request("gemini-2.5-flash");
+        forced_without_tools.tool_choice = Some(ToolChoice::Required);
+        let (body, warnings) = translate(&forced_without_tools);
+        let Ok(body) = body else { panic!("no tools") };
+        assert!(body.get("toolConfig").is_none() && body.get("tools").is_none(), "{body}");
+        assert_eq!(parameters(&warnings), ["tool_choice"]);
+
+        let mut narrowed_to_nothing = request("gemini-2.5-flash");
+        narrowed_to_nothing.tools = Some(vec![ChatCompletionTool::function(FunctionDefinition {
+            name: "a".into(),
+            ..Default::default()
+        })]);
+        narrowed_to_nothing.tool_choice = Some(ToolChoice::AllowedTools(AllowedTools {
+            mode: AllowedToolsMode::Auto,
+            function_names: vec!["z".into()],
+        }));
+        let (body, _) = translate(&narrowed_to_nothing);
+        let Ok(body) = body else { panic!("narrowed") };
+        assert!(body.get("toolConfig").is_none() && body.get("tools").is_none(), "{body}");
     }
 
     #[test]
