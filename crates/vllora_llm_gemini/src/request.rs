@@ -807,7 +807,15 @@ fn thinking_from_effort(
         return disabled_thinking("reasoning_effort", generation, warnings);
     }
     if Generation::thinks_in_levels(generation) {
+        let pro = generation.is_some_and(|generation| generation.pro);
         let level = match effort {
+            ReasoningEffort::Minimal if pro => {
+                warnings.push(Warning::adjusted(
+                    "reasoning_effort",
+                    "Gemini 3 Pro models think at least at level low",
+                ));
+                "low"
+            }
             ReasoningEffort::Minimal => "minimal",
             ReasoningEffort::Low => "low",
             ReasoningEffort::Medium => "medium",
@@ -1105,6 +1113,23 @@ mod tests {
         let (body, warnings) = translate(&old);
         assert!(body.is_ok_and(|body| body.get("generationConfig").is_none()));
         assert_eq!(parameters(&warnings), ["reasoning_effort"]);
+    }
+
+    #[test]
+    fn minimal_effort_on_a_gemini_3_pro_model_is_its_lowest_level() {
+        // Gemini 3 Pro models take `low` and up; `minimal` is a 400 there.
+        for model in ["gemini-3-pro-preview", "gemini-3.1-pro-preview"] {
+            let mut gateway = request(model);
+            gateway.reasoning_effort = Some(ReasoningEffort::Minimal);
+            let (body, warnings) = translate(&gateway);
+            let Ok(body) = body else { panic!("{model}") };
+            assert_eq!(
+                body["generationConfig"]["thinkingConfig"],
+                json!({"includeThoughts": true, "thinkingLevel": "low"}),
+                "{model}"
+            );
+            assert_eq!(parameters(&warnings), ["reasoning_effort"], "{model}");
+        }
     }
 
     #[test]
