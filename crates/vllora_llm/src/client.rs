@@ -262,7 +262,8 @@ impl CompletionsClient {
         let request = request.into();
         let resolved = self.resolve(&request.model)?;
         let instance = resolved.instance();
-        let span = telemetry::chat_span(instance.provider_name(), &request, self.settings.record_content);
+        let span =
+            telemetry::chat_span(instance.provider_name(), &request, true, self.settings.record_content);
         let options = self.options();
         let result =
             tracing::Instrument::instrument(instance.complete(&request, &options), span.clone()).await;
@@ -276,7 +277,8 @@ impl CompletionsClient {
         let request = request.into();
         let resolved = self.resolve(&request.model)?;
         let instance = resolved.instance();
-        let span = telemetry::chat_span(instance.provider_name(), &request, self.settings.record_content);
+        let span =
+            telemetry::chat_span(instance.provider_name(), &request, true, self.settings.record_content);
         let options = self.options();
         let result = tracing::Instrument::instrument(instance.stream(&request, &options), span.clone()).await;
         match result {

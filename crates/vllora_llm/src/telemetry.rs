@@ -14,12 +14,18 @@ use tracing::Span;
 use tracing::field::Empty;
 
 use vllora_llm_core::types::gateway::{
-    ChatCompletionChunk, ChatCompletionMessageWithFinishReason, ChatCompletionRequest, FinishReason, Usage,
+    ChatCompletionChunk, ChatCompletionMessage, ChatCompletionMessageWithFinishReason, ChatCompletionRequest,
+    FinishReason, Role, Usage,
 };
 use vllora_llm_core::{LLMError, LLMResult, ResultStream};
 
 /// Opens the span of one chat call.
-pub(crate) fn chat_span(provider: &str, request: &ChatCompletionRequest, record_content: bool) -> Span {
+pub(crate) fn chat_span(
+    provider: &str,
+    request: &ChatCompletionRequest,
+    streaming: bool,
+    record_content: bool,
+) -> Span {
     let max_tokens = request.max_completion_tokens.or(request.max_tokens);
     let span = tracing::info_span!(
         "chat",
@@ -32,7 +38,7 @@ pub(crate) fn chat_span(provider: &str, request: &ChatCompletionRequest, record_
         gen_ai.request.max_tokens = max_tokens,
         gen_ai.request.temperature = request.temperature,
         gen_ai.request.top_p = request.top_p,
-        gen_ai.request.stream = request.stream.unwrap_or(false),
+        gen_ai.request.stream = streaming,
         gen_ai.response.id = Empty,
         gen_ai.response.model = Empty,
         gen_ai.response.finish_reasons = Empty,

@@ -128,6 +128,7 @@ async fn a_one_shot_call_records_the_genai_fields_and_no_content() {
     assert_eq!(field("gen_ai.response.finish_reasons"), Some(r#"["stop"]"#));
     assert_eq!(field("gen_ai.usage.input_tokens"), Some("3"));
     assert_eq!(field("gen_ai.usage.output_tokens"), Some("8"));
+    assert_eq!(field("gen_ai.request.stream"), Some("false"));
     assert!(fields.values().all(|value| !value.contains("secret prompt words")), "{fields:?}");
 }
 
@@ -161,6 +162,7 @@ async fn a_stream_records_first_token_usage_and_finish_reason_when_it_ends() {
     let fields = &spans[0].fields;
     assert_eq!(fields.get("gen_ai.response.finish_reasons").map(String::as_str), Some(r#"["stop"]"#));
     assert_eq!(fields.get("gen_ai.usage.output_tokens").map(String::as_str), Some("8"));
+    assert_eq!(fields.get("gen_ai.request.stream").map(String::as_str), Some("true"));
     let first_tokens: Vec<_> =
         capture.events().into_iter().filter(|event| event.name == "gen_ai.first_token").collect();
     assert_eq!(first_tokens.len(), 1, "exactly one first-token event");
