@@ -263,7 +263,7 @@ impl CompletionsClient {
         let resolved = self.resolve(&request.model)?;
         let instance = resolved.instance();
         let span =
-            telemetry::chat_span(instance.provider_name(), &request, true, self.settings.record_content);
+            telemetry::chat_span(instance.provider_name(), &request, false, self.settings.record_content);
         let options = self.options();
         let result =
             tracing::Instrument::instrument(instance.complete(&request, &options), span.clone()).await;
