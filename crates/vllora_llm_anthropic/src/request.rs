@@ -425,7 +425,11 @@ fn tool_result_block(
             blocks
         }
     };
-    Ok(ContentBlockParam::ToolResult { tool_use_id, content, cache_control: None })
+    Ok(ContentBlockParam::ToolResult {
+        tool_use_id: wire_tool_use_id(&tool_use_id),
+        content,
+        cache_control: None,
+    })
 }
 
 fn assistant_blocks(
@@ -493,13 +497,31 @@ fn assistant_blocks(
             })?
         };
         blocks.push(ContentBlockParam::ToolUse {
-            id: call.id.clone(),
+            id: wire_tool_use_id(&call.id),
             name: call.function.name.clone(),
             input,
             cache_control: None,
         });
     }
     Ok(blocks)
+}
+
+/// A tool call's id as Anthropic accepts it: `^[a-zA-Z0-9_-]+$`, or the request is a 400. Ids that other
+/// providers made (`functions.get_weather:0`, empty ones) get `_` for each other character and a hash of the
+/// whole id, so that two ids never merge into one; the mapping is a pure function of the id, so a call and
+/// its result still match.
+fn wire_tool_use_id(id: &str) -> String {
+    let allowed = |character: char| character.is_ascii_alphanumeric() || character == '_' || character == '-';
+    if !id.is_empty() && id.chars().all(allowed) {
+        return id.to_owned();
+    }
+    // FNV-1a: stable across builds and platforms, unlike std's hasher.
+    let hash = id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    let cleaned: String =
+        id.chars().map(|character| if allowed(character) { character } else { '_' }).collect();
+    format!("{cleaned}_{hash:016x}")
 }
 
 /// A reasoning detail Anthropic produced, as the block to send back; other providers' details are not ours

@@ -390,6 +390,48 @@ fn tool_parameters_without_a_type_become_an_object_schema() {
 }
 
 #[test]
+fn tool_call_ids_from_other_providers_are_made_valid_and_still_pair_up() {
+    let assistant = ChatCompletionMessage {
+        tool_calls: Some(vec![
+            ToolCall::function("functions.get_weather:0", "get_weather", "{}"),
+            ToolCall::function("functions:get_weather.0", "get_weather", "{}"),
+            ToolCall::function("toolu_01ok", "get_weather", "{}"),
+        ]),
+        ..ChatCompletionMessage::new_text("assistant", "")
+    };
+    let request = request(vec![
+        ChatCompletionMessage::new_text("user", "Weather?"),
+        assistant,
+        ChatCompletionMessage::new_tool_result("functions.get_weather:0", "sunny"),
+        ChatCompletionMessage::new_tool_result("functions:get_weather.0", "rainy"),
+        ChatCompletionMessage::new_tool_result("toolu_01ok", "windy"),
+    ]);
+    let (body, _) = translate(&request);
+    let ids: Vec<String> = body["messages"][1]["content"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|block| block["id"].as_str().map(str::to_owned))
+        .collect();
+    let result_ids: Vec<String> = body["messages"][2]["content"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|block| block["tool_use_id"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(ids, result_ids, "each result still names its call");
+    assert_eq!(ids[2], "toolu_01ok", "valid ids are sent unchanged");
+    assert_ne!(ids[0], ids[1], "ids differing only in invalid characters stay distinct");
+    for id in &ids {
+        assert!(
+            !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'),
+            "{id}"
+        );
+    }
+    assert!(ids[0].starts_with("functions_get_weather_0_"), "{}", ids[0]);
+}
+
+#[test]
 fn tool_choice_variants() {
     let tool =
         ChatCompletionTool::function(FunctionDefinition { name: "lookup".into(), ..Default::default() });
