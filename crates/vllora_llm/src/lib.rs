@@ -88,3 +88,8 @@ pub use vllora_llm_gemini::{self as gemini, GeminiConfig, GeminiModel};
 #[cfg_attr(docsrs, doc(cfg(feature = "bedrock")))]
 #[doc(inline)]
 pub use vllora_llm_bedrock::{self as bedrock, BedrockConfig, BedrockModel};
+
+/// The README's code blocks, compiled as doctests so the quick start cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
