@@ -373,6 +373,17 @@ fn assistant_blocks<'a>(
                 ))
             })?
         };
+        // Bedrock refuses a toolUse input that is not an object; `null` is how some clients write "none".
+        let input = match input {
+            Value::Null => Value::Object(Map::new()),
+            object @ Value::Object(_) => object,
+            _ => {
+                return Err(LLMError::InvalidRequest(format!(
+                    "messages[{position}]: the arguments of tool call `{}` are not a JSON object",
+                    call.id
+                )));
+            }
+        };
         blocks.push(ContentBlock::ToolUse(ToolUseBlock {
             tool_use_id: &call.id,
             name: &call.function.name,

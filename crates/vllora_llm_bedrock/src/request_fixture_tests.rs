@@ -283,3 +283,26 @@ fn media_that_bedrock_cannot_take_is_a_clear_error() {
     .unwrap_or_default();
     assert!(translate_error(&bad_arguments).contains("tool call `call_9` are not JSON"));
 }
+
+#[test]
+fn tool_call_arguments_must_be_a_json_object() {
+    let with_arguments = |arguments: &str| -> ChatCompletionRequest {
+        serde_json::from_value(json!({
+            "model": "anthropic.claude-3-haiku-20240307-v1:0",
+            "messages": [
+                {"role": "user", "content": "Go"},
+                {"role": "assistant", "tool_calls": [
+                    {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": arguments}}]},
+                {"role": "tool", "tool_call_id": "call_1", "content": "done"}
+            ],
+            "tools": [{"type": "function", "function": {"name": "f"}}]
+        }))
+        .unwrap_or_default()
+    };
+    for arguments in ["[1, 2]", "\"text\"", "42", "true"] {
+        let error = translate_error(&with_arguments(arguments));
+        assert!(error.contains("tool call `call_1` are not a JSON object"), "{arguments}: {error}");
+    }
+    let (body, _) = translate(&with_arguments("null"));
+    assert_eq!(body["messages"][1]["content"][0]["toolUse"]["input"], json!({}));
+}
