@@ -225,7 +225,9 @@ pub(crate) struct ConvertedMessages {
 
 /// System and developer messages become the system instruction (all of them, in order); user messages
 /// `user` turns; assistant messages `model` turns with their function calls and thought signatures; the
-/// results of one turn's tool calls one `user` turn of `functionResponse` parts.
+/// results of one turn's tool calls one `user` turn of `functionResponse` parts, in the order of the calls
+/// they answer (Gemini before version 3 pairs calls and results by position; Gemini 3 by id, which is
+/// then sent on both).
 pub(crate) fn convert_messages(
     messages: &[ChatCompletionMessage],
     generation: Option<Generation>,
@@ -233,7 +235,11 @@ pub(crate) fn convert_messages(
 ) -> LLMResult<ConvertedMessages> {
     let mut system_parts = Vec::new();
     let mut contents: Vec<Content> = Vec::new();
-    let mut call_names: HashMap<&str, &str> = HashMap::new();
+    // Each call id -> the function's name and the call's position in its turn.
+    let mut calls: HashMap<&str, (&str, usize)> = HashMap::new();
+    // The call positions of the parts of the trailing results content, to keep them in call order.
+    let mut result_positions: Vec<usize> = Vec::new();
+    let send_ids = Generation::thinks_in_levels(generation);
     let mut late_system = false;
     let mut named = false;
     let mut cache_controls = false;
@@ -255,8 +261,8 @@ pub(crate) fn convert_messages(
                 }
             }
             Role::Assistant => {
-                for call in message.tool_calls.iter().flatten() {
-                    call_names.insert(call.id.as_str(), call.function.name.as_str());
+                for (index, call) in message.tool_calls.iter().flatten().enumerate() {
+                    calls.insert(call.id.as_str(), (call.function.name.as_str(), index));
                 }
                 let parts = assistant_parts(message, position, generation, warnings)?;
                 if !parts.is_empty() {
@@ -264,10 +270,11 @@ pub(crate) fn convert_messages(
                 }
             }
             Role::Tool | Role::Function => {
-                let name = match (&message.role, message.tool_call_id.as_deref()) {
-                    (Role::Tool, Some(id)) => call_names.get(id).copied().or(message.name.as_deref()),
-                    _ => message.name.as_deref(),
+                let answered = match (&message.role, message.tool_call_id.as_deref()) {
+                    (Role::Tool, Some(id)) => calls.get(id).map(|(name, index)| (id, *name, *index)),
+                    _ => None,
                 };
+                let name = answered.map(|(_, name, _)| name).or(message.name.as_deref());
                 let Some(name) = name else {
                     return Err(invalid(format!(
                         "messages[{position}]: tool result for call `{}` matches no earlier assistant tool call",
@@ -276,21 +283,32 @@ pub(crate) fn convert_messages(
                 };
                 let part = Part {
                     function_response: Some(FunctionResponse {
-                        id: None,
+                        id: answered.map(|(id, _, _)| id.to_owned()).filter(|id| send_ids && !id.is_empty()),
                         name: name.to_owned(),
                         response: function_response_body(message.content.as_ref()),
                     }),
                     ..Default::default()
                 };
-                // Results of parallel calls answer one model turn, so they travel in one content.
+                // Results of parallel calls answer one model turn, so they travel in one content, in the
+                // order of the calls; a result found by name alone keeps its place at the end.
+                let call_position = answered.map_or(usize::MAX, |(_, _, index)| index);
                 match contents.last_mut() {
                     Some(last)
                         if last.role.as_deref() == Some("user")
                             && last.parts.iter().all(|part| part.function_response.is_some()) =>
                     {
-                        last.parts.push(part);
+                        let at = result_positions
+                            .iter()
+                            .position(|earlier| *earlier > call_position)
+                            .unwrap_or(result_positions.len())
+                            .min(last.parts.len());
+                        last.parts.insert(at, part);
+                        result_positions.insert(at, call_position);
                     }
-                    _ => contents.push(Content { role: Some("user".to_owned()), parts: vec![part] }),
+                    _ => {
+                        contents.push(Content { role: Some("user".to_owned()), parts: vec![part] });
+                        result_positions = vec![call_position];
+                    }
                 }
             }
             other => {
@@ -472,13 +490,14 @@ fn assistant_parts(
             part.thought_signature = Some(signature);
         }
     }
-    let needs_signature = generation.is_none_or(|generation| generation.major >= 3);
+    // Gemini 3 wants signatures back and pairs results with calls by id.
+    let gemini_3 = Generation::thinks_in_levels(generation);
     for (index, call) in message.tool_calls.iter().flatten().enumerate() {
         let signature = thought_signature(call)
-            .or_else(|| (index == 0 && needs_signature).then(|| SKIP_SIGNATURE_VALIDATOR.to_owned()));
+            .or_else(|| (index == 0 && gemini_3).then(|| SKIP_SIGNATURE_VALIDATOR.to_owned()));
         parts.push(Part {
             function_call: Some(FunctionCall {
-                id: None,
+                id: Some(call.id.clone()).filter(|id| gemini_3 && !id.is_empty()),
                 name: call.function.name.clone(),
                 args: Some(call_arguments(call, position)?),
             }),
@@ -991,7 +1010,7 @@ mod tests {
             contents[1]["parts"],
             json!([
                 {"text": "Let me check availability.", "thoughtSignature": "EqQBCkYIBxgCKkB/text=="},
-                {"functionCall": {"name": "book", "args": {"people": 2}}, "thoughtSignature": "EqQBCkYIBxgCKkB/call=="}
+                {"functionCall": {"id": "call_1", "name": "book", "args": {"people": 2}}, "thoughtSignature": "EqQBCkYIBxgCKkB/call=="}
             ])
         );
         assert_eq!(
@@ -1260,6 +1279,51 @@ mod tests {
         let (body, _) = translate(&narrowed_to_nothing);
         let Ok(body) = body else { panic!("narrowed") };
         assert!(body.get("toolConfig").is_none() && body.get("tools").is_none(), "{body}");
+    }
+
+    #[test]
+    fn results_answer_their_own_calls_by_order_and_on_gemini_3_by_id() {
+        // Two calls to one function, answered in the opposite order.
+        let conversation = |model: &str| ChatCompletionRequest {
+            model: model.into(),
+            messages: vec![
+                user("Weather in Paris and Rome?"),
+                ChatCompletionMessage {
+                    role: Role::Assistant,
+                    tool_calls: Some(vec![
+                        ToolCall::function("fc-paris", "get_weather", r#"{"city": "Paris"}"#),
+                        ToolCall::function("fc-rome", "get_weather", r#"{"city": "Rome"}"#),
+                    ]),
+                    ..Default::default()
+                },
+                ChatCompletionMessage::new_tool_result("fc-rome", r#"{"sky": "sunny"}"#),
+                ChatCompletionMessage::new_tool_result("fc-paris", r#"{"sky": "rain"}"#),
+            ],
+            ..Default::default()
+        };
+        let (body, _) = translate(&conversation("gemini-2.5-flash"));
+        let Ok(body) = body else { panic!("gemini 2.5") };
+        assert_eq!(
+            body["contents"][2]["parts"],
+            json!([
+                {"functionResponse": {"name": "get_weather", "response": {"sky": "rain"}}},
+                {"functionResponse": {"name": "get_weather", "response": {"sky": "sunny"}}}
+            ])
+        );
+        assert!(body["contents"][1]["parts"][0]["functionCall"].get("id").is_none());
+
+        let (body, _) = translate(&conversation("gemini-3-flash-preview"));
+        let Ok(body) = body else { panic!("gemini 3") };
+        let call_ids: Vec<&Value> =
+            (0..2).map(|index| &body["contents"][1]["parts"][index]["functionCall"]["id"]).collect();
+        assert_eq!(call_ids, [&json!("fc-paris"), &json!("fc-rome")]);
+        assert_eq!(
+            body["contents"][2]["parts"],
+            json!([
+                {"functionResponse": {"id": "fc-paris", "name": "get_weather", "response": {"sky": "rain"}}},
+                {"functionResponse": {"id": "fc-rome", "name": "get_weather", "response": {"sky": "sunny"}}}
+            ])
+        );
     }
 
     #[test]

@@ -128,15 +128,17 @@ async fn the_answer_goes_back_next_turn_with_its_signature_and_names() {
     assert_eq!(
         sent["contents"][1],
         json!({"role": "model", "parts": [
-            {"functionCall": {"name": "get_weather", "args": {"city": "Paris"}}, "thoughtSignature": "CiQBjz1rX2sig/paris=="},
-            {"functionCall": {"name": "get_weather", "args": {"city": "Rome", "unit": "c"}}}
+            {"functionCall": {"id": "call_resp-1_0_0", "name": "get_weather", "args": {"city": "Paris"}},
+             "thoughtSignature": "CiQBjz1rX2sig/paris=="},
+            {"functionCall": {"id": "call_resp-1_0_1", "name": "get_weather", "args": {"city": "Rome", "unit": "c"}}}
         ]})
     );
+    // The results were given Rome first; they go back in call order, each with its call's id.
     assert_eq!(
         sent["contents"][2],
         json!({"role": "user", "parts": [
-            {"functionResponse": {"name": "get_weather", "response": {"sky": "sunny"}}},
-            {"functionResponse": {"name": "get_weather", "response": {"sky": "rain"}}}
+            {"functionResponse": {"id": "call_resp-1_0_0", "name": "get_weather", "response": {"sky": "rain"}}},
+            {"functionResponse": {"id": "call_resp-1_0_1", "name": "get_weather", "response": {"sky": "sunny"}}}
         ]})
     );
 }
