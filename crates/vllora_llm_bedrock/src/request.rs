@@ -133,7 +133,7 @@ fn translate_messages<'a>(
 ) -> LLMResult<(Vec<SystemBlock<'a>>, Vec<Message<'a>>)> {
     let mut system = Vec::new();
     let mut messages: Vec<Message<'a>> = Vec::new();
-    let mut documents = 0usize;
+    let mut documents = Vec::new();
     let mut dropped_foreign_reasoning = false;
     for (position, message) in gateway_messages.iter().enumerate() {
         match &message.role {
@@ -232,7 +232,7 @@ fn system_blocks<'a>(
 fn user_blocks<'a>(
     message: &'a ChatCompletionMessage,
     position: usize,
-    documents: &mut usize,
+    documents: &mut Vec<String>,
 ) -> LLMResult<Vec<ContentBlock<'a>>> {
     let mut blocks = Vec::new();
     match &message.content {
@@ -282,7 +282,7 @@ fn user_blocks<'a>(
 fn tool_result<'a>(
     message: &'a ChatCompletionMessage,
     position: usize,
-    documents: &mut usize,
+    documents: &mut Vec<String>,
 ) -> LLMResult<Vec<ContentBlock<'a>>> {
     let Some(tool_use_id) = message.tool_call_id.as_deref() else {
         return Err(LLMError::InvalidRequest(format!(
@@ -507,7 +507,9 @@ fn image_block<'a>(url: &'a str, at: &str) -> LLMResult<ImageBlock<'a>> {
 }
 
 /// A file part: a document, or an image when the data is one.
-fn file_block<'a>(file: &'a FileInput, at: &str, documents: &mut usize) -> LLMResult<ContentBlock<'a>> {
+/// `documents` holds the names of the request's documents so far: Bedrock refuses a request in which two
+/// documents share a name ("Messages can't contain duplicate document names").
+fn file_block<'a>(file: &'a FileInput, at: &str, documents: &mut Vec<String>) -> LLMResult<ContentBlock<'a>> {
     let Some(file_data) = &file.file_data else {
         return Err(LLMError::InvalidRequest(format!(
             "{at}: Bedrock cannot read uploaded file ids; send `file_data` as a data: URI"
@@ -522,18 +524,20 @@ fn file_block<'a>(file: &'a FileInput, at: &str, documents: &mut usize) -> LLMRe
             "{at}: Bedrock takes pdf, csv, doc, docx, xls, xlsx, html, txt and md documents, not `{media_type}`"
         ))
     })?;
-    *documents += 1;
     let name = file.filename.as_deref().map(document_name).filter(|name| !name.is_empty());
-    let name = name.unwrap_or_else(|| format!("document {documents}"));
+    let name =
+        unique_document_name(name.unwrap_or_else(|| format!("document {}", documents.len() + 1)), documents);
+    documents.push(name.clone());
     Ok(ContentBlock::Document(DocumentBlock { format, name, source: Source::Bytes(data) }))
 }
 
-/// Bedrock document names allow letters, digits, single spaces, hyphens, parentheses and brackets.
+/// Bedrock document names allow ASCII letters and digits, single spaces, hyphens, parentheses and
+/// brackets (`résumé` or `報告` is refused like any other character outside the list).
 fn document_name(filename: &str) -> String {
     let stem = filename.rsplit_once('.').map_or(filename, |(stem, _)| stem);
     let mut name = String::with_capacity(stem.len());
     for character in stem.chars() {
-        let kept = if character.is_alphanumeric() || matches!(character, '-' | '(' | ')' | '[' | ']') {
+        let kept = if character.is_ascii_alphanumeric() || matches!(character, '-' | '(' | ')' | '[' | ']') {
             character
         } else {
             ' '
@@ -543,6 +547,25 @@ fn document_name(filename: &str) -> String {
         }
     }
     name.trim_end().chars().take(200).collect()
+}
+
+/// `name`, or `name (2)`, `name (3)`... when an earlier document has it (compared ignoring case, to be
+/// safe), within Bedrock's 200 characters.
+fn unique_document_name(name: String, taken: &[String]) -> String {
+    let is_taken = |candidate: &str| taken.iter().any(|used| used.eq_ignore_ascii_case(candidate));
+    if !is_taken(&name) {
+        return name;
+    }
+    let mut number = 2usize;
+    loop {
+        let suffix = format!(" ({number})");
+        let stem: String = name.chars().take(200 - suffix.len()).collect();
+        let candidate = format!("{}{suffix}", stem.trim_end());
+        if !is_taken(&candidate) {
+            return candidate;
+        }
+        number += 1;
+    }
 }
 
 // ---- Tools ----
@@ -809,6 +832,18 @@ mod tests {
         assert_eq!(document_name("Q3 report_final.v2.pdf"), "Q3 report final v2");
         assert_eq!(document_name("  a\t\tb (draft) [1].txt"), "a b (draft) [1]");
         assert_eq!(document_name("..."), "");
+        assert_eq!(document_name("résumé 2024.pdf"), "r sum 2024");
+        assert_eq!(document_name("報告書.pdf"), "");
+    }
+
+    #[test]
+    fn document_names_are_made_unique() {
+        let taken = vec!["report".to_owned(), "Report (2)".to_owned()];
+        assert_eq!(unique_document_name("notes".to_owned(), &taken), "notes");
+        assert_eq!(unique_document_name("REPORT".to_owned(), &taken), "REPORT (3)");
+        let long = "a".repeat(200);
+        let renamed = unique_document_name(long.clone(), &[long]);
+        assert_eq!((renamed.len(), renamed.ends_with("a (2)")), (200, true));
     }
 
     #[test]

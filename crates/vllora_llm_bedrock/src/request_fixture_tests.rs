@@ -306,3 +306,34 @@ fn tool_call_arguments_must_be_a_json_object() {
     let (body, _) = translate(&with_arguments("null"));
     assert_eq!(body["messages"][1]["content"][0]["toolUse"]["input"], json!({}));
 }
+
+#[test]
+fn documents_get_distinct_names_bedrock_accepts() {
+    let file = |filename: Option<&str>| {
+        let mut file = json!({"file_data": "data:application/pdf;base64,JVBERi0xLjQK"});
+        if let Some(filename) = filename {
+            file["filename"] = json!(filename);
+        }
+        json!({"type": "file", "file": file})
+    };
+    let request: ChatCompletionRequest = serde_json::from_value(json!({
+        "model": "anthropic.claude-3-haiku-20240307-v1:0",
+        "messages": [
+            {"role": "user", "content": [{"type": "text", "text": "Compare"}, file(Some("report.pdf")),
+                file(Some("report.pdf")), file(Some("résumé.pdf")), file(Some("報告.pdf"))]},
+            {"role": "assistant", "content": "Done."},
+            {"role": "user", "content": [{"type": "text", "text": "And this one"}, file(Some("Report.pdf")),
+                file(None)]}
+        ]
+    }))
+    .unwrap_or_default();
+    let (body, _) = translate(&request);
+    let names: Vec<&str> = body["messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|message| message["content"].as_array().into_iter().flatten())
+        .filter_map(|block| block["document"]["name"].as_str())
+        .collect();
+    assert_eq!(names, ["report", "report (2)", "r sum", "document 4", "Report (3)", "document 6"]);
+}
