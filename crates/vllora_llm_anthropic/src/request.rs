@@ -120,28 +120,41 @@ fn translate_messages(
                 "only assistant messages carry tool calls",
             ));
         }
+        let blank_cached_part = |part: &ContentPart| matches!(part, ContentPart::Text { text, cache_control: Some(_) } if text.trim().is_empty());
+        if let Some(ChatCompletionContent::Parts(parts)) = &message.content {
+            if parts.iter().any(blank_cached_part) {
+                warnings.push(Warning::unsupported_because(
+                    format!("messages[{position}].content[].cache_control"),
+                    "Anthropic takes no empty text; the cache breakpoint on an empty part was left out",
+                ));
+            }
+        }
         match &message.role {
             Role::System | Role::Developer => {
                 system_messages += 1;
                 plain_system &= message.cache_control.is_none()
                     && matches!(message.content, Some(ChatCompletionContent::Text(_)) | None);
                 let mut blocks = system_text_blocks(message, position, warnings);
-                attach_message_cache_control(&mut blocks, message.cache_control);
+                let placed = attach_message_cache_control(&mut blocks, message.cache_control);
+                warn_if_breakpoint_lost(placed, position, warnings);
                 system_blocks.extend(blocks);
             }
             Role::User => {
                 let mut blocks = user_blocks(message, position, betas, warnings)?;
-                attach_cache_control(&mut blocks, message.cache_control);
+                let placed = attach_cache_control(&mut blocks, message.cache_control);
+                warn_if_breakpoint_lost(placed, position, warnings);
                 push_turn(&mut turns, WireRole::User, blocks);
             }
             Role::Tool => {
                 let mut blocks = vec![tool_result_block(message, position, warnings)?];
-                attach_cache_control(&mut blocks, message.cache_control);
+                let placed = attach_cache_control(&mut blocks, message.cache_control);
+                warn_if_breakpoint_lost(placed, position, warnings);
                 push_turn(&mut turns, WireRole::User, blocks);
             }
             Role::Assistant => {
                 let mut blocks = assistant_blocks(message, position, rules, betas, warnings)?;
-                attach_cache_control(&mut blocks, message.cache_control);
+                let placed = attach_cache_control(&mut blocks, message.cache_control);
+                warn_if_breakpoint_lost(placed, position, warnings);
                 push_turn(&mut turns, WireRole::Assistant, blocks);
             }
             Role::Function => {
@@ -216,17 +229,30 @@ fn trim_final_assistant_turn(turns: &mut Vec<MessageParam>) {
     }
 }
 
-/// A message-level breakpoint goes on the message's last block that can hold one.
-fn attach_cache_control(blocks: &mut [ContentBlockParam], cache_control: Option<CacheControl>) {
-    let Some(cache_control) = cache_control else { return };
-    if let Some(slot) = blocks.iter_mut().rev().find_map(ContentBlockParam::cache_control_mut) {
-        *slot = Some(cache_control);
-    }
+/// A message-level breakpoint goes on the message's last block that can hold one; false when it was
+/// asked for and there is none.
+fn attach_cache_control(blocks: &mut [ContentBlockParam], cache_control: Option<CacheControl>) -> bool {
+    let Some(cache_control) = cache_control else { return true };
+    let Some(slot) = blocks.iter_mut().rev().find_map(ContentBlockParam::cache_control_mut) else {
+        return false;
+    };
+    *slot = Some(cache_control);
+    true
 }
 
-fn attach_message_cache_control(blocks: &mut [TextBlockParam], cache_control: Option<CacheControl>) {
-    if let (Some(cache_control), Some(last)) = (cache_control, blocks.last_mut()) {
-        last.cache_control = Some(cache_control);
+fn attach_message_cache_control(blocks: &mut [TextBlockParam], cache_control: Option<CacheControl>) -> bool {
+    let Some(cache_control) = cache_control else { return true };
+    let Some(last) = blocks.last_mut() else { return false };
+    last.cache_control = Some(cache_control);
+    true
+}
+
+fn warn_if_breakpoint_lost(placed: bool, position: usize, warnings: &mut Warnings) {
+    if !placed {
+        warnings.push(Warning::unsupported_because(
+            format!("messages[{position}].cache_control"),
+            "the message has no content Anthropic can put a cache breakpoint on; it was left out",
+        ));
     }
 }
 

@@ -535,6 +535,50 @@ fn images_documents_and_empty_text() {
 }
 
 #[test]
+fn cache_breakpoints_with_nothing_to_sit_on_are_warned_about() {
+    let history = request(vec![
+        ChatCompletionMessage {
+            cache_control: ephemeral(None),
+            ..ChatCompletionMessage::new_text("system", " ")
+        },
+        ChatCompletionMessage::new_parts(
+            "user",
+            vec![
+                ContentPart::text("Read this."),
+                ContentPart::Text { text: "\n".into(), cache_control: ephemeral(Some(CacheTtl::OneHour)) },
+            ],
+        ),
+        ChatCompletionMessage {
+            reasoning_details: Some(vec![ReasoningDetail {
+                kind: ReasoningDetailType::Encrypted,
+                text: None,
+                signature: None,
+                data: Some("opaque==".into()),
+                provider: Some("anthropic".into()),
+            }]),
+            cache_control: ephemeral(None),
+            ..ChatCompletionMessage::new_text("assistant", "")
+        },
+        ChatCompletionMessage::new_text("user", "Go on."),
+    ]);
+    let (body, warnings) = translate(&history);
+    assert_eq!(
+        parameters(&warnings),
+        ["messages[0].cache_control", "messages[1].content[].cache_control", "messages[2].cache_control"]
+    );
+    assert!(body.get("system").is_none());
+    assert_eq!(body["messages"][0]["content"], json!([{"type": "text", "text": "Read this."}]));
+    assert_eq!(body["messages"][1]["content"], json!([{"type": "redacted_thinking", "data": "opaque=="}]));
+
+    // Breakpoints that land somewhere warn about nothing.
+    let placed = request(vec![ChatCompletionMessage {
+        cache_control: ephemeral(None),
+        ..ChatCompletionMessage::new_text("user", "Hi")
+    }]);
+    assert!(translate(&placed).1.is_empty());
+}
+
+#[test]
 fn more_than_four_cache_breakpoints_is_an_error() {
     let cached = |text: &str| ContentPart::Text { text: text.into(), cache_control: ephemeral(None) };
     let request = request(vec![
