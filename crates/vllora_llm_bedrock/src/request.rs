@@ -140,7 +140,13 @@ fn translate_messages<'a>(
             Role::System | Role::Developer => system_blocks(message, position, &mut system, warnings)?,
             Role::User => {
                 let blocks = user_blocks(message, position, &mut documents)?;
-                push_turn(&mut messages, ConversationRole::User, blocks);
+                if blocks.iter().all(|block| matches!(block, ContentBlock::CachePoint(_))) {
+                    warnings.push(Warning::Other {
+                        message: format!("messages[{position}]: a user message without content was not sent"),
+                    });
+                } else {
+                    push_turn(&mut messages, ConversationRole::User, blocks);
+                }
             }
             Role::Tool => {
                 let block = tool_result(message, position, &mut documents)?;
@@ -236,11 +242,14 @@ fn user_blocks<'a>(
 ) -> LLMResult<Vec<ContentBlock<'a>>> {
     let mut blocks = Vec::new();
     match &message.content {
+        // Bedrock refuses blank text blocks ("The text field in the ContentBlock object ... is blank").
+        Some(ChatCompletionContent::Text(text)) if text.trim().is_empty() => {}
         Some(ChatCompletionContent::Text(text)) => blocks.push(ContentBlock::Text(text)),
         Some(ChatCompletionContent::Parts(parts)) => {
             for (index, part) in parts.iter().enumerate() {
                 let at = || format!("messages[{position}].content[{index}]");
                 match part {
+                    ContentPart::Text { text, .. } if text.trim().is_empty() => {}
                     ContentPart::Text { text, .. } => blocks.push(ContentBlock::Text(text)),
                     ContentPart::ImageUrl { image_url, .. } => {
                         blocks.push(ContentBlock::Image(image_block(&image_url.url, &at())?))

@@ -337,3 +337,28 @@ fn documents_get_distinct_names_bedrock_accepts() {
         .collect();
     assert_eq!(names, ["report", "report (2)", "r sum", "document 4", "Report (3)", "document 6"]);
 }
+
+#[test]
+fn blank_user_text_is_not_sent() {
+    let request: ChatCompletionRequest = serde_json::from_value(json!({
+        "model": "anthropic.claude-3-haiku-20240307-v1:0",
+        "messages": [
+            {"role": "user", "content": [{"type": "text", "text": ""},
+                {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0K"}}]},
+            {"role": "assistant", "content": "A cat."},
+            {"role": "user", "content": "Thanks"},
+            {"role": "user", "content": " \n"}
+        ]
+    }))
+    .unwrap_or_default();
+    let (body, warnings) = translate(&request);
+    assert_eq!(
+        body["messages"],
+        json!([
+            {"role": "user", "content": [{"image": {"format": "png", "source": {"bytes": "iVBORw0K"}}}]},
+            {"role": "assistant", "content": [{"text": "A cat."}]},
+            {"role": "user", "content": [{"text": "Thanks"}]}
+        ])
+    );
+    assert_eq!(warnings.len(), 1, "the empty message is said to be left out: {warnings:?}");
+}
