@@ -102,15 +102,16 @@ impl StreamState {
         Ok(vec![self.chunk(choices)])
     }
 
-    /// The final usage chunk, once the body has ended. A stream that ends before any candidate finished
-    /// was cut short, which is an error rather than a silently shorter answer.
+    /// The final usage chunk, once the body has ended. A stream that ends before every candidate
+    /// finished was cut short, which is an error rather than a silently shorter answer.
     pub fn finish(&mut self) -> LLMResult<Vec<ChatCompletionChunk>> {
         if self.ended {
             return Ok(Vec::new());
         }
         self.ended = true;
-        let any_finished = self.candidates.values().any(|candidate| candidate.finished);
-        if !any_finished && !self.blocked {
+        let all_finished =
+            !self.candidates.is_empty() && self.candidates.values().all(|candidate| candidate.finished);
+        if !all_finished && !self.blocked {
             return Err(LLMError::decode(
                 PROVIDER_NAME,
                 "the stream ended before Gemini sent a finish reason",
@@ -387,6 +388,22 @@ mod tests {
     fn a_stream_cut_before_the_finish_reason_is_an_error() {
         let chunks = replay_fixture("truncated");
         assert_eq!(finishes(&chunks), []);
+        assert_eq!(
+            chunks.last(),
+            Some(
+                &json!({"error": "could not decode the gcp.gemini response: the stream ended before Gemini sent a finish reason"})
+            )
+        );
+    }
+
+    #[test]
+    fn a_stream_cut_before_every_candidate_finished_is_an_error() {
+        // The two-candidate fixture without its last event: candidate 1 never got its finish reason.
+        let body = std::fs::read(fixture_path("two_candidates.sse")).unwrap_or_default();
+        let text = String::from_utf8_lossy(&body);
+        let third_event = text.match_indices("data:").nth(2).map_or(text.len(), |(start, _)| start);
+        let chunks = replay(&[&body[..third_event]]);
+        assert_eq!(finishes(&chunks), [(0, "length".to_owned())]);
         assert_eq!(
             chunks.last(),
             Some(
