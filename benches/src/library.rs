@@ -5,7 +5,9 @@ use std::sync::{Arc, Mutex};
 
 use vllora_llm_core::types::gateway::ChatCompletionRequest;
 use vllora_llm_core::{BoxFuture, CallOptions, LLMError, LLMResult, ModelInstance, ResultStream};
-use vllora_llm_http::{Bytes, HttpClient, HttpConfig, HttpRequest, HttpResponse, HttpTransport};
+use vllora_llm_http::{
+    Bytes, HttpClient, HttpConfig, HttpRequest, HttpResponse, HttpTransport, RetryPolicy, Timeouts,
+};
 use vllora_llm_openai::{OpenAIConfig, OpenAIModel};
 
 use crate::fixtures;
@@ -26,7 +28,19 @@ impl std::fmt::Debug for LibraryClient {
 impl LibraryClient {
     /// A model whose base URL is `base_url`, with the default transport.
     pub fn new(base_url: &str) -> Result<LibraryClient, String> {
-        let http = HttpClient::new(HttpConfig::default()).map_err(|error| format!("HttpClient: {error}"))?;
+        LibraryClient::with_config(base_url, HttpConfig::default())
+    }
+
+    /// The same with no timeouts and no retries: what those cost, for profiling.
+    pub fn bare(base_url: &str) -> Result<LibraryClient, String> {
+        let mut config = HttpConfig::default();
+        config.timeouts = Timeouts { connect: None, first_byte: None, idle: None, total: None };
+        config.retry = RetryPolicy::none();
+        LibraryClient::with_config(base_url, config)
+    }
+
+    fn with_config(base_url: &str, config: HttpConfig) -> Result<LibraryClient, String> {
+        let http = HttpClient::new(config).map_err(|error| format!("HttpClient: {error}"))?;
         let config = OpenAIConfig::new(fixtures::API_KEY).with_base_url(base_url);
         Ok(LibraryClient {
             model: OpenAIModel::new(config, http),

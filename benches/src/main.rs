@@ -482,12 +482,13 @@ fn report_held(before: (u64, u64), count: usize) -> Result<(), String> {
 }
 
 /// The `profile SUBJECT SCENARIO COUNT` command: runs one side of one measurement alone, to be run under
-/// `perf record` or `valgrind --tool=callgrind`. SUBJECT is `library` or `raw`; SCENARIO is `oneshot`,
+/// `perf record` or `valgrind --tool=callgrind`. SUBJECT is `library`, `bare` (the library without
+/// timeouts or retries) or `raw`; SCENARIO is `oneshot`,
 /// `stream-split`, `stream-whole` or `translation`.
 fn profile(args: &[String]) -> Result<(), String> {
     let [subject, scenario, count] = args else {
         return Err(
-            "usage: profile library|raw oneshot|stream-split|stream-whole|translation COUNT".to_owned()
+            "usage: profile library|bare|raw oneshot|stream-split|stream-whole|translation COUNT".to_owned()
         );
     };
     let count = number(count)?;
@@ -506,15 +507,21 @@ fn profile(args: &[String]) -> Result<(), String> {
                     units += 1;
                 }
             }
-            ("library", "oneshot") => {
-                let client = LibraryClient::new(&base_url)?;
+            ("library" | "bare", "oneshot") => {
+                let client = match subject.as_str() {
+                    "bare" => LibraryClient::bare(&base_url)?,
+                    _ => LibraryClient::new(&base_url)?,
+                };
                 for _ in 0..count {
                     black_box(client.one_shot().await?);
                     units += 1;
                 }
             }
-            ("library", _) => {
-                let client = LibraryClient::new(&base_url)?;
+            ("library" | "bare", _) => {
+                let client = match subject.as_str() {
+                    "bare" => LibraryClient::bare(&base_url)?,
+                    _ => LibraryClient::new(&base_url)?,
+                };
                 for _ in 0..count {
                     units += client.stream().await? as u64;
                 }
