@@ -33,9 +33,11 @@ impl LibraryClient {
 
     /// The same with no timeouts and no retries: what those cost, for profiling.
     pub fn bare(base_url: &str) -> Result<LibraryClient, String> {
-        let mut config = HttpConfig::default();
-        config.timeouts = Timeouts { connect: None, first_byte: None, idle: None, total: None };
-        config.retry = RetryPolicy::none();
+        let config = HttpConfig {
+            timeouts: Timeouts { connect: None, first_byte: None, idle: None, total: None },
+            retry: RetryPolicy::none(),
+            ..HttpConfig::default()
+        };
         LibraryClient::with_config(base_url, config)
     }
 
