@@ -5,8 +5,9 @@ use std::borrow::Cow;
 use serde_json::{Map, Value};
 use vllora_llm_core::types::gateway::{
     AllowedToolsMode, CacheControl, CacheTtl, ChatCompletionContent, ChatCompletionMessage,
-    ChatCompletionRequest, ChatCompletionTool, ContentPart, FileInput, ReasoningDetail, ReasoningDetailType,
-    ReasoningEffort, ResponseFormat, Role, ThinkingConfig, ThinkingType, ToolChoice as GatewayToolChoice,
+    ChatCompletionRequest, ChatCompletionTool, ContentPart, FileInput, ImageDetail, ReasoningDetail,
+    ReasoningDetailType, ReasoningEffort, ResponseFormat, Role, ThinkingConfig, ThinkingType,
+    ToolChoice as GatewayToolChoice,
 };
 use vllora_llm_core::{LLMError, LLMResult, Warning, Warnings};
 
@@ -136,6 +137,7 @@ fn translate_messages<'a>(
     let mut documents = Vec::new();
     let mut dropped_foreign_reasoning = false;
     for (position, message) in gateway_messages.iter().enumerate() {
+        warn_dropped_message_fields(message, position, warnings);
         match &message.role {
             Role::System | Role::Developer => system_blocks(message, position, &mut system, warnings)?,
             Role::User => {
@@ -179,6 +181,52 @@ fn translate_messages<'a>(
         });
     }
     Ok((system, messages))
+}
+
+/// Message fields Converse has no place for. A tool message's `name` is the function's, which the
+/// `toolUseId` already identifies, so it is not worth a warning.
+fn warn_dropped_message_fields(message: &ChatCompletionMessage, position: usize, warnings: &mut Warnings) {
+    if message.name.is_some() && message.role != Role::Tool {
+        warnings.push(Warning::unsupported_because(
+            format!("messages[{position}].name"),
+            "Bedrock messages have no participant names",
+        ));
+    }
+    if message.audio.is_some() {
+        warnings.push(Warning::unsupported_because(
+            format!("messages[{position}].audio"),
+            "Bedrock cannot refer to an earlier audio answer",
+        ));
+    }
+    if message.tool_calls.as_ref().is_some_and(|calls| !calls.is_empty()) && message.role != Role::Assistant {
+        warnings.push(Warning::unsupported_because(
+            format!("messages[{position}].tool_calls"),
+            "only assistant messages carry tool calls",
+        ));
+    }
+    let parts = match &message.content {
+        Some(ChatCompletionContent::Parts(parts)) => parts.as_slice(),
+        _ => &[],
+    };
+    for (index, part) in parts.iter().enumerate() {
+        match part {
+            ContentPart::ImageUrl { image_url, .. }
+                if matches!(image_url.detail, Some(ImageDetail::Low | ImageDetail::High)) =>
+            {
+                warnings.push(Warning::unsupported_because(
+                    format!("messages[{position}].content[{index}].image_url.detail"),
+                    "Bedrock chooses the image resolution itself",
+                ));
+            }
+            ContentPart::File { file, .. } if file.file_data.is_some() && file.file_id.is_some() => {
+                warnings.push(Warning::unsupported_because(
+                    format!("messages[{position}].content[{index}].file.file_id"),
+                    "Bedrock cannot read uploaded files; the file_data was sent",
+                ));
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Bedrock wants alternating roles: consecutive messages of one role (several tool results, a tool

@@ -362,3 +362,36 @@ fn blank_user_text_is_not_sent() {
     );
     assert_eq!(warnings.len(), 1, "the empty message is said to be left out: {warnings:?}");
 }
+
+#[test]
+fn message_fields_bedrock_has_no_place_for_are_warnings() {
+    let request: ChatCompletionRequest = serde_json::from_value(json!({
+        "model": "anthropic.claude-3-haiku-20240307-v1:0",
+        "messages": [
+            {"role": "user", "name": "alice", "content": [
+                {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0K", "detail": "low"}},
+                {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0K", "detail": "auto"}},
+                {"type": "file", "file": {"file_data": "data:application/pdf;base64,JVBERi0xLjQK",
+                    "file_id": "file-abc", "filename": "a.pdf"}}]},
+            {"role": "assistant", "content": "Hi", "audio": {"id": "audio_1"}},
+            {"role": "user", "content": "Bye", "tool_calls": [
+                {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}
+        ]
+    }))
+    .unwrap_or_default();
+    let (_, warnings) = translate(&request);
+    assert_eq!(
+        warnings.iter().filter_map(Warning::parameter).collect::<Vec<_>>(),
+        [
+            "messages[0].name",
+            "messages[0].content[0].image_url.detail",
+            "messages[0].content[2].file.file_id",
+            "messages[1].audio",
+            "messages[2].tool_calls"
+        ]
+    );
+    let mut strict = Warnings::new(PROVIDER_NAME);
+    let body = build_converse_request(&request, &request.model, &mut strict);
+    assert!(body.is_ok());
+    assert!(matches!(strict.finish(true), Err(LLMError::Unsupported { .. })));
+}
