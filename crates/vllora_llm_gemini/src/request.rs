@@ -242,10 +242,12 @@ pub(crate) fn convert_messages(
     let send_ids = Generation::thinks_in_levels(generation);
     let mut late_system = false;
     let mut named = false;
+    let mut audio = false;
     let mut cache_controls = false;
 
     for (position, message) in messages.iter().enumerate() {
         named |= message.name.is_some() && matches!(message.role, Role::User | Role::Assistant);
+        audio |= message.audio.is_some();
         cache_controls |= message.cache_control.is_some()
             || matches!(&message.content, Some(ChatCompletionContent::Parts(parts))
                 if parts.iter().any(|part| part.cache_control().is_some()));
@@ -324,6 +326,12 @@ pub(crate) fn convert_messages(
     }
     if named {
         warnings.push(Warning::unsupported("messages[].name"));
+    }
+    if audio {
+        warnings.push(Warning::unsupported_because(
+            "messages[].audio",
+            "Gemini cannot refer back to audio by id; the message's text was sent",
+        ));
     }
     if cache_controls {
         warnings.push(Warning::unsupported_because(
@@ -718,6 +726,17 @@ fn generation_config(
         Some(ResponseFormat::JsonSchema { json_schema }) => {
             config.response_mime_type = Some("application/json".to_owned());
             if let Some(schema) = &json_schema.schema {
+                // Gemini has no place for the format's description but the schema's own.
+                let described;
+                let schema = match (&json_schema.description, schema) {
+                    (Some(description), Value::Object(object)) if !object.contains_key("description") => {
+                        let mut object = object.clone();
+                        object.insert("description".to_owned(), Value::String(description.clone()));
+                        described = Value::Object(object);
+                        &described
+                    }
+                    _ => schema,
+                };
                 if native_json_schema {
                     config.response_json_schema = Some(schema.clone());
                 } else {
@@ -1372,6 +1391,37 @@ mod tests {
         gateway.web_search_options = Some(json!({"search_context_size": "high"}));
         let (_, warnings) = translate(&gateway);
         assert_eq!(parameters(&warnings), ["web_search_options"]);
+    }
+
+    #[test]
+    fn the_response_format_description_and_earlier_audio_are_not_lost_silently() {
+        let mut gateway = request("gemini-2.5-flash");
+        gateway.response_format = Some(ResponseFormat::JsonSchema {
+            json_schema: vllora_llm_core::types::gateway::JsonSchemaFormat {
+                name: "answer".into(),
+                description: Some("The city the user should visit".into()),
+                schema: Some(json!({"type": "object", "properties": {"city": {"type": "string"}}})),
+                ..Default::default()
+            },
+        });
+        gateway.messages.push(ChatCompletionMessage {
+            role: Role::Assistant,
+            content: Some(ChatCompletionContent::Text("Here it is.".into())),
+            audio: Some(vllora_llm_core::types::gateway::AssistantAudio {
+                id: "audio_abc".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        gateway.messages.push(user("And now?"));
+        let (body, warnings) = translate(&gateway);
+        let Ok(body) = body else { panic!("a valid request") };
+        assert_eq!(
+            body["generationConfig"]["responseSchema"],
+            json!({"type": "OBJECT", "description": "The city the user should visit",
+                   "properties": {"city": {"type": "STRING"}}})
+        );
+        assert_eq!(parameters(&warnings), ["messages[].audio"]);
     }
 
     #[test]
