@@ -1,6 +1,7 @@
 //! Gateway request -> Converse request body, with a warning for every parameter Bedrock cannot honour.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 use vllora_llm_core::types::gateway::{
@@ -39,7 +40,7 @@ pub(crate) fn build_converse_request<'a>(
         inference_config: (!inference_config.is_empty()).then_some(inference_config),
         tool_config,
         additional_model_request_fields: additional_fields(request, model_id, warnings),
-        request_metadata: request.metadata.as_ref().filter(|metadata| !metadata.is_empty()),
+        request_metadata: request_metadata(request, warnings),
         service_tier: service_tier(request.service_tier.as_deref(), warnings),
         output_config: output_config(request, warnings),
         ..Default::default()
@@ -811,6 +812,43 @@ fn additional_fields(
         fields.insert(key.clone(), value.clone());
     }
     (!fields.is_empty()).then_some(fields)
+}
+
+/// Most entries Bedrock takes in `requestMetadata`.
+const MAX_METADATA_ENTRIES: usize = 16;
+
+/// `metadata` as `requestMetadata`, keeping only what Bedrock accepts (at most 16 entries; keys of 1 to 256
+/// and values of up to 256 characters among letters, digits, whitespace and `:_@$#=/+,-.`): one entry
+/// outside that would fail the whole call.
+fn request_metadata<'a>(
+    request: &'a ChatCompletionRequest,
+    warnings: &mut Warnings,
+) -> Option<BTreeMap<&'a str, &'a str>> {
+    let allowed = |text: &str| {
+        text.chars().count() <= 256
+            && text.chars().all(|character| {
+                character.is_ascii_alphanumeric()
+                    || character.is_ascii_whitespace()
+                    || "\u{b}:_@$#=/+,-.".contains(character)
+            })
+    };
+    let mut sent = BTreeMap::new();
+    for (key, value) in request.metadata.iter().flatten() {
+        if key.is_empty() || !allowed(key) || !allowed(value) {
+            warnings.push(Warning::unsupported_because(
+                format!("metadata.{key}"),
+                "Bedrock's requestMetadata takes up to 256 letters, digits, spaces and `:_@$#=/+,-.`",
+            ));
+        } else if sent.len() == MAX_METADATA_ENTRIES {
+            warnings.push(Warning::unsupported_because(
+                format!("metadata.{key}"),
+                "Bedrock's requestMetadata takes at most 16 entries",
+            ));
+        } else {
+            sent.insert(key.as_str(), value.as_str());
+        }
+    }
+    (!sent.is_empty()).then_some(sent)
 }
 
 fn service_tier<'a>(tier: Option<&'a str>, warnings: &mut Warnings) -> Option<ServiceTier<'a>> {

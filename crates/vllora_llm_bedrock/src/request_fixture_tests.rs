@@ -395,3 +395,31 @@ fn message_fields_bedrock_has_no_place_for_are_warnings() {
     assert!(body.is_ok());
     assert!(matches!(strict.finish(true), Err(LLMError::Unsupported { .. })));
 }
+
+#[test]
+fn metadata_bedrock_would_refuse_is_a_warning_not_a_failed_call() {
+    let mut metadata = serde_json::Map::new();
+    metadata.insert("team".into(), json!("search-ranking"));
+    metadata.insert("trace".into(), json!("user@example.com #42, v1.2/3+x=y"));
+    metadata.insert("note".into(), json!("it's \"quoted\""));
+    metadata.insert("long".into(), json!("x".repeat(257)));
+    metadata.insert("zz".into(), json!("one too many"));
+    for number in 0..14 {
+        metadata.insert(format!("k{number:02}"), json!("v"));
+    }
+    let request: ChatCompletionRequest = serde_json::from_value(json!({
+        "model": "anthropic.claude-3-haiku-20240307-v1:0",
+        "messages": [{"role": "user", "content": "Hi"}],
+        "metadata": metadata
+    }))
+    .unwrap_or_default();
+    let (body, warnings) = translate(&request);
+    let sent = body["requestMetadata"].as_object().cloned().unwrap_or_default();
+    assert_eq!(sent.len(), 16);
+    assert_eq!(sent.get("trace"), Some(&json!("user@example.com #42, v1.2/3+x=y")));
+    assert_eq!((sent.get("note"), sent.get("long")), (None, None));
+    assert_eq!(sent.get("team"), Some(&json!("search-ranking")));
+    let mut warned: Vec<&str> = warnings.iter().filter_map(Warning::parameter).collect();
+    warned.sort_unstable();
+    assert_eq!(warned, ["metadata.long", "metadata.note", "metadata.zz"]);
+}

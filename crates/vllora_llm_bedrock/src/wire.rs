@@ -28,7 +28,7 @@ pub(crate) struct ConverseRequest<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) additional_model_response_field_paths: Option<&'a Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) request_metadata: Option<&'a BTreeMap<String, String>>,
+    pub(crate) request_metadata: Option<BTreeMap<&'a str, &'a str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) performance_config: Option<&'a Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
