@@ -429,6 +429,8 @@ fn media_part(url: &str, filename: Option<&str>) -> Result<Part, String> {
         let Some(mime_type) = header.strip_suffix(";base64") else {
             return Err("only base64 data URIs can be sent to Gemini".to_owned());
         };
+        // Parameters (`;charset=utf-8`) are not part of the MIME type Gemini checks.
+        let mime_type = mime_type.split(';').next().unwrap_or_default().trim();
         let mime_type = match mime_type {
             "" => filename.and_then(mime_type_from_name).unwrap_or("application/octet-stream"),
             given => given,
@@ -1422,6 +1424,27 @@ mod tests {
                    "properties": {"city": {"type": "STRING"}}})
         );
         assert_eq!(parameters(&warnings), ["messages[].audio"]);
+    }
+
+    #[test]
+    fn data_uri_parameters_are_not_part_of_the_mime_type() {
+        let mut gateway = request("gemini-2.5-flash");
+        gateway.messages = vec![ChatCompletionMessage::new_parts(
+            "user",
+            vec![ContentPart::File {
+                file: vllora_llm_core::types::gateway::FileInput {
+                    file_data: Some("data:text/plain;charset=utf-8;base64,aGVsbG8=".into()),
+                    ..Default::default()
+                },
+                cache_control: None,
+            }],
+        )];
+        let (body, _) = translate(&gateway);
+        let Ok(body) = body else { panic!("a text file") };
+        assert_eq!(
+            body["contents"][0]["parts"][0]["inlineData"],
+            json!({"mimeType": "text/plain", "data": "aGVsbG8="})
+        );
     }
 
     #[test]
