@@ -155,12 +155,16 @@ impl Stream for AnthropicChunks {
             if let Some(chunk) = this.ready.pop_front() {
                 return Poll::Ready(Some(Ok(chunk)));
             }
-            if this.done || this.state.is_finished() {
-                this.done = true;
+            if this.done {
                 return Poll::Ready(None);
             }
+            // After message_stop the body is read to its end (Anthropic ends it right away), so that an
+            // HTTP/1.1 connection goes back to the pool instead of being closed with the stream. Whatever
+            // comes after message_stop is not part of the answer: the first event, or error, ends the stream.
+            let finished = this.state.is_finished();
             match Pin::new(&mut this.events).poll_next(context) {
                 Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(_)) if finished => this.done = true,
                 Poll::Ready(Some(Ok(event))) => {
                     if let Err(error) = this.on_event(event) {
                         this.done = true;

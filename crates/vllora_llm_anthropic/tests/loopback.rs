@@ -376,3 +376,42 @@ async fn thinking_and_tool_use_round_trip_into_the_next_turn() {
     );
     assert_eq!(second["thinking"], json!({"type": "enabled", "budget_tokens": 2048}));
 }
+
+#[tokio::test]
+async fn a_finished_stream_leaves_its_connection_for_the_next_call() {
+    let server = MockServer::start().await;
+    server.respond_always("POST", "/v1/messages", MockResponse::sse(sse_events("streams/text.sse")));
+    let model = model(&server, AnthropicConfig::new(KEY));
+    for _ in 0..2 {
+        let Ok(mut stream) = model.stream(&hello("claude-sonnet-4-5"), &CallOptions::default()).await else {
+            panic!("stream starts")
+        };
+        let (chunks, error) = collect(&mut stream).await;
+        assert!(error.is_none(), "{error:?}");
+        assert!(chunks.last().is_some_and(|chunk| chunk.usage.is_some()));
+    }
+    assert_eq!(server.requests().len(), 2);
+    assert_eq!(server.connections_opened(), 1, "the second stream reuses the first one's connection");
+
+    // A server that goes on talking after message_stop, then holds the connection open, does not keep
+    // the caller waiting: the first event after message_stop ends the stream.
+    let server = MockServer::start().await;
+    let mut events = sse_events("streams/text.sse");
+    events.push("event: ping\ndata: {\"type\": \"ping\"}\n\n".to_owned());
+    let length: usize = events.iter().map(String::len).sum();
+    server.respond("POST", "/v1/messages", MockResponse::sse(events).stall_after(length));
+    let config = HttpConfig {
+        timeouts: vllora_llm_http::Timeouts { idle: Some(Duration::from_secs(20)), ..Default::default() },
+        ..HttpConfig::default()
+    };
+    let Ok(http) = HttpClient::new(config) else { panic!("the HTTP client builds") };
+    let model = AnthropicModel::new(AnthropicConfig::new(KEY).with_base_url(server.url()), http);
+    let started = std::time::Instant::now();
+    let Ok(mut stream) = model.stream(&hello("claude-sonnet-4-5"), &CallOptions::default()).await else {
+        panic!("stream starts")
+    };
+    let (chunks, error) = collect(&mut stream).await;
+    assert!(error.is_none(), "{error:?}");
+    assert!(chunks.last().is_some_and(|chunk| chunk.usage.is_some()));
+    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+}
