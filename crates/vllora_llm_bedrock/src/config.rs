@@ -96,7 +96,7 @@ impl SharedProfile {
             .and_then(|text| profile::section(&text, &name))
             .unwrap_or_default();
         let config = file("AWS_CONFIG_FILE", ".aws/config")
-            .and_then(|text| profile::section(&text, &profile::config_section_name(&name)))
+            .and_then(|text| profile::config_section(&text, &name))
             .unwrap_or_default();
         let found = !credentials.is_empty() || !config.is_empty();
         SharedProfile { name, found, credentials, config }

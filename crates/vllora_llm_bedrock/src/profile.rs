@@ -26,10 +26,23 @@ pub(crate) fn section(text: &str, wanted: &str) -> Option<BTreeMap<String, Strin
         }
         let Some((key, value)) = line.split_once('=') else { continue };
         if let Some(keys) = found.as_mut() {
-            keys.insert(key.trim().to_ascii_lowercase(), value.trim().to_owned());
+            keys.insert(key.trim().to_ascii_lowercase(), without_comment(value).to_owned());
         }
     }
     found
+}
+
+/// A value without its trailing comment: AWS's SDKs read `#` or `;` after a space or tab as the start of
+/// one (`region = us-west-2 # Oregon`), and keep them otherwise (`secret = ab#c`).
+fn without_comment(value: &str) -> &str {
+    let mut after_blank = false;
+    for (index, character) in value.char_indices() {
+        if after_blank && matches!(character, '#' | ';') {
+            return value.get(..index).unwrap_or(value).trim();
+        }
+        after_blank = matches!(character, ' ' | '\t');
+    }
+    value.trim()
 }
 
 /// `[ profile  dev ]` and `[profile dev]` name the same section.
@@ -40,6 +53,17 @@ fn normalise_spaces(name: &str) -> String {
 /// The section name of `profile` in the `config` file.
 pub(crate) fn config_section_name(profile: &str) -> String {
     if profile == "default" { "default".to_owned() } else { format!("profile {profile}") }
+}
+
+/// The keys of `profile` in the `config` file. The default profile may be written `[default]` or
+/// `[profile default]`; when both are there, AWS's SDKs take `[profile default]` alone.
+pub(crate) fn config_section(text: &str, profile: &str) -> Option<BTreeMap<String, String>> {
+    if profile == "default" {
+        if let Some(keys) = section(text, "profile default") {
+            return Some(keys);
+        }
+    }
+    section(text, &config_section_name(profile))
 }
 
 #[cfg(test)]
@@ -73,5 +97,33 @@ output = json
         let default = section(CONFIG, &config_section_name("default")).unwrap_or_default();
         assert_eq!(default.get("region").map(String::as_str), Some("us-west-2"));
         assert_eq!(section(CONFIG, "profile missing"), None);
+    }
+
+    #[test]
+    fn trailing_comments_are_not_part_of_values() {
+        let text = "[default] ; the usual one\nregion = us-west-2 # Oregon\naws_secret_access_key = ab#c;d\n\
+                    output=json\t; tabbed\n";
+        let keys = section(text, "default").unwrap_or_default();
+        assert_eq!(keys.get("region").map(String::as_str), Some("us-west-2"));
+        assert_eq!(keys.get("aws_secret_access_key").map(String::as_str), Some("ab#c;d"));
+        assert_eq!(keys.get("output").map(String::as_str), Some("json"));
+    }
+
+    #[test]
+    fn the_default_profile_may_be_written_profile_default_in_config() {
+        let prefixed = "[profile default]\nregion = eu-west-1\n";
+        assert_eq!(
+            config_section(prefixed, "default").and_then(|keys| keys.get("region").cloned()).as_deref(),
+            Some("eu-west-1")
+        );
+        let both = "[default]\nregion = us-east-1\noutput = json\n[profile default]\nregion = eu-west-1\n";
+        let keys = config_section(both, "default").unwrap_or_default();
+        assert_eq!(keys.get("region").map(String::as_str), Some("eu-west-1"));
+        assert_eq!(keys.get("output"), None, "[profile default] replaces [default] whole");
+        let plain = "[default]\nregion = us-east-1\n";
+        assert_eq!(
+            config_section(plain, "default").and_then(|keys| keys.get("region").cloned()).as_deref(),
+            Some("us-east-1")
+        );
     }
 }
