@@ -9,6 +9,10 @@ pub const PROVIDER_NAME: &str = "openai";
 /// The telemetry name of Azure OpenAI, as the OpenTelemetry GenAI conventions spell it.
 pub const AZURE_PROVIDER_NAME: &str = "azure.ai.openai";
 
+/// The Azure OpenAI `api-version` used when none is given: the latest generally available data-plane
+/// version with `stream_options` (streamed usage).
+pub const AZURE_API_VERSION: &str = "2024-10-21";
+
 /// OpenAI's public API.
 pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
 
@@ -161,6 +165,31 @@ impl OpenAIConfig {
             project: None,
             dialect: Dialect::Azure { deployment: deployment.into(), api_version: api_version.into() },
         }
+    }
+
+    /// Azure OpenAI from the environment, for `deployment`: the resource endpoint from
+    /// `AZURE_OPENAI_ENDPOINT`, the key from `AZURE_OPENAI_API_KEY` (an error naming the variable when
+    /// either is missing), the version from `OPENAI_API_VERSION`, else [`AZURE_API_VERSION`].
+    pub fn azure_from_env(deployment: &str) -> LLMResult<Self> {
+        Self::azure_from_lookup(deployment, &environment)
+    }
+
+    pub(crate) fn azure_from_lookup(
+        deployment: &str,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> LLMResult<Self> {
+        let endpoint = lookup("AZURE_OPENAI_ENDPOINT").ok_or_else(|| {
+            LLMError::Config(
+                "no Azure OpenAI endpoint: set AZURE_OPENAI_ENDPOINT (https://<resource>.openai.azure.com)"
+                    .to_owned(),
+            )
+        })?;
+        let api_key = lookup("AZURE_OPENAI_API_KEY").ok_or_else(|| LLMError::MissingCredentials {
+            provider: AZURE_PROVIDER_NAME.to_owned(),
+            hint: "set AZURE_OPENAI_API_KEY".to_owned(),
+        })?;
+        let api_version = lookup("OPENAI_API_VERSION").unwrap_or_else(|| AZURE_API_VERSION.to_owned());
+        Ok(OpenAIConfig::azure(endpoint, deployment, api_version, api_key))
     }
 
     /// Sends requests to this base URL instead (a regional endpoint, a gateway, a mock server).
@@ -361,6 +390,28 @@ mod tests {
         );
         assert_eq!(header_values(&config), vec![("api-key".to_owned(), "azure-key".to_owned())]);
         assert_eq!(config.provider_name(), "azure.ai.openai");
+    }
+
+    #[test]
+    fn azure_from_the_environment() {
+        let lookup = lookup_in(&[
+            ("AZURE_OPENAI_ENDPOINT", "https://res.openai.azure.com"),
+            ("AZURE_OPENAI_API_KEY", "k"),
+        ]);
+        let config = OpenAIConfig::azure_from_lookup("chat", &lookup).ok();
+        assert_eq!(
+            config.map(|config| config.chat_url()).as_deref(),
+            Some(
+                "https://res.openai.azure.com/openai/deployments/chat/chat/completions?api-version=2024-10-21"
+            )
+        );
+        let missing =
+            OpenAIConfig::azure_from_lookup("chat", &lookup_in(&[("AZURE_OPENAI_ENDPOINT", "https://r")]));
+        assert!(
+            matches!(missing, Err(LLMError::MissingCredentials { hint, .. }) if hint.contains("AZURE_OPENAI_API_KEY"))
+        );
+        let missing = OpenAIConfig::azure_from_lookup("chat", &lookup_in(&[]));
+        assert!(missing.err().is_some_and(|error| error.to_string().contains("AZURE_OPENAI_ENDPOINT")));
     }
 
     #[test]

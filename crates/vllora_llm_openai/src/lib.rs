@@ -39,5 +39,5 @@ mod response;
 mod stream;
 mod wire;
 
-pub use config::{AZURE_PROVIDER_NAME, OPENAI_BASE_URL, OpenAIConfig, PROVIDER_NAME, env_name};
+pub use config::{AZURE_API_VERSION, AZURE_PROVIDER_NAME, OPENAI_BASE_URL, OpenAIConfig, PROVIDER_NAME, env_name};
 pub use model::OpenAIModel;
