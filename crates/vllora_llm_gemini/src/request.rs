@@ -283,6 +283,14 @@ pub(crate) fn convert_messages(
                         message.tool_call_id.as_deref().unwrap_or_default()
                     )));
                 };
+                if let Some(ChatCompletionContent::Parts(parts)) = &message.content {
+                    if parts.iter().any(|part| !matches!(part, ContentPart::Text { .. })) {
+                        warnings.push(Warning::unsupported_because(
+                            format!("messages[{position}].content"),
+                            "a Gemini function response holds text; the result's other parts were not sent",
+                        ));
+                    }
+                }
                 let part = Part {
                     function_response: Some(FunctionResponse {
                         id: answered.map(|(id, _, _)| id.to_owned()).filter(|id| send_ids && !id.is_empty()),
@@ -1445,6 +1453,32 @@ mod tests {
             body["contents"][0]["parts"][0]["inlineData"],
             json!({"mimeType": "text/plain", "data": "aGVsbG8="})
         );
+    }
+
+    #[test]
+    fn media_in_a_tool_result_is_reported_not_dropped_silently() {
+        let mut gateway = request("gemini-2.5-flash");
+        gateway.messages.push(ChatCompletionMessage {
+            role: Role::Assistant,
+            tool_calls: Some(vec![ToolCall::function("c1", "screenshot", "{}")]),
+            ..Default::default()
+        });
+        gateway.messages.push(ChatCompletionMessage {
+            role: Role::Tool,
+            tool_call_id: Some("c1".into()),
+            content: Some(ChatCompletionContent::Parts(vec![
+                ContentPart::text("Here is the screen."),
+                ContentPart::image_url("data:image/png;base64,iVBORw0KGgo="),
+            ])),
+            ..Default::default()
+        });
+        let (body, warnings) = translate(&gateway);
+        let Ok(body) = body else { panic!("a tool result") };
+        assert_eq!(
+            body["contents"][2]["parts"][0]["functionResponse"]["response"],
+            json!({"output": "Here is the screen."})
+        );
+        assert_eq!(parameters(&warnings), ["messages[2].content"]);
     }
 
     #[test]
