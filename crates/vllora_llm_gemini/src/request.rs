@@ -170,7 +170,7 @@ pub(crate) fn build_conversation(
     if !declares_functions
         && tool_config.take().is_some_and(|config| config.function_calling_config.mode == "ANY")
     {
-        warnings.push(Warning::unsupported_because("tool_choice", "no functions are declared to call"));
+        warnings.push(Warning::unsupported_because("tool_choice", "this request declares no functions"));
     }
     Ok(Conversation {
         system_instruction: converted.system_instruction,
