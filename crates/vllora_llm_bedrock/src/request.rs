@@ -30,7 +30,7 @@ pub(crate) fn build_converse_request<'a>(
 ) -> LLMResult<ConverseRequest<'a>> {
     warn_unsupported_parameters(request, warnings);
     let (system, messages) = translate_messages(&request.messages, warnings)?;
-    let inference_config = inference_config(request);
+    let inference_config = inference_config(request, warnings);
     let provider_specific = request.provider_specific.as_ref();
     let tool_config = tool_config(request, warnings)?;
     let tool_config = tool_config.or_else(|| declared_history_tools(&messages, warnings));
@@ -111,10 +111,22 @@ fn warn_unsupported_parameters(request: &ChatCompletionRequest, warnings: &mut W
     }
 }
 
-fn inference_config(request: &ChatCompletionRequest) -> InferenceConfig<'_> {
+fn inference_config<'a>(request: &'a ChatCompletionRequest, warnings: &mut Warnings) -> InferenceConfig<'a> {
+    // OpenAI's temperatures go up to 2, Bedrock's (AWS's service model) up to 1: above is a 400.
+    let temperature = request.temperature.map(|temperature| {
+        if temperature > 1.0 {
+            warnings.push(Warning::adjusted(
+                "temperature",
+                format!("Bedrock's range is 0 to 1; sent 1 for {temperature}"),
+            ));
+            1.0
+        } else {
+            temperature
+        }
+    });
     InferenceConfig {
         max_tokens: request.max_completion_tokens.or(request.max_tokens),
-        temperature: request.temperature,
+        temperature,
         top_p: request.top_p,
         // Bedrock rejects empty stop sequences; an empty one never matches anything anyway.
         stop_sequences: request

@@ -423,3 +423,20 @@ fn metadata_bedrock_would_refuse_is_a_warning_not_a_failed_call() {
     warned.sort_unstable();
     assert_eq!(warned, ["metadata.long", "metadata.note", "metadata.zz"]);
 }
+
+#[test]
+fn a_temperature_above_bedrocks_range_is_sent_as_1_with_a_warning() {
+    let request = |temperature: f64| -> ChatCompletionRequest {
+        serde_json::from_value(json!({
+            "model": "anthropic.claude-3-haiku-20240307-v1:0",
+            "messages": [{"role": "user", "content": "Hi"}],
+            "temperature": temperature
+        }))
+        .unwrap_or_default()
+    };
+    let (body, warnings) = translate(&request(1.7));
+    assert_eq!(body["inferenceConfig"], json!({"temperature": 1.0}));
+    assert_eq!(warnings.iter().filter_map(Warning::parameter).collect::<Vec<_>>(), ["temperature"]);
+    let (body, warnings) = translate(&request(0.3));
+    assert_eq!((body["inferenceConfig"].clone(), warnings.len()), (json!({"temperature": 0.3}), 0));
+}
