@@ -432,6 +432,32 @@ fn tool_call_ids_from_other_providers_are_made_valid_and_still_pair_up() {
 }
 
 #[test]
+fn a_tool_that_said_nothing_gives_a_result_without_content() {
+    let assistant = ChatCompletionMessage {
+        tool_calls: Some(vec![
+            ToolCall::function("toolu_1", "touch", "{}"),
+            ToolCall::function("toolu_2", "touch", "{}"),
+        ]),
+        ..ChatCompletionMessage::new_text("assistant", "")
+    };
+    let request = request(vec![
+        ChatCompletionMessage::new_text("user", "Touch both files."),
+        assistant,
+        ChatCompletionMessage::new_tool_result("toolu_1", ""),
+        ChatCompletionMessage::new_tool_result("toolu_2", " \n"),
+    ]);
+    let (body, warnings) = translate(&request);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(
+        body["messages"][2],
+        json!({"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": "toolu_1"},
+            {"type": "tool_result", "tool_use_id": "toolu_2"}
+        ]})
+    );
+}
+
+#[test]
 fn tool_choice_variants() {
     let tool =
         ChatCompletionTool::function(FunctionDefinition { name: "lookup".into(), ..Default::default() });

@@ -107,6 +107,9 @@ pub(crate) enum ContentBlockParam {
     },
     ToolResult {
         tool_use_id: String,
+        /// Left out when the tool said nothing: Anthropic rejects empty tool-result content, and takes a
+        /// result without any (as its own clients send it).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
         content: Vec<ContentBlockParam>,
         #[serde(skip_serializing_if = "Option::is_none")]
         cache_control: Option<CacheControl>,
