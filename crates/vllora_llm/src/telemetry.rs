@@ -164,7 +164,7 @@ impl<S> InstrumentedStream<S> {
         self.span.record("gen_ai.response.finish_reasons", finish_reasons_json(self.finish_reasons.iter()));
         if let Some(completion) = self.completion.take()
             && let Ok(json) =
-                serde_json::to_string(&[serde_json::json!({"role": "assistant", "content": completion})])
+                serde_json::to_string(&[ChatCompletionMessage::new_text(Role::Assistant, completion)])
         {
             self.span.record("gen_ai.output.messages", json);
         }
