@@ -38,6 +38,8 @@ pub(crate) struct StreamState {
     stopped: bool,
     usage_sent: bool,
     pending_usage: Option<Usage>,
+    /// The tier that served the request, known from the metadata event on (so on the usage chunk).
+    service_tier: Option<String>,
     /// Content block index -> tool call index within the turn.
     tool_calls: Vec<(u32, u32)>,
     reasoning: Vec<(u32, ReasoningBlock)>,
@@ -51,6 +53,7 @@ impl StreamState {
             stopped: false,
             usage_sent: false,
             pending_usage: None,
+            service_tier: None,
             tool_calls: Vec::new(),
             reasoning: Vec::new(),
         }
@@ -102,6 +105,9 @@ impl StreamState {
                 let event: MetadataEvent = parse(event_type, payload)?;
                 if let Some(wire_usage) = event.usage {
                     self.pending_usage = Some(usage(&wire_usage));
+                }
+                if let Some(tier) = event.service_tier.and_then(|tier| tier.kind) {
+                    self.service_tier = Some(tier);
                 }
                 if self.stopped {
                     self.flush_usage(out);
@@ -256,6 +262,7 @@ impl StreamState {
             model: self.context.model.clone(),
             choices,
             usage,
+            service_tier: self.service_tier.clone(),
             ..Default::default()
         }
     }

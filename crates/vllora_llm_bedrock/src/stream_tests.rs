@@ -253,3 +253,27 @@ fn frame_end(bytes: &[u8], count: usize) -> usize {
     }
     offset
 }
+
+#[test]
+fn the_service_tier_of_the_metadata_event_is_on_the_usage_chunk() {
+    let mut state = super::StreamState::new(context());
+    let mut out = VecDeque::new();
+    let events: [(&str, &[u8]); 3] = [
+        ("messageStart", br#"{"role":"assistant"}"#),
+        ("messageStop", br#"{"stopReason":"end_turn"}"#),
+        (
+            "metadata",
+            br#"{"usage":{"inputTokens":5,"outputTokens":2,"totalTokens":7},"metrics":{"latencyMs":90},
+                "serviceTier":{"type":"priority"}}"#,
+        ),
+    ];
+    for (event_type, payload) in events {
+        let handled = state.on_event(event_type, payload, &mut out);
+        assert!(handled.is_ok(), "{event_type}: {handled:?}");
+    }
+    let last = out.back().cloned().unwrap_or_default();
+    assert_eq!(
+        (last.usage.map(|usage| usage.total_tokens), last.service_tier.as_deref()),
+        (Some(7), Some("priority"))
+    );
+}

@@ -410,4 +410,5 @@ pub(crate) struct MetadataEvent {
     pub(crate) usage: Option<TokenUsage>,
     pub(crate) metrics: Option<Value>,
     pub(crate) trace: Option<Value>,
+    pub(crate) service_tier: Option<ServiceTierOut>,
 }
