@@ -59,7 +59,7 @@ pub(crate) fn build_request(
     };
     let thinking_on = apply_thinking_and_max_tokens(request, &family, &mut body, warnings)?;
     apply_sampling(request, config, &family, thinking_on, &mut body, warnings);
-    apply_tools(request, &family, thinking_on, &mut body, warnings);
+    apply_tools(request, &family, thinking_on, &mut body, &mut betas, warnings);
     apply_output(request, &family, &mut body, &mut betas, warnings);
     apply_remaining(request, &mut body, warnings);
 
@@ -724,6 +724,7 @@ fn apply_tools(
     family: &ModelFamily,
     thinking_on: bool,
     body: &mut MessagesRequest,
+    betas: &mut Vec<&'static str>,
     warnings: &mut Warnings,
 ) {
     warnings.unsupported_if(request.functions.is_some(), "functions");
@@ -753,7 +754,14 @@ fn apply_tools(
                 ));
                 None
             }
-            Some(true) => Some(true),
+            Some(true) => {
+                // Strict tool use came with the same beta as `output_format`, and models that never got
+                // the generally available form still need it for both.
+                if family.structured_output() == StructuredOutput::BetaOutputFormat {
+                    add_beta(betas, STRUCTURED_OUTPUTS_BETA);
+                }
+                Some(true)
+            }
             _ => None,
         };
         tools.push(ToolParam {

@@ -796,6 +796,24 @@ fn json_schema_uses_native_structured_output() {
     assert_eq!(body["output_format"], json!({"type": "json_schema", "schema": schema}));
     assert_eq!(betas, ["structured-outputs-2025-11-13"]);
 
+    // Strict tools need the same beta on a model that has only the beta form.
+    let strict_tool = |model: &str| ChatCompletionRequest {
+        model: model.into(),
+        tools: Some(vec![ChatCompletionTool::function(FunctionDefinition {
+            name: "city".into(),
+            parameters: Some(schema.clone()),
+            strict: Some(true),
+            ..Default::default()
+        })]),
+        ..request(vec![ChatCompletionMessage::new_text("user", "Capital of France?")])
+    };
+    let (body, _, betas) = translate_with(&strict_tool("claude-opus-4-1-20250805"), &config());
+    assert_eq!(body["tools"][0]["strict"], json!(true));
+    assert_eq!(betas, ["structured-outputs-2025-11-13"]);
+    let (body, _, betas) = translate_with(&strict_tool("claude-sonnet-4-5"), &config());
+    assert_eq!(body["tools"][0]["strict"], json!(true));
+    assert!(betas.is_empty());
+
     let (body, warnings, _) = translate_with(&with_format("claude-3-5-haiku-latest"), &config());
     assert!(body.get("output_config").is_none() && body.get("output_format").is_none());
     assert_eq!(
