@@ -413,3 +413,15 @@ async fn a_server_that_ignores_stream_true_still_gives_a_stream() {
     let api = error.as_ref().and_then(LLMError::api_error).cloned().unwrap_or_default();
     assert_eq!(api.message, "Upstream provider returned an error", "{error:?}");
 }
+
+#[tokio::test]
+async fn a_stream_is_retried_until_its_headers_arrive() {
+    let server = MockServer::start().await;
+    let overloaded = json!({"error": {"message": "The server is overloaded", "type": "server_error", "param": null, "code": null}});
+    server.respond("POST", CHAT_PATH, MockResponse::json(503, overloaded).header("retry-after", "0"));
+    let text = String::from_utf8_lossy(&fixture("stream/openai_text.sse")).into_owned();
+    server.respond("POST", CHAT_PATH, MockResponse::sse([text]));
+    let items = collect(&openai(&server), &request("gpt-4o")).await;
+    assert_eq!(text_of(&items), "Hello! How can I help you today?");
+    assert_eq!(server.requests().len(), 2);
+}
