@@ -783,21 +783,22 @@ fn thinking_config(
         Some(_) => return Err(invalid("provider_specific.extra.include_thoughts must be a boolean")),
     };
     let effort = request.reasoning_effort;
-    if effort.is_none() && thinking.is_none() && level.is_none() {
-        return Ok(include_thoughts
-            .map(|flag| ThinkingConfig { include_thoughts: Some(flag), ..Default::default() }));
-    }
     if !Generation::can_think(generation) {
         for (present, parameter) in [
             (effort.is_some(), "reasoning_effort"),
             (thinking.is_some(), "provider_specific.thinking"),
             (level.is_some(), "provider_specific.extra.thinking_level"),
+            (include_thoughts == Some(true), "provider_specific.extra.include_thoughts"),
         ] {
             if present {
                 warnings.push(Warning::unsupported_because(parameter, "this model does not think"));
             }
         }
         return Ok(None);
+    }
+    if effort.is_none() && thinking.is_none() && level.is_none() {
+        return Ok(include_thoughts
+            .map(|flag| ThinkingConfig { include_thoughts: Some(flag), ..Default::default() }));
     }
     if effort.is_some() && (thinking.is_some() || level.is_some()) {
         warnings.push(Warning::adjusted(
@@ -1178,6 +1179,18 @@ mod tests {
             );
             assert_eq!(parameters(&warnings), ["reasoning_effort"], "{model}");
         }
+    }
+
+    #[test]
+    fn include_thoughts_on_a_model_that_does_not_think_is_a_warning() {
+        let mut gateway = request("gemini-2.0-flash");
+        gateway.provider_specific = Some(vllora_llm_core::types::gateway::ProviderSpecificRequest {
+            extra: Map::from_iter([("include_thoughts".to_owned(), json!(true))]),
+            ..Default::default()
+        });
+        let (body, warnings) = translate(&gateway);
+        assert!(body.is_ok_and(|body| body.get("generationConfig").is_none()));
+        assert_eq!(parameters(&warnings), ["provider_specific.extra.include_thoughts"]);
     }
 
     #[test]
