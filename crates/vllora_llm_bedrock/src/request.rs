@@ -349,6 +349,9 @@ fn user_blocks<'a>(
     Ok(blocks)
 }
 
+/// The text of a tool result that has none.
+const EMPTY_TOOL_RESULT: &str = "(no output)";
+
 fn tool_result<'a>(
     message: &'a ChatCompletionMessage,
     position: usize,
@@ -361,11 +364,13 @@ fn tool_result<'a>(
     };
     let mut content = Vec::new();
     match &message.content {
+        Some(ChatCompletionContent::Text(text)) if text.trim().is_empty() => {}
         Some(ChatCompletionContent::Text(text)) => content.push(ToolResultContent::Text(text)),
         Some(ChatCompletionContent::Parts(parts)) => {
             for (index, part) in parts.iter().enumerate() {
                 let at = format!("messages[{position}].content[{index}]");
                 match part {
+                    ContentPart::Text { text, .. } if text.trim().is_empty() => {}
                     ContentPart::Text { text, .. } => content.push(ToolResultContent::Text(text)),
                     ContentPart::ImageUrl { image_url, .. } => {
                         content.push(ToolResultContent::Image(image_block(&image_url.url, &at)?))
@@ -388,8 +393,9 @@ fn tool_result<'a>(
         None => {}
     }
     if content.is_empty() {
-        // Bedrock rejects a result without content; an empty text says "it returned nothing".
-        content.push(ToolResultContent::Text(""));
+        // Bedrock refuses a result without content and a blank text block alike ("text content blocks must
+        // be non-empty"), so a tool that printed nothing is said in words.
+        content.push(ToolResultContent::Text(EMPTY_TOOL_RESULT));
     }
     let mut blocks = vec![ContentBlock::ToolResult(ToolResultBlock { tool_use_id, content })];
     if let Some(cache_control) = &message.cache_control {

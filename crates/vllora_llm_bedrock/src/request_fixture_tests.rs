@@ -440,3 +440,32 @@ fn a_temperature_above_bedrocks_range_is_sent_as_1_with_a_warning() {
     let (body, warnings) = translate(&request(0.3));
     assert_eq!((body["inferenceConfig"].clone(), warnings.len()), (json!({"temperature": 0.3}), 0));
 }
+
+#[test]
+fn an_empty_tool_result_is_not_a_blank_text_block() {
+    let request: ChatCompletionRequest = serde_json::from_value(json!({
+        "model": "anthropic.claude-3-haiku-20240307-v1:0",
+        "messages": [
+            {"role": "user", "content": "Clean up"},
+            {"role": "assistant", "tool_calls": [
+                {"id": "call_1", "type": "function", "function": {"name": "rm", "arguments": "{}"}},
+                {"id": "call_2", "type": "function", "function": {"name": "rm", "arguments": "{}"}},
+                {"id": "call_3", "type": "function", "function": {"name": "rm", "arguments": "{}"}}]},
+            {"role": "tool", "tool_call_id": "call_1", "content": ""},
+            {"role": "tool", "tool_call_id": "call_2", "content": [{"type": "text", "text": " "},
+                {"type": "text", "text": "removed 2 files"}]},
+            {"role": "tool", "tool_call_id": "call_3"}
+        ],
+        "tools": [{"type": "function", "function": {"name": "rm"}}]
+    }))
+    .unwrap_or_default();
+    let (body, _) = translate(&request);
+    assert_eq!(
+        body["messages"][2]["content"],
+        json!([
+            {"toolResult": {"toolUseId": "call_1", "content": [{"text": "(no output)"}]}},
+            {"toolResult": {"toolUseId": "call_2", "content": [{"text": "removed 2 files"}]}},
+            {"toolResult": {"toolUseId": "call_3", "content": [{"text": "(no output)"}]}}
+        ])
+    );
+}
