@@ -688,7 +688,8 @@ fn apply_sampling(
     }
     const WITH_THINKING: &str = "Anthropic does not allow it while thinking is on";
     if let Some(temperature) = request.temperature {
-        if thinking_on {
+        // With thinking on Anthropic takes only its default, 1, which clients often send explicitly.
+        if thinking_on && temperature != 1.0 {
             warnings.push(Warning::unsupported_because("temperature", WITH_THINKING));
         } else if temperature > 1.0 {
             warnings.push(Warning::adjusted(

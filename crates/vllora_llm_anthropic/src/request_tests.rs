@@ -189,6 +189,16 @@ fn thinking_restricts_sampling_and_adaptive_only_models_get_adaptive() {
     assert_eq!(parameters(&warnings), ["temperature", "top_p", "provider_specific.top_k"]);
     assert!(body.get("temperature").is_none() && body.get("top_p").is_none() && body.get("top_k").is_none());
 
+    // 1, the only temperature Anthropic accepts with thinking, is sent as asked.
+    request.temperature = Some(1.0);
+    request.top_p = None;
+    if let Some(specific) = request.provider_specific.as_mut() {
+        specific.top_k = None;
+    }
+    let (body, warnings) = translate(&request);
+    assert_eq!(body["temperature"], json!(1.0));
+    assert!(warnings.is_empty(), "{warnings:?}");
+
     request.model = "claude-opus-4-7".into();
     request.temperature = None;
     request.top_p = None;
