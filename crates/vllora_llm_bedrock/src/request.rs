@@ -411,12 +411,15 @@ fn assistant_blocks<'a>(
 ) -> LLMResult<Vec<ContentBlock<'a>>> {
     let mut blocks = reasoning_blocks(message, dropped_foreign_reasoning);
     match &message.content {
-        // OpenAI histories often carry `""` next to tool calls; Bedrock rejects blank text blocks.
-        Some(ChatCompletionContent::Text(text)) if !text.is_empty() => blocks.push(ContentBlock::Text(text)),
+        // OpenAI histories often carry `""` next to tool calls, and Claude answers `"\n\n"` before some;
+        // Bedrock rejects blank text blocks.
+        Some(ChatCompletionContent::Text(text)) if !text.trim().is_empty() => {
+            blocks.push(ContentBlock::Text(text))
+        }
         Some(ChatCompletionContent::Parts(parts)) => {
             for (index, part) in parts.iter().enumerate() {
                 match part {
-                    ContentPart::Text { text, .. } if !text.is_empty() => {
+                    ContentPart::Text { text, .. } if !text.trim().is_empty() => {
                         blocks.push(ContentBlock::Text(text))
                     }
                     ContentPart::Text { .. } => {}
@@ -434,7 +437,7 @@ fn assistant_blocks<'a>(
         }
         _ => {}
     }
-    if let Some(refusal) = message.refusal.as_ref().filter(|refusal| !refusal.is_empty()) {
+    if let Some(refusal) = message.refusal.as_ref().filter(|refusal| !refusal.trim().is_empty()) {
         blocks.push(ContentBlock::Text(refusal));
     }
     for call in message.tool_calls.iter().flatten() {

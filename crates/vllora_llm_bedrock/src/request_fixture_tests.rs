@@ -469,3 +469,25 @@ fn an_empty_tool_result_is_not_a_blank_text_block() {
         ])
     );
 }
+
+#[test]
+fn whitespace_only_assistant_text_is_not_sent() {
+    let request: ChatCompletionRequest = serde_json::from_value(json!({
+        "model": "anthropic.claude-3-haiku-20240307-v1:0",
+        "messages": [
+            {"role": "user", "content": "Time?"},
+            {"role": "assistant", "content": "\n\n", "tool_calls": [
+                {"id": "call_1", "type": "function", "function": {"name": "now", "arguments": "{}"}}]},
+            {"role": "tool", "tool_call_id": "call_1", "content": "12:00"},
+            {"role": "assistant", "content": [{"type": "text", "text": " "}, {"type": "text", "text": "Noon."}]}
+        ],
+        "tools": [{"type": "function", "function": {"name": "now"}}]
+    }))
+    .unwrap_or_default();
+    let (body, _) = translate(&request);
+    assert_eq!(
+        body["messages"][1]["content"],
+        json!([{"toolUse": {"toolUseId": "call_1", "name": "now", "input": {}}}])
+    );
+    assert_eq!(body["messages"][3]["content"], json!([{"text": "Noon."}]));
+}
