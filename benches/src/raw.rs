@@ -145,18 +145,28 @@ impl SseSplitter {
 }
 
 /// Calls `on_data` for every complete event in `bytes`; returns how many bytes those events used.
+///
+/// `memchr` finds the blank lines and line ends, as any hand-written splitter that cares about speed
+/// would: a byte-at-a-time scan would make the baseline, and so every ratio, look better than it is.
 fn split_events(bytes: &[u8], on_data: &mut OnData<'_>) -> Result<usize, String> {
     let mut start = 0;
-    while let Some(rest) = bytes.get(start..) {
-        let Some(end) = rest.windows(2).position(|pair| pair == b"\n\n") else { break };
-        let event = rest.get(..end).unwrap_or_default();
-        for line in event.split(|byte| *byte == b'\n') {
+    for end in memchr::memmem::find_iter(bytes, b"\n\n") {
+        // A run of three or more newlines holds a blank line inside an event already consumed.
+        let Some(event) = bytes.get(start..end) else { continue };
+        let mut lines = event;
+        loop {
+            let line_end = memchr::memchr(b'\n', lines).unwrap_or(lines.len());
+            let line = lines.get(..line_end).unwrap_or_default();
             if let Some(data) = line.strip_prefix(b"data:") {
                 let data = data.strip_prefix(b" ").unwrap_or(data);
                 on_data(std::str::from_utf8(data).map_err(|error| format!("event data: {error}"))?)?;
             }
+            match lines.get(line_end + 1..) {
+                Some(rest) if !rest.is_empty() => lines = rest,
+                _ => break,
+            }
         }
-        start += end + 2;
+        start = end + 2;
     }
     Ok(start)
 }
