@@ -227,6 +227,16 @@ impl BedrockConfig {
         accept: &str,
         body: Bytes,
     ) -> LLMResult<HttpRequest> {
+        // The region becomes part of the host name: anything but a region name could send the request (and
+        // its signature or key) to another host.
+        let plausible_region = !self.region.is_empty()
+            && self
+                .region
+                .bytes()
+                .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-');
+        if self.base_url.is_none() && !plausible_region {
+            return Err(LLMError::Config(format!("`{}` is not an AWS region name", self.region)));
+        }
         let url = format!("{}/model/{}/{operation}", self.base_url(), model_path_segment(model_id)?);
         let mut request = HttpRequest::post_json(url, body).header("accept", accept)?;
         match &self.auth {
@@ -494,6 +504,29 @@ mod tests {
         assert_eq!(config.ok().map(|config| config.base_url()).as_deref(), Some("http://proxy"));
         let error = BedrockConfig::from_credentials_with(&bearer, &lookup(&[]));
         assert!(matches!(error, Err(LLMError::MissingCredentials { .. })));
+    }
+
+    #[test]
+    fn a_region_that_is_not_a_region_name_never_becomes_a_host() {
+        let env = lookup(&[("AWS_BEARER_TOKEN_BEDROCK", "key"), ("AWS_REGION", "us-east-1")]);
+        let Ok(config) = BedrockConfig::from_lookup(&env) else { panic!("no config") };
+        let body = || Bytes::from_static(b"{}");
+        for region in ["attacker.example/x", "evil.com#", "", "US-EAST-1"] {
+            let config = config.clone().with_region(region);
+            let request = config.converse_http_request("m", "converse", "application/json", body());
+            assert!(matches!(request, Err(LLMError::Config(_))), "{region}: {request:?}");
+        }
+        let request =
+            config.clone().with_region("eu-central-2").converse_http_request("m", "converse", "*/*", body());
+        assert_eq!(
+            request.map(|request| request.url).ok().as_deref(),
+            Some("https://bedrock-runtime.eu-central-2.amazonaws.com/model/m/converse")
+        );
+        let proxied = config.with_region("any thing").with_base_url("http://proxy:8080");
+        assert!(
+            proxied.converse_http_request("m", "converse", "*/*", body()).is_ok(),
+            "a base URL decides the host"
+        );
     }
 
     #[test]
