@@ -145,10 +145,45 @@ impl Context<'_> {
                 output.insert("type".to_owned(), Value::from(implied));
             }
         }
+        let split_by_type = output.contains_key("anyOf") && matches!(node.get("type"), Some(Value::Array(_)));
+        self.fit_to_type(&mut output, split_by_type);
         if nullable {
             output.insert("nullable".to_owned(), Value::Bool(true));
         }
         Value::Object(output)
+    }
+
+    /// Gemini refuses what JSON Schema tolerates: `properties` or `required` beside a type other than
+    /// OBJECT, `items` beside one other than ARRAY, an empty `properties`, and `required` naming a
+    /// property that is not there. A node split into one branch per type keeps them in its branches.
+    fn fit_to_type(&mut self, output: &mut Map<String, Value>, split_by_type: bool) {
+        let kind = output.get("type").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let not = |wanted: &str| split_by_type || (!kind.is_empty() && kind != wanted);
+        if not("OBJECT") {
+            let removed = [output.remove("properties"), output.remove("required")];
+            if !split_by_type && removed.iter().any(Option::is_some) {
+                self.removed.insert("properties on a non-object type".to_owned());
+            }
+        }
+        if not("ARRAY") && output.remove("items").is_some() && !split_by_type {
+            self.removed.insert("items on a non-array type".to_owned());
+        }
+        if output.get("properties").and_then(Value::as_object).is_some_and(Map::is_empty) {
+            output.remove("properties");
+        }
+        let Some(Value::Array(required)) = output.remove("required") else { return };
+        let properties = output.get("properties").and_then(Value::as_object);
+        let defined: Vec<Value> = required
+            .iter()
+            .filter(|name| name.as_str().is_some_and(|name| properties.is_some_and(|p| p.contains_key(name))))
+            .cloned()
+            .collect();
+        if defined.len() < required.len() {
+            self.removed.insert("required names without a property".to_owned());
+        }
+        if !defined.is_empty() {
+            output.insert("required".to_owned(), Value::Array(defined));
+        }
     }
 
     fn convert_reference(&mut self, reference: &str, node: &Map<String, Value>, depth: usize) -> Value {
@@ -212,6 +247,13 @@ impl Context<'_> {
                         branch.insert("type".to_owned(), Value::from(*name));
                         branch.remove("description");
                         branch.remove("title");
+                        if *name != "object" {
+                            branch.remove("properties");
+                            branch.remove("required");
+                        }
+                        if *name != "array" {
+                            branch.remove("items");
+                        }
                         self.convert(&Value::Object(branch), depth + 1)
                     })
                     .collect();
@@ -469,5 +511,47 @@ mod tests {
             normalised.removed
         );
         assert_eq!(normalised.schema["properties"]["p0"]["type"], "OBJECT");
+    }
+    #[test]
+    fn keywords_gemini_only_allows_on_some_types_are_fitted_to_the_type() {
+        // Shapes MCP servers publish; Gemini answers each with a 400 ("should be non-empty for OBJECT
+        // type", "only allowed for OBJECT type", "property is not defined").
+        let schema = json!({
+            "type": "object",
+            "properties": {
+                "options": {"type": "object", "properties": {}},
+                "query": {"type": "string", "properties": {"x": {"type": "string"}}, "required": ["x"]},
+                "filter": {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a", "b"]},
+                "free": {"type": "object", "required": ["id"]},
+                "either": {"type": ["object", "array"], "properties": {"k": {"type": "string"}},
+                           "items": {"type": "string"}}
+            },
+            "required": ["query", "filter"]
+        });
+        let normalised = normalise(&schema);
+        assert_eq!(
+            normalised.schema,
+            json!({
+                "type": "OBJECT",
+                "properties": {
+                    "options": {"type": "OBJECT"},
+                    "query": {"type": "STRING"},
+                    "filter": {"type": "OBJECT", "properties": {"a": {"type": "STRING"}}, "required": ["a"]},
+                    "free": {"type": "OBJECT"},
+                    "either": {"anyOf": [
+                        {"type": "OBJECT", "properties": {"k": {"type": "STRING"}}},
+                        {"type": "ARRAY", "items": {"type": "STRING"}}
+                    ]}
+                },
+                "required": ["query", "filter"]
+            })
+        );
+        assert_eq!(
+            normalised.removed,
+            BTreeSet::from([
+                "properties on a non-object type".to_owned(),
+                "required names without a property".to_owned(),
+            ])
+        );
     }
 }
