@@ -72,8 +72,8 @@ pub(crate) struct Settings {
     pub(crate) credentials: Option<Credentials>,
     http_config: HttpConfig,
     http: Arc<OnceLock<HttpClient>>,
-    strict: bool,
-    record_content: bool,
+    pub(crate) strict: bool,
+    pub(crate) record_content: bool,
 }
 
 impl Settings {
@@ -193,6 +193,12 @@ impl VlloraLLMClient {
     /// Records prompts and completions in the telemetry span (off by default: they may be sensitive).
     pub fn with_content_recording(self, record: bool) -> Self {
         self.update(|settings| settings.record_content = record)
+    }
+
+    /// The settings, for the other APIs' clients in this crate.
+    #[allow(dead_code)] // for embeddings.rs and responses.rs, which are being written
+    pub(crate) fn settings(&self) -> &Arc<Settings> {
+        &self.settings
     }
 
     /// The chat completions API.

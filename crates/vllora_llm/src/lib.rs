@@ -42,7 +42,9 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod client;
+mod embeddings;
 mod providers;
+mod responses;
 mod routing;
 mod telemetry;
 

@@ -38,7 +38,20 @@ fn not_compiled(provider: &str, feature: &str) -> LLMError {
 
 #[cfg(feature = "openai")]
 fn openai(settings: &Settings, proxy: Option<&str>, model: &str) -> LLMResult<Box<dyn ModelInstance>> {
-    use vllora_llm_openai::{OpenAIConfig, OpenAIModel};
+    use vllora_llm_openai::OpenAIModel;
+    let config = openai_config(settings, proxy)?;
+    Ok(Box::new(OpenAIModel::new(config, settings.http()?).with_model(model)))
+}
+
+/// The OpenAI configuration for OpenAI itself (`proxy` = `None`) or a named OpenAI-compatible proxy:
+/// explicit credentials and endpoint first, then the environment. Shared by chat, embeddings, images and
+/// the Responses API.
+#[cfg(feature = "openai")]
+pub(crate) fn openai_config(
+    settings: &Settings,
+    proxy: Option<&str>,
+) -> LLMResult<vllora_llm_openai::OpenAIConfig> {
+    use vllora_llm_openai::OpenAIConfig;
     use vllora_llm_core::Credentials;
     let endpoint = settings.endpoint.as_deref();
     let config = match (proxy, &settings.credentials) {
@@ -59,7 +72,7 @@ fn openai(settings: &Settings, proxy: Option<&str>, model: &str) -> LLMResult<Bo
         (Some(endpoint), None) => config.with_base_url(endpoint.clone()),
         _ => config,
     };
-    Ok(Box::new(OpenAIModel::new(config, settings.http()?).with_model(model)))
+    Ok(config)
 }
 
 #[cfg(not(feature = "openai"))]

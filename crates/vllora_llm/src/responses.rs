@@ -1,0 +1,1 @@
+//! The OpenAI Responses API through the client (being written).
