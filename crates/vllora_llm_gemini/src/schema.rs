@@ -155,7 +155,8 @@ impl Context<'_> {
 
     /// Gemini refuses what JSON Schema tolerates: `properties` or `required` beside a type other than
     /// OBJECT, `items` beside one other than ARRAY, an empty `properties`, and `required` naming a
-    /// property that is not there. A node split into one branch per type keeps them in its branches.
+    /// property that is not there, and an ARRAY without `items`. A node split into one branch per type
+    /// keeps them in its branches.
     fn fit_to_type(&mut self, output: &mut Map<String, Value>, split_by_type: bool) {
         let kind = output.get("type").and_then(Value::as_str).unwrap_or_default().to_owned();
         let not = |wanted: &str| split_by_type || (!kind.is_empty() && kind != wanted);
@@ -167,6 +168,10 @@ impl Context<'_> {
         }
         if not("ARRAY") && output.remove("items").is_some() && !split_by_type {
             self.removed.insert("items on a non-array type".to_owned());
+        }
+        if kind == "ARRAY" && !output.contains_key("items") {
+            output.insert("items".to_owned(), serde_json::json!({"type": "STRING"}));
+            self.removed.insert("an array of any items (sent as an array of strings)".to_owned());
         }
         if output.get("properties").and_then(Value::as_object).is_some_and(Map::is_empty) {
             output.remove("properties");
@@ -552,6 +557,20 @@ mod tests {
                 "properties on a non-object type".to_owned(),
                 "required names without a property".to_owned(),
             ])
+        );
+    }
+    #[test]
+    fn an_array_without_items_gets_string_items() {
+        // Gemini refuses an ARRAY without `items` ("items: missing field").
+        let schema = json!({"type": "object", "properties": {"tags": {"type": "array", "maxItems": 5}}});
+        let normalised = normalise(&schema);
+        assert_eq!(
+            normalised.schema["properties"]["tags"],
+            json!({"type": "ARRAY", "maxItems": 5, "items": {"type": "STRING"}})
+        );
+        assert_eq!(
+            normalised.removed,
+            BTreeSet::from(["an array of any items (sent as an array of strings)".to_owned()])
         );
     }
 }
