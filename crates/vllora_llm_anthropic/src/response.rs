@@ -3,8 +3,8 @@
 use serde_json::json;
 use vllora_llm_core::types::gateway::{
     ChatCompletionContent, ChatCompletionMessage, ChatCompletionMessageWithFinishReason,
-    ChatCompletionResponse, Choice, FinishReason, PromptTokensDetails, ReasoningDetail, ReasoningDetailType,
-    Role, ToolCall, Usage,
+    ChatCompletionResponse, Choice, CompletionTokensDetails, FinishReason, PromptTokensDetails,
+    ReasoningDetail, ReasoningDetailType, Role, ToolCall, Usage,
 };
 use vllora_llm_core::{LLMError, LLMResult, Warning};
 
@@ -118,6 +118,10 @@ pub(crate) fn map_usage(usage: &WireUsage) -> Usage {
         .saturating_add(cache_read.unwrap_or(0))
         .saturating_add(cache_creation.unwrap_or(0));
     let mut mapped = Usage::new(prompt, usage.output_tokens.unwrap_or(0));
+    if let Some(thinking) = usage.output_tokens_details.and_then(|details| details.thinking_tokens) {
+        mapped.completion_tokens_details =
+            Some(CompletionTokensDetails { reasoning_tokens: Some(thinking), ..Default::default() });
+    }
     if cache_read.is_some() || cache_creation.is_some() {
         mapped.prompt_tokens_details = Some(PromptTokensDetails {
             cached_tokens: cache_read,
@@ -205,6 +209,8 @@ mod tests {
             Some("EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpP")
         );
         assert_eq!(message.content.as_ref().and_then(|c| c.as_str()), Some("27 * 453 = 12,231."));
+        let Some(usage) = result.usage() else { panic!("usage") };
+        assert_eq!((usage.completion_tokens, usage.reasoning_tokens()), (210, 161));
     }
 
     #[test]

@@ -181,7 +181,7 @@ fn thinking_then_several_text_blocks_then_a_tool_call_in_one_turn() {
     assert_eq!(finishes, [&FinishReason::ToolCalls]);
     assert_eq!(chunks[chunks.len() - 2].choices[0].finish_reason, Some(FinishReason::ToolCalls));
     let Some(usage) = chunks.last().and_then(|chunk| chunk.usage) else { panic!("usage last") };
-    assert_eq!((usage.prompt_tokens, usage.completion_tokens), (610, 92));
+    assert_eq!((usage.prompt_tokens, usage.completion_tokens, usage.reasoning_tokens()), (610, 92, 14));
 }
 
 #[test]

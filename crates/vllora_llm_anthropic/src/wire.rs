@@ -277,6 +277,15 @@ pub(crate) struct WireUsage {
     pub cache_creation_input_tokens: Option<u32>,
     #[serde(default)]
     pub cache_read_input_tokens: Option<u32>,
+    #[serde(default)]
+    pub output_tokens_details: Option<OutputTokensDetails>,
+}
+
+/// The part of the output spent thinking (counted in `output_tokens` too).
+#[derive(Debug, Deserialize, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct OutputTokensDetails {
+    #[serde(default)]
+    pub thinking_tokens: Option<u32>,
 }
 
 impl WireUsage {
@@ -291,6 +300,9 @@ impl WireUsage {
         keep(&mut self.output_tokens, later.output_tokens);
         keep(&mut self.cache_creation_input_tokens, later.cache_creation_input_tokens);
         keep(&mut self.cache_read_input_tokens, later.cache_read_input_tokens);
+        if later.output_tokens_details.is_some() {
+            self.output_tokens_details = later.output_tokens_details;
+        }
     }
 }
 
