@@ -120,7 +120,10 @@ fn translate_messages(
                 "only assistant messages carry tool calls",
             ));
         }
-        let blank_cached_part = |part: &ContentPart| matches!(part, ContentPart::Text { text, cache_control: Some(_) } if text.trim().is_empty());
+        let blank_cached_part = |part: &ContentPart| match part {
+            ContentPart::Text { text, cache_control: Some(_) } => text.trim().is_empty(),
+            _ => false,
+        };
         if let Some(ChatCompletionContent::Parts(parts)) = &message.content {
             if parts.iter().any(blank_cached_part) {
                 warnings.push(Warning::unsupported_because(
@@ -472,8 +475,8 @@ fn assistant_blocks(
     if blocks.len() < details.len() || (blocks.is_empty() && has_reasoning_text) {
         warnings.push(Warning::unsupported_because(
             format!("messages[{position}].reasoning_content"),
-            "Anthropic takes back only its own thinking blocks with their signatures (from reasoning_details); \
-             other reasoning was left out",
+            "Anthropic takes back only its own thinking blocks with their signatures (from \
+             reasoning_details); other reasoning was left out",
         ));
     }
     if message.audio.is_some() {
@@ -809,8 +812,8 @@ fn apply_tools(
     }
 }
 
-/// A tool's parameters as Anthropic's `input_schema`, which must say `"type": "object"`: OpenAI takes no
-/// parameters, `null` or `{}` for a tool without arguments, Anthropic rejects all three with a 400.
+/// A tool's parameters as Anthropic's `input_schema`, which must say `"type": "object"` (a 400 otherwise),
+/// while OpenAI takes no parameters, `null` or `{}` for a tool without arguments.
 fn input_schema(parameters: Option<&Value>) -> Value {
     match parameters {
         Some(Value::Object(schema)) if schema.contains_key("type") => Value::Object(schema.clone()),
