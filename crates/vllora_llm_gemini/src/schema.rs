@@ -64,16 +64,16 @@ impl Context<'_> {
     fn convert(&mut self, schema: &Value, depth: usize) -> Value {
         let Some(node) = schema.as_object() else {
             // `true` (anything) and malformed nodes carry no constraint Gemini could use.
-            return Value::Object(Map::new());
+            return untyped();
         };
         if depth > MAX_DEPTH {
             self.removed.insert("nesting deeper than 32 levels".to_owned());
-            return Value::Object(Map::new());
+            return untyped();
         }
         self.nodes += 1;
         if self.nodes > MAX_NODES {
             self.removed.insert("more than 10000 nodes once $refs are inlined".to_owned());
-            return Value::Object(Map::new());
+            return untyped();
         }
         if let Some(reference) = node.get("$ref").and_then(Value::as_str) {
             return self.convert_reference(reference, node, depth);
@@ -145,6 +145,13 @@ impl Context<'_> {
                 output.insert("type".to_owned(), Value::from(implied));
             }
         }
+        if !output.contains_key("type") && !output.contains_key("anyOf") {
+            // Gemini refuses a node without a type; at the root (`parameters: {}`) nothing is lost.
+            output.insert("type".to_owned(), Value::from("STRING"));
+            if depth > 0 {
+                self.removed.insert("a schema without a type (sent as a string)".to_owned());
+            }
+        }
         let split_by_type = output.contains_key("anyOf") && matches!(node.get("type"), Some(Value::Array(_)));
         self.fit_to_type(&mut output, split_by_type);
         if nullable {
@@ -199,11 +206,11 @@ impl Context<'_> {
             .and_then(|(section, name)| self.root.get(section)?.get(unescape_pointer(name).as_str()));
         let Some(target) = target else {
             self.removed.insert(format!("$ref {reference} (not found in $defs)"));
-            return Value::Object(Map::new());
+            return untyped();
         };
         if self.ref_stack.iter().any(|seen| seen == reference) {
             self.removed.insert(format!("$ref {reference} (recursive)"));
-            return Value::Object(Map::new());
+            return untyped();
         }
         // Keywords beside the `$ref` (a description, say) refine the target.
         let mut combined = target.as_object().cloned().unwrap_or_default();
@@ -361,6 +368,12 @@ fn merge_all_of(node: &Map<String, Value>, branches: &[Value]) -> Map<String, Va
     merged
 }
 
+/// What stands for a schema that cannot be converted (recursion, a missing `$ref`, too deep or too large,
+/// `true`): Gemini refuses a node without a type, and a string can carry any value.
+fn untyped() -> Value {
+    serde_json::json!({"type": "STRING"})
+}
+
 /// JSON Pointer unescaping of one reference token.
 fn unescape_pointer(token: &str) -> String {
     token.replace("~1", "/").replace("~0", "~")
@@ -456,7 +469,7 @@ mod tests {
         let normalised = normalise(&schema);
         assert_eq!(
             normalised.schema["properties"]["node"],
-            json!({"type": "OBJECT", "properties": {"next": {}}})
+            json!({"type": "OBJECT", "properties": {"next": {"type": "STRING"}}})
         );
         assert_eq!(
             normalised.schema["properties"]["tags"],
@@ -571,6 +584,35 @@ mod tests {
         assert_eq!(
             normalised.removed,
             BTreeSet::from(["an array of any items (sent as an array of strings)".to_owned()])
+        );
+    }
+    #[test]
+    fn every_node_gets_a_type() {
+        // Gemini refuses a schema node without a type unless it is an `anyOf`.
+        let schema = json!({
+            "type": "object",
+            "properties": {
+                "value": {"description": "Any value"},
+                "anything": true,
+                "node": {"$ref": "#/$defs/Node"},
+                "missing": {"$ref": "#/$defs/Missing"}
+            },
+            "$defs": {"Node": {"type": "object", "properties": {"next": {"$ref": "#/$defs/Node"}}}}
+        });
+        let normalised = normalise(&schema);
+        assert_eq!(
+            normalised.schema["properties"],
+            json!({
+                "value": {"type": "STRING", "description": "Any value"},
+                "anything": {"type": "STRING"},
+                "node": {"type": "OBJECT", "properties": {"next": {"type": "STRING"}}},
+                "missing": {"type": "STRING"}
+            })
+        );
+        assert!(
+            normalised.removed.contains("a schema without a type (sent as a string)"),
+            "{:?}",
+            normalised.removed
         );
     }
 }
