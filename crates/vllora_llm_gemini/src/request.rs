@@ -43,6 +43,7 @@ pub(crate) struct Generation {
     major: u32,
     minor: u32,
     pro: bool,
+    lite: bool,
 }
 
 impl Generation {
@@ -52,13 +53,21 @@ impl Generation {
     pub fn of(model: &str) -> Option<Generation> {
         let name = model.rsplit('/').next().unwrap_or(model);
         let Some(version) = name.strip_prefix("gemini-") else {
-            return Some(Generation { major: 0, minor: 0, pro: false });
+            return Some(Generation { major: 0, minor: 0, pro: false, lite: false });
         };
         let number = version.split('-').next()?;
         let mut pieces = number.split('.');
         let major = pieces.next()?.parse().ok()?;
         let minor = pieces.next().map_or(Some(0), |minor| minor.parse().ok())?;
-        Some(Generation { major, minor, pro: version.contains("-pro") })
+        Some(Generation { major, minor, pro: version.contains("-pro"), lite: version.contains("-lite") })
+    }
+
+    /// Whether the model takes thinking level `minimal`: Google documents it as a 400 on Pro models and on
+    /// Flash from 3.7 on. An unversioned alias may point at such a model.
+    fn takes_minimal_level(generation: Option<Generation>) -> bool {
+        generation.is_some_and(|generation| {
+            !generation.pro && (generation.lite || (generation.major, generation.minor) < (3, 7))
+        })
     }
 
     fn thinks_in_levels(generation: Option<Generation>) -> bool {
@@ -856,13 +865,10 @@ fn thinking_from_effort(
         return disabled_thinking("reasoning_effort", generation, warnings);
     }
     if Generation::thinks_in_levels(generation) {
-        let pro = generation.is_some_and(|generation| generation.pro);
         let level = match effort {
-            ReasoningEffort::Minimal if pro => {
-                warnings.push(Warning::adjusted(
-                    "reasoning_effort",
-                    "Gemini 3 Pro models think at least at level low",
-                ));
+            ReasoningEffort::Minimal if !Generation::takes_minimal_level(generation) => {
+                warnings
+                    .push(Warning::adjusted("reasoning_effort", "this model's lowest thinking level is low"));
                 "low"
             }
             ReasoningEffort::Minimal => "minimal",
@@ -899,7 +905,7 @@ fn disabled_thinking(
     if Generation::thinks_in_levels(generation) {
         warnings
             .push(Warning::adjusted(parameter, "Gemini 3 cannot turn thinking off; sent the lowest level"));
-        let lowest = if generation.is_some_and(|generation| generation.pro) { "low" } else { "minimal" };
+        let lowest = if Generation::takes_minimal_level(generation) { "minimal" } else { "low" };
         return ThinkingConfig { thinking_level: Some(lowest.to_owned()), ..Default::default() };
     }
     if generation.is_some_and(|generation| generation.pro) {
@@ -1191,6 +1197,28 @@ mod tests {
         let (body, warnings) = translate(&gateway);
         assert!(body.is_ok_and(|body| body.get("generationConfig").is_none()));
         assert_eq!(parameters(&warnings), ["provider_specific.extra.include_thoughts"]);
+    }
+
+    #[test]
+    fn minimal_thinking_goes_only_to_models_that_take_it() {
+        // Google documents `minimal` as a 400 on Pro models and on Flash from 3.7 on; Flash-Lite and
+        // earlier Flash models take it. An unversioned alias may point at either, so it gets `low`.
+        let level = |model: &str, effort: ReasoningEffort| {
+            let mut gateway = request(model);
+            gateway.reasoning_effort = Some(effort);
+            let (body, warnings) = translate(&gateway);
+            let level = body.map(|body| body["generationConfig"]["thinkingConfig"]["thinkingLevel"].clone());
+            (level.unwrap_or_default(), warnings.len())
+        };
+        for model in ["gemini-3.7-flash", "gemini-3.8-flash", "gemini-flash-latest", "gemini-3.1-pro-preview"]
+        {
+            assert_eq!(level(model, ReasoningEffort::Minimal), (json!("low"), 1), "{model}");
+            assert_eq!(level(model, ReasoningEffort::None), (json!("low"), 1), "{model}");
+        }
+        for model in ["gemini-3-flash-preview", "gemini-3.6-flash", "gemini-3.8-flash-lite"] {
+            assert_eq!(level(model, ReasoningEffort::Minimal), (json!("minimal"), 0), "{model}");
+            assert_eq!(level(model, ReasoningEffort::None), (json!("minimal"), 1), "{model}");
+        }
     }
 
     #[test]
