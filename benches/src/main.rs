@@ -575,5 +575,11 @@ fn machine() -> String {
         .find_map(|line| line.strip_prefix("MemTotal:"))
         .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map_or(0.0, |kib| kib / 1024.0 / 1024.0);
-    format!("machine: {cpus} CPUs ({model}), {memory_gib:.1} GiB memory")
+    // Other work on the machine inflates CPU times (shared caches, frequency): say how busy it was.
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load: Vec<&str> = load.split_whitespace().take(3).collect();
+    format!(
+        "machine: {cpus} CPUs ({model}), {memory_gib:.1} GiB memory; load average at start {}",
+        load.join(" ")
+    )
 }
