@@ -6,11 +6,12 @@ use std::task::{Context, Poll};
 
 use futures_core::Stream;
 
-use crate::error::LLMResult;
+use crate::error::{LLMError, LLMResult};
 use crate::stream::ResultStream;
 use crate::types::gateway::{
     ChatCompletionChunk, ChatCompletionDelta, ChatCompletionMessage, ChatCompletionMessageWithFinishReason,
-    ChatCompletionRequest, ChatCompletionResponse, Choice, ChunkChoice, FinishReason, Role, Usage,
+    ChatCompletionRequest, ChatCompletionResponse, Choice, ChunkChoice, EmbeddingRequest, EmbeddingResponse,
+    FinishReason, ImageGenerationRequest, ImagesResponse, Role, Usage,
 };
 
 /// A boxed, sendable future: what the object-safe [`ModelInstance`] methods return.
@@ -56,6 +57,32 @@ pub trait ModelInstance: Send + Sync {
     fn provider_name(&self) -> &str {
         "custom"
     }
+
+    /// Embeddings of the request's inputs. Providers without an embeddings API keep this default, an
+    /// [`LLMError::InvalidRequest`] naming the provider.
+    fn embed<'a>(
+        &'a self,
+        request: &'a EmbeddingRequest,
+        options: &'a CallOptions,
+    ) -> BoxFuture<'a, LLMResult<EmbeddingResponse>> {
+        let _ = (request, options);
+        Box::pin(std::future::ready(Err(not_offered(self.provider_name(), "embeddings"))))
+    }
+
+    /// Images generated from the request's prompt. Providers without an image API keep this default, an
+    /// [`LLMError::InvalidRequest`] naming the provider.
+    fn generate_images<'a>(
+        &'a self,
+        request: &'a ImageGenerationRequest,
+        options: &'a CallOptions,
+    ) -> BoxFuture<'a, LLMResult<ImagesResponse>> {
+        let _ = (request, options);
+        Box::pin(std::future::ready(Err(not_offered(self.provider_name(), "image generation"))))
+    }
+}
+
+fn not_offered(provider: &str, api: &str) -> LLMError {
+    LLMError::InvalidRequest(format!("provider `{provider}` offers no {api}"))
 }
 
 /// A model that answers deterministically without any network, for examples and tests.
@@ -185,6 +212,25 @@ mod tests {
             ],
             ..Default::default()
         }
+    }
+
+    #[tokio::test]
+    async fn embeddings_and_images_are_refused_by_default_naming_the_provider() {
+        let model = DummyModelInstance {};
+        let options = CallOptions::default();
+        let embedding = model.embed(&EmbeddingRequest::new("m", "text"), &options).await;
+        assert!(
+            matches!(&embedding, Err(LLMError::InvalidRequest(message)) if message == "provider `dummy` offers no embeddings"),
+            "{embedding:?}"
+        );
+        let images = model.generate_images(&ImageGenerationRequest::new("m", "a cat"), &options).await;
+        assert!(
+            matches!(&images, Err(LLMError::InvalidRequest(message)) if message == "provider `dummy` offers no image generation"),
+            "{images:?}"
+        );
+        // Still object-safe.
+        let boxed: Box<dyn ModelInstance> = Box::new(model);
+        assert!(boxed.embed(&EmbeddingRequest::new("m", "text"), &options).await.is_err());
     }
 
     #[tokio::test]

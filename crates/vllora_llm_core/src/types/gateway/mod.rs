@@ -6,6 +6,8 @@
 //! providers; they are omitted from the JSON when unset. Unknown fields are tolerated on input.
 
 mod chunk;
+mod embeddings;
+mod images;
 mod message;
 mod request;
 mod response;
@@ -13,6 +15,14 @@ mod tools;
 mod usage;
 
 pub use chunk::{ChatCompletionChunk, ChatCompletionDelta, ChunkChoice, FunctionCallDelta, ToolCallDelta};
+pub use embeddings::{
+    Embedding, EmbeddingInput, EmbeddingRequest, EmbeddingResponse, EmbeddingUsage, EmbeddingVector,
+    EncodingFormat,
+};
+pub use images::{
+    Image, ImageBackground, ImageGenerationRequest, ImageModeration, ImageOutputFormat, ImageQuality,
+    ImageResponseFormat, ImageStyle, ImageTokensDetails, ImageUsage, ImagesResponse,
+};
 pub use message::{
     AssistantAudio, CacheControl, CacheControlType, CacheTtl, ChatCompletionContent, ChatCompletionMessage,
     ContentPart, FileInput, ImageDetail, ImageUrl, InputAudio, ReasoningDetail, ReasoningDetailType, Role,
