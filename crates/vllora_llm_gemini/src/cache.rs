@@ -246,6 +246,7 @@ pub(crate) fn cache_name(name: &str) -> LLMResult<String> {
     let id = name.strip_prefix("cachedContents/").unwrap_or(name);
     let valid = !id.is_empty()
         && !id.contains("..")
+        && id != "."
         && id
             .chars()
             .all(|character| character.is_ascii_alphanumeric() || matches!(character, '-' | '_' | '.'));
@@ -319,7 +320,8 @@ mod tests {
     fn names_durations_and_page_tokens_are_written_safely() {
         assert_eq!(cache_name("abc-123").ok().as_deref(), Some("cachedContents/abc-123"));
         assert_eq!(cache_name(" cachedContents/abc ").ok().as_deref(), Some("cachedContents/abc"));
-        for bad in ["", "cachedContents/", "../models", "abc/def", "abc?x=1"] {
+        // A lone `.` is a dot segment: URL normalisation would turn `cachedContents/.` into the collection.
+        for bad in ["", "cachedContents/", "../models", "abc/def", "abc?x=1", ".", "cachedContents/."] {
             assert!(cache_name(bad).is_err(), "{bad}");
         }
         assert_eq!(duration_text(Duration::from_secs(300)), "300s");

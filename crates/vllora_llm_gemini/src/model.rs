@@ -82,6 +82,7 @@ pub(crate) fn model_resource(model: &str) -> LLMResult<String> {
     };
     let valid = !name.is_empty()
         && !name.contains("..")
+        && name != "."
         && name
             .chars()
             .all(|character| character.is_ascii_alphanumeric() || matches!(character, '-' | '_' | '.'));
@@ -199,7 +200,7 @@ mod tests {
             model_resource("tunedModels/my-model-42").ok().as_deref(),
             Some("tunedModels/my-model-42")
         );
-        for bad in ["", "gemini?key=x", "models/../files", "gemini 2", "gemini#x"] {
+        for bad in ["", "gemini?key=x", "models/../files", "gemini 2", "gemini#x", ".", "models/."] {
             assert!(matches!(model_resource(bad), Err(LLMError::InvalidRequest(_))), "{bad}");
         }
     }
