@@ -281,7 +281,7 @@ impl ChoiceState {
 
 /// The gateway chunks of a streamed response body, decoded as it is pulled.
 pub(crate) struct ChunkStream {
-    /// `None` once the stream is over: dropping the events releases the connection right away.
+    /// `None` once the body has ended or failed.
     events: Option<SseStream>,
     state: StreamState,
 }
@@ -305,22 +305,40 @@ impl Stream for ChunkStream {
         let this = self.get_mut();
         loop {
             let Some(events) = this.events.as_mut() else { return Poll::Ready(None) };
-            let outcome = match Pin::new(events).poll_next(context) {
+            let polled = Pin::new(events).poll_next(context);
+            if this.state.is_done() {
+                // After `[DONE]` the body is read to its end, whatever it still holds, so that HTTP/1.1
+                // can hand the connection to the next call; the idle timeout bounds a server that never
+                // ends it.
+                match polled {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Some(Ok(_))) => continue,
+                    Poll::Ready(Some(Err(_)) | None) => {
+                        this.events = None;
+                        return Poll::Ready(None);
+                    }
+                }
+            }
+            let outcome = match polled {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Some(Ok(event))) => this.state.on_event(event.event.as_deref(), &event.data),
                 Poll::Ready(Some(Err(error))) => {
                     this.events = None;
                     return Poll::Ready(Some(Err(error)));
                 }
-                Poll::Ready(None) => this.state.on_end(),
+                Poll::Ready(None) => {
+                    this.events = None;
+                    this.state.on_end()
+                }
             };
-            if this.state.is_done() {
-                this.events = None;
-            }
             match outcome {
                 Ok(Some(chunk)) => return Poll::Ready(Some(Ok(chunk))),
                 Ok(None) => continue,
-                Err(error) => return Poll::Ready(Some(Err(error))),
+                Err(error) => {
+                    // An error event ends the stream; the connection is not worth keeping.
+                    this.events = None;
+                    return Poll::Ready(Some(Err(error)));
+                }
             }
         }
     }

@@ -425,3 +425,19 @@ async fn a_stream_is_retried_until_its_headers_arrive() {
     assert_eq!(text_of(&items), "Hello! How can I help you today?");
     assert_eq!(server.requests().len(), 2);
 }
+
+#[tokio::test]
+async fn a_finished_stream_leaves_its_connection_for_the_next_call() {
+    let server = MockServer::start().await;
+    let bytes = String::from_utf8_lossy(&fixture("stream/openai_parallel_tool_calls.sse")).into_owned();
+    server.respond_always("POST", CHAT_PATH, MockResponse::sse([bytes]));
+    let model = openai(&server);
+    for _ in 0..3 {
+        let items = collect(&model, &request("gpt-4.1-mini")).await;
+        assert!(items.iter().all(Result::is_ok), "{items:?}");
+        assert!(items.last().and_then(|item| item.as_ref().ok()).is_some_and(|chunk| chunk.usage.is_some()));
+    }
+    assert_eq!(server.requests().len(), 3);
+    // The body is read to its end after `[DONE]`, so HTTP/1.1 keeps the connection for the next call.
+    assert_eq!(server.connections_opened(), 1, "later streams reuse the first one's connection");
+}
