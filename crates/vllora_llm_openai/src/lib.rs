@@ -32,7 +32,9 @@
 //! with a warning, the sampling parameters they reject. Streams always ask for usage.
 
 mod config;
+mod embeddings;
 mod error;
+mod images;
 mod model;
 mod request;
 mod response;

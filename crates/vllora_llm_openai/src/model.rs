@@ -4,17 +4,21 @@
 use std::fmt;
 use std::sync::Arc;
 
-use vllora_llm_core::types::gateway::ChatCompletionRequest;
+use vllora_llm_core::types::gateway::{
+    ChatCompletionRequest, EmbeddingRequest, EmbeddingResponse, ImageGenerationRequest, ImagesResponse,
+};
 use vllora_llm_core::{
     BoxFuture, CallOptions, ChatCompletionMessageWithFinishReason, LLMError, LLMResult, Limit, ModelInstance,
     ResultStream, Warning, Warnings,
 };
-use vllora_llm_http::{BodyStream, HeaderMap, HttpClient, HttpRequest, StatusCode, retry_after, sse_stream};
+use vllora_llm_http::{
+    BodyStream, Bytes, HeaderMap, HttpClient, HttpRequest, StatusCode, retry_after, sse_stream,
+};
 
 use crate::config::{AZURE_PROVIDER_NAME, Dialect, OpenAIConfig, PROVIDER_NAME, RequestHeader};
 use crate::request::{self, Mode};
 use crate::stream::{ChunkStream, ReadyChunks, chunks_from_response};
-use crate::{error, response};
+use crate::{embeddings, error, images, response};
 
 /// Chat completions on OpenAI, an OpenAI-compatible server or Azure OpenAI. Cheap to build per call and
 /// to clone: the configuration is shared and the HTTP client's clones share one pool.
@@ -55,7 +59,12 @@ impl OpenAIModel {
 
     /// The model name as the server knows it.
     fn model_name<'a>(&'a self, request: &'a ChatCompletionRequest) -> &'a str {
-        let model = self.model.as_deref().unwrap_or(&request.model);
+        self.server_model(&request.model)
+    }
+
+    /// `requested`, or the model this instance was built for, as the server knows it.
+    fn server_model<'a>(&'a self, requested: &'a str) -> &'a str {
+        let model = self.model.as_deref().unwrap_or(requested);
         model
             .split_once('/')
             .filter(|(prefix, _)| prefix.eq_ignore_ascii_case(self.config.provider_name()))
@@ -85,14 +94,40 @@ impl OpenAIModel {
         )?;
         let mut all_warnings = warnings.finish(options.strict)?;
         all_warnings.extend(body.adjustments);
-        let mut http_request = HttpRequest::post_json(self.config.chat_url(), body.bytes);
+        let http_request = self.post_json(self.config.chat_url(), body.bytes)?;
+        Ok((http_request, all_warnings))
+    }
+
+    /// A POST of `body` to `url` with the configured headers.
+    fn post_json(&self, url: String, body: impl Into<Bytes>) -> LLMResult<HttpRequest> {
+        let mut http_request = HttpRequest::post_json(url, body);
         for header in self.config.headers() {
             http_request = match header {
                 RequestHeader::Plain(name, value) => http_request.header(name, value)?,
                 RequestHeader::Secret(name, value) => http_request.secret_header(name, &value)?,
             };
         }
-        Ok((http_request, all_warnings))
+        Ok(http_request)
+    }
+
+    /// The URL of another operation than chat (`embeddings`, `images/generations`): the chat URL with
+    /// its last `/chat/completions` replaced, which keeps the Azure deployment path and `api-version`
+    /// query. The deployment and version are percent-encoded, so that segment cannot occur after it.
+    fn operation_url(&self, operation: &str) -> String {
+        let chat_url = self.config.chat_url();
+        match chat_url.rsplit_once("/chat/completions") {
+            Some((base, query)) => format!("{base}/{operation}{query}"),
+            None => chat_url,
+        }
+    }
+
+    /// Sends a one-shot JSON request to `operation` with the chat calls' headers, retries and error
+    /// mapping, and returns the 2xx body.
+    async fn send_operation(&self, operation: &str, body: Vec<u8>) -> LLMResult<Bytes> {
+        self.config.check_credentials()?;
+        let http_request = self.post_json(self.operation_url(operation), body)?;
+        let reply = self.http.send(http_request, &self.error_mapper()).await?;
+        Ok(reply.body)
     }
 
     /// The error mapper the transport calls on a non-2xx response. It owns what it needs, since the
@@ -145,6 +180,32 @@ impl ModelInstance for OpenAIModel {
 
     fn provider_name(&self) -> &str {
         self.config.provider_name()
+    }
+
+    fn embed<'a>(
+        &'a self,
+        request: &'a EmbeddingRequest,
+        _options: &'a CallOptions,
+    ) -> BoxFuture<'a, LLMResult<EmbeddingResponse>> {
+        Box::pin(async move {
+            let body = embeddings::embedding_body(request, self.server_model(&request.model))?;
+            let reply = self.send_operation("embeddings", body).await?;
+            embeddings::parse_embeddings(self.config.provider_name(), &reply)
+        })
+    }
+
+    fn generate_images<'a>(
+        &'a self,
+        request: &'a ImageGenerationRequest,
+        _options: &'a CallOptions,
+    ) -> BoxFuture<'a, LLMResult<ImagesResponse>> {
+        Box::pin(async move {
+            let requested = self.model.as_deref().or(request.model.as_deref());
+            let model = requested.map(|model| self.server_model(model));
+            let body = images::image_body(request, model)?;
+            let reply = self.send_operation("images/generations", body).await?;
+            images::parse_images(self.config.provider_name(), &reply)
+        })
     }
 }
 
