@@ -38,8 +38,19 @@ mod images;
 mod model;
 mod request;
 mod response;
+mod responses;
 mod stream;
 mod wire;
 
 pub use config::{AZURE_API_VERSION, AZURE_PROVIDER_NAME, OPENAI_BASE_URL, OpenAIConfig, PROVIDER_NAME, env_name};
 pub use model::OpenAIModel;
+pub use responses::{
+    ContentPartEvent, FunctionCallArgumentsDoneEvent, OpenAIResponses, OutputItemEvent, Response,
+    ResponseError, ResponseEvent, ResponseIncompleteDetails, ResponseStatus, ResponsesContentPart,
+    ResponsesEventStream, ResponsesFunctionCall, ResponsesFunctionCallOutput, ResponsesFunctionOutput,
+    ResponsesFunctionTool, ResponsesInput, ResponsesInputTokensDetails, ResponsesItem, ResponsesMessage,
+    ResponsesMessageContent, ResponsesOutputTokensDetails, ResponsesReasoningConfig, ResponsesReasoningItem,
+    ResponsesRequest, ResponsesStreamEvent, ResponsesSummaryText, ResponsesTextConfig, ResponsesTextFormat,
+    ResponsesTool, ResponsesToolChoice, ResponsesUsage, StreamErrorEvent, SummaryDeltaEvent, TextDeltaEvent,
+    TextDoneEvent,
+};

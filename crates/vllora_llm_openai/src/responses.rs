@@ -1,0 +1,198 @@
+//! [`OpenAIResponses`]: the OpenAI Responses API (`POST /v1/responses`), one-shot and streamed, on OpenAI,
+//! Azure OpenAI (its `/openai/v1` API) and compatible servers that serve it (llama.cpp, vLLM...).
+//!
+//! The Responses API is OpenAI's own, so its documents are not translated: [`ResponsesRequest`] is sent
+//! as it is (with `model` and `stream` set by the client) and [`Response`] comes back as OpenAI wrote it.
+
+mod events;
+mod types;
+
+use std::fmt;
+use std::sync::Arc;
+
+use vllora_llm_core::{CallOptions, LLMError, LLMResult, Limit};
+use vllora_llm_http::{BodyStream, HeaderMap, HttpClient, HttpRequest, StatusCode, retry_after, sse_stream};
+
+pub use events::{
+    ContentPartEvent, FunctionCallArgumentsDoneEvent, OutputItemEvent, ResponseEvent, ResponsesEventStream,
+    ResponsesStreamEvent, StreamErrorEvent, SummaryDeltaEvent, TextDeltaEvent, TextDoneEvent,
+};
+pub use types::{
+    Response, ResponseError, ResponseIncompleteDetails, ResponseStatus, ResponsesContentPart,
+    ResponsesFunctionCall, ResponsesFunctionCallOutput, ResponsesFunctionOutput, ResponsesFunctionTool,
+    ResponsesInput, ResponsesInputTokensDetails, ResponsesItem, ResponsesMessage, ResponsesMessageContent,
+    ResponsesOutputTokensDetails, ResponsesReasoningConfig, ResponsesReasoningItem, ResponsesRequest,
+    ResponsesSummaryText, ResponsesTextConfig, ResponsesTextFormat, ResponsesTool, ResponsesToolChoice,
+    ResponsesUsage,
+};
+
+use crate::config::{Dialect, OpenAIConfig, RequestHeader};
+use crate::error;
+
+/// The Responses API of OpenAI, Azure OpenAI or a compatible server. Cheap to build per call and to
+/// clone: the configuration is shared and the HTTP client's clones share one pool.
+#[derive(Clone)]
+pub struct OpenAIResponses {
+    config: Arc<OpenAIConfig>,
+    http: HttpClient,
+    model: Option<String>,
+}
+
+impl fmt::Debug for OpenAIResponses {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("OpenAIResponses")
+            .field("config", &self.config)
+            .field("model", &self.model)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OpenAIResponses {
+    /// A client sending requests with `http` as `config` says.
+    pub fn new(config: OpenAIConfig, http: HttpClient) -> Self {
+        OpenAIResponses { config: Arc::new(config), http, model: None }
+    }
+
+    /// Sends every request to this model instead of the request's own. A `{provider}/` prefix naming this
+    /// provider (`openai/gpt-4o`, `local/qwen3` for a proxy called `local`) is removed.
+    pub fn with_model(mut self, model: impl Into<String>) -> Self {
+        self.model = Some(model.into());
+        self
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &OpenAIConfig {
+        &self.config
+    }
+
+    /// Creates a response and waits for all of it.
+    ///
+    /// Nothing in a Responses request needs translating, so nothing is dropped and `options.strict`
+    /// never fails a call; it is taken for symmetry with the chat API.
+    pub async fn create_response(
+        &self,
+        request: &ResponsesRequest,
+        options: &CallOptions,
+    ) -> LLMResult<Response> {
+        let http_request = self.prepare(request, false, options)?;
+        let reply = self.http.send(http_request, &self.error_mapper()).await?;
+        parse_response(self.config.provider_name(), &reply.body)
+    }
+
+    /// Creates a response as a stream of events, read as it is pulled; dropping it cancels the request.
+    pub async fn stream_response(
+        &self,
+        request: &ResponsesRequest,
+        options: &CallOptions,
+    ) -> LLMResult<ResponsesEventStream> {
+        let http_request = self.prepare(request, true, options)?;
+        let reply = self.http.send_streaming(http_request, &self.error_mapper()).await?;
+        let provider = self.config.provider_name();
+        if is_json(&reply.headers) {
+            let body = read_body(reply.body, self.http.config().limits.max_response_body).await?;
+            return Ok(ResponsesEventStream::completed(parse_response(provider, &body)?, provider));
+        }
+        Ok(ResponsesEventStream::new(
+            sse_stream(reply.body, self.http.config().limits.max_event_size),
+            provider,
+        ))
+    }
+
+    /// The HTTP request for `request`; fails before sending when OpenAI would get no key.
+    fn prepare(
+        &self,
+        request: &ResponsesRequest,
+        stream: bool,
+        _options: &CallOptions,
+    ) -> LLMResult<HttpRequest> {
+        self.config.check_credentials()?;
+        let body = request_body(request, self.model_name(request), stream)?;
+        let mut http_request = HttpRequest::post_json(responses_url(&self.config), body);
+        for header in self.config.headers() {
+            http_request = match header {
+                RequestHeader::Plain(name, value) => http_request.header(name, value)?,
+                RequestHeader::Secret(name, value) => http_request.secret_header(name, &value)?,
+            };
+        }
+        Ok(http_request)
+    }
+
+    /// The model name as the server knows it; on Azure, the deployment when nothing else is given.
+    fn model_name<'a>(&'a self, request: &'a ResponsesRequest) -> &'a str {
+        let model = match (self.model.as_deref(), self.config.dialect()) {
+            (Some(model), _) => model,
+            (None, Dialect::Azure { deployment, .. }) if request.model.is_empty() => deployment,
+            (None, _) => &request.model,
+        };
+        model
+            .split_once('/')
+            .filter(|(prefix, _)| prefix.eq_ignore_ascii_case(self.config.provider_name()))
+            .map_or(model, |(_, name)| name)
+    }
+
+    fn error_mapper(&self) -> impl Fn(StatusCode, &HeaderMap, &[u8]) -> LLMError + Send + Sync + 'static {
+        let config = Arc::clone(&self.config);
+        move |status, headers, body| {
+            error::api_error(config.provider_name(), status.as_u16(), retry_after(headers), body)
+        }
+    }
+}
+
+/// `{base}/responses`; Azure serves the Responses API under its `/openai/v1` API, without `api-version`.
+fn responses_url(config: &OpenAIConfig) -> String {
+    let base = config.base_url().trim_end_matches('/');
+    match config.dialect() {
+        Dialect::OpenAI | Dialect::Compatible => format!("{base}/responses"),
+        Dialect::Azure { .. } => format!("{base}/openai/v1/responses"),
+    }
+}
+
+/// The JSON body: the request as it is, with the model and `stream` the call decides.
+pub(crate) fn request_body(request: &ResponsesRequest, model: &str, stream: bool) -> LLMResult<Vec<u8>> {
+    if model.is_empty() {
+        return Err(LLMError::InvalidRequest("a Responses request needs a model".to_owned()));
+    }
+    if request.stream.is_some_and(|asked| asked != stream) {
+        return Err(LLMError::InvalidRequest(format!(
+            "`stream: {}` in the request contradicts the call: use {}",
+            !stream,
+            if stream { "create_response" } else { "stream_response" }
+        )));
+    }
+    let stream = stream.then_some(true);
+    let encoded = if request.model == model && request.stream == stream {
+        serde_json::to_vec(request)
+    } else {
+        serde_json::to_vec(&ResponsesRequest { model: model.to_owned(), stream, ..request.clone() })
+    };
+    encoded.map_err(|error| {
+        LLMError::InvalidRequest(format!("the Responses request cannot be encoded: {error}"))
+    })
+}
+
+/// A response document, or a clear error for anything else.
+pub(crate) fn parse_response(provider: &str, body: &[u8]) -> LLMResult<Response> {
+    serde_json::from_slice(body)
+        .map_err(|error| LLMError::decode(provider, format_args!("not a Responses API response: {error}")))
+}
+
+/// Whether a response body is one JSON document rather than server-sent events.
+fn is_json(headers: &HeaderMap) -> bool {
+    headers.get("content-type").and_then(|value| value.to_str().ok()).is_some_and(|content_type| {
+        content_type.trim_start().to_ascii_lowercase().starts_with("application/json")
+    })
+}
+
+/// Reads a whole body, refusing more than `limit` bytes.
+async fn read_body(mut body: BodyStream, limit: usize) -> LLMResult<Vec<u8>> {
+    let mut collected = Vec::new();
+    while let Some(piece) = std::future::poll_fn(|context| body.as_mut().poll_next(context)).await {
+        let piece = piece?;
+        if collected.len().saturating_add(piece.len()) > limit {
+            return Err(LLMError::LimitExceeded { limit: Limit::ResponseBody, max_bytes: limit });
+        }
+        collected.extend_from_slice(&piece);
+    }
+    Ok(collected)
+}
