@@ -29,6 +29,8 @@
 mod config;
 mod error;
 mod event_stream;
+#[cfg(any(test, feature = "fuzzing"))]
+mod fuzzing;
 mod model;
 mod profile;
 mod request;
@@ -39,6 +41,10 @@ mod wire;
 
 pub use config::BedrockConfig;
 pub use model::BedrockModel;
+/// The body of the event-stream fuzz target; not part of the API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub use fuzzing::decode_event_stream;
 
 /// The provider's telemetry name (`gen_ai.provider.name`).
 pub const PROVIDER_NAME: &str = "aws.bedrock";

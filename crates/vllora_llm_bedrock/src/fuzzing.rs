@@ -1,0 +1,91 @@
+//! The body of the event-stream fuzz target (`fuzz/fuzz_targets/event_stream.rs`): arbitrary bytes decoded
+//! as a ConverseStream response, whole and in pieces, through the frame decoder and the event state machine.
+//!
+//! Besides "never panics", it checks what the decoder promises: the chunking never changes the outcome,
+//! and decoding always ends (every frame consumes bytes; a cut frame is an error at the end of the body).
+
+use std::collections::VecDeque;
+
+use vllora_llm_core::types::gateway::ChatCompletionChunk;
+
+use crate::event_stream::FrameDecoder;
+use crate::response::ResponseContext;
+use crate::stream::StreamState;
+
+/// Frames larger than this are refused, so that a fuzzer's 4 GiB length does not become a 4 GiB buffer.
+const MAX_FRAME_LEN: usize = 64 * 1024;
+
+/// What a body decodes to: the chunks, then the error that ended the stream, if any.
+type Outcome = (Vec<ChatCompletionChunk>, Option<String>);
+
+/// Decodes `data[1..]` whole and in pieces of `data[0] % 16 + 1` bytes; both must agree.
+pub fn decode_event_stream(data: &[u8]) {
+    let Some((&piece_len, body)) = data.split_first() else { return };
+    let whole = decode([body]);
+    let pieces = decode(body.chunks(usize::from(piece_len % 16) + 1));
+    assert_eq!(whole, pieces, "the chunking changed what the body decodes to");
+}
+
+fn decode<'a>(pieces: impl IntoIterator<Item = &'a [u8]>) -> Outcome {
+    let mut decoder = FrameDecoder::new(MAX_FRAME_LEN);
+    let mut state = StreamState::new(ResponseContext::default());
+    let mut chunks = VecDeque::new();
+    let fail = |chunks: VecDeque<ChatCompletionChunk>, error: vllora_llm_core::LLMError| {
+        (Vec::from(chunks), Some(error.to_string()))
+    };
+    for piece in pieces {
+        decoder.push(piece);
+        loop {
+            match decoder.next_frame() {
+                Ok(Some(frame)) => {
+                    if let Err(error) = state.on_frame(&frame, &mut chunks) {
+                        return fail(chunks, error);
+                    }
+                }
+                Ok(None) => break,
+                Err(error) => return fail(chunks, error),
+            }
+        }
+    }
+    match decoder.finish().and_then(|()| state.finish(&mut chunks)) {
+        Ok(()) => (Vec::from(chunks), None),
+        Err(error) => fail(chunks, error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fuzz body over the stream fixtures (every piece length) and over their prefixes and random
+    /// corruptions: it must not panic, so the fuzz target starts from a harness that holds.
+    #[test]
+    fn the_fuzz_body_holds_on_fixtures_and_their_corruptions() {
+        let directory = format!("{}/tests/fixtures/stream", env!("CARGO_MANIFEST_DIR"));
+        let mut bodies = Vec::new();
+        for entry in std::fs::read_dir(&directory).into_iter().flatten().flatten() {
+            if entry.path().extension().is_some_and(|extension| extension == "bin") {
+                bodies.push(std::fs::read(entry.path()).unwrap_or_default());
+            }
+        }
+        assert!(bodies.len() >= 5, "the stream fixtures are there");
+        let mut seed = 0x5EED_u64;
+        for body in &bodies {
+            for piece_len in 0..16u8 {
+                let mut data = vec![piece_len];
+                data.extend_from_slice(body);
+                decode_event_stream(&data);
+                let cut = data.len() * usize::from(piece_len) / 16;
+                decode_event_stream(&data[..cut.max(1)]);
+                seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                let at = 1 + (seed >> 33) as usize % body.len().max(1);
+                if let Some(byte) = data.get_mut(at) {
+                    *byte ^= (seed >> 24) as u8 | 1;
+                }
+                decode_event_stream(&data);
+            }
+        }
+        let (chunks, error) = decode([bodies[0].as_slice()]);
+        assert!(!chunks.is_empty() || error.is_some());
+    }
+}
