@@ -196,7 +196,6 @@ impl VlloraLLMClient {
     }
 
     /// The settings, for the other APIs' clients in this crate.
-    #[allow(dead_code)] // for embeddings.rs and responses.rs, which are being written
     pub(crate) fn settings(&self) -> &Arc<Settings> {
         &self.settings
     }

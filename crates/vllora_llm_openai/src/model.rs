@@ -200,7 +200,9 @@ impl ModelInstance for OpenAIModel {
         _options: &'a CallOptions,
     ) -> BoxFuture<'a, LLMResult<ImagesResponse>> {
         Box::pin(async move {
-            let requested = self.model.as_deref().or(request.model.as_deref());
+            // An empty name (a facade call without a model) leaves the choice to the server.
+            let requested =
+                self.model.as_deref().or(request.model.as_deref()).filter(|model| !model.is_empty());
             let model = requested.map(|model| self.server_model(model));
             let body = images::image_body(request, model)?;
             let reply = self.send_operation("images/generations", body).await?;
