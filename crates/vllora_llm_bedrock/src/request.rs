@@ -650,9 +650,17 @@ fn unique_document_name(name: String, taken: &[String]) -> String {
 // ---- Tools ----
 
 fn tool_spec(tool: &ChatCompletionTool) -> ToolSpec<'_> {
+    // Bedrock refuses a schema whose root does not say `"type": "object"` ("The value at
+    // toolConfig.tools.N.toolSpec.inputSchema.json.type must be one of the following: object"), while
+    // OpenAI takes `{}` or a schema of properties only for a tool's arguments.
     let schema = match &tool.function.parameters {
+        Some(Value::Object(schema)) if !schema.contains_key("type") => {
+            let mut schema = schema.clone();
+            schema.insert("type".to_owned(), Value::from("object"));
+            Cow::Owned(Value::Object(schema))
+        }
+        Some(Value::Null) | None => Cow::Owned(serde_json::json!({"type": "object", "properties": {}})),
         Some(parameters) => Cow::Borrowed(parameters),
-        None => Cow::Owned(serde_json::json!({"type": "object", "properties": {}})),
     };
     ToolSpec {
         name: &tool.function.name,

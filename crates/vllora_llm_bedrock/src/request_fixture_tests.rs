@@ -491,3 +491,34 @@ fn whitespace_only_assistant_text_is_not_sent() {
     );
     assert_eq!(body["messages"][3]["content"], json!([{"text": "Noon."}]));
 }
+
+#[test]
+fn tool_schemas_without_a_root_type_say_object() {
+    let request: ChatCompletionRequest = serde_json::from_value(json!({
+        "model": "anthropic.claude-3-haiku-20240307-v1:0",
+        "messages": [{"role": "user", "content": "Hi"}],
+        "tools": [
+            {"type": "function", "function": {"name": "ping", "parameters": {}}},
+            {"type": "function", "function": {"name": "find",
+                "parameters": {"properties": {"q": {"type": "string"}}, "required": ["q"]}}},
+            {"type": "function", "function": {"name": "typed",
+                "parameters": {"type": "object", "properties": {}}}}
+        ]
+    }))
+    .unwrap_or_default();
+    let (body, _) = translate(&request);
+    let schemas: Vec<Value> = body["toolConfig"]["tools"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|tool| tool["toolSpec"]["inputSchema"]["json"].clone())
+        .collect();
+    assert_eq!(
+        schemas,
+        [
+            json!({"type": "object"}),
+            json!({"type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]}),
+            json!({"type": "object", "properties": {}})
+        ]
+    );
+}
