@@ -6,15 +6,15 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 use vllora_llm_core::types::gateway::{
     AllowedToolsMode, CacheControl, CacheTtl, ChatCompletionContent, ChatCompletionMessage,
-    ChatCompletionRequest, ChatCompletionTool, ContentPart, FileInput, ImageDetail, ReasoningDetail,
-    ReasoningDetailType, ReasoningEffort, ResponseFormat, Role, ThinkingConfig, ThinkingType,
-    ToolChoice as GatewayToolChoice,
+    ChatCompletionRequest, ChatCompletionTool, ContentPart, FileInput, ImageDetail, InputAudio,
+    ReasoningDetail, ReasoningDetailType, ReasoningEffort, ResponseFormat, Role, ThinkingConfig,
+    ThinkingType, ToolChoice as GatewayToolChoice,
 };
 use vllora_llm_core::{LLMError, LLMResult, Warning, Warnings};
 
 use crate::wire::{
-    CachePoint, ContentBlock, ConversationRole, ConverseRequest, DocumentBlock, Empty, ImageBlock,
-    InferenceConfig, JsonSchemaDefinition, Message, OutputConfig, OutputFormat, OutputStructure,
+    AudioBlock, CachePoint, ContentBlock, ConversationRole, ConverseRequest, DocumentBlock, Empty,
+    ImageBlock, InferenceConfig, JsonSchemaDefinition, Message, OutputConfig, OutputFormat, OutputStructure,
     ReasoningContent, ReasoningText, S3Location, ServiceTier, Source, SpecificTool, SystemBlock, Tool,
     ToolChoice, ToolConfig, ToolInputSchema, ToolResultBlock, ToolResultContent, ToolSpec, ToolUseBlock,
 };
@@ -316,11 +316,8 @@ fn user_blocks<'a>(
                         blocks.push(ContentBlock::Image(image_block(&image_url.url, &at())?))
                     }
                     ContentPart::File { file, .. } => blocks.push(file_block(file, &at(), documents)?),
-                    ContentPart::InputAudio { .. } => {
-                        return Err(LLMError::InvalidRequest(format!(
-                            "{}: Bedrock Converse does not take audio input",
-                            at()
-                        )));
+                    ContentPart::InputAudio { input_audio, .. } => {
+                        blocks.push(ContentBlock::Audio(audio_block(input_audio, &at())?))
                     }
                     ContentPart::Refusal { .. } => {
                         return Err(LLMError::InvalidRequest(format!(
@@ -583,6 +580,26 @@ fn image_block<'a>(url: &'a str, at: &str) -> LLMResult<ImageBlock<'a>> {
         ))
     })?;
     Ok(ImageBlock { format, source: Source::Bytes(data) })
+}
+
+/// OpenAI's `input_audio` (base64 wav or mp3) as an `audio` block; Converse names the same formats.
+fn audio_block<'a>(input_audio: &'a InputAudio, at: &str) -> LLMResult<AudioBlock<'a>> {
+    let format = match input_audio.format.to_ascii_lowercase().as_str() {
+        "wav" => "wav",
+        "mp3" => "mp3",
+        other => {
+            return Err(LLMError::InvalidRequest(format!(
+                "{at}: audio in `{other}` is not sent; give wav or mp3"
+            )));
+        }
+    };
+    let data = input_audio.data.as_str();
+    let plausible =
+        data.bytes().all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'+' | b'/' | b'='));
+    if data.is_empty() || !plausible {
+        return Err(LLMError::InvalidRequest(format!("{at}: the audio data is not base64")));
+    }
+    Ok(AudioBlock { format, source: Source::Bytes(data) })
 }
 
 /// A file part: a document, or an image when the data is one.

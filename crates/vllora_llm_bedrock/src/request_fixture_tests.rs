@@ -266,8 +266,8 @@ fn media_that_bedrock_cannot_take_is_a_clear_error() {
     assert!(translate_error(&remote).contains("messages[0].content[1]: Bedrock does not fetch image URLs"));
     let tiff = with_part(json!({"type": "image_url", "image_url": {"url": "data:image/tiff;base64,AAAA"}}));
     assert!(translate_error(&tiff).contains("not `image/tiff`"));
-    let audio = with_part(json!({"type": "input_audio", "input_audio": {"data": "AAAA", "format": "wav"}}));
-    assert!(translate_error(&audio).contains("audio"));
+    let audio = with_part(json!({"type": "input_audio", "input_audio": {"data": "AAAA", "format": "flac"}}));
+    assert!(translate_error(&audio).contains("audio in `flac` is not sent"));
     let file_id = with_part(json!({"type": "file", "file": {"file_id": "file-abc"}}));
     assert!(translate_error(&file_id).contains("file_data"));
     let s3 = with_part(json!({"type": "image_url", "image_url": {"url": "s3://bucket/photos/cat.JPG"}}));
@@ -520,5 +520,26 @@ fn tool_schemas_without_a_root_type_say_object() {
             json!({"type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]}),
             json!({"type": "object", "properties": {}})
         ]
+    );
+}
+
+#[test]
+fn input_audio_becomes_an_audio_block() {
+    let request: ChatCompletionRequest = serde_json::from_value(json!({
+        "model": "us.amazon.nova-2-omni-v1:0",
+        "messages": [{"role": "user", "content": [
+            {"type": "text", "text": "Transcribe"},
+            {"type": "input_audio", "input_audio": {"data": "UklGRiQAAABXQVZF", "format": "wav"}},
+            {"type": "input_audio", "input_audio": {"data": "SUQzBAAAAAAA", "format": "mp3"}}]}]
+    }))
+    .unwrap_or_default();
+    let (body, _) = translate(&request);
+    assert_eq!(
+        body["messages"][0]["content"],
+        json!([
+            {"text": "Transcribe"},
+            {"audio": {"format": "wav", "source": {"bytes": "UklGRiQAAABXQVZF"}}},
+            {"audio": {"format": "mp3", "source": {"bytes": "SUQzBAAAAAAA"}}}
+        ])
     );
 }

@@ -58,6 +58,7 @@ pub(crate) enum ContentBlock<'a> {
     Text(&'a str),
     Image(ImageBlock<'a>),
     Document(DocumentBlock<'a>),
+    Audio(AudioBlock<'a>),
     ToolUse(ToolUseBlock<'a>),
     ToolResult(ToolResultBlock<'a>),
     CachePoint(CachePoint),
@@ -90,6 +91,12 @@ pub(crate) struct ImageBlock<'a> {
 pub(crate) struct DocumentBlock<'a> {
     pub(crate) format: &'static str,
     pub(crate) name: String,
+    pub(crate) source: Source<'a>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct AudioBlock<'a> {
+    pub(crate) format: &'static str,
     pub(crate) source: Source<'a>,
 }
 
