@@ -148,6 +148,31 @@ fn responses_url(config: &OpenAIConfig) -> String {
     }
 }
 
+/// The JSON names of [`ResponsesRequest`]'s own fields, which `extra` must not repeat.
+const MODELLED_FIELDS: &[&str] = &[
+    "model",
+    "input",
+    "instructions",
+    "tools",
+    "tool_choice",
+    "text",
+    "reasoning",
+    "max_output_tokens",
+    "temperature",
+    "top_p",
+    "parallel_tool_calls",
+    "previous_response_id",
+    "store",
+    "metadata",
+    "prompt_cache_key",
+    "service_tier",
+    "truncation",
+    "include",
+    "user",
+    "safety_identifier",
+    "stream",
+];
+
 /// The JSON body: the request as it is, with the model and `stream` the call decides.
 pub(crate) fn request_body(request: &ResponsesRequest, model: &str, stream: bool) -> LLMResult<Vec<u8>> {
     if model.is_empty() {
@@ -158,6 +183,11 @@ pub(crate) fn request_body(request: &ResponsesRequest, model: &str, stream: bool
             "`stream: {}` in the request contradicts the call: use {}",
             !stream,
             if stream { "create_response" } else { "stream_response" }
+        )));
+    }
+    if let Some(name) = request.extra.keys().find(|name| MODELLED_FIELDS.contains(&name.as_str())) {
+        return Err(LLMError::InvalidRequest(format!(
+            "`{name}` in the Responses request's `extra` fields would be sent twice: set the field itself"
         )));
     }
     let stream = stream.then_some(true);

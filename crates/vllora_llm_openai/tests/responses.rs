@@ -310,6 +310,14 @@ async fn bad_requests_fail_before_sending() {
         ResponsesRequest { model: "gpt-4.1".to_owned(), stream: Some(true), ..Default::default() };
     let result = responses.create_response(&contradicting, &CallOptions::default()).await;
     assert!(matches!(&result, Err(LLMError::InvalidRequest(message)) if message.contains("stream_response")));
+    let mut twice =
+        ResponsesRequest { model: "gpt-4.1".to_owned(), input: "hi".into(), ..Default::default() };
+    twice.extra.insert("input".to_owned(), json!("again"));
+    let result = responses.create_response(&twice, &CallOptions::default()).await;
+    assert!(
+        matches!(&result, Err(LLMError::InvalidRequest(message)) if message.contains("`input`")),
+        "{result:?}"
+    );
     assert!(server.requests().is_empty());
 }
 
