@@ -7,7 +7,7 @@ use crate::util::{cargo, step, workspace_root};
 
 /// The end-to-end binaries of the examples crate, each run as `<binary> <base URL>`.
 fn binaries() -> Vec<&'static str> {
-    let mut binaries = vec!["e2e_openai"];
+    let mut binaries = vec!["e2e_openai", "e2e_responses"];
     if workspace_root().join("examples/src/bin/e2e_anthropic.rs").is_file() {
         binaries.push("e2e_anthropic");
     }
