@@ -1,6 +1,7 @@
 //! Our launcher for a real LLM server: llama.cpp's OpenAI- and Anthropic-compatible server with Gemma 3
 //! 270M, installed by `../shared/conformance/llama/setup.sh` into `target/llama`, started on a free local
-//! port and stopped when the [`LlamaServer`] is dropped.
+//! port and stopped when the [`LlamaServer`] is dropped. An instance serves either chat or, started with
+//! `--embedding`, embeddings, never both.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
@@ -19,6 +20,15 @@ const START_TIMEOUT: Duration = Duration::from_secs(120);
 /// Where the installation goes, relative to the workspace root.
 const INSTALL_DIRECTORY: &str = "target/llama";
 const MODEL_FILE: &str = "gemma-3-270m-q4_k_m.gguf";
+
+/// What an instance serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Serving {
+    /// Chat completions, the Responses API and Anthropic messages, with Gemma's chat template.
+    Chat,
+    /// `/v1/embeddings` (mean pooling).
+    Embeddings,
+}
 
 /// A running llama.cpp server; dropping it stops the server.
 #[derive(Debug)]
@@ -71,14 +81,19 @@ fn free_port() -> Result<u16, String> {
 }
 
 impl LlamaServer {
-    /// Sets up (when needed) and starts the server.
+    /// Sets up (when needed) and starts the chat server.
     pub fn start() -> Result<Self, String> {
         setup()?;
         Self::launch()
     }
 
-    /// Starts the server, already set up, and waits until it says it is listening.
+    /// Starts the chat server, already set up, and waits until it says it is listening.
     pub fn launch() -> Result<Self, String> {
+        Self::launch_serving(Serving::Chat)
+    }
+
+    /// Starts a server, already set up, for `serving`, and waits until it says it is listening.
+    pub fn launch_serving(serving: Serving) -> Result<Self, String> {
         let kit = kit_directory()?;
         let root = workspace_root();
         let install = root.join(INSTALL_DIRECTORY);
@@ -88,13 +103,19 @@ impl LlamaServer {
             return Err(format!("{} is not set up: run setup first", install.display()));
         }
         let port = free_port()?;
-        let log = install.join("server.log");
+        let log = install.join(match serving {
+            Serving::Chat => "server.log",
+            Serving::Embeddings => "server-embeddings.log",
+        });
         let log_file =
             File::create(&log).map_err(|error| format!("cannot write {}: {error}", log.display()))?;
-        let mut child = Command::new(&python)
-            .arg(kit.join("serve.py"))
-            .args(["--model", &path_text(&model), "--port", &port.to_string()])
-            .args(["--chat-template", &path_text(&kit.join("gemma.jinja"))])
+        let mut command = Command::new(&python);
+        command.arg(kit.join("serve.py")).args(["--model", &path_text(&model), "--port", &port.to_string()]);
+        match serving {
+            Serving::Chat => command.args(["--chat-template", &path_text(&kit.join("gemma.jinja"))]),
+            Serving::Embeddings => command.arg("--embedding"),
+        };
+        let mut child = command
             .current_dir(&root)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
