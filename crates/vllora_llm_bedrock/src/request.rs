@@ -61,7 +61,45 @@ pub(crate) fn build_converse_request<'a>(
             }
         }
     }
+    if is_claude(model_id) {
+        fit_claude_thinking(&mut body, warnings);
+    }
     Ok(body)
+}
+
+/// While thinking, Claude refuses a forced tool choice ("Thinking may not be enabled when tool_choice forces
+/// tool use"), a temperature other than 1, and `top_k`: the call then goes out without them, each a warning.
+fn fit_claude_thinking(body: &mut ConverseRequest<'_>, warnings: &mut Warnings) {
+    let Some(fields) = body.additional_model_request_fields.as_mut() else { return };
+    let thinking_on = ["thinking", "reasoning_config"].iter().any(|key| {
+        let kind = fields.get(*key).and_then(|config| config.get("type")).and_then(Value::as_str);
+        matches!(kind, Some("enabled" | "adaptive"))
+    });
+    if !thinking_on {
+        return;
+    }
+    const WHILE_THINKING: &str = "Claude does not take it while thinking";
+    if fields.remove("top_k").is_some() {
+        warnings.push(Warning::unsupported_because("provider_specific.top_k", WHILE_THINKING));
+    }
+    if let Some(tool_config) = body.tool_config.as_mut() {
+        if matches!(tool_config.tool_choice, Some(ToolChoice::Any(_) | ToolChoice::Tool(_))) {
+            warnings.push(Warning::adjusted(
+                "tool_choice",
+                "Claude cannot be made to use a tool while thinking; sent `auto`",
+            ));
+            tool_config.tool_choice = Some(ToolChoice::Auto(Empty {}));
+        }
+    }
+    if let Some(config) = body.inference_config.as_mut() {
+        if config.temperature.is_some_and(|temperature| temperature != 1.0) {
+            warnings.push(Warning::unsupported_because("temperature", WHILE_THINKING));
+            config.temperature = None;
+        }
+        if config.is_empty() {
+            body.inference_config = None;
+        }
+    }
 }
 
 /// Serialises the body.

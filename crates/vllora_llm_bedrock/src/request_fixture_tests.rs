@@ -126,9 +126,13 @@ fn thinking_and_top_k_follow_the_model_family() {
     let (claude, warnings) = translate(&request("anthropic.claude-3-7-sonnet-20250219-v1:0"));
     assert_eq!(
         claude["additionalModelRequestFields"],
-        json!({"top_k": 20, "thinking": {"type": "enabled", "budget_tokens": 2048}})
+        json!({"thinking": {"type": "enabled", "budget_tokens": 2048}})
     );
-    assert!(warnings.is_empty());
+    assert_eq!(
+        warnings.iter().filter_map(Warning::parameter).collect::<Vec<_>>(),
+        ["provider_specific.top_k"],
+        "Claude takes no top_k while thinking"
+    );
     let (nova, warnings) = translate(&request("us.amazon.nova-pro-v1:0"));
     assert_eq!(nova["additionalModelRequestFields"], json!({"inferenceConfig": {"topK": 20}}));
     assert_eq!(
@@ -542,4 +546,35 @@ fn input_audio_becomes_an_audio_block() {
             {"audio": {"format": "mp3", "source": {"bytes": "SUQzBAAAAAAA"}}}
         ])
     );
+}
+
+#[test]
+fn what_claude_refuses_while_thinking_is_left_out_with_warnings() {
+    let request = |thinking: Value| -> ChatCompletionRequest {
+        serde_json::from_value(json!({
+            "model": "us.anthropic.claude-sonnet-4-20250514-v1:0",
+            "messages": [{"role": "user", "content": "Weather?"}],
+            "temperature": 0.2, "max_tokens": 4096,
+            "tools": [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}],
+            "tool_choice": "required",
+            "provider_specific": {"top_k": 40, "thinking": thinking}
+        }))
+        .unwrap_or_default()
+    };
+    let (body, warnings) = translate(&request(json!({"type": "enabled", "budget_tokens": 2048})));
+    assert_eq!(body["toolConfig"]["toolChoice"], json!({"auto": {}}));
+    assert_eq!(body["inferenceConfig"], json!({"maxTokens": 4096}));
+    assert_eq!(
+        body["additionalModelRequestFields"],
+        json!({"thinking": {"type": "enabled", "budget_tokens": 2048}})
+    );
+    let mut warned: Vec<&str> = warnings.iter().filter_map(Warning::parameter).collect();
+    warned.sort_unstable();
+    assert_eq!(warned, ["provider_specific.top_k", "temperature", "tool_choice"]);
+
+    let (body, warnings) = translate(&request(json!({"type": "disabled"})));
+    assert_eq!(body["toolConfig"]["toolChoice"], json!({"any": {}}));
+    assert_eq!(body["inferenceConfig"], json!({"maxTokens": 4096, "temperature": 0.2}));
+    assert_eq!(body["additionalModelRequestFields"]["top_k"], json!(40));
+    assert_eq!(warnings, Vec::new());
 }
