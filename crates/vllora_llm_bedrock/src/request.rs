@@ -844,8 +844,9 @@ fn is_claude(model_id: &str) -> bool {
     if lower.contains("anthropic.") || lower.contains("claude") {
         return true;
     }
-    // An ARN of an application inference profile does not say what it serves: give it the benefit.
-    !NON_CLAUDE_VENDORS.iter().any(|vendor| lower.contains(vendor))
+    // Claude's model and inference-profile ids all name `anthropic.`; an ARN of an application inference
+    // profile, a provisioned or a custom model may not say what it serves: give it the benefit.
+    lower.starts_with("arn:") && !NON_CLAUDE_VENDORS.iter().any(|vendor| lower.contains(vendor))
 }
 
 fn thinking_value(thinking: &ThinkingConfig) -> Value {
@@ -1045,6 +1046,11 @@ mod tests {
         ));
         assert!(!is_claude("amazon.nova-pro-v1:0"));
         assert!(!is_claude("meta.llama3-70b-instruct-v1:0"));
+        assert!(!is_claude("google.gemma-3-27b-it"));
+        assert!(!is_claude("zai.glm-4.7"));
+        assert!(!is_claude("us.minimax.minimax-m2"));
+        assert!(is_claude("arn:aws:bedrock:us-east-1:123456789012:provisioned-model/abc123"));
+        assert!(!is_claude("arn:aws:bedrock:us-east-1::foundation-model/meta.llama3-70b-instruct-v1:0"));
     }
 }
 
