@@ -507,6 +507,23 @@ mod tests {
     }
 
     #[test]
+    fn no_secret_shows_in_the_debug_output_of_the_config_or_a_signed_request() {
+        let env = lookup(&[
+            ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMIsecret"),
+            ("AWS_SESSION_TOKEN", "IQoJb3JpZ2luX2Vjsessiontoken"),
+            ("AWS_REGION", "us-east-1"),
+        ]);
+        let Ok(config) = BedrockConfig::from_lookup(&env) else { panic!("no config") };
+        let request = config.converse_http_request("m", "converse", "*/*", Bytes::from_static(b"{}"));
+        let Ok(request) = request else { panic!("{request:?}") };
+        assert!(request.headers.get("x-amz-security-token").is_some_and(|value| value.is_sensitive()));
+        for shown in [format!("{config:?}"), format!("{request:?}")] {
+            assert!(!shown.contains("wJalrXUtnFEMIsecret") && !shown.contains("sessiontoken"), "{shown}");
+        }
+    }
+
+    #[test]
     fn a_region_that_is_not_a_region_name_never_becomes_a_host() {
         let env = lookup(&[("AWS_BEARER_TOKEN_BEDROCK", "key"), ("AWS_REGION", "us-east-1")]);
         let Ok(config) = BedrockConfig::from_lookup(&env) else { panic!("no config") };
