@@ -8,19 +8,21 @@
 mod fixtures;
 mod library;
 mod measure;
+mod memory;
+mod profile;
 mod raw;
 mod report;
 mod server;
 mod wire;
 
 use std::hint::black_box;
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
 use bytes::Bytes;
 use tokio::runtime::Runtime;
 
 use library::{LibraryClient, TranslationProbe};
-use measure::{CountingAllocator, median, process_cpu_seconds, resident_bytes};
+use measure::{CountingAllocator, median, process_cpu_seconds};
 use raw::RawClient;
 use report::{Row, micros};
 use server::ServerProcess;
@@ -97,8 +99,8 @@ fn main() -> ExitCode {
         Some((command, rest)) if command == "serve" => {
             Settings::parse(rest).and_then(|settings| server::serve(settings.events))
         }
-        Some((command, rest)) if command == "hold-streams" => hold_streams(rest),
-        Some((command, rest)) if command == "profile" => profile(rest),
+        Some((command, rest)) if command == "hold-streams" => memory::hold_streams(rest),
+        Some((command, rest)) if command == "profile" => profile::profile(rest),
         _ => Settings::parse(&args).and_then(|settings| run(&settings)),
     };
     match outcome {
@@ -208,7 +210,7 @@ fn run(settings: &Settings) -> Result<(), String> {
     }
     if settings.wants("memory") {
         for &streams in &settings.streams {
-            rows.extend(memory(&server, streams, settings)?);
+            rows.extend(memory::memory(&server, streams, settings)?);
         }
     }
     println!("{}", report::table(&rows));
@@ -375,190 +377,6 @@ fn translation(runtime: &Runtime, settings: &Settings) -> Result<Vec<Row>, Strin
             target: None,
         },
     ])
-}
-
-/// Resident and heap bytes per open stream, each measured in a fresh child process.
-fn memory(server: &ServerProcess, streams: usize, settings: &Settings) -> Result<Vec<Row>, String> {
-    let repeats = settings.repeats.min(3);
-    let (mut library_resident, mut library_heap, mut baseline_resident, mut baseline_heap) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..repeats {
-        let (resident, heap) = hold_streams_in_child("library", server.port(), streams)?;
-        library_resident.push(resident);
-        library_heap.push(heap);
-        let (resident, heap) = hold_streams_in_child("raw", server.port(), streams)?;
-        baseline_resident.push(resident);
-        baseline_heap.push(heap);
-    }
-    let kib = |bytes: f64| format!("{:.1} KiB", bytes / 1024.0);
-    let (library_resident, baseline_resident) = (median(&library_resident), median(&baseline_resident));
-    let (library_heap, baseline_heap) = (median(&library_heap), median(&baseline_heap));
-    Ok(vec![
-        Row {
-            measure: format!("memory per open stream at {streams} streams (RSS)"),
-            library: kib(library_resident),
-            baseline: kib(baseline_resident),
-            ratio: Some(library_resident / baseline_resident),
-            target: Some(1.1),
-        },
-        Row {
-            measure: format!("heap per open stream at {streams} streams (allocated, live)"),
-            library: kib(library_heap),
-            baseline: kib(baseline_heap),
-            ratio: Some(library_heap / baseline_heap),
-            target: None,
-        },
-    ])
-}
-
-fn hold_streams_in_child(subject: &str, port: u16, streams: usize) -> Result<(f64, f64), String> {
-    let executable = std::env::current_exe().map_err(|error| format!("current executable: {error}"))?;
-    let output = Command::new(executable)
-        .args(["hold-streams", subject, &port.to_string(), &streams.to_string()])
-        .output()
-        .map_err(|error| format!("cannot start the memory child: {error}"))?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    if !output.status.success() {
-        return Err(format!(
-            "holding {streams} {subject} streams failed ({}): {stdout}{}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    let figures: Vec<f64> = stdout
-        .lines()
-        .find_map(|line| line.strip_prefix("per stream: "))
-        .map(|figures| figures.split_whitespace().filter_map(|figure| figure.parse().ok()).collect())
-        .unwrap_or_default();
-    match figures.as_slice() {
-        [resident, heap] => Ok((*resident, *heap)),
-        _ => Err(format!("the memory child said: {stdout}")),
-    }
-}
-
-/// The `hold-streams SUBJECT PORT COUNT` child: opens COUNT streams on the `stall` route, reads the first
-/// event of each, and prints resident and heap bytes per stream.
-fn hold_streams(args: &[String]) -> Result<(), String> {
-    let [subject, port, count] = args else {
-        return Err("usage: hold-streams SUBJECT PORT COUNT".to_owned());
-    };
-    let port: u16 = port.parse().map_err(|_| format!("bad port {port}"))?;
-    let count = number(count)?;
-    let base_url = server::base_url_on(port, "stall");
-    let runtime = client_runtime()?;
-    runtime.block_on(async {
-        match subject.as_str() {
-            "raw" => {
-                let client = RawClient::new(&base_url, fixtures::API_KEY, request_body(true)?)?;
-                // Warm up: the first stream pays for lazily built state that is not per stream.
-                drop(client.open_stream().await?);
-                let mut held = Vec::with_capacity(count);
-                let before = (resident_bytes()?, ALLOCATOR.live_bytes());
-                for _ in 0..count {
-                    held.push(client.open_stream().await?);
-                }
-                report_held(before, count)
-            }
-            "library" => {
-                let client = LibraryClient::new(&base_url)?;
-                drop(client.open_stream().await?);
-                let mut held = Vec::with_capacity(count);
-                let before = (resident_bytes()?, ALLOCATOR.live_bytes());
-                for _ in 0..count {
-                    held.push(client.open_stream().await?);
-                }
-                report_held(before, count)
-            }
-            other => Err(format!("unknown subject {other}")),
-        }
-    })
-}
-
-fn report_held(before: (u64, u64), count: usize) -> Result<(), String> {
-    let resident = resident_bytes()?.saturating_sub(before.0) as f64 / count.max(1) as f64;
-    let heap = ALLOCATOR.live_bytes().saturating_sub(before.1) as f64 / count.max(1) as f64;
-    println!("per stream: {resident:.0} {heap:.0}");
-    Ok(())
-}
-
-/// The `profile SUBJECT SCENARIO COUNT` command: runs one side of one measurement alone, to be run under
-/// `perf record` or `valgrind --tool=callgrind`. SUBJECT is `library`, `bare` (the library without
-/// timeouts or retries) or `raw`; SCENARIO is `oneshot`,
-/// `stream-split`, `stream-whole` or `translation`.
-fn profile(args: &[String]) -> Result<(), String> {
-    let [subject, scenario, count] = args else {
-        return Err(
-            "usage: profile library|bare|raw oneshot|stream-split|stream-whole|translation COUNT".to_owned()
-        );
-    };
-    let count = number(count)?;
-    let server = ServerProcess::start(500)?;
-    let runtime = client_runtime()?;
-    let base_url = server.base_url(scenario);
-    let started = process_cpu_seconds()?;
-    let allocations = ALLOCATOR.allocations();
-    let units = runtime.block_on(async {
-        let mut units = 0u64;
-        match (subject.as_str(), scenario.as_str()) {
-            ("library", "translation") => {
-                let probe = TranslationProbe::new();
-                for _ in 0..count {
-                    probe.translate().await?;
-                    units += 1;
-                }
-            }
-            ("library" | "bare", "oneshot") => {
-                let client = match subject.as_str() {
-                    "bare" => LibraryClient::bare(&base_url)?,
-                    _ => LibraryClient::new(&base_url)?,
-                };
-                for _ in 0..count {
-                    black_box(client.one_shot().await?);
-                    units += 1;
-                }
-            }
-            ("library" | "bare", _) => {
-                let client = match subject.as_str() {
-                    "bare" => LibraryClient::bare(&base_url)?,
-                    _ => LibraryClient::new(&base_url)?,
-                };
-                for _ in 0..count {
-                    units += client.stream().await? as u64;
-                }
-            }
-            ("raw", "translation") => {
-                let sent = request_json()?;
-                let wire = wire::wire_request(&sent, false).ok_or("the fixture lacks a wire field")?;
-                for _ in 0..count {
-                    black_box(serde_json::to_vec(black_box(&wire)).map_err(|error| error.to_string())?);
-                    units += 1;
-                }
-            }
-            ("raw", "oneshot") => {
-                let client = RawClient::new(&base_url, fixtures::API_KEY, request_body(false)?)?;
-                for _ in 0..count {
-                    black_box(client.one_shot().await?);
-                    units += 1;
-                }
-            }
-            ("raw", _) => {
-                let client = RawClient::new(&base_url, fixtures::API_KEY, request_body(true)?)?;
-                for _ in 0..count {
-                    units += client.stream().await? as u64;
-                }
-            }
-            (other, _) => return Err(format!("unknown subject {other}")),
-        }
-        Ok::<u64, String>(units)
-    })?;
-    let cpu = process_cpu_seconds()? - started;
-    let allocations = ALLOCATOR.allocations() - allocations;
-    println!(
-        "{subject} {scenario}: {units} units, {} CPU and {:.2} allocations per unit",
-        micros(cpu / units.max(1) as f64),
-        allocations as f64 / units.max(1) as f64
-    );
-    Ok(())
 }
 
 /// The machine, as `docs/benchmarks.md` records it.

@@ -1,0 +1,90 @@
+//! The `profile` command: one side of one measurement alone, for `perf` and `callgrind`.
+
+use std::hint::black_box;
+
+use crate::library::{LibraryClient, TranslationProbe};
+use crate::measure::process_cpu_seconds;
+use crate::raw::RawClient;
+use crate::report::micros;
+use crate::server::ServerProcess;
+use crate::{ALLOCATOR, client_runtime, fixtures, number, request_body, request_json, wire};
+
+/// The `profile SUBJECT SCENARIO COUNT` command: runs one side of one measurement alone, to be run under
+/// `perf record` or `valgrind --tool=callgrind`. SUBJECT is `library`, `bare` (the library without
+/// timeouts or retries) or `raw`; SCENARIO is `oneshot`,
+/// `stream-split`, `stream-whole` or `translation`.
+pub fn profile(args: &[String]) -> Result<(), String> {
+    let [subject, scenario, count] = args else {
+        return Err(
+            "usage: profile library|bare|raw oneshot|stream-split|stream-whole|translation COUNT".to_owned()
+        );
+    };
+    let count = number(count)?;
+    let server = ServerProcess::start(500)?;
+    let runtime = client_runtime()?;
+    let base_url = server.base_url(scenario);
+    let started = process_cpu_seconds()?;
+    let allocations = ALLOCATOR.allocations();
+    let units = runtime.block_on(async {
+        let mut units = 0u64;
+        match (subject.as_str(), scenario.as_str()) {
+            ("library", "translation") => {
+                let probe = TranslationProbe::new();
+                for _ in 0..count {
+                    probe.translate().await?;
+                    units += 1;
+                }
+            }
+            ("library" | "bare", "oneshot") => {
+                let client = match subject.as_str() {
+                    "bare" => LibraryClient::bare(&base_url)?,
+                    _ => LibraryClient::new(&base_url)?,
+                };
+                for _ in 0..count {
+                    black_box(client.one_shot().await?);
+                    units += 1;
+                }
+            }
+            ("library" | "bare", _) => {
+                let client = match subject.as_str() {
+                    "bare" => LibraryClient::bare(&base_url)?,
+                    _ => LibraryClient::new(&base_url)?,
+                };
+                for _ in 0..count {
+                    units += client.stream().await? as u64;
+                }
+            }
+            ("raw", "translation") => {
+                let sent = request_json()?;
+                let wire = wire::wire_request(&sent, false).ok_or("the fixture lacks a wire field")?;
+                for _ in 0..count {
+                    black_box(serde_json::to_vec(black_box(&wire)).map_err(|error| error.to_string())?);
+                    units += 1;
+                }
+            }
+            ("raw", "oneshot") => {
+                let client = RawClient::new(&base_url, fixtures::API_KEY, request_body(false)?)?;
+                for _ in 0..count {
+                    black_box(client.one_shot().await?);
+                    units += 1;
+                }
+            }
+            ("raw", _) => {
+                let client = RawClient::new(&base_url, fixtures::API_KEY, request_body(true)?)?;
+                for _ in 0..count {
+                    units += client.stream().await? as u64;
+                }
+            }
+            (other, _) => return Err(format!("unknown subject {other}")),
+        }
+        Ok::<u64, String>(units)
+    })?;
+    let cpu = process_cpu_seconds()? - started;
+    let allocations = ALLOCATOR.allocations() - allocations;
+    println!(
+        "{subject} {scenario}: {units} units, {} CPU and {:.2} allocations per unit",
+        micros(cpu / units.max(1) as f64),
+        allocations as f64 / units.max(1) as f64
+    );
+    Ok(())
+}
