@@ -87,9 +87,14 @@ impl SharedProfile {
         let name = non_empty(env, "AWS_PROFILE").unwrap_or_else(|| "default".to_owned());
         let home = non_empty(env, "HOME").or_else(|| non_empty(env, "USERPROFILE")).map(PathBuf::from);
         let file = |variable: &str, default: &str| -> Option<String> {
-            let path = non_empty(env, variable)
-                .map(PathBuf::from)
-                .or_else(|| home.as_ref().map(|home| home.join(default)))?;
+            // `~/` is the home directory, as AWS's SDKs and CLI read these variables.
+            let path = match non_empty(env, variable) {
+                Some(set) => match (set.strip_prefix("~/"), home.as_ref()) {
+                    (Some(relative), Some(home)) => home.join(relative),
+                    _ => PathBuf::from(set),
+                },
+                None => home.as_ref()?.join(default),
+            };
             std::fs::read_to_string(path).ok()
         };
         let credentials = file("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials")
@@ -466,6 +471,28 @@ mod tests {
         let home_path = home.display().to_string();
         let config = BedrockConfig::from_lookup(&lookup(&[("HOME", home_path.as_str())]));
         assert_eq!(config.ok().map(|config| config.region().to_owned()).as_deref(), Some("us-west-2"));
+    }
+
+    #[test]
+    fn file_variables_may_start_at_the_home_directory() {
+        let home = temp_files(
+            "tilde",
+            &[
+                ("my-credentials", "[default]\naws_access_key_id = AKIDTILDE\naws_secret_access_key = s\n"),
+                ("my-config", "[default]\nregion = sa-east-1\n"),
+            ],
+        );
+        let home_path = home.display().to_string();
+        let env = lookup(&[
+            ("HOME", home_path.as_str()),
+            ("AWS_SHARED_CREDENTIALS_FILE", "~/my-credentials"),
+            ("AWS_CONFIG_FILE", "~/my-config"),
+        ]);
+        let config = BedrockConfig::from_lookup(&env);
+        let Ok(config) = config else { panic!("{config:?}") };
+        assert_eq!(config.region(), "sa-east-1");
+        let BedrockAuth::SigV4(keys) = auth_of(&config) else { panic!("expected sigv4") };
+        assert_eq!(keys.access_key_id.expose(), "AKIDTILDE");
     }
 
     #[test]
