@@ -206,7 +206,7 @@ fn translate_messages<'a>(
                 push_turn(&mut messages, ConversationRole::User, block);
             }
             Role::Assistant => {
-                let blocks = assistant_blocks(message, position, &mut dropped_foreign_reasoning)?;
+                let blocks = assistant_blocks(message, position, &mut dropped_foreign_reasoning, warnings)?;
                 if blocks.is_empty() {
                     warnings.push(Warning::Other {
                         message: format!("messages[{position}]: an empty assistant message was not sent"),
@@ -443,6 +443,7 @@ fn assistant_blocks<'a>(
     message: &'a ChatCompletionMessage,
     position: usize,
     dropped_foreign_reasoning: &mut bool,
+    warnings: &mut Warnings,
 ) -> LLMResult<Vec<ContentBlock<'a>>> {
     let mut blocks = reasoning_blocks(message, dropped_foreign_reasoning);
     match &message.content {
@@ -504,9 +505,15 @@ fn assistant_blocks<'a>(
             input,
         }));
     }
-    if !blocks.is_empty() {
-        if let Some(cache_control) = &message.cache_control {
-            blocks.push(ContentBlock::CachePoint(cache_point(cache_control)));
+    if let Some(cache_control) = &message.cache_control {
+        match blocks.last() {
+            None => {}
+            // "Cache point cannot be inserted after reasoning block", Bedrock says.
+            Some(ContentBlock::ReasoningContent(_)) => warnings.push(Warning::unsupported_because(
+                format!("messages[{position}].cache_control"),
+                "Bedrock takes no cache point right after reasoning",
+            )),
+            Some(_) => blocks.push(ContentBlock::CachePoint(cache_point(cache_control))),
         }
     }
     Ok(blocks)

@@ -578,3 +578,36 @@ fn what_claude_refuses_while_thinking_is_left_out_with_warnings() {
     assert_eq!(body["additionalModelRequestFields"]["top_k"], json!(40));
     assert_eq!(warnings, Vec::new());
 }
+
+#[test]
+fn no_cache_point_right_after_reasoning() {
+    let request: ChatCompletionRequest = serde_json::from_value(json!({
+        "model": "anthropic.claude-sonnet-4-20250514-v1:0",
+        "messages": [
+            {"role": "user", "content": "Think hard"},
+            {"role": "assistant", "cache_control": {"type": "ephemeral"}, "reasoning_details": [
+                {"type": "reasoning.text", "text": "Hmm.", "signature": "sig", "provider": "bedrock"}]},
+            {"role": "user", "content": "Go on"},
+            {"role": "assistant", "content": "Done.", "cache_control": {"type": "ephemeral"}, "reasoning_details": [
+                {"type": "reasoning.text", "text": "Ok.", "signature": "sig2", "provider": "bedrock"}]}
+        ]
+    }))
+    .unwrap_or_default();
+    let (body, warnings) = translate(&request);
+    assert_eq!(
+        body["messages"][1]["content"],
+        json!([{"reasoningContent": {"reasoningText": {"text": "Hmm.", "signature": "sig"}}}])
+    );
+    assert_eq!(
+        body["messages"][3]["content"],
+        json!([
+            {"reasoningContent": {"reasoningText": {"text": "Ok.", "signature": "sig2"}}},
+            {"text": "Done."},
+            {"cachePoint": {"type": "default"}}
+        ])
+    );
+    assert_eq!(
+        warnings.iter().filter_map(Warning::parameter).collect::<Vec<_>>(),
+        ["messages[1].cache_control"]
+    );
+}
