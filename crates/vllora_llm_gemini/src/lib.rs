@@ -32,6 +32,7 @@
 
 mod cache;
 mod config;
+mod embeddings;
 mod error;
 mod model;
 mod request;

@@ -9,7 +9,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use futures_core::Stream;
 use vllora_llm_core::types::gateway::{
-    ChatCompletionChunk, ChatCompletionMessageWithFinishReason, ChatCompletionRequest,
+    ChatCompletionChunk, ChatCompletionMessageWithFinishReason, ChatCompletionRequest, EmbeddingRequest,
+    EmbeddingResponse,
 };
 use vllora_llm_core::{
     BoxFuture, CallOptions, LLMError, LLMResult, ModelInstance, ResultStream, Warning, Warnings,
@@ -20,7 +21,7 @@ use crate::cache::GeminiCacheClient;
 use crate::config::GeminiConfig;
 use crate::response::{ResponseContext, parse_response};
 use crate::stream::StreamState;
-use crate::{PROVIDER_NAME, error, request};
+use crate::{PROVIDER_NAME, embeddings, error, request};
 
 /// A Gemini model. Cheap to build per call: the configuration is shared and the client's clones share
 /// their connection pool.
@@ -137,6 +138,25 @@ impl ModelInstance for GeminiModel {
 
     fn provider_name(&self) -> &str {
         PROVIDER_NAME
+    }
+
+    fn embed<'a>(
+        &'a self,
+        request: &'a EmbeddingRequest,
+        options: &'a CallOptions,
+    ) -> BoxFuture<'a, LLMResult<EmbeddingResponse>> {
+        Box::pin(async move {
+            let model = model_resource(self.model.as_deref().unwrap_or(&request.model))?;
+            let mut warnings = Warnings::new(PROVIDER_NAME);
+            let body = embeddings::batch_body(request, &model, &mut warnings)?;
+            warnings.finish(options.strict)?;
+            let url = format!("{}/{model}:batchEmbedContents", self.config.api_root());
+            let http_request = HttpRequest::post_json(url, Bytes::from(body))
+                .secret_header("x-goog-api-key", self.config.api_key())?;
+            let reply = self.http.send(http_request, &map_error).await?;
+            let model_name = model.rsplit('/').next().unwrap_or(&model);
+            embeddings::parse_batch(&reply.body, model_name, request.encoding_format)
+        })
     }
 }
 

@@ -165,6 +165,12 @@ impl Default for EmbeddingVector {
 }
 
 impl EmbeddingVector {
+    /// `values` as OpenAI's base64 form: little-endian `f32`s, for providers that only return numbers.
+    pub fn base64_of(values: &[f64]) -> Self {
+        let bytes: Vec<u8> = values.iter().flat_map(|value| (*value as f32).to_le_bytes()).collect();
+        EmbeddingVector::Base64(encode_base64(&bytes))
+    }
+
     /// The numbers, decoding base64 when needed; `None` when the base64 text is malformed.
     pub fn to_floats(&self) -> Option<Vec<f64>> {
         match self {
@@ -183,6 +189,29 @@ impl EmbeddingVector {
             }
         }
     }
+}
+
+const BASE64_ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Standard base64 with padding (RFC 4648).
+fn encode_base64(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for group in bytes.chunks(3) {
+        let mut padded = [0u8; 3];
+        for (slot, byte) in padded.iter_mut().zip(group) {
+            *slot = *byte;
+        }
+        let accumulated = u32::from_be_bytes([0, padded[0], padded[1], padded[2]]);
+        for position in 0..4 {
+            if position <= group.len() {
+                let index = (accumulated >> (18 - 6 * position)) & 0x3f;
+                text.push(char::from(BASE64_ALPHABET.get(index as usize).copied().unwrap_or(b'A')));
+            } else {
+                text.push('=');
+            }
+        }
+    }
+    text
 }
 
 /// Standard base64 (RFC 4648, padding optional). Thirty lines instead of a dependency.
@@ -298,6 +327,14 @@ mod tests {
         let parsed: EmbeddingResponse = serde_json::from_value(document).unwrap_or_default();
         let vector = parsed.data.first().map(|item| item.embedding.to_floats());
         assert_eq!(vector, Some(Some(vec![1.0, -2.5])));
+        assert_eq!(
+            EmbeddingVector::base64_of(&[1.0, -2.5]),
+            EmbeddingVector::Base64("AACAPwAAIMA=".to_owned())
+        );
+        assert_eq!(encode_base64(b"f"), "Zg==");
+        assert_eq!(encode_base64(b"fo"), "Zm8=");
+        assert_eq!(encode_base64(b"foobar"), "Zm9vYmFy");
+        assert_eq!(decode_base64("Zm9vYmE="), Some(b"fooba".to_vec()));
         assert_eq!(EmbeddingVector::Base64("AACAPwA".to_owned()).to_floats(), None, "5 bytes");
         assert_eq!(EmbeddingVector::Base64("A*==".to_owned()).to_floats(), None);
     }
