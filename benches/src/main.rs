@@ -101,6 +101,10 @@ fn main() -> ExitCode {
         }
         Some((command, rest)) if command == "hold-streams" => memory::hold_streams(rest),
         Some((command, rest)) if command == "profile" => profile::profile(rest),
+        Some((command, _)) if command == "--help" || command == "-h" => {
+            println!("{USAGE}");
+            Ok(())
+        }
         _ => Settings::parse(&args).and_then(|settings| run(&settings)),
     };
     match outcome {
