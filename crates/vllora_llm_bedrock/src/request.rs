@@ -432,6 +432,7 @@ fn tool_result<'a>(
         // be non-empty"), so a tool that printed nothing is said in words.
         content.push(ToolResultContent::Text(EMPTY_TOOL_RESULT));
     }
+    let tool_use_id = wire_tool_use_id(tool_use_id);
     let mut blocks = vec![ContentBlock::ToolResult(ToolResultBlock { tool_use_id, content })];
     if let Some(cache_control) = &message.cache_control {
         blocks.push(ContentBlock::CachePoint(cache_point(cache_control)));
@@ -500,7 +501,7 @@ fn assistant_blocks<'a>(
             }
         };
         blocks.push(ContentBlock::ToolUse(ToolUseBlock {
-            tool_use_id: &call.id,
+            tool_use_id: wire_tool_use_id(&call.id),
             name: &call.function.name,
             input,
         }));
@@ -517,6 +518,24 @@ fn assistant_blocks<'a>(
         }
     }
     Ok(blocks)
+}
+
+/// A tool call's id as Bedrock accepts it (`[a-zA-Z0-9_.:-]`, 1 to 64 characters; a 400 otherwise). Ids
+/// other providers or clients made (empty, `|` or `/` in them, longer) get `_` for each other character
+/// and a hash of the whole id, so that a call and its result still match and distinct ids stay distinct.
+fn wire_tool_use_id(id: &str) -> Cow<'_, str> {
+    let allowed =
+        |character: char| character.is_ascii_alphanumeric() || matches!(character, '_' | '.' | ':' | '-');
+    if !id.is_empty() && id.len() <= 64 && id.chars().all(allowed) {
+        return Cow::Borrowed(id);
+    }
+    // FNV-1a: stable across builds and platforms, unlike std's hasher.
+    let hash = id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    let cleaned: String =
+        id.chars().take(47).map(|character| if allowed(character) { character } else { '_' }).collect();
+    Cow::Owned(format!("{cleaned}_{hash:016x}"))
 }
 
 /// Bedrock's own reasoning blocks, unchanged, so that Claude accepts the signed thinking of earlier turns.

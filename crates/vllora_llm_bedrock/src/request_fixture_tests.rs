@@ -611,3 +611,43 @@ fn no_cache_point_right_after_reasoning() {
         ["messages[1].cache_control"]
     );
 }
+
+#[test]
+fn tool_call_ids_bedrock_would_refuse_are_rewritten_the_same_way_in_call_and_result() {
+    let long = format!("call_{}", "a".repeat(70));
+    let request: ChatCompletionRequest = serde_json::from_value(json!({
+        "model": "anthropic.claude-3-haiku-20240307-v1:0",
+        "messages": [
+            {"role": "user", "content": "Go"},
+            {"role": "assistant", "tool_calls": [
+                {"id": "functions.get_weather:0", "type": "function", "function": {"name": "f", "arguments": "{}"}},
+                {"id": "run|42/x", "type": "function", "function": {"name": "f", "arguments": "{}"}},
+                {"id": long, "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
+            {"role": "tool", "tool_call_id": "functions.get_weather:0", "content": "a"},
+            {"role": "tool", "tool_call_id": "run|42/x", "content": "b"},
+            {"role": "tool", "tool_call_id": long, "content": "c"}
+        ],
+        "tools": [{"type": "function", "function": {"name": "f"}}]
+    }))
+    .unwrap_or_default();
+    let (body, _) = translate(&request);
+    let calls: Vec<String> = body["messages"][1]["content"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|block| block["toolUse"]["toolUseId"].as_str().map(str::to_owned))
+        .collect();
+    let results: Vec<String> = body["messages"][2]["content"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|block| block["toolResult"]["toolUseId"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(calls, results);
+    assert_eq!(calls[0], "functions.get_weather:0", "ids Bedrock accepts are kept");
+    for id in &calls {
+        let allowed = id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '-'));
+        assert!(allowed && (1..=64).contains(&id.len()), "{id}");
+    }
+    assert!(calls[1].starts_with("run_42_x_"), "{}", calls[1]);
+}

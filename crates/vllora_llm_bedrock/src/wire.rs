@@ -116,7 +116,7 @@ pub(crate) struct S3Location<'a> {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ToolUseBlock<'a> {
-    pub(crate) tool_use_id: &'a str,
+    pub(crate) tool_use_id: Cow<'a, str>,
     pub(crate) name: &'a str,
     pub(crate) input: Value,
 }
@@ -124,7 +124,7 @@ pub(crate) struct ToolUseBlock<'a> {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ToolResultBlock<'a> {
-    pub(crate) tool_use_id: &'a str,
+    pub(crate) tool_use_id: Cow<'a, str>,
     pub(crate) content: Vec<ToolResultContent<'a>>,
 }
 
