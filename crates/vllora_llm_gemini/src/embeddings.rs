@@ -1,6 +1,7 @@
 //! OpenAI-shaped embeddings request -> Gemini `batchEmbedContents` body, and its answer -> the OpenAI
 //! shape. One batch call serves one text or many; Gemini embeds text only and reports no token counts
-//! for embeddings (usage stays 0 unless a `usageMetadata` arrives).
+//! for embeddings (usage stays 0 unless a `usageMetadata` arrives). Gemini takes at most
+//! [`MAX_BATCH`] texts per call, so more inputs become several calls.
 
 use serde::{Deserialize, Serialize};
 use vllora_llm_core::types::gateway::{
@@ -10,6 +11,9 @@ use vllora_llm_core::types::gateway::{
 use vllora_llm_core::{LLMError, LLMResult, Warning, Warnings};
 
 use crate::PROVIDER_NAME;
+
+/// The most requests Gemini accepts in one `batchEmbedContents` call.
+pub(crate) const MAX_BATCH: usize = 100;
 
 #[derive(Serialize)]
 struct BatchEmbedBody<'a> {
@@ -57,13 +61,14 @@ struct EmbedUsage {
     prompt_token_count: u32,
 }
 
-/// The `batchEmbedContents` body for `request` on `model` (`models/...`). Token-id input cannot be
-/// sent (an error); `user` has no Gemini field (a warning).
-pub(crate) fn batch_body(
+/// The `batchEmbedContents` bodies for `request` on `model` (`models/...`), one per [`MAX_BATCH`]
+/// texts, in input order. Token-id input cannot be sent (an error); `user` has no Gemini field (a
+/// warning).
+pub(crate) fn batch_bodies(
     request: &EmbeddingRequest,
     model: &str,
     warnings: &mut Warnings,
-) -> LLMResult<Vec<u8>> {
+) -> LLMResult<Vec<Vec<u8>>> {
     let texts: Vec<&str> = match &request.input {
         EmbeddingInput::Text(text) => vec![text.as_str()],
         EmbeddingInput::Texts(texts) => texts.iter().map(String::as_str).collect(),
@@ -82,23 +87,30 @@ pub(crate) fn batch_body(
     if request.user.is_some() {
         warnings.push(Warning::unsupported("user"));
     }
-    let requests = texts
-        .into_iter()
-        .map(|text| EmbedContent {
-            model,
-            content: TextContent { parts: [TextPart { text }] },
-            output_dimensionality: request.dimensions,
+    texts
+        .chunks(MAX_BATCH)
+        .map(|batch| {
+            let requests = batch
+                .iter()
+                .map(|text| EmbedContent {
+                    model,
+                    content: TextContent { parts: [TextPart { text }] },
+                    output_dimensionality: request.dimensions,
+                })
+                .collect();
+            serde_json::to_vec(&BatchEmbedBody { requests })
+                .map_err(|error| LLMError::InvalidRequest(format!("embeddings: {error}")))
         })
-        .collect();
-    serde_json::to_vec(&BatchEmbedBody { requests })
-        .map_err(|error| LLMError::InvalidRequest(format!("embeddings: {error}")))
+        .collect()
 }
 
-/// The OpenAI-shaped answer: one embedding per input, in order, as floats or (when asked) base64.
+/// The OpenAI-shaped answer to one batch whose first input is input `first_index`: one embedding per
+/// input, in order, as floats or (when asked) base64.
 pub(crate) fn parse_batch(
     body: &[u8],
     model_name: &str,
     encoding: Option<EncodingFormat>,
+    first_index: u32,
 ) -> LLMResult<EmbeddingResponse> {
     let answer: BatchEmbedAnswer =
         serde_json::from_slice(body).map_err(|error| LLMError::decode(PROVIDER_NAME, error))?;
@@ -108,7 +120,7 @@ pub(crate) fn parse_batch(
     let data = answer
         .embeddings
         .into_iter()
-        .zip(0u32..)
+        .zip(first_index..)
         .map(|(content, index)| Embedding {
             object: "embedding".to_owned(),
             index,
@@ -134,8 +146,24 @@ mod tests {
     use super::*;
 
     fn body_json(request: &EmbeddingRequest, warnings: &mut Warnings) -> Value {
-        let bytes = batch_body(request, "models/gemini-embedding-001", warnings).unwrap_or_default();
-        serde_json::from_slice(&bytes).unwrap_or_default()
+        let bodies = batch_bodies(request, "models/gemini-embedding-001", warnings).unwrap_or_default();
+        let [bytes] = bodies.as_slice() else { panic!("{} bodies", bodies.len()) };
+        serde_json::from_slice(bytes).unwrap_or_default()
+    }
+
+    #[test]
+    fn more_than_a_batch_of_texts_is_split() {
+        let texts: Vec<String> = (0..MAX_BATCH * 2 + 1).map(|number| number.to_string()).collect();
+        let request = EmbeddingRequest::new("m", texts);
+        let bodies =
+            batch_bodies(&request, "models/m", &mut Warnings::new(PROVIDER_NAME)).unwrap_or_default();
+        let documents: Vec<Value> =
+            bodies.iter().map(|body| serde_json::from_slice(body).unwrap_or_default()).collect();
+        let sizes: Vec<usize> =
+            documents.iter().map(|document| document["requests"].as_array().map_or(0, Vec::len)).collect();
+        assert_eq!(sizes, vec![MAX_BATCH, MAX_BATCH, 1]);
+        let last = documents.last().cloned().unwrap_or_default();
+        assert_eq!(last["requests"][0]["content"]["parts"][0]["text"], json!("200"));
     }
 
     #[test]
@@ -166,14 +194,14 @@ mod tests {
         assert_eq!(warnings.as_slice(), [Warning::unsupported("user")]);
         assert!(warnings.finish(true).is_err(), "strict mode refuses it");
         let tokens = EmbeddingRequest::new("m", EmbeddingInput::Tokens(vec![1, 2]));
-        let result = batch_body(&tokens, "models/m", &mut Warnings::new(PROVIDER_NAME));
+        let result = batch_bodies(&tokens, "models/m", &mut Warnings::new(PROVIDER_NAME));
         assert!(matches!(result, Err(LLMError::InvalidRequest(message)) if message.contains("token ids")));
     }
 
     #[test]
     fn answers_become_openai_embeddings_in_order() {
         let body = br#"{"embeddings":[{"values":[0.5,-0.25]},{"values":[1.0,-2.5]}]}"#;
-        let response = parse_batch(body, "gemini-embedding-001", None).unwrap_or_default();
+        let response = parse_batch(body, "gemini-embedding-001", None, 0).unwrap_or_default();
         assert_eq!(
             serde_json::to_value(&response).ok(),
             Some(json!({
@@ -186,9 +214,10 @@ mod tests {
                 "usage": {"prompt_tokens": 0, "total_tokens": 0}
             }))
         );
-        let base64 = parse_batch(body, "m", Some(EncodingFormat::Base64)).unwrap_or_default();
+        let base64 = parse_batch(body, "m", Some(EncodingFormat::Base64), 100).unwrap_or_default();
+        assert_eq!(base64.data.iter().map(|item| item.index).collect::<Vec<_>>(), vec![100, 101]);
         let second = base64.data.get(1).map(|item| item.embedding.clone());
         assert_eq!(second, Some(EmbeddingVector::Base64("AACAPwAAIMA=".to_owned())));
-        assert!(matches!(parse_batch(b"{}", "m", None), Err(LLMError::Decode { .. })));
+        assert!(matches!(parse_batch(b"{}", "m", None, 0), Err(LLMError::Decode { .. })));
     }
 }

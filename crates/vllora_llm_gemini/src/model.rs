@@ -148,14 +148,27 @@ impl ModelInstance for GeminiModel {
         Box::pin(async move {
             let model = model_resource(self.model.as_deref().unwrap_or(&request.model))?;
             let mut warnings = Warnings::new(PROVIDER_NAME);
-            let body = embeddings::batch_body(request, &model, &mut warnings)?;
+            let bodies = embeddings::batch_bodies(request, &model, &mut warnings)?;
             warnings.finish(options.strict)?;
             let url = format!("{}/{model}:batchEmbedContents", self.config.api_root());
-            let http_request = HttpRequest::post_json(url, Bytes::from(body))
-                .secret_header("x-goog-api-key", self.config.api_key())?;
-            let reply = self.http.send(http_request, &map_error).await?;
             let model_name = model.rsplit('/').next().unwrap_or(&model);
-            embeddings::parse_batch(&reply.body, model_name, request.encoding_format)
+            let mut response = EmbeddingResponse::default();
+            for body in bodies {
+                let http_request = HttpRequest::post_json(url.clone(), Bytes::from(body))
+                    .secret_header("x-goog-api-key", self.config.api_key())?;
+                let reply = self.http.send(http_request, &map_error).await?;
+                let first_index = u32::try_from(response.data.len()).unwrap_or(u32::MAX);
+                let batch =
+                    embeddings::parse_batch(&reply.body, model_name, request.encoding_format, first_index)?;
+                response.data.extend(batch.data);
+                let tokens = response.usage.prompt_tokens.saturating_add(batch.usage.prompt_tokens);
+                response.usage = batch.usage;
+                response.usage.prompt_tokens = tokens;
+                response.usage.total_tokens = tokens;
+                response.model = batch.model;
+                response.object = batch.object;
+            }
+            Ok(response)
         })
     }
 }

@@ -106,3 +106,27 @@ async fn strict_mode_refuses_user_before_sending() {
     assert!(matches!(result, Err(LLMError::Unsupported(_))), "{result:?}");
     assert!(server.requests().is_empty());
 }
+
+#[tokio::test]
+async fn more_than_a_hundred_texts_take_two_calls_and_keep_their_order() {
+    let server = MockServer::start().await;
+    let values = |count: usize, start: f64| -> serde_json::Value {
+        json!({"embeddings": (0..count).map(|offset| json!({"values": [start + offset as f64]})).collect::<Vec<_>>()})
+    };
+    server.respond("POST", PATH, MockResponse::json(200, values(100, 0.0)));
+    server.respond("POST", PATH, MockResponse::json(200, values(1, 100.0)));
+    let texts: Vec<String> = (0..101).map(|number| format!("text {number}")).collect();
+
+    let result = model(&server)
+        .embed(&EmbeddingRequest::new("gemini-embedding-001", texts), &CallOptions::default())
+        .await;
+    let Ok(response) = result else { panic!("{:?}", result.err()) };
+
+    let sizes: Vec<usize> =
+        server.requests().iter().map(|sent| sent.json()["requests"].as_array().map_or(0, Vec::len)).collect();
+    assert_eq!(sizes, vec![100, 1]);
+    assert_eq!(response.data.len(), 101);
+    let last = response.data.last().map(|item| (item.index, item.embedding.clone()));
+    assert_eq!(last, Some((100, EmbeddingVector::Float(vec![100.0]))));
+    assert!(response.data.iter().zip(0u32..).all(|(item, index)| item.index == index));
+}
