@@ -93,7 +93,7 @@ impl SseDecoder {
             }
         }
         loop {
-            let end = rest.iter().position(|&byte| byte == b'\n' || byte == b'\r');
+            let end = memchr::memchr2(b'\n', b'\r', rest);
             self.bytes_examined += end.map_or(rest.len(), |end| end + 1) as u64;
             let Some(end) = end else {
                 if self.partial_line.len() + rest.len() > self.max_event_size {
@@ -188,7 +188,10 @@ impl SseDecoder {
                     // Most events have one data line: this is their only allocation.
                     self.data = String::with_capacity(value.len());
                 }
-                self.data.push_str(&String::from_utf8_lossy(value));
+                match std::str::from_utf8(value) {
+                    Ok(text) => self.data.push_str(text),
+                    Err(_) => self.data.push_str(&String::from_utf8_lossy(value)),
+                }
                 self.has_data = true;
             }
             b"event" => self.event = Some(String::from_utf8_lossy(value).into_owned()),
