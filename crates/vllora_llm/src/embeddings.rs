@@ -352,6 +352,31 @@ mod tests {
         assert_eq!(response.data.len(), 1);
     }
 
+    #[cfg(feature = "gemini")]
+    #[tokio::test]
+    async fn gemini_embedding_models_go_to_gemini() {
+        let capture = Capture::default();
+        let _guard = tracing::subscriber::set_default(capture.clone());
+        let server = MockServer::start().await;
+        let answer = json!({"embeddings": [{"values": [0.5, -0.5]}]});
+        let path = "/v1beta/models/gemini-embedding-001:batchEmbedContents";
+        server.respond("POST", path, MockResponse::json(200, answer));
+        let client = VlloraLLMClient::new()
+            .with_credentials(Credentials::ApiKey(Secret::new(KEY)))
+            .with_inference_endpoint(server.url());
+
+        let response =
+            client.embeddings().create(EmbeddingRequest::new("gemini-embedding-001", "hello")).await.unwrap();
+
+        let sent = server.requests().remove(0);
+        assert_eq!(sent.path, path);
+        assert_eq!(sent.header("x-goog-api-key"), Some(KEY));
+        assert_eq!(response.data.first().and_then(|item| item.embedding.to_floats()), Some(vec![0.5, -0.5]));
+        let span = capture.span("embeddings");
+        assert_eq!(span.get("gen_ai.provider.name").map(String::as_str), Some("gcp.gemini"));
+        assert_eq!(span.get("gen_ai.embeddings.dimension.count").map(String::as_str), Some("2"));
+    }
+
     #[tokio::test]
     async fn providers_without_embeddings_say_so_and_unknown_models_are_config_errors() {
         let server = MockServer::start().await;
