@@ -30,6 +30,11 @@
 //! endpoint needs its thought signatures back). Models OpenAI documents as reasoning models (o-series,
 //! gpt-5 and later), whoever serves them, get `max_completion_tokens` instead of `max_tokens` and lose,
 //! with a warning, the sampling parameters they reject. Streams always ask for usage.
+//!
+//! Embeddings ([`ModelInstance::embed`](vllora_llm_core::ModelInstance::embed), `POST /embeddings`) and
+//! image generation ([`ModelInstance::generate_images`](vllora_llm_core::ModelInstance::generate_images),
+//! `POST /images/generations`) go through the same configuration, headers, retries and error mapping as
+//! chat; on Azure they are under the deployment, like chat.
 
 mod config;
 mod embeddings;
