@@ -338,4 +338,80 @@ mod tests {
         assert!(matches!(result, Err(LLMError::Config(_))), "{result:?}");
         assert!(server.requests().is_empty());
     }
+
+    /// The fields each span was opened or recorded with, by span name: a subscriber of our own.
+    #[derive(Clone, Default)]
+    struct Capture(Arc<std::sync::Mutex<Vec<(String, std::collections::BTreeMap<String, String>)>>>);
+
+    struct Fields<'a>(&'a mut std::collections::BTreeMap<String, String>);
+
+    impl tracing::field::Visit for Fields<'_> {
+        fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
+            self.0.insert(field.name().to_owned(), format!("{value:?}"));
+        }
+        fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+            self.0.insert(field.name().to_owned(), value.to_owned());
+        }
+    }
+
+    impl tracing::Subscriber for Capture {
+        fn enabled(&self, _metadata: &tracing::Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, attributes: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+            let mut fields = std::collections::BTreeMap::new();
+            attributes.record(&mut Fields(&mut fields));
+            let Ok(mut spans) = self.0.lock() else { panic!("poisoned") };
+            spans.push((attributes.metadata().name().to_owned(), fields));
+            tracing::span::Id::from_u64(spans.len() as u64)
+        }
+        fn record(&self, span: &tracing::span::Id, values: &tracing::span::Record<'_>) {
+            let Ok(mut spans) = self.0.lock() else { panic!("poisoned") };
+            if let Some((_, fields)) =
+                usize::try_from(span.into_u64() - 1).ok().and_then(|at| spans.get_mut(at))
+            {
+                values.record(&mut Fields(fields));
+            }
+        }
+        fn record_follows_from(&self, _span: &tracing::span::Id, _follows: &tracing::span::Id) {}
+        fn event(&self, _event: &tracing::Event<'_>) {}
+        fn enter(&self, _span: &tracing::span::Id) {}
+        fn exit(&self, _span: &tracing::span::Id) {}
+    }
+
+    #[tokio::test]
+    async fn the_span_carries_the_genai_fields() {
+        let capture = Capture::default();
+        let _guard = tracing::subscriber::set_default(capture.clone());
+        let server = MockServer::start().await;
+        server.respond("POST", "/v1/responses", MockResponse::json(200, completed_response()));
+        let request = ResponsesRequest {
+            model: "gpt-4.1-mini".to_owned(),
+            input: "Capital of France?".into(),
+            max_output_tokens: Some(16),
+            temperature: Some(0.25),
+            ..Default::default()
+        };
+        let client = client(&server, InferenceModelProvider::OpenAI).with_content_recording(true);
+        let result = client.responses().create(request).await;
+        assert!(result.is_ok(), "{result:?}");
+        let Ok(spans) = capture.0.lock() else { panic!("poisoned") };
+        let Some((_, fields)) = spans.iter().find(|(name, _)| name == "responses") else {
+            panic!("{spans:?}")
+        };
+        let field = |name: &str| fields.get(name).map(String::as_str);
+        assert_eq!(field("otel.name"), Some("responses gpt-4.1-mini"));
+        assert_eq!(field("gen_ai.operation.name"), Some("responses"));
+        assert_eq!(field("gen_ai.provider.name"), Some("openai"));
+        assert_eq!(field("gen_ai.request.max_tokens"), Some("16"));
+        assert_eq!(field("gen_ai.request.temperature"), Some("0.25"));
+        assert_eq!(field("gen_ai.response.id"), Some("resp_abc"));
+        assert_eq!(field("gen_ai.response.model"), Some("gpt-4.1-mini-2025-04-14"));
+        assert_eq!(field("gen_ai.response.finish_reasons"), Some(r#"["completed"]"#));
+        assert_eq!(field("gen_ai.usage.input_tokens"), Some("12"));
+        assert_eq!(field("gen_ai.usage.output_tokens"), Some("2"));
+        assert_eq!(field("gen_ai.input.messages"), Some(r#""Capital of France?""#));
+        assert!(field("gen_ai.output.messages").is_some_and(|output| output.contains("Paris.")));
+        assert_eq!(field("error.type"), None);
+    }
 }

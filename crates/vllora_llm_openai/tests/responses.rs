@@ -112,6 +112,14 @@ fn garbage_and_odd_shapes_never_panic() {
             .unwrap_or_else(|error| panic!("{error}"));
     assert_eq!(response.created_at, 1_700_000_000);
     assert_eq!(response.status, ResponseStatus::Other("paused".to_owned()));
+    // Nulls where lists belong, a numeric error code (llama.cpp's style).
+    let response: Response = serde_json::from_value(json!({
+        "id": "r", "status": "failed", "output": null,
+        "error": {"code": 500, "message": "boom"}
+    }))
+    .unwrap_or_else(|error| panic!("{error}"));
+    assert!(response.output.is_empty());
+    assert_eq!(response.error.and_then(|error| error.code).as_deref(), Some("500"));
 }
 
 /// A request that uses every modelled field.

@@ -296,7 +296,7 @@ pub struct ResponsesReasoningItem {
     #[serde(default)]
     pub id: String,
     /// Summaries of the reasoning (when `reasoning.summary` asked for them).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub summary: Vec<ResponsesSummaryText>,
     /// The reasoning text itself, from models that expose it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -442,12 +442,12 @@ pub struct Response {
     #[serde(default)]
     pub model: String,
     /// Messages, function calls, reasoning items... in the order the model produced them.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub output: Vec<ResponsesItem>,
-    /// Token counts (`null` until the response is complete).
-    #[serde(default)]
+    /// Token counts, once the response is complete.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<ResponsesUsage>,
-    /// Why the response failed, when it did.
+    /// Why the response failed, when it did (always written, `null` when not, as OpenAI does).
     #[serde(default)]
     pub error: Option<ResponseError>,
     /// Why the response is incomplete, when it is.
@@ -457,6 +457,22 @@ pub struct Response {
     /// as it came.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// `null` read as the type's default, as some servers write empty lists.
+fn null_as_default<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(
+    deserializer: D,
+) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// An error code as text, also when a server writes it as a number.
+fn code_as_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    Ok(match Option::<Value>::deserialize(deserializer)? {
+        Some(Value::String(code)) => Some(code),
+        Some(Value::Number(code)) => Some(code.to_string()),
+        _ => None,
+    })
 }
 
 fn response_object() -> String {
@@ -553,6 +569,9 @@ pub struct ResponsesInputTokensDetails {
     /// Tokens read from the prompt cache.
     #[serde(default)]
     pub cached_tokens: u64,
+    /// Tokens written to the prompt cache.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_write_tokens: Option<u64>,
 }
 
 /// What a response's output tokens include.
@@ -566,8 +585,8 @@ pub struct ResponsesOutputTokensDetails {
 /// Why a response failed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResponseError {
-    /// Such as `server_error` or `rate_limit_exceeded`.
-    #[serde(default)]
+    /// Such as `server_error` or `rate_limit_exceeded` (a number from some compatible servers, as text).
+    #[serde(default, deserialize_with = "code_as_text")]
     pub code: Option<String>,
     /// What happened.
     #[serde(default)]
