@@ -9,8 +9,8 @@
 use std::collections::VecDeque;
 
 use vllora_llm_core::types::gateway::{
-    ChatCompletionChunk, ChatCompletionDelta, ChunkChoice, FinishReason, FunctionCallDelta, Role,
-    ToolCallDelta,
+    CHUNK_OBJECT, ChatCompletionChunk, ChatCompletionDelta, ChunkChoice, FinishReason, FunctionCallDelta,
+    Role, ToolCallDelta,
 };
 use vllora_llm_core::{ApiError, LLMError, LLMResult};
 
@@ -40,8 +40,9 @@ enum OpenBlock {
 /// The state of one streamed message.
 #[derive(Debug, Default)]
 pub(crate) struct StreamState {
-    id: String,
-    model: String,
+    /// Shared by every chunk of the message, so handing them out does not allocate.
+    id: vllora_llm_core::types::gateway::SharedStr,
+    model: vllora_llm_core::types::gateway::SharedStr,
     started: bool,
     finished: bool,
     /// Open blocks by Anthropic's block index (a handful per message, so a vector is fastest).
@@ -74,8 +75,8 @@ impl StreamState {
             .map_err(|error| LLMError::decode(PROVIDER_NAME, format_args!("stream event: {error}")))?;
         match event {
             StreamEvent::MessageStart { message } => {
-                self.id = message.id;
-                self.model = message.model;
+                self.id = message.id.into();
+                self.model = message.model.into();
                 self.usage.update(&message.usage);
                 if !self.started {
                     self.started = true;
@@ -228,7 +229,7 @@ impl StreamState {
     fn chunk(&self, choices: Vec<ChunkChoice>) -> ChatCompletionChunk {
         ChatCompletionChunk {
             id: self.id.clone(),
-            object: "chat.completion.chunk".to_owned(),
+            object: CHUNK_OBJECT.into(),
             created: 0,
             model: self.model.clone(),
             choices,

@@ -9,8 +9,8 @@ use bytes::Bytes;
 use futures_core::Stream;
 use serde::de::DeserializeOwned;
 use vllora_llm_core::types::gateway::{
-    ChatCompletionChunk, ChatCompletionDelta, ChunkChoice, FinishReason, FunctionCallDelta, ReasoningDetail,
-    ReasoningDetailType, Role, ToolCallDelta, Usage,
+    CHUNK_OBJECT, ChatCompletionChunk, ChatCompletionDelta, ChunkChoice, FinishReason, FunctionCallDelta,
+    ReasoningDetail, ReasoningDetailType, Role, SharedStr, ToolCallDelta, Usage,
 };
 use vllora_llm_core::{LLMError, LLMResult};
 
@@ -34,12 +34,15 @@ struct ReasoningBlock {
 #[derive(Debug)]
 pub(crate) struct StreamState {
     context: ResponseContext,
+    /// The context's id and model, shared by every chunk so handing them out does not allocate.
+    id: SharedStr,
+    model: SharedStr,
     role_sent: bool,
     stopped: bool,
     usage_sent: bool,
     pending_usage: Option<Usage>,
     /// The tier that served the request, known from the metadata event on (so on the usage chunk).
-    service_tier: Option<String>,
+    service_tier: Option<SharedStr>,
     /// Content block index -> tool call index within the turn.
     tool_calls: Vec<(u32, u32)>,
     reasoning: Vec<(u32, ReasoningBlock)>,
@@ -48,6 +51,8 @@ pub(crate) struct StreamState {
 impl StreamState {
     pub(crate) fn new(context: ResponseContext) -> Self {
         StreamState {
+            id: context.id.as_str().into(),
+            model: context.model.as_str().into(),
             context,
             role_sent: false,
             stopped: false,
@@ -107,7 +112,7 @@ impl StreamState {
                     self.pending_usage = Some(usage(&wire_usage));
                 }
                 if let Some(tier) = event.service_tier.and_then(|tier| tier.kind) {
-                    self.service_tier = Some(tier);
+                    self.service_tier = Some(tier.into());
                 }
                 if self.stopped {
                     self.flush_usage(out);
@@ -256,10 +261,10 @@ impl StreamState {
 
     fn chunk(&self, choices: Vec<ChunkChoice>, usage: Option<Usage>) -> ChatCompletionChunk {
         ChatCompletionChunk {
-            id: self.context.id.clone(),
-            object: "chat.completion.chunk".to_owned(),
+            id: self.id.clone(),
+            object: CHUNK_OBJECT.into(),
             created: self.context.created,
-            model: self.context.model.clone(),
+            model: self.model.clone(),
             choices,
             usage,
             service_tier: self.service_tier.clone(),

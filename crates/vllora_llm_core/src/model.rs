@@ -9,9 +9,10 @@ use futures_core::Stream;
 use crate::error::{LLMError, LLMResult};
 use crate::stream::ResultStream;
 use crate::types::gateway::{
-    ChatCompletionChunk, ChatCompletionDelta, ChatCompletionMessage, ChatCompletionMessageWithFinishReason,
-    ChatCompletionRequest, ChatCompletionResponse, Choice, ChunkChoice, EmbeddingRequest, EmbeddingResponse,
-    FinishReason, ImageGenerationRequest, ImagesResponse, Role, Usage,
+    CHUNK_OBJECT, SharedStr, ChatCompletionChunk, ChatCompletionDelta, ChatCompletionMessage,
+    ChatCompletionMessageWithFinishReason, ChatCompletionRequest, ChatCompletionResponse, Choice,
+    ChunkChoice, EmbeddingRequest, EmbeddingResponse, FinishReason, ImageGenerationRequest, ImagesResponse,
+    Role, Usage,
 };
 
 /// A boxed, sendable future: what the object-safe [`ModelInstance`] methods return.
@@ -118,12 +119,17 @@ impl DummyModelInstance {
         Usage::new(count(prompt_words), count(reply.split_whitespace().count()))
     }
 
-    fn chunk(model: &str, choices: Vec<ChunkChoice>, usage: Option<Usage>) -> ChatCompletionChunk {
+    fn chunk(
+        id: &SharedStr,
+        model: &SharedStr,
+        choices: Vec<ChunkChoice>,
+        usage: Option<Usage>,
+    ) -> ChatCompletionChunk {
         ChatCompletionChunk {
-            id: DUMMY_ID.to_owned(),
-            object: "chat.completion.chunk".to_owned(),
+            id: id.clone(),
+            object: CHUNK_OBJECT.into(),
             created: 0,
-            model: model.to_owned(),
+            model: model.clone(),
             choices,
             usage,
             ..Default::default()
@@ -164,6 +170,8 @@ impl ModelInstance for DummyModelInstance {
         let reply = Self::reply(request);
         let usage = Self::usage(request, &reply);
         let words: Vec<&str> = reply.split_inclusive(' ').collect();
+        let id: SharedStr = DUMMY_ID.into();
+        let model: SharedStr = request.model.as_str().into();
         let last = words.len().saturating_sub(1);
         let mut chunks: Vec<ChatCompletionChunk> = words
             .iter()
@@ -176,10 +184,10 @@ impl ModelInstance for DummyModelInstance {
                 };
                 let finish_reason = (position == last).then_some(FinishReason::Stop);
                 let choice = ChunkChoice { index: 0, delta, finish_reason, logprobs: None };
-                Self::chunk(&request.model, vec![choice], None)
+                Self::chunk(&id, &model, vec![choice], None)
             })
             .collect();
-        chunks.push(Self::chunk(&request.model, Vec::new(), Some(usage)));
+        chunks.push(Self::chunk(&id, &model, Vec::new(), Some(usage)));
         Box::pin(std::future::ready(Ok(ResultStream::new(ReadyChunks(chunks.into_iter())))))
     }
 

@@ -9,8 +9,8 @@
 use std::collections::BTreeMap;
 
 use vllora_llm_core::types::gateway::{
-    ChatCompletionChunk, ChatCompletionDelta, ChunkChoice, FinishReason, FunctionCallDelta, Role,
-    ToolCallDelta,
+    CHUNK_OBJECT, ChatCompletionChunk, ChatCompletionDelta, ChunkChoice, FinishReason, FunctionCallDelta,
+    Role, SharedStr, ToolCallDelta,
 };
 use vllora_llm_core::{LLMError, LLMResult};
 
@@ -24,8 +24,8 @@ use crate::wire::{Candidate, GenerateContentResponse, UsageMetadata};
 #[derive(Debug)]
 pub(crate) struct StreamState {
     context: ResponseContext,
-    id: Option<String>,
-    model: Option<String>,
+    id: Option<SharedStr>,
+    model: Option<SharedStr>,
     candidates: BTreeMap<u32, CandidateState>,
     usage: Option<UsageMetadata>,
     blocked: bool,
@@ -64,10 +64,10 @@ impl StreamState {
             return Err(crate::error::stream_error(error));
         }
         if self.id.is_none() {
-            self.id = event.response_id.clone();
+            self.id = event.response_id.as_deref().map(SharedStr::from);
         }
         if self.model.is_none() {
-            self.model = event.model_version.clone();
+            self.model = event.model_version.as_deref().map(SharedStr::from);
         }
         if event.usage_metadata.is_some() {
             self.usage = event.usage_metadata;
@@ -181,10 +181,10 @@ impl StreamState {
 
     fn chunk(&self, choices: Vec<ChunkChoice>) -> ChatCompletionChunk {
         ChatCompletionChunk {
-            id: self.id.clone().unwrap_or_else(|| "gemini-response".to_owned()),
-            object: "chat.completion.chunk".to_owned(),
+            id: self.id.clone().unwrap_or_else(|| SharedStr::from("gemini-response")),
+            object: CHUNK_OBJECT.into(),
             created: self.context.created,
-            model: self.model.clone().unwrap_or_else(|| self.context.model.clone()),
+            model: self.model.clone().unwrap_or_else(|| SharedStr::from(self.context.model.as_str())),
             choices,
             usage: None,
             ..Default::default()

@@ -7,8 +7,8 @@ use std::task::{Context, Poll};
 
 use futures_core::Stream;
 use vllora_llm_core::types::gateway::{
-    ChatCompletionChunk, ChatCompletionMessageWithFinishReason, ChatCompletionDelta, ChunkChoice,
-    FunctionCallDelta, Role, ToolCallDelta, Usage,
+    CHUNK_OBJECT, ChatCompletionChunk, ChatCompletionMessageWithFinishReason, ChatCompletionDelta,
+    ChunkChoice, FunctionCallDelta, Role, SharedStr, ToolCallDelta, Usage,
 };
 use vllora_llm_core::{LLMError, LLMResult};
 use vllora_llm_http::SseStream;
@@ -21,11 +21,11 @@ use crate::wire::{StreamChoice, StreamChunk, StreamToolCall, WireStr};
 #[derive(Debug)]
 pub(crate) struct StreamState {
     provider: String,
-    id: String,
-    model: String,
+    id: SharedStr,
+    model: SharedStr,
     created: u64,
-    system_fingerprint: Option<String>,
-    service_tier: Option<String>,
+    system_fingerprint: Option<SharedStr>,
+    service_tier: Option<SharedStr>,
     choices: Vec<ChoiceState>,
     usage: Option<Usage>,
     done: bool,
@@ -52,8 +52,8 @@ impl StreamState {
     pub(crate) fn new(provider: impl Into<String>) -> Self {
         StreamState {
             provider: provider.into(),
-            id: String::new(),
-            model: String::new(),
+            id: SharedStr::default(),
+            model: SharedStr::default(),
             created: 0,
             system_fingerprint: None,
             service_tier: None,
@@ -132,13 +132,13 @@ impl StreamState {
 
     fn remember_metadata(&mut self, wire: &StreamChunk<'_>) {
         if let Some(id) = wire.id.as_ref().filter(|id| !id.0.is_empty()) {
-            if id.as_str() != self.id {
-                self.id = id.as_str().to_owned();
+            if self.id != id.as_str() {
+                self.id = id.as_str().into();
             }
         }
         if let Some(model) = wire.model.as_ref().filter(|model| !model.0.is_empty()) {
-            if model.as_str() != self.model {
-                self.model = model.as_str().to_owned();
+            if self.model != model.as_str() {
+                self.model = model.as_str().into();
             }
         }
         if wire.created != 0 {
@@ -147,12 +147,12 @@ impl StreamState {
         // OpenAI repeats these on every event: they are copied only when they change.
         if let Some(fingerprint) = &wire.system_fingerprint {
             if self.system_fingerprint.as_deref() != Some(fingerprint.as_str()) {
-                self.system_fingerprint = Some(fingerprint.as_str().to_owned());
+                self.system_fingerprint = Some(fingerprint.as_str().into());
             }
         }
         if let Some(tier) = &wire.service_tier {
             if self.service_tier.as_deref() != Some(tier.as_str()) {
-                self.service_tier = Some(tier.as_str().to_owned());
+                self.service_tier = Some(tier.as_str().into());
             }
         }
     }
@@ -165,7 +165,7 @@ impl StreamState {
     fn chunk(&self, choices: Vec<ChunkChoice>, usage: Option<Usage>) -> ChatCompletionChunk {
         ChatCompletionChunk {
             id: self.id.clone(),
-            object: "chat.completion.chunk".to_owned(),
+            object: CHUNK_OBJECT.into(),
             created: self.created,
             model: self.model.clone(),
             choices,
@@ -350,15 +350,19 @@ pub(crate) fn chunks_from_response(
     result: ChatCompletionMessageWithFinishReason,
 ) -> Vec<ChatCompletionChunk> {
     let response = result.response;
+    let id = SharedStr::from(response.id.as_str());
+    let model = SharedStr::from(response.model.as_str());
+    let system_fingerprint = response.system_fingerprint.as_deref().map(SharedStr::from);
+    let service_tier = response.service_tier.as_deref().map(SharedStr::from);
     let chunk = |choices: Vec<ChunkChoice>, usage: Option<Usage>| ChatCompletionChunk {
-        id: response.id.clone(),
-        object: "chat.completion.chunk".to_owned(),
+        id: id.clone(),
+        object: CHUNK_OBJECT.into(),
         created: response.created,
-        model: response.model.clone(),
+        model: model.clone(),
         choices,
         usage,
-        system_fingerprint: response.system_fingerprint.clone(),
-        service_tier: response.service_tier.clone(),
+        system_fingerprint: system_fingerprint.clone(),
+        service_tier: service_tier.clone(),
     };
     let mut chunks: Vec<ChatCompletionChunk> = response
         .choices
@@ -556,8 +560,8 @@ mod tests {
                     continue;
                 }
             };
-            id.clone_from(&chunk.id);
-            model.clone_from(&chunk.model);
+            chunk.id.as_str().clone_into(&mut id);
+            chunk.model.as_str().clone_into(&mut model);
             if let Some(reported) = chunk.usage {
                 usage = json!({
                     "prompt_tokens": reported.prompt_tokens, "completion_tokens": reported.completion_tokens,

@@ -1,10 +1,13 @@
 //! Streaming chunks.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::message::{ReasoningDetail, Role};
 use super::response::{ChoiceLogprobs, FinishReason};
+use super::shared_str::SharedStr;
 use super::usage::Usage;
 
 /// A fragment of a tool call. The first fragment of a call carries its `id` and name; later ones append
@@ -80,20 +83,24 @@ pub struct ChunkChoice {
 }
 
 /// One streamed chunk in OpenAI's shape. The last chunk of a stream carries `usage` and no choices.
+///
+/// The fields that are the same on every chunk of a stream are shared ([`SharedStr`], a static `object`), so
+/// a provider hands them to each chunk without allocating: a stream event costs its content, not its
+/// metadata.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ChatCompletionChunk {
     /// The completion's id, the same on every chunk.
     #[serde(default)]
-    pub id: String,
+    pub id: SharedStr,
     /// Always `chat.completion.chunk`.
     #[serde(default = "chunk_object")]
-    pub object: String,
+    pub object: Cow<'static, str>,
     /// Unix time of creation.
     #[serde(default)]
     pub created: u64,
     /// The model.
     #[serde(default)]
-    pub model: String,
+    pub model: SharedStr,
     /// Per-choice deltas; empty on the usage chunk.
     #[serde(default)]
     pub choices: Vec<ChunkChoice>,
@@ -102,12 +109,15 @@ pub struct ChatCompletionChunk {
     pub usage: Option<Usage>,
     /// Backend configuration fingerprint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub system_fingerprint: Option<String>,
+    pub system_fingerprint: Option<SharedStr>,
     /// The tier that served the request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service_tier: Option<String>,
+    pub service_tier: Option<SharedStr>,
 }
 
-fn chunk_object() -> String {
-    "chat.completion.chunk".to_owned()
+/// The `object` of every chunk.
+pub const CHUNK_OBJECT: &str = "chat.completion.chunk";
+
+fn chunk_object() -> Cow<'static, str> {
+    Cow::Borrowed(CHUNK_OBJECT)
 }

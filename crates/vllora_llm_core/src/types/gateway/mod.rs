@@ -11,10 +11,13 @@ mod images;
 mod message;
 mod request;
 mod response;
+mod shared_str;
 mod tools;
 mod usage;
 
-pub use chunk::{ChatCompletionChunk, ChatCompletionDelta, ChunkChoice, FunctionCallDelta, ToolCallDelta};
+pub use chunk::{
+    CHUNK_OBJECT, ChatCompletionChunk, ChatCompletionDelta, ChunkChoice, FunctionCallDelta, ToolCallDelta,
+};
 pub use embeddings::{
     Embedding, EmbeddingInput, EmbeddingRequest, EmbeddingResponse, EmbeddingUsage, EmbeddingVector,
     EncodingFormat,
@@ -39,4 +42,5 @@ pub use tools::{
     AllowedTools, AllowedToolsMode, ChatCompletionTool, FunctionCall, FunctionDefinition, ToolCall,
     ToolChoice,
 };
+pub use shared_str::SharedStr;
 pub use usage::{CompletionTokensDetails, PromptTokensDetails, Usage};
