@@ -118,11 +118,12 @@ impl OpenAIResponses {
         Ok(http_request)
     }
 
-    /// The model name as the server knows it; on Azure, the deployment when nothing else is given.
+    /// The model name as the server knows it; on Azure, where `model` names a deployment, the
+    /// configured deployment unless [`with_model`](Self::with_model) says otherwise.
     fn model_name<'a>(&'a self, request: &'a ResponsesRequest) -> &'a str {
         let model = match (self.model.as_deref(), self.config.dialect()) {
             (Some(model), _) => model,
-            (None, Dialect::Azure { deployment, .. }) if request.model.is_empty() => deployment,
+            (None, Dialect::Azure { deployment, .. }) => deployment,
             (None, _) => &request.model,
         };
         model
@@ -201,10 +202,19 @@ pub(crate) fn request_body(request: &ResponsesRequest, model: &str, stream: bool
     })
 }
 
-/// A response document, or a clear error for anything else.
+/// A response document, or a clear error for anything else: a 2xx body that is an error document
+/// (some compatible servers send those) is that error.
 pub(crate) fn parse_response(provider: &str, body: &[u8]) -> LLMResult<Response> {
-    serde_json::from_slice(body)
-        .map_err(|error| LLMError::decode(provider, format_args!("not a Responses API response: {error}")))
+    let response: Response = serde_json::from_slice(body)
+        .map_err(|error| LLMError::decode(provider, format_args!("not a Responses API response: {error}")))?;
+    if response.id.is_empty()
+        && response.output.is_empty()
+        && let Ok(document) = serde_json::from_slice::<serde_json::Value>(body)
+        && let Some(error_value) = document.get("error").filter(|error| !error.is_null())
+    {
+        return Err(error::api_error_from_value(provider, None, error_value).into());
+    }
+    Ok(response)
 }
 
 /// Whether a response body is one JSON document rather than server-sent events.

@@ -504,7 +504,8 @@ async fn proxies_and_azure_use_their_own_urls_and_headers() {
 
     let azure = OpenAIConfig::azure(server.url(), "gpt-4o-prod", "2024-10-21", "azure-key-123");
     let azure = OpenAIResponses::new(azure, http());
-    let azure_request = ResponsesRequest { input: "hi".into(), ..Default::default() };
+    let azure_request =
+        ResponsesRequest { model: "gpt-4o".to_owned(), input: "hi".into(), ..Default::default() };
     let result = azure.create_response(&azure_request, &CallOptions::default()).await;
     assert!(result.is_ok(), "{result:?}");
 
@@ -517,4 +518,32 @@ async fn proxies_and_azure_use_their_own_urls_and_headers() {
     assert_eq!(requests[1].header("api-key"), Some("azure-key-123"));
     assert_eq!(requests[1].json(), json!({"model": "gpt-4o-prod", "input": "hi"}));
     record_conformance("openai-responses", &requests[1].json());
+}
+
+#[tokio::test]
+async fn foreign_error_documents_are_errors() {
+    let server = MockServer::start().await;
+    let error_document =
+        json!({"error": {"code": 500, "message": "slot unavailable", "type": "server_error"}});
+    server.respond("POST", PATH, MockResponse::json(200, error_document.clone()));
+    let request = ResponsesRequest { model: "qwen3".to_owned(), input: "hi".into(), ..Default::default() };
+    let result = client(&server).create_response(&request, &CallOptions::default()).await;
+    let Err(LLMError::Api(api)) = result else { panic!("{result:?}") };
+    assert_eq!((api.message.as_str(), api.code.as_deref()), ("slot unavailable", Some("500")));
+    assert!(api.retryable);
+
+    // In a stream: `event: error` with the same document.
+    let created = String::from_utf8_lossy(&fixture("stream_error.sse"))
+        .split("\n\n")
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let events = [format!("{created}\n\n"), format!("event: error\ndata: {error_document}\n\n")];
+    server.respond("POST", PATH, MockResponse::sse(events));
+    let (events, error) = collect(&client(&server), &stream_request()).await;
+    assert!(error.is_none(), "{error:?}");
+    let [ResponsesStreamEvent::Created(_), ResponsesStreamEvent::Error(failure)] = events.as_slice() else {
+        panic!("{events:?}")
+    };
+    assert_eq!((failure.message.as_str(), failure.code.clone()), ("slot unavailable", Some(json!(500))));
 }

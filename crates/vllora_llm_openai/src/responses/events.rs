@@ -239,14 +239,36 @@ pub struct StreamErrorEvent {
     pub sequence_number: Option<u64>,
 }
 
-/// Decodes one event's data; `None` for what carries no event (`[DONE]`, blank data).
-pub(crate) fn parse_event(provider: &str, data: &str) -> LLMResult<Option<ResponsesStreamEvent>> {
+/// Decodes one event (its `event:` name, when it has one, and its data); `None` for what carries no
+/// event (`[DONE]`, blank data). An `event: error` whose data is not OpenAI's `error` event (a compatible
+/// server's `{"error": {...}}`) still becomes [`ResponsesStreamEvent::Error`].
+pub(crate) fn parse_event(
+    provider: &str,
+    name: Option<&str>,
+    data: &str,
+) -> LLMResult<Option<ResponsesStreamEvent>> {
     let data = data.trim();
     if data.is_empty() || data == "[DONE]" {
         return Ok(None);
     }
-    serde_json::from_str(data).map(Some).map_err(|error| {
+    let event = serde_json::from_str(data).map_err(|error| {
         LLMError::decode(provider, format_args!("stream event is not a Responses API event: {error}"))
+    })?;
+    Ok(Some(match event {
+        ResponsesStreamEvent::Other(value) if name == Some("error") => error_event(value),
+        event => event,
+    }))
+}
+
+/// The `error` event a foreign error document stands for.
+fn error_event(document: Value) -> ResponsesStreamEvent {
+    let error = document.get("error").unwrap_or(&document);
+    let text = |field: &str| error.get(field).and_then(Value::as_str).map(str::to_owned);
+    ResponsesStreamEvent::Error(StreamErrorEvent {
+        code: error.get("code").filter(|code| !code.is_null()).cloned(),
+        message: text("message").unwrap_or_else(|| document.to_string()),
+        param: text("param"),
+        sequence_number: None,
     })
 }
 
@@ -308,7 +330,9 @@ impl Stream for ResponsesEventStream {
             };
             let parsed = match Pin::new(events).poll_next(context) {
                 Poll::Pending => return Poll::Pending,
-                Poll::Ready(Some(Ok(event))) => parse_event(&this.provider, &event.data),
+                Poll::Ready(Some(Ok(event))) => {
+                    parse_event(&this.provider, event.event.as_deref(), &event.data)
+                }
                 Poll::Ready(Some(Err(error))) => Err(error),
                 Poll::Ready(None) => Err(LLMError::Connection {
                     message: format!("the {} stream ended before the response was complete", this.provider),
