@@ -3,10 +3,10 @@
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
-use vllora_llm_core::{CallOptions, LLMError, LLMResult};
+use vllora_llm_core::{LLMError, LLMResult};
 use vllora_llm_http::{HttpClient, HttpConfig};
 
-pub use vllora_llm_core::model::{DummyModelInstance, ModelInstance};
+pub use vllora_llm_core::model::{BoxFuture, CallOptions, DummyModelInstance, ModelInstance};
 pub use vllora_llm_core::stream::ResultStream;
 pub use vllora_llm_core::types::gateway::{ChatCompletionMessageWithFinishReason, ChatCompletionRequest};
 
@@ -77,6 +77,11 @@ pub(crate) struct Settings {
 }
 
 impl Settings {
+    /// Whether every request goes to one instance given at construction.
+    pub(crate) fn has_fixed_instance(&self) -> bool {
+        matches!(self.backend, Backend::Instance(_))
+    }
+
     #[cfg_attr(
         not(any(feature = "openai", feature = "anthropic", feature = "gemini", feature = "bedrock")),
         allow(dead_code)
@@ -219,13 +224,13 @@ impl fmt::Debug for CompletionsClient {
 }
 
 /// The model instance that serves one request.
-enum Resolved {
+pub(crate) enum Resolved {
     Shared(Arc<Box<dyn ModelInstance>>),
     Owned(Box<dyn ModelInstance>),
 }
 
 impl Resolved {
-    fn instance(&self) -> &dyn ModelInstance {
+    pub(crate) fn instance(&self) -> &dyn ModelInstance {
         match self {
             Resolved::Shared(instance) => instance.as_ref().as_ref(),
             Resolved::Owned(instance) => instance.as_ref(),
@@ -233,26 +238,27 @@ impl Resolved {
     }
 }
 
-impl CompletionsClient {
-    fn resolve(&self, model: &str) -> LLMResult<Resolved> {
-        let settings = &self.settings;
-        match &settings.backend {
-            Backend::Instance(instance) => Ok(Resolved::Shared(Arc::clone(instance))),
-            Backend::Routed => {
-                let route = routing::resolve(
-                    settings.provider.as_ref(),
-                    model,
-                    &crate::providers::proxy_exists,
-                )
+/// The instance serving `model`: the client's fixed instance, or the provider the route names. Every API
+/// of the client (chat, embeddings, images) resolves through here.
+pub(crate) fn resolve(settings: &Settings, model: &str) -> LLMResult<Resolved> {
+    match &settings.backend {
+        Backend::Instance(instance) => Ok(Resolved::Shared(Arc::clone(instance))),
+        Backend::Routed => {
+            let route = routing::resolve(settings.provider.as_ref(), model, &crate::providers::proxy_exists)
                 .ok_or_else(|| {
                     LLMError::Config(format!(
                         "cannot tell which provider serves model `{model}`: prefix it with the provider \
-                             (`anthropic/{model}`) or call with_model_provider"
+                         (`anthropic/{model}`, or a proxy's name) or call with_model_provider"
                     ))
                 })?;
-                crate::providers::build(settings, &route.provider, route.model).map(Resolved::Owned)
-            }
+            crate::providers::build(settings, &route.provider, route.model).map(Resolved::Owned)
         }
+    }
+}
+
+impl CompletionsClient {
+    fn resolve(&self, model: &str) -> LLMResult<Resolved> {
+        resolve(&self.settings, model)
     }
 
     fn options(&self) -> CallOptions {

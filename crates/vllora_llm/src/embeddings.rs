@@ -9,10 +9,10 @@ use tracing::field::Empty;
 use vllora_llm_core::types::gateway::{
     EmbeddingRequest, EmbeddingResponse, EncodingFormat, ImageGenerationRequest, ImagesResponse,
 };
-use vllora_llm_core::{CallOptions, LLMError, LLMResult, ModelInstance};
+use vllora_llm_core::{CallOptions, LLMError, LLMResult};
 
-use crate::client::{Settings, VlloraLLMClient};
-use crate::{providers, routing, telemetry};
+use crate::client::{self, Settings, VlloraLLMClient};
+use crate::telemetry;
 
 impl VlloraLLMClient {
     /// The embeddings API: `text-embedding-*` models go to OpenAI, `provider/model` to that provider (a
@@ -53,22 +53,12 @@ impl fmt::Debug for ImagesClient {
 }
 
 /// The model instance of the provider serving `model`.
-fn instance_for(settings: &Settings, model: &str) -> LLMResult<Box<dyn ModelInstance>> {
-    let route =
-        routing::resolve(settings.provider.as_ref(), model, &providers::proxy_exists).ok_or_else(|| {
-            LLMError::Config(format!(
-                "cannot tell which provider serves model `{model}`: prefix it with the provider \
-                 (`openai/{model}`, or a proxy's name) or call with_model_provider"
-            ))
-        })?;
-    providers::build(settings, &route.provider, route.model)
-}
-
 impl EmbeddingsClient {
     /// Embeds the request's inputs.
     pub async fn create(&self, request: impl Into<EmbeddingRequest>) -> LLMResult<EmbeddingResponse> {
         let request = request.into();
-        let instance = instance_for(&self.settings, &request.model)?;
+        let resolved = client::resolve(&self.settings, &request.model)?;
+        let instance = resolved.instance();
         let span = embeddings_span(instance.provider_name(), &request);
         let options = CallOptions::strict(self.settings.strict);
         let result = tracing::Instrument::instrument(instance.embed(&request, &options), span.clone()).await;
@@ -86,13 +76,14 @@ impl ImagesClient {
     pub async fn generate(&self, request: impl Into<ImageGenerationRequest>) -> LLMResult<ImagesResponse> {
         let request = request.into();
         let model = request.model.as_deref().unwrap_or_default();
-        if model.is_empty() && self.settings.provider.is_none() {
+        if model.is_empty() && self.settings.provider.is_none() && !self.settings.has_fixed_instance() {
             return Err(LLMError::InvalidRequest(
                 "image generation: name a `model` (gpt-image-1, dall-e-3, ...) or call with_model_provider"
                     .to_owned(),
             ));
         }
-        let instance = instance_for(&self.settings, model)?;
+        let resolved = client::resolve(&self.settings, model)?;
+        let instance = resolved.instance();
         let span = images_span(instance.provider_name(), &request);
         let options = CallOptions::strict(self.settings.strict);
         let result =

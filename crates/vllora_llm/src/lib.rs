@@ -70,6 +70,7 @@ pub mod http {
 }
 
 pub use client::{CompletionsClient, InferenceModelProvider, VlloraLLMClient};
+pub use embeddings::{EmbeddingsClient, ImagesClient};
 
 #[cfg(feature = "openai")]
 #[cfg_attr(docsrs, doc(cfg(feature = "openai")))]

@@ -67,3 +67,63 @@ async fn anthropic_without_its_feature_names_it() {
     let error = VlloraLLMClient::new().completions().create(request("claude-sonnet-4-5")).await.unwrap_err();
     assert!(matches!(&error, LLMError::ProviderNotCompiled { feature, .. } if feature == "anthropic"));
 }
+
+/// A custom backend that embeds by text length: what a gateway's own `ModelInstance` might do.
+struct LengthEmbedder;
+
+impl ModelInstance for LengthEmbedder {
+    fn complete<'a>(
+        &'a self,
+        request: &'a ChatCompletionRequest,
+        options: &'a vllora_llm::client::CallOptions,
+    ) -> vllora_llm::client::BoxFuture<
+        'a,
+        vllora_llm::error::LLMResult<vllora_llm::types::gateway::ChatCompletionMessageWithFinishReason>,
+    > {
+        DummyModelInstance {}.complete(request, options)
+    }
+
+    fn stream<'a>(
+        &'a self,
+        request: &'a ChatCompletionRequest,
+        options: &'a vllora_llm::client::CallOptions,
+    ) -> vllora_llm::client::BoxFuture<'a, vllora_llm::error::LLMResult<vllora_llm::client::ResultStream>>
+    {
+        DummyModelInstance {}.stream(request, options)
+    }
+
+    fn embed<'a>(
+        &'a self,
+        request: &'a vllora_llm::types::gateway::EmbeddingRequest,
+        _options: &'a vllora_llm::client::CallOptions,
+    ) -> vllora_llm::client::BoxFuture<
+        'a,
+        vllora_llm::error::LLMResult<vllora_llm::types::gateway::EmbeddingResponse>,
+    > {
+        let json = serde_json::json!({
+            "object": "list",
+            "model": request.model,
+            "data": [{"object": "embedding", "index": 0, "embedding": [7.0]}],
+            "usage": {"prompt_tokens": 1, "total_tokens": 1}
+        });
+        Box::pin(std::future::ready(
+            serde_json::from_value(json).map_err(|error| LLMError::decode("test", error)),
+        ))
+    }
+}
+
+#[tokio::test]
+async fn a_fixed_instance_also_serves_embeddings_and_images() {
+    let instance: Arc<Box<dyn ModelInstance>> = Arc::new(Box::new(LengthEmbedder));
+    let client = VlloraLLMClient::new_with_instance(instance);
+    let request: vllora_llm::types::gateway::EmbeddingRequest =
+        serde_json::from_value(serde_json::json!({"model": "my-embedder", "input": "hello"})).unwrap();
+    let response = client.embeddings().create(request).await.unwrap();
+    assert_eq!(serde_json::to_value(&response).unwrap()["data"][0]["embedding"], serde_json::json!([7.0]));
+
+    // The instance offers no images: its own default answer comes back, not a routing error.
+    let images: vllora_llm::types::gateway::ImageGenerationRequest =
+        serde_json::from_value(serde_json::json!({"prompt": "a cat"})).unwrap();
+    let error = client.images().generate(images).await.unwrap_err();
+    assert!(error.to_string().contains("offers no image generation"), "{error}");
+}
