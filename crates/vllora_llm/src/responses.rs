@@ -239,6 +239,9 @@ fn record_response(span: &Span, response: &Response, record_content: bool) {
 mod tests {
     #![allow(clippy::panic, reason = "a test fails by panicking")]
 
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+
     use serde_json::json;
     use vllora_llm_core::Credentials;
     use vllora_llm_testkit::{MockResponse, MockServer, record_conformance};
@@ -339,11 +342,14 @@ mod tests {
         assert!(server.requests().is_empty());
     }
 
-    /// The fields each span was opened or recorded with, by span name: a subscriber of our own.
-    #[derive(Clone, Default)]
-    struct Capture(Arc<std::sync::Mutex<Vec<(String, std::collections::BTreeMap<String, String>)>>>);
+    /// A span's name and the fields it was opened or recorded with.
+    type CapturedSpan = (String, BTreeMap<String, String>);
 
-    struct Fields<'a>(&'a mut std::collections::BTreeMap<String, String>);
+    /// Every span opened while it is the default subscriber: a subscriber of our own.
+    #[derive(Clone, Default)]
+    struct Capture(Arc<Mutex<Vec<CapturedSpan>>>);
+
+    struct Fields<'a>(&'a mut BTreeMap<String, String>);
 
     impl tracing::field::Visit for Fields<'_> {
         fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
@@ -359,7 +365,7 @@ mod tests {
             true
         }
         fn new_span(&self, attributes: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-            let mut fields = std::collections::BTreeMap::new();
+            let mut fields = BTreeMap::new();
             attributes.record(&mut Fields(&mut fields));
             let Ok(mut spans) = self.0.lock() else { panic!("poisoned") };
             spans.push((attributes.metadata().name().to_owned(), fields));
