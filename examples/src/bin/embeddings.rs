@@ -33,7 +33,11 @@ async fn main() -> LLMResult<()> {
 
     let vectors: Vec<Vec<f64>> = response.data.iter().filter_map(|item| item.embedding.to_floats()).collect();
     for (text, vector) in texts.iter().zip(&vectors) {
-        println!("{text:?}: {} dimensions, starting {:?}", vector.len(), vector.iter().take(4).collect::<Vec<_>>());
+        println!(
+            "{text:?}: {} dimensions, starting {:?}",
+            vector.len(),
+            vector.iter().take(4).collect::<Vec<_>>()
+        );
     }
     if let [first, second] = vectors.as_slice() {
         println!("cosine similarity: {:.3}", cosine(first, second));
