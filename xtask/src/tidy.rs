@@ -46,8 +46,9 @@ fn is_library_source(root: &Path, path: &Path) -> bool {
 
 /// The code before the first `#[cfg(test)]`: tests live at the end of a file by convention.
 fn non_test_code(text: &str) -> &str {
-    let marker = concat!("#[cfg", "(test)]");
-    text.find(marker).map_or(text, |position| &text[..position])
+    let markers = [concat!("#[cfg", "(test)]"), concat!("#[cfg", "(all(test")];
+    let start = markers.iter().filter_map(|marker| text.find(marker)).min();
+    start.map_or(text, |position| &text[..position])
 }
 
 const PANICKING_CALLS: &[&str] =
