@@ -31,6 +31,31 @@ use crate::error;
 
 /// The Responses API of OpenAI, Azure OpenAI or a compatible server. Cheap to build per call and to
 /// clone: the configuration is shared and the HTTP client's clones share one pool.
+///
+/// ```no_run
+/// use vllora_llm_core::CallOptions;
+/// use vllora_llm_http::{HttpClient, HttpConfig};
+/// use vllora_llm_openai::{OpenAIConfig, OpenAIResponses, ResponsesRequest, ResponsesStreamEvent};
+///
+/// # async fn run() -> vllora_llm_core::LLMResult<()> {
+/// let responses = OpenAIResponses::new(OpenAIConfig::from_env()?, HttpClient::new(HttpConfig::default())?);
+/// let request = ResponsesRequest {
+///     model: "gpt-4.1-mini".to_owned(),
+///     input: "Say hello.".into(),
+///     ..Default::default()
+/// };
+/// let response = responses.create_response(&request, &CallOptions::default()).await?;
+/// println!("{}", response.output_text());
+///
+/// let mut events = responses.stream_response(&request, &CallOptions::default()).await?;
+/// while let Some(event) = events.next().await {
+///     if let ResponsesStreamEvent::OutputTextDelta(delta) = event? {
+///         print!("{}", delta.delta);
+///     }
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct OpenAIResponses {
     config: Arc<OpenAIConfig>,
