@@ -437,7 +437,7 @@ async fn reasoning_summaries_and_function_arguments_stream() {
 }
 
 #[tokio::test]
-async fn an_error_event_ends_the_stream() {
+async fn an_error_event_then_the_end_of_the_body_ends_the_stream_cleanly() {
     let server = MockServer::start().await;
     server.respond(
         "POST",
@@ -546,4 +546,39 @@ async fn foreign_error_documents_are_errors() {
         panic!("{events:?}")
     };
     assert_eq!((failure.message.as_str(), failure.code.clone()), ("slot unavailable", Some(json!(500))));
+}
+
+#[tokio::test]
+async fn a_failed_response_after_an_error_event_still_arrives() {
+    let server = MockServer::start().await;
+    let mut failed = fixture_json("response_text.json");
+    failed["status"] = json!("failed");
+    failed["output"] = json!([]);
+    failed["usage"] = Value::Null;
+    failed["error"] = json!({"code": "server_error", "message": "The model crashed."});
+    let mut body = fixture("stream_error.sse");
+    body.extend(
+        format!(
+            "event: response.failed\ndata: {}\n\n",
+            json!({"type": "response.failed", "response": failed, "sequence_number": 2})
+        )
+        .into_bytes(),
+    );
+    body.extend(b"event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"delta\":\"late\"}\n\n");
+    server.respond("POST", PATH, MockResponse::stream(200, "text/event-stream", [body]));
+    let (events, error) = collect(&client(&server), &stream_request()).await;
+    assert!(error.is_none(), "{error:?}");
+    let [
+        ResponsesStreamEvent::Created(_),
+        ResponsesStreamEvent::Error(_),
+        ResponsesStreamEvent::Failed(failed),
+    ] = events.as_slice()
+    else {
+        panic!("{events:?}")
+    };
+    assert_eq!(failed.response.status, ResponseStatus::Failed);
+    assert_eq!(
+        failed.response.error.as_ref().map(|error| error.message.as_str()),
+        Some("The model crashed.")
+    );
 }

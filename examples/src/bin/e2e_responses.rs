@@ -88,7 +88,10 @@ async fn run_checks(checks: &mut Checks, label: &str, client: &VlloraLLMClient, 
                 (0, 0, String::new(), None, Vec::new());
             while let Some(event) = stream.next().await {
                 match event {
-                    Ok(ResponsesStreamEvent::Created(_)) => created += 1,
+                    // Counted only as the first event: `created` must open the stream.
+                    Ok(ResponsesStreamEvent::Created(_)) if deltas == 0 && completed.is_none() => {
+                        created += 1
+                    }
                     Ok(ResponsesStreamEvent::OutputTextDelta(delta)) => {
                         deltas += 1;
                         text.push_str(&delta.delta);
@@ -104,8 +107,8 @@ async fn run_checks(checks: &mut Checks, label: &str, client: &VlloraLLMClient, 
                 expect(errors.is_empty(), || errors.join("; ")),
             );
             checks.check(
-                &format!("{label} stream: response.created first"),
-                expect(created == 1, || format!("{created} created events")),
+                &format!("{label} stream: one response.created, before any text"),
+                expect(created == 1, || format!("{created} created events before the text")),
             );
             checks.check(
                 &format!("{label} stream: text deltas"),

@@ -67,7 +67,7 @@ pub enum ResponsesStreamEvent {
     /// More reasoning text, from models that expose it.
     #[serde(rename = "response.reasoning_text.delta")]
     ReasoningTextDelta(TextDeltaEvent),
-    /// The server reports an error; the stream ends after it.
+    /// The server reports an error; a `response.failed` may follow, or the body ends.
     #[serde(rename = "error")]
     Error(StreamErrorEvent),
     /// Any other event (`response.output_text.annotation.added`, built-in tools' progress...), whole.
@@ -88,14 +88,13 @@ impl ResponsesStreamEvent {
         }
     }
 
-    /// Whether no event follows this one: the response completed, failed or stopped, or an error came.
+    /// Whether this event ends the response: it completed, failed or stopped early.
     pub fn is_terminal(&self) -> bool {
         matches!(
             self,
             ResponsesStreamEvent::Completed(_)
                 | ResponsesStreamEvent::Failed(_)
                 | ResponsesStreamEvent::Incomplete(_)
-                | ResponsesStreamEvent::Error(_)
         )
     }
 }
@@ -273,11 +272,12 @@ fn error_event(document: Value) -> ResponsesStreamEvent {
 }
 
 /// The events of a streamed response, decoded as they are pulled. It ends after the terminal event
-/// (`response.completed`, `.failed`, `.incomplete`, `error`), releasing the connection; a body that ends
-/// before one is an error.
+/// (`response.completed`, `.failed`, `.incomplete`), releasing the connection. A body that ends before
+/// one is an error, unless an `error` event said why.
 pub struct ResponsesEventStream {
     source: Source,
     provider: String,
+    error_seen: bool,
 }
 
 enum Source {
@@ -298,13 +298,17 @@ impl std::fmt::Debug for ResponsesEventStream {
 
 impl ResponsesEventStream {
     pub(crate) fn new(events: SseStream, provider: impl Into<String>) -> Self {
-        ResponsesEventStream { source: Source::Events(events), provider: provider.into() }
+        ResponsesEventStream { source: Source::Events(events), provider: provider.into(), error_seen: false }
     }
 
     /// A stream of one `response.completed` event, for a server that answered in one document.
     pub(crate) fn completed(response: Response, provider: impl Into<String>) -> Self {
         let event = ResponsesStreamEvent::Completed(ResponseEvent { response, sequence_number: None });
-        ResponsesEventStream { source: Source::Ready(Some(event)), provider: provider.into() }
+        ResponsesEventStream {
+            source: Source::Ready(Some(event)),
+            provider: provider.into(),
+            error_seen: false,
+        }
     }
 
     /// The next event, or `None` at the end.
@@ -334,6 +338,10 @@ impl Stream for ResponsesEventStream {
                     parse_event(&this.provider, event.event.as_deref(), &event.data)
                 }
                 Poll::Ready(Some(Err(error))) => Err(error),
+                Poll::Ready(None) if this.error_seen => {
+                    this.source = Source::Done;
+                    return Poll::Ready(None);
+                }
                 Poll::Ready(None) => Err(LLMError::Connection {
                     message: format!("the {} stream ended before the response was complete", this.provider),
                 }),
@@ -344,6 +352,7 @@ impl Stream for ResponsesEventStream {
                     if event.is_terminal() {
                         this.source = Source::Done;
                     }
+                    this.error_seen |= matches!(event, ResponsesStreamEvent::Error(_));
                     return Poll::Ready(Some(Ok(event)));
                 }
                 Err(error) => {
