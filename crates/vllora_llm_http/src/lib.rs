@@ -39,6 +39,8 @@
 mod body;
 mod client;
 mod config;
+#[cfg(any(test, feature = "fuzzing"))]
+mod fuzzing;
 mod message;
 mod proxy;
 mod retry;
@@ -55,3 +57,7 @@ pub use proxy::ProxyConfig;
 pub use retry::retry_after;
 pub use sse::{SseDecoder, SseEvent, SseStream, sse_stream};
 pub use transport::{HttpTransport, HyperTransport};
+/// The body of the SSE fuzz target; not part of the API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub use fuzzing::decode_sse;
