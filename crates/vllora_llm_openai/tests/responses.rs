@@ -582,3 +582,52 @@ async fn a_failed_response_after_an_error_event_still_arrives() {
         Some("The model crashed.")
     );
 }
+
+/// A gateway reads its caller's request and forwards it: every field, typed or not, goes out as it came.
+#[tokio::test]
+async fn a_callers_request_is_forwarded_unchanged() {
+    let document = fixture_json("request_from_a_caller.json");
+    let request: ResponsesRequest =
+        serde_json::from_value(document.clone()).unwrap_or_else(|error| panic!("{error}"));
+    let ResponsesInput::Items(items) = &request.input else { panic!("{:?}", request.input) };
+    let kinds: Vec<&str> = items
+        .iter()
+        .map(|item| match item {
+            ResponsesItem::Message(_) => "message",
+            ResponsesItem::FunctionCall(_) => "function_call",
+            ResponsesItem::FunctionCallOutput(_) => "function_call_output",
+            ResponsesItem::Reasoning(_) => "reasoning",
+            _ => "other",
+        })
+        .collect();
+    // Messages without `type` are kept whole, so they go out without it too.
+    assert_eq!(
+        kinds,
+        [
+            "other",
+            "other",
+            "reasoning",
+            "function_call",
+            "function_call_output",
+            "other",
+            "message",
+            "message"
+        ]
+    );
+    assert!(
+        matches!(&request.tool_choice, Some(ResponsesToolChoice::Other(choice)) if choice["type"] == "allowed_tools")
+    );
+    assert!(matches!(
+        request.text.as_ref().and_then(|text| text.format.as_ref()),
+        Some(ResponsesTextFormat::JsonObject)
+    ));
+    assert_eq!(request.extra.get("max_tool_calls"), Some(&json!(4)));
+
+    let server = MockServer::start().await;
+    server.respond("POST", PATH, MockResponse::json(200, fixture_json("response_text.json")));
+    let result = client(&server).create_response(&request, &CallOptions::default()).await;
+    assert!(result.is_ok(), "{result:?}");
+    let sent = server.requests()[0].json();
+    assert_eq!(sent, document);
+    record_conformance("openai-responses", &sent);
+}
