@@ -21,6 +21,8 @@
 mod config;
 mod error;
 mod family;
+#[cfg(any(test, feature = "fuzzing"))]
+mod fuzzing;
 mod model;
 mod request;
 mod response;
@@ -29,6 +31,10 @@ mod wire;
 
 pub use config::{API_VERSION_2026_10_21, AnthropicConfig, DEFAULT_API_VERSION, DEFAULT_BASE_URL};
 pub use model::AnthropicModel;
+/// The body of the stream fuzz target; not part of the API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub use fuzzing::decode_stream;
 
 /// The provider's name in telemetry (`gen_ai.provider.name`) and in errors.
 pub const PROVIDER_NAME: &str = "anthropic";
