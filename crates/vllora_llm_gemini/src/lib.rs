@@ -34,6 +34,8 @@ mod cache;
 mod config;
 mod embeddings;
 mod error;
+#[cfg(any(test, feature = "fuzzing"))]
+mod fuzzing;
 mod model;
 mod request;
 mod response;
@@ -46,6 +48,10 @@ pub use cache::{
 };
 pub use config::{API_KEY_VARIABLES, DEFAULT_BASE_URL, ENDPOINT_VARIABLE, GeminiConfig};
 pub use model::GeminiModel;
+/// The body of the stream fuzz target; not part of the API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub use fuzzing::decode_stream;
 
 /// The provider's name in telemetry (`gen_ai.provider.name`) and errors.
 pub const PROVIDER_NAME: &str = "gcp.gemini";
