@@ -39,6 +39,8 @@
 mod config;
 mod embeddings;
 mod error;
+#[cfg(any(test, feature = "fuzzing"))]
+mod fuzzing;
 mod images;
 mod model;
 mod request;
@@ -49,6 +51,10 @@ mod wire;
 
 pub use config::{AZURE_API_VERSION, AZURE_PROVIDER_NAME, OPENAI_BASE_URL, OpenAIConfig, PROVIDER_NAME, env_name};
 pub use model::OpenAIModel;
+/// The body of the chat completions stream fuzz target; not part of the API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub use fuzzing::decode_stream;
 pub use responses::{
     ContentPartEvent, FunctionCallArgumentsDoneEvent, OpenAIResponses, OutputItemEvent, Response,
     ResponseError, ResponseEvent, ResponseIncompleteDetails, ResponseStatus, ResponsesContentPart,
