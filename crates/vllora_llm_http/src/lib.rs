@@ -55,7 +55,7 @@ pub use config::{HttpConfig, Limits, RetryPolicy, Timeouts};
 pub use message::{BodyStream, HttpReply, HttpRequest, HttpResponse, StreamingReply};
 pub use proxy::ProxyConfig;
 pub use retry::retry_after;
-pub use sse::{SseDecoder, SseEvent, SseStream, sse_stream};
+pub use sse::{SseDecoder, SseEvent, SseEventRef, SseStream, sse_stream};
 pub use transport::{HttpTransport, HyperTransport};
 /// The body of the SSE fuzz target; not part of the API.
 #[cfg(feature = "fuzzing")]

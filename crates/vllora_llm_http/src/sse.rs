@@ -23,12 +23,48 @@ pub struct SseEvent {
     pub retry: Option<u64>,
 }
 
+/// One server-sent event borrowed from the [`SseDecoder`] that decoded it: the lending form of
+/// [`SseEvent`], which costs no allocation per event. See [`SseDecoder::next_event_ref`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SseEventRef<'a> {
+    /// The `event` field: the event type, when the server named one.
+    pub event: Option<&'a str>,
+    /// The `data` lines, joined with `\n` (invalid UTF-8 replaced by U+FFFD).
+    pub data: &'a str,
+    /// The `id` field given in this event.
+    pub id: Option<&'a str>,
+    /// The `retry` field (milliseconds) given in this event.
+    pub retry: Option<u64>,
+}
+
+impl SseEventRef<'_> {
+    /// The owned copy of this event.
+    pub fn to_owned_event(&self) -> SseEvent {
+        SseEvent {
+            event: self.event.map(str::to_owned),
+            data: self.data.to_owned(),
+            id: self.id.map(str::to_owned),
+            retry: self.retry,
+        }
+    }
+}
+
+/// A decoded event waiting to be taken; its data is a range of the decoder's `data` buffer.
+#[derive(Debug, Default)]
+struct ReadyEvent {
+    event: Option<String>,
+    data: std::ops::Range<usize>,
+    id: Option<String>,
+    retry: Option<u64>,
+}
+
 const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
 
 /// An incremental server-sent events decoder (the WHATWG `text/event-stream` rules).
 ///
 /// Bytes go in with [`push`](SseDecoder::push) in pieces of any size; complete events come out of
-/// [`next_event`](SseDecoder::next_event). Every input byte is examined once, so decoding is linear in
+/// [`next_event`](SseDecoder::next_event), or borrowed from the decoder with
+/// [`next_event_ref`](SseDecoder::next_event_ref). Every input byte is examined once, so decoding is linear in
 /// the input however it is split: only a line cut by a read boundary is copied aside until its end arrives.
 /// Lines may end with LF, CRLF or CR (also when a CR ends one read and its LF starts the next); comments
 /// are skipped; a byte order mark at the start is ignored. An event larger than `max_event_size` is an
@@ -42,11 +78,16 @@ pub struct SseDecoder {
     after_cr: bool,
     at_stream_start: bool,
     event: Option<String>,
+    /// The data of the events in `ready`, then from `data_start` on the data of the event being read.
+    /// One buffer reused for the whole stream: events lent out cost no allocation.
     data: String,
+    data_start: usize,
     has_data: bool,
     id: Option<String>,
     retry: Option<u64>,
-    ready: VecDeque<SseEvent>,
+    ready: VecDeque<ReadyEvent>,
+    /// The event last taken with `next_event_ref`, whose strings it borrows.
+    lent: ReadyEvent,
     failed: bool,
     bytes_examined: u64,
 }
@@ -61,10 +102,12 @@ impl SseDecoder {
             at_stream_start: true,
             event: None,
             data: String::new(),
+            data_start: 0,
             has_data: false,
             id: None,
             retry: None,
             ready: VecDeque::new(),
+            lent: ReadyEvent::default(),
             failed: false,
             bytes_examined: 0,
         }
@@ -75,11 +118,13 @@ impl SseDecoder {
         if self.failed {
             return Err(self.limit_error());
         }
+        self.reclaim();
         let result = self.push_lines(input);
         if result.is_err() {
             self.failed = true;
             self.partial_line = Vec::new();
-            self.data = String::new();
+            // The events decoded before the error are still delivered; only the unfinished one goes.
+            self.data.truncate(self.data_start);
         }
         result
     }
@@ -130,13 +175,68 @@ impl SseDecoder {
 
     /// The next complete event, if one is ready.
     pub fn next_event(&mut self) -> Option<SseEvent> {
-        self.ready.pop_front()
+        let ready = self.ready.pop_front()?;
+        Some(self.owned(ready))
+    }
+
+    /// The next complete event, if one is ready, borrowed from the decoder: its strings live in the
+    /// decoder's buffers, reused from event to event, so taking it costs no allocation. Takes the same
+    /// events as [`next_event`](Self::next_event); the two may be mixed.
+    pub fn next_event_ref(&mut self) -> Option<SseEventRef<'_>> {
+        self.lent = self.ready.pop_front()?;
+        Some(self.lent_event())
+    }
+
+    /// Whether an event is ready to be taken.
+    pub fn has_event(&self) -> bool {
+        !self.ready.is_empty()
+    }
+
+    /// Like [`finish`](Self::finish), with the event borrowed as [`next_event_ref`](Self::next_event_ref)
+    /// lends it.
+    pub fn finish_ref(&mut self) -> Option<SseEventRef<'_>> {
+        self.complete();
+        self.next_event_ref()
+    }
+
+    fn owned(&self, ready: ReadyEvent) -> SseEvent {
+        SseEvent {
+            event: ready.event,
+            data: self.data.get(ready.data).unwrap_or_default().to_owned(),
+            id: ready.id,
+            retry: ready.retry,
+        }
+    }
+
+    fn lent_event(&self) -> SseEventRef<'_> {
+        SseEventRef {
+            event: self.lent.event.as_deref(),
+            data: self.data.get(self.lent.data.clone()).unwrap_or_default(),
+            id: self.lent.id.as_deref(),
+            retry: self.lent.retry,
+        }
+    }
+
+    /// Once every decoded event has been taken, their data is dropped from the buffer (keeping its
+    /// capacity) and the event being read moves to its start.
+    fn reclaim(&mut self) {
+        if self.ready.is_empty() && self.data_start > 0 {
+            self.data.drain(..self.data_start);
+            self.data_start = 0;
+            self.lent.data = 0..0;
+        }
     }
 
     /// Ends the stream: a last line without a line ending and a last event without a blank line are
     /// completed. Returns the next event; call it (or [`next_event`](Self::next_event)) until `None`.
     pub fn finish(&mut self) -> Option<SseEvent> {
+        self.complete();
+        self.next_event()
+    }
+
+    fn complete(&mut self) {
         if !self.failed {
+            self.reclaim();
             if !self.partial_line.is_empty() {
                 let line = std::mem::take(&mut self.partial_line);
                 // Errors were already reported when the line was buffered; a failure here keeps it failed.
@@ -146,7 +246,6 @@ impl SseDecoder {
             }
             self.dispatch();
         }
-        self.ready.pop_front()
     }
 
     /// How many input bytes the decoder has examined: each byte once, whatever the chunking.
@@ -179,14 +278,11 @@ impl SseDecoder {
         };
         match field {
             b"data" => {
-                if self.data.len() + value.len() + 1 > self.max_event_size {
+                if self.data.len() - self.data_start + value.len() + 1 > self.max_event_size {
                     return Err(self.limit_error());
                 }
                 if self.has_data {
                     self.data.push('\n');
-                } else if self.data.capacity() == 0 {
-                    // Most events have one data line: this is their only allocation.
-                    self.data = String::with_capacity(value.len());
                 }
                 match std::str::from_utf8(value) {
                     Ok(text) => self.data.push_str(text),
@@ -207,12 +303,14 @@ impl SseDecoder {
     fn dispatch(&mut self) {
         if self.has_data {
             self.has_data = false;
-            self.ready.push_back(SseEvent {
+            let end = self.data.len();
+            self.ready.push_back(ReadyEvent {
                 event: self.event.take(),
-                data: std::mem::take(&mut self.data),
+                data: self.data_start..end,
                 id: self.id.take(),
                 retry: self.retry.take(),
             });
+            self.data_start = end;
         } else {
             // A block without data is not an event (the WHATWG rule).
             self.event = None;
@@ -251,6 +349,39 @@ impl SseStream {
     /// The next event, without importing a `StreamExt`.
     pub async fn next(&mut self) -> Option<LLMResult<SseEvent>> {
         poll_fn(|context| Pin::new(&mut *self).poll_next(context)).await
+    }
+}
+
+impl SseStream {
+    /// Polls for the next event, lent as [`SseDecoder::next_event_ref`] lends it: no allocation per
+    /// event. The same events, errors and end as the [`Stream`] implementation; the two may be mixed.
+    pub fn poll_next_ref(&mut self, context: &mut Context<'_>) -> Poll<Option<LLMResult<SseEventRef<'_>>>> {
+        // The event is taken only after the loop, once one is known to be ready, so that no borrow of the
+        // decoder is held across the pushes.
+        while !self.decoder.has_event() {
+            if let Some(error) = self.error.take() {
+                return Poll::Ready(Some(Err(error)));
+            }
+            let Some(body) = self.body.as_mut() else { return Poll::Ready(None) };
+            match body.as_mut().poll_next(context) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Ok(bytes))) => {
+                    if let Err(error) = self.decoder.push(&bytes) {
+                        self.body = None;
+                        self.error = Some(error);
+                    }
+                }
+                Poll::Ready(Some(Err(error))) => {
+                    self.body = None;
+                    self.error = Some(error);
+                }
+                Poll::Ready(None) => {
+                    self.body = None;
+                    return Poll::Ready(self.decoder.finish_ref().map(Ok));
+                }
+            }
+        }
+        Poll::Ready(self.decoder.next_event_ref().map(Ok))
     }
 }
 
@@ -344,6 +475,116 @@ mod tests {
         // A block without data lines is not an event.
         assert_eq!(decode_all(&[b"event: ping\n\ndata: y\n\n"]), vec![data("y")]);
         assert_eq!(decode_all(&[b"retry: soon\ndata: z\n\n"]), vec![data("z")]);
+    }
+
+    /// The events `next_event_ref` lends when the input arrives in `pieces`, copied for comparison.
+    fn decode_all_lent(pieces: &[&[u8]]) -> Vec<SseEvent> {
+        let mut decoder = SseDecoder::new(1 << 20);
+        let mut events = Vec::new();
+        for piece in pieces {
+            assert!(decoder.push(piece).is_ok());
+            while let Some(event) = decoder.next_event_ref() {
+                events.push(event.to_owned_event());
+            }
+        }
+        while let Some(event) = decoder.finish_ref() {
+            events.push(event.to_owned_event());
+        }
+        events
+    }
+
+    #[test]
+    fn lent_events_are_the_owned_events_however_the_input_is_split() {
+        let input: &[u8] =
+            b"\xEF\xBB\xBF: hi\nevent: delta\nid: 1\nretry: 20\ndata: {\"a\":\r\ndata: 1}\r\n\r\n\
+            data: two\r\revent: ping\n\ndata: \xFF\n\ndata: last";
+        let whole = decode_all(&[input]);
+        assert_eq!(whole.len(), 4);
+        assert_eq!(whole.first().map(|event| event.data.as_str()), Some("{\"a\":\n1}"));
+        assert_eq!(whole.get(2).map(|event| event.data.as_str()), Some("\u{FFFD}"));
+        for split in 0..=input.len() {
+            let (head, tail) = input.split_at(split);
+            assert_eq!(decode_all_lent(&[head, tail]), whole, "split at {split}");
+        }
+        let bytes: Vec<&[u8]> = input.chunks(1).collect();
+        assert_eq!(decode_all_lent(&bytes), whole);
+        assert_eq!(decode_all(&bytes), whole);
+    }
+
+    #[test]
+    fn lent_and_owned_events_mix_and_an_unread_event_survives_the_next_push() {
+        let mut decoder = SseDecoder::new(1 << 20);
+        assert!(decoder.push(b"data: a\n\ndata: b\n\ndata: c").is_ok());
+        assert!(decoder.has_event());
+        assert_eq!(decoder.next_event_ref().map(|event| event.data), Some("a"));
+        // "b" is still waiting while more input arrives: its data must not move.
+        assert!(decoder.push(b"c\n\ndata: d\n").is_ok());
+        assert_eq!(decoder.next_event(), Some(data("b")));
+        assert_eq!(decoder.next_event_ref().map(|event| event.data), Some("cc"));
+        assert!(!decoder.has_event());
+        assert!(decoder.next_event_ref().is_none());
+        assert!(decoder.push(b"\n").is_ok());
+        assert_eq!(decoder.next_event_ref(), Some(SseEventRef { data: "d", ..SseEventRef::default() }));
+        assert!(decoder.finish_ref().is_none());
+    }
+
+    #[test]
+    fn events_decoded_before_an_oversize_one_are_still_lent() {
+        let mut decoder = SseDecoder::new(16);
+        assert!(decoder.push(b"data: ok\n\ndata: 0123456789abcdef").is_err());
+        assert_eq!(decoder.next_event_ref().map(|event| event.data), Some("ok"));
+        assert!(decoder.next_event_ref().is_none());
+        assert!(decoder.finish_ref().is_none());
+    }
+
+    #[test]
+    fn the_stream_lends_the_events_then_the_error_then_ends() {
+        let pieces: Vec<LLMResult<bytes::Bytes>> = vec![
+            Ok(bytes::Bytes::from_static(b"event: e\ndata: one\n\nda")),
+            Ok(bytes::Bytes::from_static(b"ta: two\n\n")),
+            Err(LLMError::Connection { message: "cut".to_owned() }),
+        ];
+        let body: BodyStream = Box::pin(Pieces(pieces.into_iter()));
+        let mut stream = sse_stream(body, 1 << 20);
+        let waker = std::task::Waker::noop();
+        let mut context = Context::from_waker(waker);
+        let mut seen = Vec::new();
+        loop {
+            match stream.poll_next_ref(&mut context) {
+                Poll::Ready(Some(Ok(event))) => seen.push(Ok(event.to_owned_event())),
+                Poll::Ready(Some(Err(error))) => seen.push(Err(error.to_string())),
+                Poll::Ready(None) => break,
+                Poll::Pending => panic!("the body never waits"),
+            }
+        }
+        let cut = LLMError::Connection { message: "cut".to_owned() }.to_string();
+        assert_eq!(
+            seen,
+            vec![Ok(SseEvent { event: Some("e".into()), ..data("one") }), Ok(data("two")), Err(cut)]
+        );
+    }
+
+    #[test]
+    fn the_stream_lends_the_last_event_without_a_blank_line() {
+        let body: BodyStream =
+            Box::pin(Pieces(vec![Ok(bytes::Bytes::from_static(b"data: x\n\ndata: y"))].into_iter()));
+        let mut stream = sse_stream(body, 1 << 20);
+        let mut context = Context::from_waker(std::task::Waker::noop());
+        let mut seen = Vec::new();
+        while let Poll::Ready(Some(Ok(event))) = stream.poll_next_ref(&mut context) {
+            seen.push(event.data.to_owned());
+        }
+        assert_eq!(seen, ["x", "y"]);
+    }
+
+    struct Pieces(std::vec::IntoIter<LLMResult<bytes::Bytes>>);
+
+    impl Stream for Pieces {
+        type Item = LLMResult<bytes::Bytes>;
+
+        fn poll_next(self: Pin<&mut Self>, _context: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+            Poll::Ready(self.get_mut().0.next())
+        }
     }
 
     #[test]

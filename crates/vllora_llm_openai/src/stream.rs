@@ -305,7 +305,7 @@ impl Stream for ChunkStream {
         let this = self.get_mut();
         loop {
             let Some(events) = this.events.as_mut() else { return Poll::Ready(None) };
-            let polled = Pin::new(events).poll_next(context);
+            let polled = events.poll_next_ref(context);
             if this.state.is_done() {
                 // After `[DONE]` the body is read to its end, whatever it still holds, so that HTTP/1.1
                 // can hand the connection to the next call; the idle timeout bounds a server that never
@@ -321,7 +321,7 @@ impl Stream for ChunkStream {
             }
             let outcome = match polled {
                 Poll::Pending => return Poll::Pending,
-                Poll::Ready(Some(Ok(event))) => this.state.on_event(event.event.as_deref(), &event.data),
+                Poll::Ready(Some(Ok(event))) => this.state.on_event(event.event, event.data),
                 Poll::Ready(Some(Err(error))) => {
                     this.events = None;
                     return Poll::Ready(Some(Err(error)));
@@ -463,20 +463,21 @@ mod tests {
         let mut decoder = SseDecoder::new(1 << 20);
         let mut state = StreamState::new("openai");
         let mut items = Vec::new();
-        let feed = |event: vllora_llm_http::SseEvent, items: &mut Vec<_>, state: &mut StreamState| match state
-            .on_event(event.event.as_deref(), &event.data)
-        {
-            Ok(Some(chunk)) => items.push(Ok(chunk)),
-            Ok(None) => {}
-            Err(error) => items.push(Err(error)),
+        // Events are taken lent, as `ChunkStream` takes them.
+        let feed = |event: vllora_llm_http::SseEventRef<'_>, items: &mut Vec<_>, state: &mut StreamState| {
+            match state.on_event(event.event, event.data) {
+                Ok(Some(chunk)) => items.push(Ok(chunk)),
+                Ok(None) => {}
+                Err(error) => items.push(Err(error)),
+            }
         };
         for piece in pieces {
             assert!(decoder.push(piece).is_ok());
-            while let Some(event) = decoder.next_event() {
+            while let Some(event) = decoder.next_event_ref() {
                 feed(event, &mut items, &mut state);
             }
         }
-        while let Some(event) = decoder.finish() {
+        while let Some(event) = decoder.finish_ref() {
             feed(event, &mut items, &mut state);
         }
         match state.on_end() {
