@@ -42,6 +42,15 @@ impl ResponsesClient {
     /// The Responses client of the provider serving `model`, which it is told to use (prefix removed).
     fn resolve(&self, model: &str) -> LLMResult<OpenAIResponses> {
         let settings = &self.settings;
+        if settings.has_fixed_instance() {
+            // A ModelInstance speaks chat completions only; sending elsewhere would bypass the caller's
+            // choice of instance.
+            return Err(LLMError::InvalidRequest(
+                "a client built with new_with_instance sends chat completions to its instance; the \
+                 Responses API needs VlloraLLMClient::new() with an OpenAI or OpenAI-compatible provider"
+                    .to_owned(),
+            ));
+        }
         let route = routing::resolve(settings.provider.as_ref(), model, &crate::providers::proxy_exists)
             .ok_or_else(|| {
                 LLMError::Config(format!(
@@ -340,6 +349,20 @@ mod tests {
         let result = VlloraLLMClient::new().responses().create(unknown).await;
         assert!(matches!(result, Err(LLMError::Config(_))), "{result:?}");
         assert!(server.requests().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_fixed_instance_does_not_serve_responses() {
+        let instance: Arc<Box<dyn vllora_llm_core::ModelInstance>> =
+            Arc::new(Box::new(vllora_llm_core::model::DummyModelInstance {}));
+        let client = VlloraLLMClient::new_with_instance(instance);
+        let request =
+            ResponsesRequest { model: "gpt-4.1".to_owned(), input: "hi".into(), ..Default::default() };
+        let result = client.responses().create(request).await;
+        assert!(
+            matches!(&result, Err(LLMError::InvalidRequest(message)) if message.contains("new_with_instance")),
+            "{result:?}"
+        );
     }
 
     /// A span's name and the fields it was opened or recorded with.
