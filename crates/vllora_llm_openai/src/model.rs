@@ -12,7 +12,7 @@ use vllora_llm_core::{
     ResultStream, Warning, Warnings,
 };
 use vllora_llm_http::{
-    BodyStream, Bytes, HeaderMap, HttpClient, HttpRequest, StatusCode, retry_after, sse_stream,
+    BodyStream, Bytes, HeaderMap, HttpClient, HttpRequest, Method, StatusCode, retry_after, sse_stream,
 };
 
 use crate::config::{AZURE_PROVIDER_NAME, Dialect, OpenAIConfig, PROVIDER_NAME, RequestHeader};
@@ -27,6 +27,15 @@ pub struct OpenAIModel {
     config: Arc<OpenAIConfig>,
     http: HttpClient,
     model: Option<String>,
+    /// The chat URL and headers, the same for every call: built once, not formatted per call. `None`
+    /// when the configuration cannot make them; each call then reports why.
+    chat_target: Option<Arc<ChatTarget>>,
+}
+
+/// What every chat request of a model instance shares.
+struct ChatTarget {
+    url: String,
+    headers: HeaderMap,
 }
 
 impl fmt::Debug for OpenAIModel {
@@ -42,7 +51,10 @@ impl fmt::Debug for OpenAIModel {
 impl OpenAIModel {
     /// A model instance sending requests with `http` as `config` says.
     pub fn new(config: OpenAIConfig, http: HttpClient) -> Self {
-        OpenAIModel { config: Arc::new(config), http, model: None }
+        let chat_target = Self::chat_request(&config, Bytes::new())
+            .ok()
+            .map(|request| Arc::new(ChatTarget { url: request.url, headers: request.headers }));
+        OpenAIModel { config: Arc::new(config), http, model: None, chat_target }
     }
 
     /// Sends every request to this model instead of the request's own. A `{provider}/` prefix naming this
@@ -94,14 +106,27 @@ impl OpenAIModel {
         )?;
         let mut all_warnings = warnings.finish(options.strict)?;
         all_warnings.extend(body.adjustments);
-        let http_request = self.post_json(self.config.chat_url(), body.bytes)?;
+        let http_request = match &self.chat_target {
+            Some(target) => HttpRequest {
+                method: Method::POST,
+                url: target.url.clone(),
+                headers: target.headers.clone(),
+                body: body.bytes.into(),
+            },
+            None => Self::chat_request(&self.config, body.bytes)?,
+        };
         Ok((http_request, all_warnings))
     }
 
+    /// A chat completions request carrying `body`.
+    fn chat_request(config: &OpenAIConfig, body: impl Into<Bytes>) -> LLMResult<HttpRequest> {
+        Self::post_json(config, config.chat_url(), body)
+    }
+
     /// A POST of `body` to `url` with the configured headers.
-    fn post_json(&self, url: String, body: impl Into<Bytes>) -> LLMResult<HttpRequest> {
+    fn post_json(config: &OpenAIConfig, url: String, body: impl Into<Bytes>) -> LLMResult<HttpRequest> {
         let mut http_request = HttpRequest::post_json(url, body);
-        for header in self.config.headers() {
+        for header in config.headers() {
             http_request = match header {
                 RequestHeader::Plain(name, value) => http_request.header(name, value)?,
                 RequestHeader::Secret(name, value) => http_request.secret_header(name, &value)?,
@@ -125,7 +150,7 @@ impl OpenAIModel {
     /// mapping, and returns the 2xx body.
     async fn send_operation(&self, operation: &str, body: Vec<u8>) -> LLMResult<Bytes> {
         self.config.check_credentials()?;
-        let http_request = self.post_json(self.operation_url(operation), body)?;
+        let http_request = Self::post_json(&self.config, self.operation_url(operation), body)?;
         let reply = self.http.send(http_request, &self.error_mapper()).await?;
         Ok(reply.body)
     }
@@ -229,4 +254,93 @@ async fn read_body(mut body: BodyStream, limit: usize) -> LLMResult<Vec<u8>> {
         collected.extend_from_slice(&piece);
     }
     Ok(collected)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use vllora_llm_core::types::gateway::ChatCompletionMessage;
+    use vllora_llm_http::{HttpConfig, HttpResponse, HttpTransport};
+
+    use super::*;
+
+    /// Keeps every request it is given and answers none of them.
+    #[derive(Debug, Default)]
+    struct Recorder(Mutex<Vec<HttpRequest>>);
+
+    #[derive(Debug)]
+    struct Recording(Arc<Recorder>);
+
+    impl HttpTransport for Recording {
+        fn send(&self, request: HttpRequest) -> BoxFuture<'static, LLMResult<HttpResponse>> {
+            self.0.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(request);
+            Box::pin(async { Err(LLMError::Connection { message: "recorded".to_owned() }) })
+        }
+    }
+
+    fn model(config: OpenAIConfig) -> (OpenAIModel, Arc<Recorder>) {
+        let recorder = Arc::new(Recorder::default());
+        let mut http_config = HttpConfig::default();
+        http_config.retry.max_attempts = 1;
+        let http = HttpClient::with_transport(Arc::new(Recording(Arc::clone(&recorder))), http_config);
+        (OpenAIModel::new(config, http), recorder)
+    }
+
+    fn request() -> ChatCompletionRequest {
+        ChatCompletionRequest {
+            model: "gpt-4o-mini".to_owned(),
+            messages: vec![ChatCompletionMessage::new_text("user", "Hello")],
+            ..Default::default()
+        }
+    }
+
+    fn header<'a>(request: &'a HttpRequest, name: &str) -> Option<&'a str> {
+        request.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+
+    #[tokio::test]
+    async fn every_chat_call_gets_the_url_and_headers_built_once() {
+        let config = OpenAIConfig::new("sk-test")
+            .with_base_url("http://127.0.0.1:9/v1/")
+            .with_organization("org-1")
+            .with_project("proj-1");
+        let (model, recorder) = model(config);
+        for _ in 0..2 {
+            let outcome = model.complete(&request(), &CallOptions::default()).await;
+            assert!(matches!(outcome, Err(LLMError::Connection { .. })));
+        }
+        let sent = recorder.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        assert_eq!(sent.len(), 2);
+        for request in sent.iter() {
+            assert_eq!(request.method, Method::POST);
+            assert_eq!(request.url, "http://127.0.0.1:9/v1/chat/completions");
+            let names: Vec<&str> = request.headers.keys().map(|name| name.as_str()).collect();
+            assert_eq!(names, ["content-type", "authorization", "openai-organization", "openai-project"]);
+            assert_eq!(header(request, "content-type"), Some("application/json"));
+            assert_eq!(header(request, "authorization"), Some("Bearer sk-test"));
+            assert!(request.headers.get("authorization").is_some_and(|value| value.is_sensitive()));
+            assert_eq!(header(request, "openai-organization"), Some("org-1"));
+            assert_eq!(header(request, "openai-project"), Some("proj-1"));
+            assert!(!format!("{request:?}").contains("sk-test"));
+            let Ok(body) = serde_json::from_slice::<serde_json::Value>(&request.body) else {
+                panic!("the body is not JSON");
+            };
+            vllora_llm_testkit::record_conformance("openai-chat", &body);
+            assert_eq!(body["model"], "gpt-4o-mini");
+            assert_eq!(body["messages"][0]["content"], "Hello");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_header_the_configuration_cannot_carry_fails_every_call_before_sending() {
+        let config = OpenAIConfig::new("sk-test").with_organization("org\nbroken");
+        let (model, recorder) = model(config);
+        for _ in 0..2 {
+            let outcome = model.complete(&request(), &CallOptions::default()).await;
+            let Err(LLMError::Config(message)) = outcome else { panic!("expected a configuration error") };
+            assert_eq!(message, "invalid value for header \"openai-organization\"");
+        }
+        assert!(recorder.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).is_empty());
+    }
 }
