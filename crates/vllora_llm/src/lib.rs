@@ -71,6 +71,9 @@ pub mod http {
 
 pub use client::{CompletionsClient, InferenceModelProvider, VlloraLLMClient};
 pub use embeddings::{EmbeddingsClient, ImagesClient};
+#[cfg(feature = "openai")]
+#[cfg_attr(docsrs, doc(cfg(feature = "openai")))]
+pub use responses::{ResponsesClient, ResponsesStream};
 
 #[cfg(feature = "openai")]
 #[cfg_attr(docsrs, doc(cfg(feature = "openai")))]
