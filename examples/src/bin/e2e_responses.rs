@@ -10,32 +10,7 @@ use vllora_llm::InferenceModelProvider;
 use vllora_llm::client::VlloraLLMClient;
 use vllora_llm::error::LLMError;
 use vllora_llm::openai::{ResponseStatus, ResponsesItem, ResponsesRequest, ResponsesStreamEvent};
-
-/// Counts and prints the outcome of each check.
-#[derive(Debug, Default)]
-struct Checks {
-    passed: usize,
-    failed: usize,
-}
-
-impl Checks {
-    fn check(&mut self, name: &str, outcome: Result<(), String>) {
-        match outcome {
-            Ok(()) => {
-                self.passed += 1;
-                println!("PASS {name}");
-            }
-            Err(why) => {
-                self.failed += 1;
-                println!("FAIL {name}: {why}");
-            }
-        }
-    }
-}
-
-fn expect(condition: bool, why: impl FnOnce() -> String) -> Result<(), String> {
-    if condition { Ok(()) } else { Err(why()) }
-}
+use vllora_llm_examples::e2e::{Checks, expect};
 
 fn request(model: &str, prompt: &str) -> ResponsesRequest {
     ResponsesRequest {
@@ -172,8 +147,5 @@ async fn main() {
         .with_inference_endpoint(endpoint);
     run_checks(&mut checks, "proxy `local`", &proxy, &model).await;
 
-    println!("{} passed, {} failed", checks.passed, checks.failed);
-    if checks.failed > 0 {
-        std::process::exit(1);
-    }
+    checks.finish();
 }
