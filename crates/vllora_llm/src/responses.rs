@@ -10,13 +10,12 @@ use std::time::Instant;
 
 use futures_core::Stream;
 use tracing::Span;
-use tracing::field::Empty;
 use vllora_llm_core::{CallOptions, LLMError, LLMResult};
 use vllora_llm_openai::{OpenAIResponses, Response, ResponsesEventStream, ResponsesRequest, ResponsesStreamEvent};
 
 use crate::client::{InferenceModelProvider, Settings, VlloraLLMClient};
 use crate::routing;
-use crate::telemetry::record_error;
+use crate::telemetry::{genai_span, record_error};
 
 impl VlloraLLMClient {
     /// The OpenAI Responses API (`POST /v1/responses`), served by OpenAI and OpenAI-compatible proxies.
@@ -198,26 +197,14 @@ impl Stream for ResponsesStream {
 
 /// Opens the span of one Responses call: `responses {model}`, operation `responses`.
 fn responses_span(provider: &str, request: &ResponsesRequest, streaming: bool, record_content: bool) -> Span {
-    let span = tracing::info_span!(
+    let span = genai_span!(
         "responses",
-        otel.name = %format_args!("responses {}", request.model),
-        otel.kind = "client",
-        otel.status_code = Empty,
-        gen_ai.operation.name = "responses",
-        gen_ai.provider.name = provider,
-        gen_ai.request.model = %request.model,
-        gen_ai.request.max_tokens = request.max_output_tokens,
-        gen_ai.request.temperature = request.temperature,
-        gen_ai.request.top_p = request.top_p,
-        gen_ai.request.stream = streaming,
-        gen_ai.response.id = Empty,
-        gen_ai.response.model = Empty,
-        gen_ai.response.finish_reasons = Empty,
-        gen_ai.usage.input_tokens = Empty,
-        gen_ai.usage.output_tokens = Empty,
-        error.type = Empty,
-        gen_ai.input.messages = Empty,
-        gen_ai.output.messages = Empty,
+        provider,
+        &request.model,
+        request.max_output_tokens,
+        request.temperature,
+        request.top_p,
+        streaming
     );
     if record_content && let Ok(input) = serde_json::to_string(&request.input) {
         span.record("gen_ai.input.messages", input);

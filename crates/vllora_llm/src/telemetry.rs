@@ -11,13 +11,43 @@ use std::time::Instant;
 
 use futures_core::Stream;
 use tracing::Span;
-use tracing::field::Empty;
 
 use vllora_llm_core::types::gateway::{
     ChatCompletionChunk, ChatCompletionMessage, ChatCompletionMessageWithFinishReason, ChatCompletionRequest,
     FinishReason, Role, Usage,
 };
 use vllora_llm_core::{LLMError, LLMResult, ResultStream};
+
+/// Opens a span named `$operation` with every OpenTelemetry GenAI field a model call records: the request's
+/// now, the response's and usage as `Empty` to be filled in. (`tracing` needs field names as literals, so
+/// this is a macro, shared by chat and the Responses API.)
+macro_rules! genai_span {
+    ($operation:literal, $provider:expr, $model:expr, $max_tokens:expr, $temperature:expr, $top_p:expr, $streaming:expr) => {
+        tracing::info_span!(
+            $operation,
+            otel.name = %format_args!("{} {}", $operation, $model),
+            otel.kind = "client",
+            otel.status_code = tracing::field::Empty,
+            gen_ai.operation.name = $operation,
+            gen_ai.provider.name = $provider,
+            gen_ai.request.model = %$model,
+            gen_ai.request.max_tokens = $max_tokens,
+            gen_ai.request.temperature = $temperature,
+            gen_ai.request.top_p = $top_p,
+            gen_ai.request.stream = $streaming,
+            gen_ai.response.id = tracing::field::Empty,
+            gen_ai.response.model = tracing::field::Empty,
+            gen_ai.response.finish_reasons = tracing::field::Empty,
+            gen_ai.usage.input_tokens = tracing::field::Empty,
+            gen_ai.usage.output_tokens = tracing::field::Empty,
+            error.type = tracing::field::Empty,
+            gen_ai.input.messages = tracing::field::Empty,
+            gen_ai.output.messages = tracing::field::Empty,
+        )
+    };
+}
+#[cfg_attr(not(feature = "openai"), allow(unused_imports))] // the Responses API needs the openai feature
+pub(crate) use genai_span;
 
 /// Opens the span of one chat call.
 pub(crate) fn chat_span(
@@ -27,26 +57,14 @@ pub(crate) fn chat_span(
     record_content: bool,
 ) -> Span {
     let max_tokens = request.max_completion_tokens.or(request.max_tokens);
-    let span = tracing::info_span!(
+    let span = genai_span!(
         "chat",
-        otel.name = %format_args!("chat {}", request.model),
-        otel.kind = "client",
-        otel.status_code = Empty,
-        gen_ai.operation.name = "chat",
-        gen_ai.provider.name = provider,
-        gen_ai.request.model = %request.model,
-        gen_ai.request.max_tokens = max_tokens,
-        gen_ai.request.temperature = request.temperature,
-        gen_ai.request.top_p = request.top_p,
-        gen_ai.request.stream = streaming,
-        gen_ai.response.id = Empty,
-        gen_ai.response.model = Empty,
-        gen_ai.response.finish_reasons = Empty,
-        gen_ai.usage.input_tokens = Empty,
-        gen_ai.usage.output_tokens = Empty,
-        error.type = Empty,
-        gen_ai.input.messages = Empty,
-        gen_ai.output.messages = Empty,
+        provider,
+        &request.model,
+        max_tokens,
+        request.temperature,
+        request.top_p,
+        streaming
     );
     if record_content && let Ok(messages) = serde_json::to_string(&request.messages) {
         span.record("gen_ai.input.messages", messages);
