@@ -129,7 +129,7 @@ pub(crate) fn timed(
 /// reading). With `truncate`, the first `max_bytes` are returned instead of an error (for error bodies,
 /// where the status matters more than the end of the text).
 pub(crate) async fn read_to_end(
-    mut body: BodyStream,
+    mut body: impl Stream<Item = LLMResult<Bytes>> + Unpin,
     declared_length: Option<u64>,
     max_bytes: usize,
     truncate: bool,
@@ -141,7 +141,7 @@ pub(crate) async fn read_to_end(
     let capacity_hint = declared_length.map(|length| length.min(max_bytes as u64));
     let mut first: Option<Bytes> = None;
     let mut joined: Option<BytesMut> = None;
-    while let Some(piece) = std::future::poll_fn(|context| body.as_mut().poll_next(context)).await {
+    while let Some(piece) = std::future::poll_fn(|context| Pin::new(&mut body).poll_next(context)).await {
         let piece = piece?;
         let held = joined.as_ref().map_or_else(|| first.as_ref().map_or(0, Bytes::len), BytesMut::len);
         if held + piece.len() > max_bytes {

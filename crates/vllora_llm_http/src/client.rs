@@ -9,7 +9,7 @@ use http::{HeaderMap, StatusCode};
 use tokio::time::Instant;
 use vllora_llm_core::{LLMError, LLMResult, TimeoutPhase};
 
-use crate::body::{read_to_end, timed};
+use crate::body::{TimedBody, read_to_end, timed};
 use crate::config::HttpConfig;
 use crate::message::{HttpReply, HttpRequest, HttpResponse, StreamingReply};
 use crate::retry::{backoff, jitter_draw, retry_after};
@@ -66,7 +66,9 @@ impl HttpClient {
         let max_body = self.config.limits.max_response_body;
         let call = self.with_retries(request, on_error, deadline, |response: HttpResponse| async move {
             let declared = content_length(&response.headers);
-            let body = read_to_end(timed(response.body, idle, None), declared, max_body, false).await?;
+            // Read here and now: the timed body needs no box of its own.
+            let body = TimedBody::new(response.body, idle, None);
+            let body = read_to_end(body, declared, max_body, false).await?;
             Ok(HttpReply { status: response.status, headers: response.headers, body })
         });
         within(deadline, call).await
@@ -166,7 +168,7 @@ impl HttpClient {
         let max_body = self.config.limits.max_response_body;
         let declared = content_length(&response.headers);
         // The status says what happened even when the error body cannot be read to its end.
-        let body = read_to_end(timed(response.body, timeouts.idle, None), declared, max_body, true)
+        let body = read_to_end(TimedBody::new(response.body, timeouts.idle, None), declared, max_body, true)
             .await
             .unwrap_or_default();
         let mut error = on_error(response.status, &response.headers, &body);
