@@ -73,6 +73,11 @@ impl StreamState {
             self.usage = event.usage_metadata;
         }
         let mut choices: Vec<ChunkChoice> = Vec::new();
+        if self.blocked && !event.candidates.is_empty() {
+            // The blocked prompt already ended choice 0 with content_filter; a choice finishes once.
+            tracing::warn!(provider = PROVIDER_NAME, "candidates after a blocked prompt were ignored");
+            return Ok(Vec::new());
+        }
         for (position, candidate) in event.candidates.iter().enumerate() {
             let index = candidate.index.unwrap_or(u32::try_from(position).unwrap_or(u32::MAX));
             if let Some(choice) = self.candidate_choice(index, candidate) {
@@ -370,6 +375,24 @@ mod tests {
         assert_eq!(finishes(&chunks), [(0, "content_filter".to_owned())]);
         assert_eq!(chunks[0]["choices"][0]["delta"]["role"], "assistant");
         assert_eq!(chunks.last().map(|chunk| chunk["usage"]["prompt_tokens"].clone()), Some(json!(7)));
+    }
+
+    #[test]
+    fn candidates_after_a_blocked_prompt_do_not_finish_the_choice_again() {
+        // Found by the fuzz target's property (at most one finish reason per choice).
+        let body = concat!(
+            "data: {\"promptFeedback\":{\"blockReason\":\"SAFETY\"}}\n\n",
+            "data: {\"candidates\":[{\"index\":0,\"content\":{\"parts\":[{\"text\":\"hi\"}],",
+            "\"role\":\"model\"},\"finishReason\":\"STOP\"}]}\n\n"
+        );
+        let chunks = replay(&[body.as_bytes()]);
+        assert_eq!(finishes(&chunks), [(0, "content_filter".to_owned())]);
+        let roles = chunks
+            .iter()
+            .flat_map(|chunk| chunk["choices"].as_array().cloned().unwrap_or_default())
+            .filter(|choice| !choice["delta"]["role"].is_null())
+            .count();
+        assert_eq!(roles, 1, "{chunks:?}");
     }
 
     #[test]
