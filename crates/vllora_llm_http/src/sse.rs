@@ -58,6 +58,35 @@ struct ReadyEvent {
     retry: Option<u64>,
 }
 
+/// The events decoded and not yet taken, oldest first. The first is held inline: most reads complete
+/// one event, and a stream waiting between events then holds no queue allocation.
+#[derive(Debug, Default)]
+struct ReadyQueue {
+    first: Option<ReadyEvent>,
+    /// Only used while `first` is taken.
+    rest: VecDeque<ReadyEvent>,
+}
+
+impl ReadyQueue {
+    fn push_back(&mut self, event: ReadyEvent) {
+        if self.first.is_none() {
+            self.first = Some(event);
+        } else {
+            self.rest.push_back(event);
+        }
+    }
+
+    fn pop_front(&mut self) -> Option<ReadyEvent> {
+        let first = self.first.take();
+        self.first = self.rest.pop_front();
+        first
+    }
+
+    fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
+}
+
 const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
 
 /// An incremental server-sent events decoder (the WHATWG `text/event-stream` rules).
@@ -85,7 +114,7 @@ pub struct SseDecoder {
     has_data: bool,
     id: Option<String>,
     retry: Option<u64>,
-    ready: VecDeque<ReadyEvent>,
+    ready: ReadyQueue,
     /// The event last taken with `next_event_ref`, whose strings it borrows.
     lent: ReadyEvent,
     failed: bool,
@@ -106,7 +135,7 @@ impl SseDecoder {
             has_data: false,
             id: None,
             retry: None,
-            ready: VecDeque::new(),
+            ready: ReadyQueue::default(),
             lent: ReadyEvent::default(),
             failed: false,
             bytes_examined: 0,
