@@ -17,18 +17,7 @@ pub fn decode_sse(data: &[u8]) {
     let max_event_size = if *limit_choice < 128 { 1 + usize::from(*limit_choice) * 4 } else { 16 << 20 };
     let whole = decode(max_event_size, [body]);
     let pieces = decode(max_event_size, Pieces { rest: body, seed: u64::from(*piece_seed) });
-    if whole != pieces {
-        // The one divergence the decoder has today: a line longer than the limit that is not data (a
-        // comment, an `event`, an unknown field) is refused when a read boundary makes the decoder hold
-        // it, and passes when one read holds it whole. Anything else is a bug.
-        let limit_error = vllora_llm_core::LLMError::LimitExceeded {
-            limit: vllora_llm_core::Limit::Event,
-            max_bytes: max_event_size,
-        }
-        .to_string();
-        assert_eq!(pieces.1.as_ref(), Some(&limit_error), "the chunking changed what the body decodes to");
-        assert!(whole.0.starts_with(&pieces.0), "the chunking changed the events before the limit error");
-    }
+    assert_eq!(whole, pieces, "the chunking changed what the body decodes to");
     // What an event holds is bounded by the limit plus the line a read boundary did not cut (at most one
     // piece here); lossy UTF-8 may turn one invalid byte into the three of U+FFFD.
     let bound = 3 * (max_event_size + PIECE_MAX) + 3;

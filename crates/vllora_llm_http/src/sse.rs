@@ -287,6 +287,11 @@ impl SseDecoder {
     }
 
     fn process_line(&mut self, mut line: &[u8]) -> LLMResult<()> {
+        // Every line counts, whatever its field, and whether one read held it or several: a line cut by a
+        // read boundary is held in `partial_line` under the same limit.
+        if line.len() > self.max_event_size {
+            return Err(self.limit_error());
+        }
         if self.at_stream_start {
             self.at_stream_start = false;
             line = line.strip_prefix(BYTE_ORDER_MARK).unwrap_or(line);

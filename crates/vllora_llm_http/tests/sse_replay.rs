@@ -154,3 +154,36 @@ fn work_is_linear_in_the_input_for_coalesced_and_byte_sized_reads() {
     assert_eq!(events[9_999].data, "{\"n\":9999}");
     assert_eq!(examined, many.len() as u64);
 }
+
+/// Found by the SSE fuzz target: a line over the limit was refused when a read boundary cut it and
+/// accepted when one read held it whole, and event names and ids were not bounded at all.
+#[test]
+fn the_event_size_limit_holds_for_every_line_however_the_body_is_split() {
+    let bodies: [&[u8]; 4] = [
+        b": a comment far over the limit\n\ndata: x\n\n",
+        b"event: a-very-long-event-name-far-over-the-limit\ndata: x\n\n",
+        b"id: an-id-far-over-the-limit\ndata: x\n\n",
+        b"data: 123456\n\n",
+    ];
+    for body in bodies {
+        let whole = {
+            let mut decoder = vllora_llm_http::SseDecoder::new(8);
+            decoder.push(body).map(|()| std::iter::from_fn(|| decoder.next_event()).count())
+        };
+        let split = {
+            let mut decoder = vllora_llm_http::SseDecoder::new(8);
+            body.chunks(3)
+                .try_for_each(|piece| decoder.push(piece))
+                .map(|()| std::iter::from_fn(|| decoder.next_event()).count())
+        };
+        let text = String::from_utf8_lossy(body);
+        assert!(
+            matches!(whole, Err(vllora_llm_core::LLMError::LimitExceeded { max_bytes: 8, .. })),
+            "{text:?} read whole: {whole:?}"
+        );
+        assert!(
+            matches!(split, Err(vllora_llm_core::LLMError::LimitExceeded { max_bytes: 8, .. })),
+            "{text:?} read in pieces: {split:?}"
+        );
+    }
+}
