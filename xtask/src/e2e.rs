@@ -20,10 +20,40 @@ fn binaries() -> Vec<&'static str> {
 const EMBEDDINGS_BINARY: &str = "e2e_embeddings";
 
 /// Runs `binary` against `server`; a failure is returned, not raised, so every check runs.
-fn run_binary(binary: &str, server: &LlamaServer) -> Result<(), String> {
-    let command =
+/// Runs one check binary against `server`, echoing what it prints, and adds its `N passed, M failed`
+/// to `totals` (a binary that ends without that line counts as one failure).
+fn run_binary(binary: &str, server: &LlamaServer, totals: &mut Totals) -> Result<(), String> {
+    println!("==> {binary}");
+    let mut command =
         cargo(&["run", "--quiet", "-p", "vllora_llm_examples", "--bin", binary, "--", server.base_url()]);
-    step(binary, command)
+    let output = command
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|error| format!("{binary}: cannot start: {error}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    print!("{stdout}");
+    match stdout.lines().rev().find_map(summary) {
+        Some((passed, failed)) => {
+            totals.passed += passed;
+            totals.failed += failed;
+        }
+        None => totals.failed += 1,
+    }
+    if output.status.success() { Ok(()) } else { Err(format!("{binary} failed ({})", output.status)) }
+}
+
+/// The checks of every binary together.
+#[derive(Debug, Default)]
+struct Totals {
+    passed: usize,
+    failed: usize,
+}
+
+/// `N passed, M failed`, the last line of a check binary.
+fn summary(line: &str) -> Option<(usize, usize)> {
+    let (passed, rest) = line.split_once(" passed, ")?;
+    let failed = rest.strip_suffix(" failed")?;
+    Some((passed.trim().parse().ok()?, failed.trim().parse().ok()?))
 }
 
 /// Builds the checks, starts the servers one after the other, runs every check binary (all of them,
@@ -39,8 +69,9 @@ pub fn run() -> Result<(), String> {
     let server = LlamaServer::start()?;
     println!("    listening at {}", server.base_url());
     let mut failures = Vec::new();
+    let mut totals = Totals::default();
     for binary in &binaries {
-        if let Err(failure) = run_binary(binary, &server) {
+        if let Err(failure) = run_binary(binary, &server, &mut totals) {
             failures.push(failure);
         }
     }
@@ -49,11 +80,23 @@ pub fn run() -> Result<(), String> {
     match LlamaServer::launch_serving(Serving::Embeddings) {
         Ok(server) => {
             println!("    listening at {}", server.base_url());
-            if let Err(failure) = run_binary(EMBEDDINGS_BINARY, &server) {
+            if let Err(failure) = run_binary(EMBEDDINGS_BINARY, &server, &mut totals) {
                 failures.push(failure);
             }
         }
         Err(failure) => failures.push(failure),
     }
+    println!("e2e: {} passed, {} failed", totals.passed, totals.failed);
     if failures.is_empty() { Ok(()) } else { Err(failures.join("; ")) }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn summaries_are_read_from_the_closing_line() {
+        assert_eq!(super::summary("26 passed, 0 failed"), Some((26, 0)));
+        assert_eq!(super::summary("3 passed, 2 failed"), Some((3, 2)));
+        assert_eq!(super::summary("PASS stream: 2 passed, checks"), None);
+        assert_eq!(super::summary("x passed, 1 failed"), None);
+    }
 }
