@@ -61,30 +61,16 @@ mod tests {
     /// corruptions: it must not panic, so the fuzz target starts from a harness that holds.
     #[test]
     fn the_fuzz_body_holds_on_fixtures_and_their_corruptions() {
-        let directory = format!("{}/tests/fixtures/stream", env!("CARGO_MANIFEST_DIR"));
-        let mut bodies = Vec::new();
-        for entry in std::fs::read_dir(&directory).into_iter().flatten().flatten() {
-            if entry.path().extension().is_some_and(|extension| extension == "bin") {
-                bodies.push(std::fs::read(entry.path()).unwrap_or_default());
-            }
-        }
+        let bodies = vllora_llm_testkit::fixture_bodies(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/stream"),
+            "bin",
+        );
         assert!(bodies.len() >= 5, "the stream fixtures are there");
-        let mut seed = 0x5EED_u64;
-        for body in &bodies {
-            for piece_len in 0..16u8 {
-                let mut data = vec![piece_len];
-                data.extend_from_slice(body);
-                decode_event_stream(&data);
-                let cut = data.len() * usize::from(piece_len) / 16;
-                decode_event_stream(&data[..cut.max(1)]);
-                seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-                let at = 1 + (seed >> 33) as usize % body.len().max(1);
-                if let Some(byte) = data.get_mut(at) {
-                    *byte ^= (seed >> 24) as u8 | 1;
-                }
-                decode_event_stream(&data);
-            }
-        }
+        vllora_llm_testkit::fuzz_over_fixtures(
+            &bodies,
+            vllora_llm_testkit::Corruption::Binary,
+            decode_event_stream,
+        );
         let (chunks, error) = decode([bodies[0].as_slice()]);
         assert!(!chunks.is_empty() || error.is_some());
     }

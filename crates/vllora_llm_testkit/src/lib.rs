@@ -14,12 +14,14 @@
 //! no directory to write), because a test that cannot run must say so loudly.
 
 mod conformance;
+mod fuzz;
 mod request;
 mod response;
 mod server;
 mod split;
 
 pub use conformance::record_conformance;
+pub use fuzz::{Corruption, fixture_bodies, fuzz_over_fixtures};
 pub use request::RecordedRequest;
 pub use response::{Chunking, MockResponse};
 pub use server::MockServer;
