@@ -237,14 +237,14 @@ impl ModelInstance for OpenAIModel {
 }
 
 /// Whether a response body is one JSON document rather than server-sent events.
-fn is_json(headers: &HeaderMap) -> bool {
+pub(crate) fn is_json(headers: &HeaderMap) -> bool {
     headers.get("content-type").and_then(|value| value.to_str().ok()).is_some_and(|content_type| {
         content_type.trim_start().to_ascii_lowercase().starts_with("application/json")
     })
 }
 
 /// Reads a whole body, refusing more than `limit` bytes.
-async fn read_body(mut body: BodyStream, limit: usize) -> LLMResult<Vec<u8>> {
+pub(crate) async fn read_body(mut body: BodyStream, limit: usize) -> LLMResult<Vec<u8>> {
     let mut collected = Vec::new();
     while let Some(piece) = std::future::poll_fn(|context| body.as_mut().poll_next(context)).await {
         let piece = piece?;

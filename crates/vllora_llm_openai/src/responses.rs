@@ -10,8 +10,8 @@ mod types;
 use std::fmt;
 use std::sync::Arc;
 
-use vllora_llm_core::{CallOptions, LLMError, LLMResult, Limit};
-use vllora_llm_http::{BodyStream, HeaderMap, HttpClient, HttpRequest, StatusCode, retry_after, sse_stream};
+use vllora_llm_core::{CallOptions, LLMError, LLMResult};
+use vllora_llm_http::{HeaderMap, HttpClient, HttpRequest, StatusCode, retry_after, sse_stream};
 
 pub use events::{
     ContentPartEvent, FunctionCallArgumentsDoneEvent, OutputItemEvent, ResponseEvent, ResponsesEventStream,
@@ -28,6 +28,7 @@ pub use types::{
 
 use crate::config::{Dialect, OpenAIConfig, RequestHeader};
 use crate::error;
+use crate::model::{is_json, read_body};
 
 /// The Responses API of OpenAI, Azure OpenAI or a compatible server. Cheap to build per call and to
 /// clone: the configuration is shared and the HTTP client's clones share one pool.
@@ -240,24 +241,4 @@ pub(crate) fn parse_response(provider: &str, body: &[u8]) -> LLMResult<Response>
         return Err(error::api_error_from_value(provider, None, error_value).into());
     }
     Ok(response)
-}
-
-/// Whether a response body is one JSON document rather than server-sent events.
-fn is_json(headers: &HeaderMap) -> bool {
-    headers.get("content-type").and_then(|value| value.to_str().ok()).is_some_and(|content_type| {
-        content_type.trim_start().to_ascii_lowercase().starts_with("application/json")
-    })
-}
-
-/// Reads a whole body, refusing more than `limit` bytes.
-async fn read_body(mut body: BodyStream, limit: usize) -> LLMResult<Vec<u8>> {
-    let mut collected = Vec::new();
-    while let Some(piece) = std::future::poll_fn(|context| body.as_mut().poll_next(context)).await {
-        let piece = piece?;
-        if collected.len().saturating_add(piece.len()) > limit {
-            return Err(LLMError::LimitExceeded { limit: Limit::ResponseBody, max_bytes: limit });
-        }
-        collected.extend_from_slice(&piece);
-    }
-    Ok(collected)
 }
