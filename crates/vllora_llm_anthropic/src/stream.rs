@@ -242,7 +242,7 @@ impl StreamState {
         delta: ChatCompletionDelta,
         finish_reason: Option<FinishReason>,
     ) -> ChatCompletionChunk {
-        self.chunk(vec![ChunkChoice { index: 0, delta, finish_reason, logprobs: None }])
+        self.chunk(vec![ChunkChoice { index: 0, delta, finish_reason, logprobs: None, raw_finish_reason: None }])
     }
 }
 

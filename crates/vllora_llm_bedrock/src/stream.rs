@@ -245,7 +245,7 @@ impl StreamState {
             self.role_sent = true;
             delta.role = Some(Role::Assistant);
         }
-        let choice = ChunkChoice { index: 0, delta, finish_reason, logprobs: None };
+        let choice = ChunkChoice { index: 0, delta, finish_reason, logprobs: None, raw_finish_reason: None };
         out.push_back(self.chunk(vec![choice], None));
     }
 

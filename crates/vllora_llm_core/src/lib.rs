@@ -11,13 +11,17 @@
 pub mod credentials;
 pub mod error;
 pub mod model;
+pub mod provider;
 pub mod stream;
+#[doc(hidden)]
+pub mod support;
 pub mod types;
 pub mod warning;
 
 pub use credentials::{AwsCredentials, Credentials, Secret};
 pub use error::{ApiError, LLMError, LLMResult, Limit, TimeoutPhase};
 pub use model::{BoxFuture, CallOptions, DummyModelInstance, ModelInstance};
+pub use provider::ProviderId;
 pub use stream::ResultStream;
 pub use types::gateway::ChatCompletionMessageWithFinishReason;
 pub use warning::{Warning, Warnings};

@@ -98,6 +98,7 @@ impl StreamState {
                     delta,
                     finish_reason: Some(FinishReason::ContentFilter),
                     logprobs: None,
+                    raw_finish_reason: None,
                 });
             }
         }
@@ -181,7 +182,7 @@ impl StreamState {
             delta.role = Some(Role::Assistant);
         }
         let logprobs = candidate.logprobs_result.as_ref().map(logprobs);
-        Some(ChunkChoice { index, delta, finish_reason: finish, logprobs })
+        Some(ChunkChoice { index, delta, finish_reason: finish, logprobs, raw_finish_reason: None })
     }
 
     fn chunk(&self, choices: Vec<ChunkChoice>) -> ChatCompletionChunk {

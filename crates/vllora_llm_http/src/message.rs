@@ -56,6 +56,12 @@ impl HttpRequest {
         self.insert(name, value.expose(), true)
     }
 
+    /// Adds `Authorization: Bearer <token>`, marked sensitive like [`secret_header`](Self::secret_header).
+    pub fn bearer_auth(self, token: &Secret) -> LLMResult<Self> {
+        let value = Secret::new(format!("Bearer {}", token.expose()));
+        self.insert("authorization", value.expose(), true)
+    }
+
     fn insert(mut self, name: &str, value: &str, sensitive: bool) -> LLMResult<Self> {
         let header_name = HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| LLMError::Config(format!("invalid header name {name:?}")))?;

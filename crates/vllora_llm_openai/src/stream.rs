@@ -220,7 +220,7 @@ impl StreamState {
             state.started = true;
             gateway_delta.role = Some(delta.role.map_or(Role::Assistant, |role| Role::from(role.as_str())));
         }
-        Some(ChunkChoice { index, delta: gateway_delta, finish_reason: finish, logprobs: wire.logprobs })
+        Some(ChunkChoice { index, delta: gateway_delta, finish_reason: finish, logprobs: wire.logprobs, raw_finish_reason: None })
     }
 }
 
@@ -400,6 +400,7 @@ pub(crate) fn chunks_from_response(
                     delta,
                     finish_reason,
                     logprobs: choice.logprobs.clone(),
+                    raw_finish_reason: None,
                 }],
                 None,
             )

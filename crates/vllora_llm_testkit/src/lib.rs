@@ -15,6 +15,7 @@
 
 mod conformance;
 mod fuzz;
+mod golden;
 mod request;
 mod response;
 mod server;
@@ -22,6 +23,7 @@ mod split;
 
 pub use conformance::record_conformance;
 pub use fuzz::{Corruption, fixture_bodies, fuzz_over_fixtures};
+pub use golden::{GoldenCase, golden, golden_cases};
 pub use request::RecordedRequest;
 pub use response::{Chunking, MockResponse};
 pub use server::MockServer;

@@ -80,6 +80,11 @@ pub struct ChunkChoice {
     /// Log probabilities of this chunk's tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logprobs: Option<ChoiceLogprobs>,
+    /// The provider's own finish reason (`end_turn`, `pause_turn`, `MAX_TOKENS`, `UNEXPECTED_TOOL_CALL`...),
+    /// beside the unified `finish_reason`, on the same chunk. Not part of OpenAI's JSON: it is not
+    /// serialised, so a chunk's JSON stays exactly OpenAI's.
+    #[serde(skip)]
+    pub raw_finish_reason: Option<SharedStr>,
 }
 
 /// One streamed chunk in OpenAI's shape. The last chunk of a stream carries `usage` and no choices.

@@ -1,0 +1,74 @@
+//! Helpers the provider crates of this workspace share, written once: data URIs, path segments,
+//! environment variable names. Not part of the public API; hidden from the docs and free to change.
+
+/// A `data:` URI: `data:<media type>[;<parameter>]*[;base64],<data>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataUri<'a> {
+    /// The media type, trimmed, without parameters (`;charset=...` and the like are not part of it).
+    pub media_type: &'a str,
+    /// Whether the data is base64 (`;base64` before the comma).
+    pub base64: bool,
+    /// Everything after the first comma.
+    pub data: &'a str,
+}
+
+/// Splits a `data:` URI; `None` when `uri` is not one (no `data:` prefix or no comma).
+pub fn parse_data_uri(uri: &str) -> Option<DataUri<'_>> {
+    let (header, data) = uri.strip_prefix("data:")?.split_once(',')?;
+    let (header, base64) = match header.strip_suffix(";base64") {
+        Some(header) => (header, true),
+        None => (header, false),
+    };
+    let media_type = header.split(';').next().unwrap_or(header).trim();
+    Some(DataUri { media_type, base64, data })
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters, so that a name (a model id, a
+/// deployment, an ARN) is exactly one path segment whatever it holds (`/`, `:`, `?`, `#`...).
+pub fn encode_path_segment(text: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push('%');
+            encoded.push(char::from(HEX[usize::from(byte >> 4)]));
+            encoded.push(char::from(HEX[usize::from(byte & 0x0F)]));
+        }
+    }
+    encoded
+}
+
+/// `my-proxy` -> `MY_PROXY`: a name as environment variable names spell it.
+pub fn env_name(name: &str) -> String {
+    name.chars()
+        .map(|character| if character.is_ascii_alphanumeric() { character.to_ascii_uppercase() } else { '_' })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_uris_lose_their_parameters_not_their_data() {
+        assert_eq!(
+            parse_data_uri("data:text/plain;charset=utf-8;base64,aGVsbG8="),
+            Some(DataUri { media_type: "text/plain", base64: true, data: "aGVsbG8=" })
+        );
+        assert_eq!(
+            parse_data_uri("data:image/png,raw,bytes"),
+            Some(DataUri { media_type: "image/png", base64: false, data: "raw,bytes" })
+        );
+        assert_eq!(parse_data_uri("https://example.com/a.png"), None);
+        assert_eq!(parse_data_uri("data:image/png;base64"), None);
+    }
+
+    #[test]
+    fn path_segments_cannot_leave_their_segment() {
+        assert_eq!(encode_path_segment("a/b:c?d#e f~g"), "a%2Fb%3Ac%3Fd%23e%20f~g");
+        assert_eq!(encode_path_segment("é"), "%C3%A9");
+        assert_eq!(env_name("my-proxy.1"), "MY_PROXY_1");
+    }
+}

@@ -1,0 +1,282 @@
+//! The one stream driver: a streamed body in, gateway chunks out, pulled by the consumer.
+//!
+//! Every provider's stream is a [`ChunkStream`]: the driver owns the loop (pull bytes, frame them, hand
+//! each event to the provider's [`StreamDecoder`], hand its chunks to the caller), the end of the body
+//! (one error for a body that ends before the answer does, whatever the provider) and what happens once
+//! the answer is complete (the caller gets `None` at once; what the server still sends is drained only
+//! while it is already there). The idle and total timeouts are applied to the body by
+//! [`HttpClient::send_streaming`](crate::HttpClient::send_streaming) before the driver reads it; the
+//! event size limit is the framing's.
+//!
+//! A provider supplies two things: a [`Framing`] (server-sent events with [`SseDecoder`], or its own,
+//! such as AWS event-stream frames) and a [`StreamDecoder`], a state machine fed one lent event at a time.
+//! No task, no channel: nothing runs unless the consumer polls, and dropping the stream closes the
+//! connection.
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_core::Stream;
+use vllora_llm_core::types::gateway::ChatCompletionChunk;
+use vllora_llm_core::{LLMError, LLMResult};
+
+use crate::message::BodyStream;
+use crate::sse::{SseDecoder, SseEventRef};
+
+/// The chunks a decoder has completed and the driver has not handed out yet, oldest first.
+pub type Chunks = VecDeque<ChatCompletionChunk>;
+
+/// How a streamed body is cut into events, which are lent to the decoder one at a time.
+pub trait Framing: Send + 'static {
+    /// One event, borrowed from the framing's buffers.
+    type Event<'a>
+    where
+        Self: 'a;
+
+    /// Feeds the next bytes of the body. An error (an oversize or corrupt frame) ends the stream after the
+    /// events completed before it have been taken.
+    fn push(&mut self, bytes: &[u8]) -> LLMResult<()>;
+
+    /// The next complete event, if one is ready.
+    fn next_event(&mut self) -> LLMResult<Option<Self::Event<'_>>>;
+
+    /// The body has ended: the events it still completes (call until `None`), or an error when it ended
+    /// inside one.
+    fn finish(&mut self) -> LLMResult<Option<Self::Event<'_>>>;
+}
+
+impl Framing for SseDecoder {
+    type Event<'a> = SseEventRef<'a>;
+
+    fn push(&mut self, bytes: &[u8]) -> LLMResult<()> {
+        SseDecoder::push(self, bytes)
+    }
+
+    fn next_event(&mut self) -> LLMResult<Option<SseEventRef<'_>>> {
+        Ok(self.next_event_ref())
+    }
+
+    fn finish(&mut self) -> LLMResult<Option<SseEventRef<'_>>> {
+        Ok(self.finish_ref())
+    }
+}
+
+/// How the body ended, as the decoder judges it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndOfBody {
+    /// The answer was complete (or had ended with an error already reported).
+    Complete,
+    /// The body ended before the model finished its answer: the driver reports
+    /// [`LLMError::Connection`], the same for every provider.
+    Truncated,
+}
+
+/// A provider's stream decoder: a state machine fed one event at a time, which turns the provider's
+/// events into gateway chunks.
+///
+/// Rules every decoder keeps (the driver relies on them): the first chunk of a choice carries
+/// `delta.role`; a choice's finish reason appears once, on its last chunk, with the provider's own value in
+/// `raw_finish_reason`; usage comes in a final chunk without choices; unknown events are skipped. An
+/// error returned by [`on_event`](Self::on_event) ends the stream.
+pub trait StreamDecoder: Send + 'static {
+    /// How the provider frames its events.
+    type Framing: Framing;
+
+    /// The provider's name, as errors and telemetry spell it.
+    fn provider(&self) -> &str;
+
+    /// One event in; the chunks it completes pushed to `out`.
+    fn on_event(&mut self, event: <Self::Framing as Framing>::Event<'_>, out: &mut Chunks) -> LLMResult<()>;
+
+    /// Whether the provider has said the answer is complete (its end marker, or whatever ends the answer
+    /// for a provider without one). From then on the driver reads nothing more: the caller gets the chunks
+    /// already made, then `None`.
+    fn is_complete(&self) -> bool;
+
+    /// The body has ended without [`is_complete`](Self::is_complete): the chunks still held go to `out`,
+    /// and the decoder says whether the answer was whole.
+    fn on_end(&mut self, out: &mut Chunks) -> LLMResult<EndOfBody>;
+}
+
+/// The most bytes read and dropped after the answer is complete, so that an HTTP/1.1 connection can go
+/// back to the pool. Only bytes that have already arrived are read: the caller never waits for them.
+const DRAIN_LIMIT: usize = 64 * 1024;
+
+/// The gateway chunks of one streamed response, decoded as the consumer pulls them. See the module docs.
+pub struct ChunkStream<D: StreamDecoder> {
+    /// `None` once the body has ended, failed or been dropped.
+    body: Option<BodyStream>,
+    framing: D::Framing,
+    decoder: D,
+    ready: Chunks,
+    /// An error to report once the chunks completed before it have been handed out.
+    error: Option<LLMError>,
+    /// Nothing more is read: the answer is complete, or the stream failed or ended.
+    done: bool,
+}
+
+impl<D: StreamDecoder> ChunkStream<D> {
+    /// Drives `decoder` over `body`, cut into events by `framing`.
+    pub fn new(body: BodyStream, framing: D::Framing, decoder: D) -> Self {
+        ChunkStream { body: Some(body), framing, decoder, ready: Chunks::new(), error: None, done: false }
+    }
+
+    /// Takes every event `framing` has ready, or the events the end of the body completes.
+    fn take_events(&mut self, at_end: bool) -> LLMResult<()> {
+        loop {
+            if self.decoder.is_complete() {
+                return Ok(());
+            }
+            let event = if at_end { self.framing.finish()? } else { self.framing.next_event()? };
+            let Some(event) = event else { return Ok(()) };
+            self.decoder.on_event(event, &mut self.ready)?;
+        }
+    }
+
+    /// Feeds one piece of the body; the events it completes go to the decoder.
+    fn on_bytes(&mut self, bytes: &[u8]) {
+        let pushed = self.framing.push(bytes);
+        // The events completed before a framing error are still delivered; the error comes after them.
+        let taken = self.take_events(false);
+        if let Err(error) = taken.and(pushed) {
+            self.fail(error);
+        }
+    }
+
+    fn on_body_end(&mut self) {
+        self.body = None;
+        self.done = true;
+        let outcome = self.take_events(true).and_then(|()| {
+            if self.decoder.is_complete() {
+                return Ok(EndOfBody::Complete);
+            }
+            self.decoder.on_end(&mut self.ready)
+        });
+        match outcome {
+            Ok(EndOfBody::Complete) => {}
+            Ok(EndOfBody::Truncated) => self.error = Some(truncated(self.decoder.provider())),
+            Err(error) => self.fail(error),
+        }
+    }
+
+    fn fail(&mut self, error: LLMError) {
+        // The connection is not worth keeping after an error: dropping the body closes it.
+        self.body = None;
+        self.done = true;
+        self.error = Some(error);
+    }
+
+    /// The answer is complete: reads what the server has already sent, up to [`DRAIN_LIMIT`], so that
+    /// a body that ends right away leaves its connection to the pool; never waits for more.
+    fn finish_complete(&mut self, context: &mut Context<'_>) {
+        self.done = true;
+        let Some(mut body) = self.body.take() else { return };
+        let mut drained = 0usize;
+        while drained <= DRAIN_LIMIT {
+            match body.as_mut().poll_next(context) {
+                Poll::Ready(Some(Ok(bytes))) => drained = drained.saturating_add(bytes.len()),
+                // Ended (the connection is reusable), failed, or not there yet: either way, done.
+                Poll::Ready(Some(Err(_)) | None) | Poll::Pending => return,
+            }
+        }
+    }
+}
+
+/// The error of a body that ends before the model finished its answer: the same for every provider.
+pub fn truncated(provider: &str) -> LLMError {
+    LLMError::Connection { message: format!("the {provider} stream ended before the model finished its answer") }
+}
+
+impl<D: StreamDecoder> Stream for ChunkStream<D>
+where
+    D::Framing: Unpin,
+    D: Unpin,
+{
+    type Item = LLMResult<ChatCompletionChunk>;
+
+    fn poll_next(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            if let Some(chunk) = this.ready.pop_front() {
+                return Poll::Ready(Some(Ok(chunk)));
+            }
+            if let Some(error) = this.error.take() {
+                return Poll::Ready(Some(Err(error)));
+            }
+            if !this.done && this.decoder.is_complete() {
+                this.finish_complete(context);
+            }
+            if this.done {
+                return Poll::Ready(None);
+            }
+            let Some(body) = this.body.as_mut() else {
+                this.done = true;
+                return Poll::Ready(None);
+            };
+            match body.as_mut().poll_next(context) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Ok(bytes))) => this.on_bytes(&bytes),
+                Poll::Ready(Some(Err(error))) => this.fail(error),
+                Poll::Ready(None) => this.on_body_end(),
+            }
+        }
+    }
+}
+
+impl<D: StreamDecoder + std::fmt::Debug> std::fmt::Debug for ChunkStream<D> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("ChunkStream")
+            .field("open", &self.body.is_some())
+            .field("decoder", &self.decoder)
+            .field("ready", &self.ready.len())
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Decodes a whole body given as pieces with the shipped framing and decoder, as [`ChunkStream`] would
+/// deliver it: the chunks, then the error that ended the stream, if any. For replay tests and fuzz
+/// targets, which must exercise the code that ships, not a copy of its loop.
+pub fn decode_pieces<'a, D>(
+    framing: D::Framing,
+    decoder: D,
+    pieces: impl IntoIterator<Item = &'a [u8]>,
+) -> (Vec<ChatCompletionChunk>, Option<LLMError>)
+where
+    D: StreamDecoder + Unpin,
+    D::Framing: Unpin,
+{
+    let pieces: Vec<LLMResult<bytes::Bytes>> =
+        pieces.into_iter().map(|piece| Ok(bytes::Bytes::copy_from_slice(piece))).collect();
+    let body: BodyStream = Box::pin(Pieces(pieces.into()));
+    let mut stream = ChunkStream::new(body, framing, decoder);
+    let waker = std::task::Waker::noop();
+    let mut context = Context::from_waker(waker);
+    let mut chunks = Vec::new();
+    loop {
+        match Pin::new(&mut stream).poll_next(&mut context) {
+            Poll::Ready(Some(Ok(chunk))) => chunks.push(chunk),
+            Poll::Ready(Some(Err(error))) => {
+                // An error ends the stream: nothing may follow it.
+                let after = Pin::new(&mut stream).poll_next(&mut context);
+                debug_assert!(matches!(after, Poll::Ready(None)), "a chunk followed an error");
+                return (chunks, Some(error));
+            }
+            // The pieces are all there: a pending poll cannot happen; treat it as the end.
+            Poll::Ready(None) | Poll::Pending => return (chunks, None),
+        }
+    }
+}
+
+/// A body whose pieces are all there already.
+struct Pieces(VecDeque<LLMResult<bytes::Bytes>>);
+
+impl Stream for Pieces {
+    type Item = LLMResult<bytes::Bytes>;
+
+    fn poll_next(self: Pin<&mut Self>, _context: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        Poll::Ready(self.get_mut().0.pop_front())
+    }
+}
