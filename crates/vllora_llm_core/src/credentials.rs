@@ -107,3 +107,31 @@ mod tests {
         assert_eq!(format!("{:?}", Credentials::api_key("sk-live")), "ApiKey(Secret([redacted]))");
     }
 }
+
+/// Where configuration comes from: environment variables and (for AWS) shared configuration files.
+///
+/// Every provider's `from_environment` reads through it, so a gateway can serve keys from its own store
+/// and a test can count what is read. [`ProcessEnvironment`] (the default) reads the process environment
+/// and the file system. Reading a file may block: callers in async code do it off the runtime (the
+/// `vllora_llm` facade resolves each provider once, on a blocking thread).
+pub trait Environment: Send + Sync + fmt::Debug {
+    /// The variable's value, when it is set (and valid Unicode).
+    fn var(&self, name: &str) -> Option<String>;
+
+    /// The whole text of a file, when it exists and can be read.
+    fn read_file(&self, path: &std::path::Path) -> Option<String>;
+}
+
+/// The process environment and the file system.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProcessEnvironment;
+
+impl Environment for ProcessEnvironment {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+
+    fn read_file(&self, path: &std::path::Path) -> Option<String> {
+        std::fs::read_to_string(path).ok()
+    }
+}

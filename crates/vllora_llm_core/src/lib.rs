@@ -18,7 +18,7 @@ pub mod support;
 pub mod types;
 pub mod warning;
 
-pub use credentials::{AwsCredentials, Credentials, Secret};
+pub use credentials::{AwsCredentials, Credentials, Environment, ProcessEnvironment, Secret};
 pub use error::{ApiError, LLMError, LLMResult, Limit, TimeoutPhase};
 pub use model::{BoxFuture, CallOptions, DummyModelInstance, ModelInstance};
 pub use provider::ProviderId;

@@ -183,7 +183,8 @@ impl ModelInstance for DummyModelInstance {
                     ..Default::default()
                 };
                 let finish_reason = (position == last).then_some(FinishReason::Stop);
-                let choice = ChunkChoice { index: 0, delta, finish_reason, logprobs: None, raw_finish_reason: None };
+                let choice =
+                    ChunkChoice { index: 0, delta, finish_reason, logprobs: None, raw_finish_reason: None };
                 Self::chunk(&id, &model, vec![choice], None)
             })
             .collect();

@@ -24,11 +24,12 @@ use vllora_llm_core::{LLMError, LLMResult};
 use crate::message::BodyStream;
 use crate::sse::{SseDecoder, SseEventRef};
 
-/// The chunks a decoder has completed and the driver has not handed out yet, oldest first.
-pub type Chunks = VecDeque<ChatCompletionChunk>;
+/// The items (gateway chunks, or Responses API events) a decoder has completed and the driver has not
+/// handed out yet, oldest first.
+pub type Chunks<T = ChatCompletionChunk> = VecDeque<T>;
 
 /// How a streamed body is cut into events, which are lent to the decoder one at a time.
-pub trait Framing: Send + 'static {
+pub trait Framing: Send + Unpin + 'static {
     /// One event, borrowed from the framing's buffers.
     type Event<'a>
     where
@@ -79,15 +80,22 @@ pub enum EndOfBody {
 /// `delta.role`; a choice's finish reason appears once, on its last chunk, with the provider's own value in
 /// `raw_finish_reason`; usage comes in a final chunk without choices; unknown events are skipped. An
 /// error returned by [`on_event`](Self::on_event) ends the stream.
-pub trait StreamDecoder: Send + 'static {
+pub trait StreamDecoder: Send + Unpin + 'static {
     /// How the provider frames its events.
     type Framing: Framing;
+
+    /// What the stream yields: [`ChatCompletionChunk`] for chat completions.
+    type Item: Send + Unpin + 'static;
 
     /// The provider's name, as errors and telemetry spell it.
     fn provider(&self) -> &str;
 
     /// One event in; the chunks it completes pushed to `out`.
-    fn on_event(&mut self, event: <Self::Framing as Framing>::Event<'_>, out: &mut Chunks) -> LLMResult<()>;
+    fn on_event(
+        &mut self,
+        event: <Self::Framing as Framing>::Event<'_>,
+        out: &mut Chunks<Self::Item>,
+    ) -> LLMResult<()>;
 
     /// Whether the provider has said the answer is complete (its end marker, or whatever ends the answer
     /// for a provider without one). From then on the driver reads nothing more: the caller gets the chunks
@@ -96,20 +104,20 @@ pub trait StreamDecoder: Send + 'static {
 
     /// The body has ended without [`is_complete`](Self::is_complete): the chunks still held go to `out`,
     /// and the decoder says whether the answer was whole.
-    fn on_end(&mut self, out: &mut Chunks) -> LLMResult<EndOfBody>;
+    fn on_end(&mut self, out: &mut Chunks<Self::Item>) -> LLMResult<EndOfBody>;
 }
 
 /// The most bytes read and dropped after the answer is complete, so that an HTTP/1.1 connection can go
 /// back to the pool. Only bytes that have already arrived are read: the caller never waits for them.
 const DRAIN_LIMIT: usize = 64 * 1024;
 
-/// The gateway chunks of one streamed response, decoded as the consumer pulls them. See the module docs.
+/// The gateway chunks (or other items) of one streamed response, decoded as the consumer pulls them. See the module docs.
 pub struct ChunkStream<D: StreamDecoder> {
     /// `None` once the body has ended, failed or been dropped.
     body: Option<BodyStream>,
     framing: D::Framing,
     decoder: D,
-    ready: Chunks,
+    ready: Chunks<D::Item>,
     /// An error to report once the chunks completed before it have been handed out.
     error: Option<LLMError>,
     /// Nothing more is read: the answer is complete, or the stream failed or ended.
@@ -185,15 +193,13 @@ impl<D: StreamDecoder> ChunkStream<D> {
 
 /// The error of a body that ends before the model finished its answer: the same for every provider.
 pub fn truncated(provider: &str) -> LLMError {
-    LLMError::Connection { message: format!("the {provider} stream ended before the model finished its answer") }
+    LLMError::Connection {
+        message: format!("the {provider} stream ended before the model finished its answer"),
+    }
 }
 
-impl<D: StreamDecoder> Stream for ChunkStream<D>
-where
-    D::Framing: Unpin,
-    D: Unpin,
-{
-    type Item = LLMResult<ChatCompletionChunk>;
+impl<D: StreamDecoder> Stream for ChunkStream<D> {
+    type Item = LLMResult<D::Item>;
 
     fn poll_next(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
@@ -243,10 +249,9 @@ pub fn decode_pieces<'a, D>(
     framing: D::Framing,
     decoder: D,
     pieces: impl IntoIterator<Item = &'a [u8]>,
-) -> (Vec<ChatCompletionChunk>, Option<LLMError>)
+) -> (Vec<D::Item>, Option<LLMError>)
 where
-    D: StreamDecoder + Unpin,
-    D::Framing: Unpin,
+    D: StreamDecoder,
 {
     let pieces: Vec<LLMResult<bytes::Bytes>> =
         pieces.into_iter().map(|piece| Ok(bytes::Bytes::copy_from_slice(piece))).collect();

@@ -31,7 +31,11 @@ pub fn golden_cases(directory: impl AsRef<Path>, input: &str, expected: &str) ->
         .filter_map(|entry| {
             let file_name = entry.file_name().to_string_lossy().into_owned();
             let name = file_name.strip_suffix(&suffix)?.to_owned();
-            Some(GoldenCase { input: entry.path(), expected: directory.join(format!("{name}.{expected}")), name })
+            Some(GoldenCase {
+                input: entry.path(),
+                expected: directory.join(format!("{name}.{expected}")),
+                name,
+            })
         })
         .collect();
     cases.sort_by(|left, right| left.name.cmp(&right.name));
@@ -63,7 +67,9 @@ pub fn golden(
         let wanted: serde_json::Value = std::fs::read(&case.expected)
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .unwrap_or_else(|| panic!("{}: missing or not JSON (VLLORA_BLESS=1 writes it)", case.expected.display()));
+            .unwrap_or_else(|| {
+                panic!("{}: missing or not JSON (VLLORA_BLESS=1 writes it)", case.expected.display())
+            });
         if produced != wanted {
             failures.push(format!(
                 "case `{}`:\n  produced: {}\n  expected: {}",
