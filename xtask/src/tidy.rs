@@ -1,5 +1,7 @@
-//! Repository hygiene, run by `cargo xtask tidy` and as an ordinary test: every Rust file opens with a
-//! `//!` line; no test is ignored; library code has no panicking calls; the seed examples are verbatim.
+//! Repository hygiene, run by `cargo xtask tidy` and as an ordinary test (a plain `cargo test` at the root
+//! runs it): every Rust file opens with a `//!` line; no test is ignored; library code has no panicking
+//! calls; the seed examples are verbatim; every provider crate keeps the one provider contract of
+//! docs/ARCHITECTURE.md (same files, same roles, same function shapes).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -80,6 +82,121 @@ pub fn problems() -> Vec<String> {
         }
     }
     problems.extend(seed_example_problems(&root));
+    problems.extend(contract_problems(&root));
+    problems
+}
+
+/// The provider crates, which all follow one contract.
+const PROVIDER_CRATES: &[&str] =
+    &["vllora_llm_openai", "vllora_llm_anthropic", "vllora_llm_gemini", "vllora_llm_bedrock"];
+
+/// The files every provider crate has, each with its one role (docs/ARCHITECTURE.md).
+const CONTRACT_FILES: &[&str] = &[
+    "src/lib.rs",
+    "src/config.rs",
+    "src/wire.rs",
+    "src/request/mod.rs",
+    "src/request/messages.rs",
+    "src/request/tools.rs",
+    "src/request/options.rs",
+    "src/endpoint.rs",
+    "src/response.rs",
+    "src/stream.rs",
+    "src/error.rs",
+    "src/model.rs",
+    "src/fuzzing.rs",
+];
+
+/// The fixture folders a provider crate may have: one naming scheme everywhere.
+const FIXTURE_FOLDERS: &[&str] = &["requests", "responses", "streams", "signing"];
+
+/// The one signature of every provider's error mapper.
+const ERROR_MAPPER: &str =
+    "pub(crate) fn map_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> LLMError";
+
+/// What each role's file must contain (`(file, needle, what it means)`), and must not contain.
+const REQUIRED: &[(&str, &str, &str)] = &[
+    ("src/lib.rs", "pub const PROVIDER: ProviderId", "the provider's identity, a `ProviderId`"),
+    ("src/error.rs", ERROR_MAPPER, "the error mapper with the one signature"),
+    ("src/stream.rs", "StreamDecoder for", "a `StreamDecoder` for the one stream driver"),
+    ("src/model.rs", "impl ModelInstance for", "the `ModelInstance` implementation"),
+    ("src/fuzzing.rs", "decode_pieces", "a fuzz body that drives the shipped driver (`decode_pieces`)"),
+    ("src/request/mod.rs", "let ChatCompletionRequest {", "an exhaustive destructuring of the request"),
+];
+
+const FORBIDDEN: &[(&str, &str, &str)] = &[
+    ("src/config.rs", "HttpRequest", "HTTP request building belongs in endpoint.rs; config.rs is data"),
+    ("src/config.rs", "sign(", "signing belongs in endpoint.rs/sign.rs; config.rs is data"),
+    ("src/model.rs", "HttpRequest::", "model.rs orchestrates; requests are built in endpoint.rs"),
+    (
+        "src/model.rs",
+        "serde_json::",
+        "model.rs orchestrates; JSON is read and written by request/ and response.rs",
+    ),
+];
+
+fn contract_problems(root: &Path) -> Vec<String> {
+    let mut problems = Vec::new();
+    for name in PROVIDER_CRATES {
+        let crate_root = root.join("crates").join(name);
+        for file in CONTRACT_FILES {
+            if !crate_root.join(file).is_file() {
+                problems.push(format!("crates/{name}/{file}: missing (the provider contract)"));
+            }
+        }
+        let code = |file: &str| {
+            fs::read_to_string(crate_root.join(file)).map(|text| non_test_code(&text).to_owned()).ok()
+        };
+        for (file, needle, meaning) in REQUIRED {
+            if code(file).is_some_and(|text| !text.contains(needle)) {
+                problems.push(format!("crates/{name}/{file}: lacks {meaning} (`{needle}`)"));
+            }
+        }
+        for (file, needle, why) in FORBIDDEN {
+            if code(file).is_some_and(|text| text.contains(needle)) {
+                problems.push(format!("crates/{name}/{file}: contains `{needle}`: {why}"));
+            }
+        }
+        if let Some(text) = code("src/request/mod.rs") {
+            if let Some(start) = text.find("let ChatCompletionRequest {") {
+                let pattern = text[start..].split("} = ").next().unwrap_or_default();
+                if pattern.contains("..") {
+                    problems.push(format!(
+                        "crates/{name}/src/request/mod.rs: the request is destructured with `..`, so a new \
+                         field would compile unmapped"
+                    ));
+                }
+            }
+        }
+        let mut sources = Vec::new();
+        rust_files(&crate_root.join("src"), &mut sources);
+        for path in sources.into_iter().filter(|path| is_library_source(root, path)) {
+            let display = path.strip_prefix(root).unwrap_or(&path).display().to_string();
+            let Ok(text) = fs::read_to_string(&path) else { continue };
+            let text = non_test_code(&text);
+            if text.contains("fn poll_next") || text.contains(" Stream for ") {
+                problems
+                    .push(format!("{display}: implements `Stream` itself; streams run on the one driver"));
+            }
+            for call in ["std::env::var", "std::fs::"] {
+                if text.contains(call) {
+                    problems.push(format!(
+                        "{display}: `{call}`: configuration is read through `Environment`, once"
+                    ));
+                }
+            }
+        }
+        if let Ok(entries) = fs::read_dir(crate_root.join("tests/fixtures")) {
+            for entry in entries.flatten() {
+                let folder = entry.file_name().to_string_lossy().into_owned();
+                if !FIXTURE_FOLDERS.contains(&folder.as_str()) {
+                    problems.push(format!(
+                        "crates/{name}/tests/fixtures/{folder}: fixtures live in {FIXTURE_FOLDERS:?}"
+                    ));
+                }
+            }
+        }
+    }
     problems
 }
 
