@@ -12,6 +12,7 @@ mod bench;
 mod conformance;
 mod demo;
 mod e2e;
+mod fresh;
 mod llama;
 mod tidy;
 mod util;
@@ -28,6 +29,7 @@ fn main() -> ExitCode {
         "ci" => ci(rest),
         "conformance" => conformance::run(),
         "tidy" => tidy::run(),
+        "fresh" => fresh::run(),
         "codegen" => codegen(),
         "demo" => demo::run(rest),
         "e2e" => e2e::run(),
@@ -54,6 +56,7 @@ const USAGE: &str = "usage: cargo xtask <command>
   ci            format, clippy, tests, docs, feature matrix, conformance, seed examples
   conformance   validate recorded request bodies with ../shared/conformance/validate.py
   tidy          repository hygiene checks (also run as a test)
+  fresh         clippy -D warnings against freshly resolved dependencies (no Cargo.lock)
   codegen       regenerate docs/supported-parameters.md from what the providers do";
 
 /// The facade's provider features, each of which must build alone.
@@ -67,6 +70,7 @@ fn ci(args: &[String]) -> Result<(), String> {
             "clippy",
             util::cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
         )?;
+        fresh::run()?;
     }
     conformance::clear_recordings()?;
     util::step("tests", util::cargo(&["test", "--workspace"]))?;
