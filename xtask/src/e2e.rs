@@ -1,16 +1,20 @@
 //! `cargo xtask e2e`: the library against a real server. Starts llama.cpp's server with the small model
-//! (see [`crate::llama`]) and runs the end-to-end example binaries against it: `e2e_openai` (the OpenAI
-//! provider with a custom endpoint and a `Proxy` provider) and, when it exists, `e2e_anthropic`. Then
+//! (see [`crate::llama`]) and runs the check binaries of `crates/vllora_llm_e2e` against it:
+//! `e2e_openai` (the OpenAI provider with a custom endpoint and a `Proxy` provider), `e2e_responses` and,
+//! when it exists, `e2e_anthropic`. Then
 //! starts a second instance with `--embedding` (llama.cpp serves embeddings or chat, not both) and runs
 //! `e2e_embeddings` against it.
 
 use crate::llama::{LlamaServer, Serving};
 use crate::util::{cargo, step, workspace_root};
 
-/// The end-to-end binaries of the examples crate, each run as `<binary> <base URL>`.
+/// The package holding the end-to-end check binaries.
+const E2E_PACKAGE: &str = "vllora_llm_e2e";
+
+/// The end-to-end binaries run against the chat instance, each as `<binary> <base URL>`.
 fn binaries() -> Vec<&'static str> {
     let mut binaries = vec!["e2e_openai", "e2e_responses"];
-    if workspace_root().join("examples/src/bin/e2e_anthropic.rs").is_file() {
+    if workspace_root().join("crates/vllora_llm_e2e/src/bin/e2e_anthropic.rs").is_file() {
         binaries.push("e2e_anthropic");
     }
     binaries
@@ -25,7 +29,7 @@ const EMBEDDINGS_BINARY: &str = "e2e_embeddings";
 fn run_binary(binary: &str, server: &LlamaServer, totals: &mut Totals) -> Result<(), String> {
     println!("==> {binary}");
     let mut command =
-        cargo(&["run", "--quiet", "-p", "vllora_llm_examples", "--bin", binary, "--", server.base_url()]);
+        cargo(&["run", "--quiet", "-p", E2E_PACKAGE, "--bin", binary, "--", server.base_url()]);
     let output = command
         .stderr(std::process::Stdio::inherit())
         .output()
@@ -60,7 +64,7 @@ fn summary(line: &str) -> Option<(usize, usize)> {
 /// even after a failure) and stops the servers.
 pub fn run() -> Result<(), String> {
     let binaries = binaries();
-    let mut build = vec!["build", "--quiet", "-p", "vllora_llm_examples", "--bin", EMBEDDINGS_BINARY];
+    let mut build = vec!["build", "--quiet", "-p", E2E_PACKAGE, "--bin", EMBEDDINGS_BINARY];
     for binary in &binaries {
         build.extend(["--bin", binary]);
     }

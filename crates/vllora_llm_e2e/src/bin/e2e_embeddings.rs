@@ -12,7 +12,7 @@ use vllora_llm::InferenceModelProvider;
 use vllora_llm::client::VlloraLLMClient;
 use vllora_llm::error::LLMError;
 use vllora_llm::types::gateway::{EmbeddingInput, EmbeddingRequest, EmbeddingVector, EncodingFormat};
-use vllora_llm_examples::e2e::{Checks, expect};
+use vllora_llm_e2e::{Checks, expect};
 
 async fn run_checks(checks: &mut Checks, label: &str, client: &VlloraLLMClient, model: &str) {
     let embeddings = client.embeddings();

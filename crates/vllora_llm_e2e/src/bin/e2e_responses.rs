@@ -10,7 +10,7 @@ use vllora_llm::InferenceModelProvider;
 use vllora_llm::client::VlloraLLMClient;
 use vllora_llm::error::LLMError;
 use vllora_llm::openai::{ResponseStatus, ResponsesItem, ResponsesRequest, ResponsesStreamEvent};
-use vllora_llm_examples::e2e::{Checks, expect};
+use vllora_llm_e2e::{Checks, expect};
 
 fn request(model: &str, prompt: &str) -> ResponsesRequest {
     ResponsesRequest {

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use vllora_llm::InferenceModelProvider;
 use vllora_llm::client::VlloraLLMClient;
 use vllora_llm::error::LLMError;
-use vllora_llm_examples::e2e::{Checks, expect};
+use vllora_llm_e2e::{Checks, expect};
 use vllora_llm::types::gateway::{
     ChatCompletionMessage, ChatCompletionRequest, FinishReason, JsonSchemaFormat, ResponseFormat, Role,
 };
