@@ -54,6 +54,7 @@ impl fmt::Display for Limit {
 
 /// An error reported by a provider's API, with everything it said.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct ApiError {
     /// The provider (`openai`, `anthropic`, `gemini`, `bedrock`, or a proxy's name).
     pub provider: String,

@@ -14,6 +14,7 @@
 //! connection.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -108,8 +109,13 @@ pub trait StreamDecoder: Send + Unpin + 'static {
 }
 
 /// The most bytes read and dropped after the answer is complete, so that an HTTP/1.1 connection can go
-/// back to the pool. Only bytes that have already arrived are read: the caller never waits for them.
+/// back to the pool.
 const DRAIN_LIMIT: usize = 64 * 1024;
+
+/// The longest the driver waits, after the answer is complete, for the server to end the body (the
+/// chunked terminator usually follows the end marker within microseconds). Past it the connection is
+/// dropped instead of reused: a server that keeps talking after the end cannot hold the caller.
+const DRAIN_GRACE: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// The gateway chunks (or other items) of one streamed response, decoded as the consumer pulls them. See the module docs.
 pub struct ChunkStream<D: StreamDecoder> {
@@ -122,12 +128,24 @@ pub struct ChunkStream<D: StreamDecoder> {
     error: Option<LLMError>,
     /// Nothing more is read: the answer is complete, or the stream failed or ended.
     done: bool,
+    /// After the answer: when draining the rest of the body gives up, and how much it has read.
+    drain_deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+    drained: usize,
 }
 
 impl<D: StreamDecoder> ChunkStream<D> {
     /// Drives `decoder` over `body`, cut into events by `framing`.
     pub fn new(body: BodyStream, framing: D::Framing, decoder: D) -> Self {
-        ChunkStream { body: Some(body), framing, decoder, ready: Chunks::new(), error: None, done: false }
+        ChunkStream {
+            body: Some(body),
+            framing,
+            decoder,
+            ready: Chunks::new(),
+            error: None,
+            done: false,
+            drain_deadline: None,
+            drained: 0,
+        }
     }
 
     /// Takes every event `framing` has ready, or the events the end of the body completes.
@@ -175,19 +193,39 @@ impl<D: StreamDecoder> ChunkStream<D> {
         self.error = Some(error);
     }
 
-    /// The answer is complete: reads what the server has already sent, up to [`DRAIN_LIMIT`], so that
-    /// a body that ends right away leaves its connection to the pool; never waits for more.
-    fn finish_complete(&mut self, context: &mut Context<'_>) {
-        self.done = true;
-        let Some(mut body) = self.body.take() else { return };
-        let mut drained = 0usize;
-        while drained <= DRAIN_LIMIT {
+    /// The answer is complete: the rest of the body is read and dropped, so that a body that ends right
+    /// after the end marker leaves its HTTP/1.1 connection to the pool, but at most [`DRAIN_LIMIT`] bytes
+    /// and for at most [`DRAIN_GRACE`]; a server that keeps the body open after that loses its connection.
+    fn poll_drain(&mut self, context: &mut Context<'_>) -> Poll<()> {
+        let Some(body) = self.body.as_mut() else { return Poll::Ready(()) };
+        loop {
             match body.as_mut().poll_next(context) {
-                Poll::Ready(Some(Ok(bytes))) => drained = drained.saturating_add(bytes.len()),
-                // Ended (the connection is reusable), failed, or not there yet: either way, done.
-                Poll::Ready(Some(Err(_)) | None) | Poll::Pending => return,
+                Poll::Ready(Some(Ok(bytes))) => {
+                    self.drained = self.drained.saturating_add(bytes.len());
+                    if self.drained > DRAIN_LIMIT {
+                        break;
+                    }
+                }
+                // Ended: the connection is reusable. Failed: nothing to keep.
+                Poll::Ready(Some(Err(_)) | None) => break,
+                Poll::Pending => {
+                    // Without a Tokio runtime there is no timer to bound the wait: no drain.
+                    if self.drain_deadline.is_none() && tokio::runtime::Handle::try_current().is_ok() {
+                        self.drain_deadline = Some(Box::pin(tokio::time::sleep(DRAIN_GRACE)));
+                    }
+                    let waiting = self
+                        .drain_deadline
+                        .as_mut()
+                        .is_some_and(|grace| grace.as_mut().poll(context).is_pending());
+                    if waiting {
+                        return Poll::Pending;
+                    }
+                    break;
+                }
             }
         }
+        self.body = None;
+        Poll::Ready(())
     }
 }
 
@@ -210,11 +248,10 @@ impl<D: StreamDecoder> Stream for ChunkStream<D> {
             if let Some(error) = this.error.take() {
                 return Poll::Ready(Some(Err(error)));
             }
-            if !this.done && this.decoder.is_complete() {
-                this.finish_complete(context);
-            }
-            if this.done {
-                return Poll::Ready(None);
+            if this.done || this.decoder.is_complete() {
+                this.done = true;
+                // The answer is whole: `None`, once the rest of the body is drained (briefly) or dropped.
+                return this.poll_drain(context).map(|()| None);
             }
             let Some(body) = this.body.as_mut() else {
                 this.done = true;

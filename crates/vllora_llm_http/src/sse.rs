@@ -278,7 +278,8 @@ impl SseDecoder {
     }
 
     /// How many input bytes the decoder has examined: each byte once, whatever the chunking.
-    pub fn bytes_examined(&self) -> u64 {
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub(crate) fn bytes_examined(&self) -> u64 {
         self.bytes_examined
     }
 
@@ -452,6 +453,10 @@ impl Stream for SseStream {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "sse_replay_tests.rs"]
+mod replay_tests;
 
 #[cfg(test)]
 mod tests {

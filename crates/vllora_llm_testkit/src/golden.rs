@@ -7,6 +7,8 @@
 //! `bedrock`), `expected` (what the caller gets). A case is one `<case>` with its input and its expected
 //! file. Set `VLLORA_BLESS=1` to write the expected files from what the code produces (then read the diff).
 
+#![allow(clippy::panic, reason = "a golden test that cannot read or write its fixtures must fail loudly")]
+
 use std::path::{Path, PathBuf};
 
 /// One case of a golden directory.

@@ -1,8 +1,8 @@
 //! The SSE decoder against generated event streams: the events a model of the stream predicts, the same
 //! for every chunking (one byte at a time, seeded random splits, one read), in work linear in the input.
-#![allow(clippy::panic, reason = "a test fails by panicking")]
 
-use vllora_llm_http::{SseDecoder, SseEvent};
+
+use crate::{SseDecoder, SseEvent};
 use vllora_llm_testkit::{split_at, split_points};
 
 /// SplitMix64, so every generated stream can be regenerated from its seed.
@@ -167,11 +167,11 @@ fn the_event_size_limit_holds_for_every_line_however_the_body_is_split() {
     ];
     for body in bodies {
         let whole = {
-            let mut decoder = vllora_llm_http::SseDecoder::new(8);
+            let mut decoder = crate::SseDecoder::new(8);
             decoder.push(body).map(|()| std::iter::from_fn(|| decoder.next_event()).count())
         };
         let split = {
-            let mut decoder = vllora_llm_http::SseDecoder::new(8);
+            let mut decoder = crate::SseDecoder::new(8);
             body.chunks(3)
                 .try_for_each(|piece| decoder.push(piece))
                 .map(|()| std::iter::from_fn(|| decoder.next_event()).count())
