@@ -1,8 +1,9 @@
 //! [`AnthropicConfig`]: where the Messages API is, how to authenticate, which API version and betas to use.
+//! Data only: the HTTP request is built from it in `endpoint.rs`.
 
 use std::fmt;
 
-use vllora_llm_core::{Credentials, LLMError, LLMResult, Secret};
+use vllora_llm_core::{Credentials, Environment, LLMError, LLMResult, ProcessEnvironment, Secret};
 
 use crate::PROVIDER_NAME;
 
@@ -40,16 +41,17 @@ impl AnthropicConfig {
     }
 
     /// Reads the key from `VLLORA_ANTHROPIC_API_KEY`, then `ANTHROPIC_API_KEY`, and the base URL from
-    /// `VLLORA_ANTHROPIC_ENDPOINT`, then `ANTHROPIC_BASE_URL` (default `https://api.anthropic.com`).
+    /// `VLLORA_ANTHROPIC_ENDPOINT`, then `ANTHROPIC_BASE_URL` (default `https://api.anthropic.com`), in the
+    /// process environment.
     pub fn from_env() -> LLMResult<Self> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_environment(&ProcessEnvironment)
     }
 
-    /// [`AnthropicConfig::from_env`] over any variable lookup, so that it can be tested without touching
-    /// the process environment.
-    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> LLMResult<Self> {
+    /// [`AnthropicConfig::from_env`] over any [`Environment`] (a gateway's own key store, a test's map).
+    /// Blank values count as unset.
+    pub fn from_environment(env: &dyn Environment) -> LLMResult<Self> {
         let first = |names: &[&str]| {
-            names.iter().find_map(|name| lookup(name).filter(|value| !value.trim().is_empty()))
+            names.iter().find_map(|name| env.var(name).filter(|value| !value.trim().is_empty()))
         };
         let api_key = first(&["VLLORA_ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY"]).ok_or_else(|| {
             LLMError::MissingCredentials {
@@ -118,7 +120,7 @@ impl AnthropicConfig {
 
     /// The Messages endpoint.
     pub fn messages_url(&self) -> String {
-        format!("{}/v1/messages", self.base_url)
+        crate::endpoint::messages_url(&self.base_url)
     }
 
     /// The `anthropic-version` sent.
@@ -164,8 +166,22 @@ impl fmt::Debug for AnthropicConfig {
 mod tests {
     use super::*;
 
-    fn lookup<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |name| pairs.iter().find(|(key, _)| *key == name).map(|(_, value)| (*value).to_owned())
+    /// Variables from a list; no files.
+    #[derive(Debug)]
+    struct Variables(Vec<(&'static str, &'static str)>);
+
+    impl Environment for Variables {
+        fn var(&self, name: &str) -> Option<String> {
+            self.0.iter().find(|(key, _)| *key == name).map(|(_, value)| (*value).to_owned())
+        }
+
+        fn read_file(&self, _path: &std::path::Path) -> Option<String> {
+            None
+        }
+    }
+
+    fn from_pairs(pairs: &[(&'static str, &'static str)]) -> LLMResult<AnthropicConfig> {
+        AnthropicConfig::from_environment(&Variables(pairs.to_vec()))
     }
 
     #[test]
@@ -175,7 +191,7 @@ mod tests {
             ("ANTHROPIC_API_KEY", "sk-plain"),
             ("ANTHROPIC_BASE_URL", "http://127.0.0.1:9/v1/"),
         ];
-        let Ok(config) = AnthropicConfig::from_lookup(lookup(&pairs)) else { panic!("key is set") };
+        let Ok(config) = from_pairs(&pairs) else { panic!("key is set") };
         assert_eq!(config.api_key().expose(), "sk-vllora");
         assert_eq!(config.messages_url(), "http://127.0.0.1:9/v1/messages");
         assert_eq!(config.api_version(), "2023-06-01");
@@ -184,17 +200,17 @@ mod tests {
     #[test]
     fn environment_falls_back_to_anthropic_variables_and_default_url() {
         let pairs = [("ANTHROPIC_API_KEY", "sk-plain"), ("VLLORA_ANTHROPIC_API_KEY", "  ")];
-        let Ok(config) = AnthropicConfig::from_lookup(lookup(&pairs)) else { panic!("key is set") };
+        let Ok(config) = from_pairs(&pairs) else { panic!("key is set") };
         assert_eq!(config.api_key().expose(), "sk-plain");
         assert_eq!(config.messages_url(), "https://api.anthropic.com/v1/messages");
         let endpoint = [("ANTHROPIC_API_KEY", "k"), ("VLLORA_ANTHROPIC_ENDPOINT", "https://proxy.example")];
-        let Ok(config) = AnthropicConfig::from_lookup(lookup(&endpoint)) else { panic!("key is set") };
+        let Ok(config) = from_pairs(&endpoint) else { panic!("key is set") };
         assert_eq!(config.base_url(), "https://proxy.example");
     }
 
     #[test]
     fn missing_key_is_a_clear_error() {
-        let error = AnthropicConfig::from_lookup(lookup(&[])).err().map(|error| error.to_string());
+        let error = from_pairs(&[]).err().map(|error| error.to_string());
         assert_eq!(
             error.as_deref(),
             Some("no credentials for anthropic: set VLLORA_ANTHROPIC_API_KEY or ANTHROPIC_API_KEY")

@@ -1,8 +1,8 @@
-//! Anthropic error responses -> [`LLMError`].
-
-use std::time::Duration;
+//! Anthropic errors -> [`LLMError`]: error responses ([`map_error`], the transport's
+//! [`ErrorMapper`](vllora_llm_http::ErrorMapper)) and `error` events inside a stream ([`stream_error`]).
 
 use vllora_llm_core::{ApiError, LLMError};
+use vllora_llm_http::{HeaderMap, StatusCode, retry_after};
 
 use crate::PROVIDER_NAME;
 use crate::wire::ErrorBody;
@@ -10,7 +10,9 @@ use crate::wire::ErrorBody;
 /// Maps a non-2xx response: `{"type": "error", "error": {"type": ..., "message": ...}, "request_id": ...}`.
 ///
 /// Retryable: what the status says (429, 500, 529...), and any `overloaded_error` whatever its status.
-pub(crate) fn map_error(status: u16, retry_after: Option<Duration>, body: &[u8]) -> LLMError {
+/// `retry-after-ms` / `Retry-After` are read here, once.
+pub(crate) fn map_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> LLMError {
+    let status = status.as_u16();
     let parsed: Option<ErrorBody> = serde_json::from_slice(body).ok();
     let (kind, message, request_id) = match parsed {
         Some(parsed) => (parsed.error.kind, parsed.error.message, parsed.request_id),
@@ -23,18 +25,43 @@ pub(crate) fn map_error(status: u16, retry_after: Option<Duration>, body: &[u8])
     }
     api.error_type = kind;
     api.code = request_id;
-    api.retry_after = retry_after;
+    api.retry_after = retry_after(headers);
+    LLMError::from(api)
+}
+
+/// A mid-stream `error` event. Overloaded and internal errors are worth retrying; the status is unknown
+/// because the HTTP response already said 200.
+pub(crate) fn stream_error(kind: Option<String>, message: Option<String>) -> LLMError {
+    let mut api =
+        ApiError::new(PROVIDER_NAME, None, message.unwrap_or_else(|| "error event in the stream".into()));
+    api.retryable = matches!(kind.as_deref(), Some("overloaded_error" | "api_error" | "rate_limit_error"));
+    api.error_type = kind;
     LLMError::from(api)
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use vllora_llm_http::HeaderValue;
+
     use super::*;
+
+    fn status(code: u16) -> StatusCode {
+        StatusCode::from_u16(code).unwrap_or_else(|error| panic!("{code}: {error}"))
+    }
+
+    /// `map_error` without headers.
+    fn map(code: u16, body: &[u8]) -> LLMError {
+        map_error(status(code), &HeaderMap::new(), body)
+    }
 
     #[test]
     fn anthropic_error_bodies() {
         let body = br#"{"type":"error","error":{"type":"rate_limit_error","message":"Number of request tokens has exceeded your per-minute rate limit"},"request_id":"req_011CSHoEeqs5C35K2UUqR7Fy"}"#;
-        let error = map_error(429, Some(Duration::from_secs(7)), body);
+        let mut headers = HeaderMap::new();
+        headers.insert("retry-after", HeaderValue::from_static("7"));
+        let error = map_error(status(429), &headers, body);
         assert!(error.is_retryable());
         assert_eq!(error.retry_after(), Some(Duration::from_secs(7)));
         assert_eq!(
@@ -45,14 +72,13 @@ mod tests {
         assert_eq!(api.code.as_deref(), Some("req_011CSHoEeqs5C35K2UUqR7Fy"));
 
         let overloaded = br#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
-        assert!(map_error(529, None, overloaded).is_retryable());
+        assert!(map(529, overloaded).is_retryable());
         assert!(
-            map_error(500, None, br#"{"type":"error","error":{"type":"api_error","message":"Internal"}}"#)
-                .is_retryable()
+            map(500, br#"{"type":"error","error":{"type":"api_error","message":"Internal"}}"#).is_retryable()
         );
         for status in [400, 401, 403, 404, 413] {
             let body = br#"{"type":"error","error":{"type":"invalid_request_error","message":"bad"}}"#;
-            let error = map_error(status, None, body);
+            let error = map(status, body);
             assert!(!error.is_retryable(), "{status}");
             assert_eq!(error.status(), Some(status));
         }
@@ -60,7 +86,7 @@ mod tests {
 
     #[test]
     fn a_body_that_is_not_anthropic_json_still_gives_a_clear_error() {
-        let error = map_error(502, None, b"<html>Bad gateway</html>");
+        let error = map(502, b"<html>Bad gateway</html>");
         assert!(error.is_retryable());
         assert_eq!(
             error.to_string(),

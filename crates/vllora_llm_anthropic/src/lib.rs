@@ -19,6 +19,7 @@
 //! Most applications use this crate through the `vllora_llm` facade (feature `anthropic`).
 
 mod config;
+mod endpoint;
 mod error;
 mod family;
 #[cfg(any(test, feature = "fuzzing"))]
@@ -36,5 +37,18 @@ pub use model::AnthropicModel;
 #[doc(hidden)]
 pub use fuzzing::decode_stream;
 
-/// The provider's name in telemetry (`gen_ai.provider.name`) and in errors.
+use vllora_llm_core::ProviderId;
+
+/// The provider's identity, as errors, telemetry and routing spell it.
+pub const PROVIDER: ProviderId = ProviderId::ANTHROPIC;
+
+/// The provider's name in telemetry (`gen_ai.provider.name`) and in errors: `PROVIDER.as_str()`.
 pub const PROVIDER_NAME: &str = "anthropic";
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_name_is_the_identity() {
+        assert_eq!(super::PROVIDER.as_str(), super::PROVIDER_NAME);
+    }
+}

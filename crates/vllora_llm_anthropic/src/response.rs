@@ -155,7 +155,7 @@ mod tests {
 
     #[test]
     fn text_answer_with_cache_usage() {
-        let result = parse("text_with_cache.json");
+        let result = parse("text_with_cache.anthropic.json");
         assert_eq!(result.id(), "msg_01XFDUDYJgAACzvnptvVoYEL");
         assert_eq!(result.model(), "claude-sonnet-4-5-20250929");
         assert_eq!(
@@ -172,7 +172,7 @@ mod tests {
 
     #[test]
     fn tool_use_becomes_tool_calls_and_text_is_kept() {
-        let result = parse("tool_use.json");
+        let result = parse("tool_use.anthropic.json");
         let message = result.message();
         assert_eq!(
             message.content.as_ref().and_then(|c| c.as_str()),
@@ -189,7 +189,7 @@ mod tests {
 
     #[test]
     fn thinking_and_redacted_thinking_are_kept_for_the_next_turn() {
-        let result = parse("thinking.json");
+        let result = parse("thinking.anthropic.json");
         let message = result.message();
         assert_eq!(
             message.reasoning_content.as_deref(),
@@ -215,13 +215,13 @@ mod tests {
 
     #[test]
     fn stop_reasons() {
-        let result = parse("max_tokens.json");
+        let result = parse("max_tokens.anthropic.json");
         assert_eq!(result.finish_reason(), Some(&FinishReason::Length));
         assert_eq!(
             result.message().content.as_ref().and_then(|c| c.as_str()),
             Some("Once upon a time, in a land far")
         );
-        let result = parse("refusal.json");
+        let result = parse("refusal.anthropic.json");
         assert_eq!(result.finish_reason(), Some(&FinishReason::ContentFilter));
         assert_eq!(map_stop_reason("stop_sequence"), FinishReason::Stop);
         assert_eq!(map_stop_reason("pause_turn"), FinishReason::Other("pause_turn".into()));

@@ -1,20 +1,22 @@
-//! Anthropic stream events -> gateway chunks: a state machine fed one event's JSON at a time.
+//! Anthropic stream events -> gateway chunks: [`AnthropicStreamDecoder`], the state machine the shared
+//! driver ([`vllora_llm_http::ChunkStream`]) feeds one lent server-sent event at a time.
 //!
 //! Text arrives as `delta.content`, thinking as `delta.reasoning_content`, and each thinking block, whole
 //! with its signature, as one `delta.reasoning_details` entry when the block ends (redacted blocks when they
 //! start), so that a caller who keeps the details can send them back in the next turn. Tool calls become
 //! OpenAI-style fragments: the first carries id and name, later ones pieces of the arguments, all with the
-//! call's position in the turn as `index`.
-
-use std::collections::VecDeque;
+//! call's position in the turn as `index`. The last choice chunk carries the unified finish reason and
+//! Anthropic's own `stop_reason` (`end_turn`, `pause_turn`, `refusal`...) as `raw_finish_reason`.
 
 use vllora_llm_core::types::gateway::{
     CHUNK_OBJECT, ChatCompletionChunk, ChatCompletionDelta, ChunkChoice, FinishReason, FunctionCallDelta,
-    Role, ToolCallDelta,
+    Role, SharedStr, ToolCallDelta,
 };
-use vllora_llm_core::{ApiError, LLMError, LLMResult};
+use vllora_llm_core::{LLMError, LLMResult};
+use vllora_llm_http::{Chunks, EndOfBody, SseDecoder, SseEventRef, StreamDecoder};
 
 use crate::PROVIDER_NAME;
+use crate::error::stream_error;
 use crate::response::{map_stop_reason, map_usage, redacted_detail, thinking_detail};
 use crate::wire::{BlockDelta, ContentBlock, StreamEvent, WireUsage};
 
@@ -37,14 +39,17 @@ enum OpenBlock {
     Ignored,
 }
 
-/// The state of one streamed message.
+/// The state of one streamed message: the decoder of an Anthropic Messages stream.
 #[derive(Debug, Default)]
-pub(crate) struct StreamState {
+pub(crate) struct AnthropicStreamDecoder {
     /// Shared by every chunk of the message, so handing them out does not allocate.
-    id: vllora_llm_core::types::gateway::SharedStr,
-    model: vllora_llm_core::types::gateway::SharedStr,
+    id: SharedStr,
+    model: SharedStr,
     started: bool,
+    /// `message_stop` was seen (or the body ended after a stop reason): the answer is complete.
     finished: bool,
+    /// An `error` event ended the stream.
+    failed: bool,
     /// Open blocks by Anthropic's block index (a handful per message, so a vector is fastest).
     blocks: Vec<(u32, OpenBlock)>,
     tool_calls: u32,
@@ -52,13 +57,14 @@ pub(crate) struct StreamState {
     stop_reason: Option<String>,
 }
 
-impl StreamState {
-    /// A state waiting for `message_start`.
+impl AnthropicStreamDecoder {
+    /// A decoder waiting for `message_start`.
     pub(crate) fn new() -> Self {
-        StreamState::default()
+        AnthropicStreamDecoder::default()
     }
 
     /// Whether `message_stop` has been seen.
+    #[cfg(test)]
     pub(crate) fn is_finished(&self) -> bool {
         self.finished
     }
@@ -69,8 +75,8 @@ impl StreamState {
         self.stop_reason.as_deref()
     }
 
-    /// Feeds one event's `data`; the chunks it produces are appended to `out`.
-    pub(crate) fn on_event(&mut self, data: &str, out: &mut VecDeque<ChatCompletionChunk>) -> LLMResult<()> {
+    /// Feeds one event's `data` (read in place, never copied); the chunks it produces are appended to `out`.
+    fn on_data(&mut self, data: &str, out: &mut Chunks) -> LLMResult<()> {
         let event: StreamEvent = serde_json::from_str(data)
             .map_err(|error| LLMError::decode(PROVIDER_NAME, format_args!("stream event: {error}")))?;
         match event {
@@ -114,38 +120,37 @@ impl StreamState {
                 self.usage.update(&usage);
             }
             StreamEvent::MessageStop => self.finish(out),
-            StreamEvent::Error { error } => return Err(stream_error(error.kind, error.message)),
+            StreamEvent::Error { error } => {
+                self.failed = true;
+                return Err(stream_error(error.kind, error.message));
+            }
             StreamEvent::Ping | StreamEvent::Unknown => {}
         }
         Ok(())
     }
 
-    /// Emits the finish reason and the usage chunk, once.
-    fn finish(&mut self, out: &mut VecDeque<ChatCompletionChunk>) {
+    /// Emits the finish reason (with Anthropic's own as the raw one) and the usage chunk, once.
+    fn finish(&mut self, out: &mut Chunks) {
         if self.finished {
             return;
         }
         self.finished = true;
         let finish_reason = Some(self.stop_reason.as_deref().map_or(FinishReason::Stop, map_stop_reason));
-        out.push_back(self.choice_chunk(ChatCompletionDelta::default(), finish_reason));
+        let raw_finish_reason = self.stop_reason.as_deref().map(SharedStr::from);
+        let choice = ChunkChoice {
+            index: 0,
+            delta: ChatCompletionDelta::default(),
+            finish_reason,
+            logprobs: None,
+            raw_finish_reason,
+        };
+        out.push_back(self.chunk(vec![choice]));
         let mut usage_chunk = self.chunk(Vec::new());
         usage_chunk.usage = Some(map_usage(&self.usage));
         out.push_back(usage_chunk);
     }
 
-    /// The body ended: complete if Anthropic said why it stopped, an error otherwise.
-    pub(crate) fn end_of_body(&mut self, out: &mut VecDeque<ChatCompletionChunk>) -> LLMResult<()> {
-        if self.finished {
-            return Ok(());
-        }
-        if self.stop_reason.is_some() {
-            self.finish(out);
-            return Ok(());
-        }
-        Err(LLMError::Connection { message: "the Anthropic stream ended before message_stop".to_owned() })
-    }
-
-    fn start_block(&mut self, index: u32, block: ContentBlock, out: &mut VecDeque<ChatCompletionChunk>) {
+    fn start_block(&mut self, index: u32, block: ContentBlock, out: &mut Chunks) {
         let open = match block {
             ContentBlock::Text { text } => {
                 if !text.is_empty() {
@@ -194,7 +199,7 @@ impl StreamState {
         self.blocks.push((index, open));
     }
 
-    fn block_delta(&mut self, index: u32, delta: BlockDelta, out: &mut VecDeque<ChatCompletionChunk>) {
+    fn block_delta(&mut self, index: u32, delta: BlockDelta, out: &mut Chunks) {
         let open = self.blocks.iter_mut().find(|(open, _)| *open == index).map(|(_, block)| block);
         let gateway_delta = match (open, delta) {
             (Some(OpenBlock::Text) | None, BlockDelta::TextDelta { text }) if !text.is_empty() => {
@@ -242,7 +247,13 @@ impl StreamState {
         delta: ChatCompletionDelta,
         finish_reason: Option<FinishReason>,
     ) -> ChatCompletionChunk {
-        self.chunk(vec![ChunkChoice { index: 0, delta, finish_reason, logprobs: None, raw_finish_reason: None }])
+        self.chunk(vec![ChunkChoice {
+            index: 0,
+            delta,
+            finish_reason,
+            logprobs: None,
+            raw_finish_reason: None,
+        }])
     }
 }
 
@@ -260,14 +271,38 @@ fn content_delta(text: String) -> ChatCompletionDelta {
     ChatCompletionDelta { content: Some(text), ..Default::default() }
 }
 
-/// A mid-stream `error` event. Overloaded and internal errors are worth retrying; the status is unknown
-/// because the HTTP response already said 200.
-pub(crate) fn stream_error(kind: Option<String>, message: Option<String>) -> LLMError {
-    let mut api =
-        ApiError::new(PROVIDER_NAME, None, message.unwrap_or_else(|| "error event in the stream".into()));
-    api.retryable = matches!(kind.as_deref(), Some("overloaded_error" | "api_error" | "rate_limit_error"));
-    api.error_type = kind;
-    LLMError::from(api)
+impl StreamDecoder for AnthropicStreamDecoder {
+    type Framing = SseDecoder;
+    type Item = ChatCompletionChunk;
+
+    fn provider(&self) -> &str {
+        PROVIDER_NAME
+    }
+
+    fn on_event(&mut self, event: SseEventRef<'_>, out: &mut Chunks) -> LLMResult<()> {
+        // Anthropic names each event and repeats the name as the JSON `type`; the JSON is what counts.
+        if event.data.is_empty() {
+            return Ok(());
+        }
+        self.on_data(event.data, out)
+    }
+
+    fn is_complete(&self) -> bool {
+        self.finished || self.failed
+    }
+
+    /// The body ended without `message_stop`: complete if Anthropic had said why it stopped (the finish
+    /// and usage chunks follow), truncated otherwise.
+    fn on_end(&mut self, out: &mut Chunks) -> LLMResult<EndOfBody> {
+        if self.finished || self.failed {
+            return Ok(EndOfBody::Complete);
+        }
+        if self.stop_reason.is_some() {
+            self.finish(out);
+            return Ok(EndOfBody::Complete);
+        }
+        Ok(EndOfBody::Truncated)
+    }
 }
 
 #[cfg(test)]

@@ -1,13 +1,13 @@
-//! Stream state machine tests on recorded event sequences.
-
-use std::collections::VecDeque;
+//! Stream decoder tests on recorded event sequences, through the shipped driver where a whole body is
+//! decoded.
 
 use vllora_llm_core::types::gateway::{
     ChatCompletionChunk, FinishReason, FunctionCallDelta, ReasoningDetailType, Role, ToolCallDelta,
 };
-use vllora_llm_core::LLMError;
+use vllora_llm_core::{LLMError, LLMResult};
+use vllora_llm_http::{Chunks, EndOfBody, SseDecoder, SseEventRef, StreamDecoder, decode_pieces};
 
-use super::StreamState;
+use super::AnthropicStreamDecoder;
 
 pub(crate) const FIXTURES: [&str; 5] =
     ["text.sse", "tools.sse", "thinking.sse", "overloaded.sse", "thinking_text_tool.sse"];
@@ -22,16 +22,18 @@ fn event_data(text: &str) -> Vec<String> {
     text.lines().filter_map(|line| line.strip_prefix("data: ")).map(str::to_owned).collect()
 }
 
+/// One event's `data`, lent to the decoder as the SSE framing lends it.
+fn feed(decoder: &mut AnthropicStreamDecoder, data: &str, out: &mut Chunks) -> LLMResult<()> {
+    decoder.on_event(SseEventRef { data, ..SseEventRef::default() }, out)
+}
+
+/// A whole body through the shipped driver: the chunks, then the error that ended the stream.
+fn decode(body: &[u8]) -> (Vec<ChatCompletionChunk>, Option<LLMError>) {
+    decode_pieces(SseDecoder::new(1 << 20), AnthropicStreamDecoder::new(), [body])
+}
+
 fn run(name: &str) -> (Vec<ChatCompletionChunk>, Option<LLMError>) {
-    let mut state = StreamState::new();
-    let mut out = VecDeque::new();
-    for data in event_data(&fixture(name)) {
-        if let Err(error) = state.on_event(&data, &mut out) {
-            return (out.into_iter().collect(), Some(error));
-        }
-    }
-    let ended = state.end_of_body(&mut out).err();
-    (out.into_iter().collect(), ended)
+    decode(fixture(name).as_bytes())
 }
 
 fn text_of(chunks: &[ChatCompletionChunk]) -> String {
@@ -145,15 +147,15 @@ fn a_tool_call_without_arguments_streams_an_empty_object() {
     assert_eq!(accumulated_arguments(&run("tools.sse").0)[1], (1, r#"{"tz": "Europe/Paris"}"#.to_owned()));
 
     // An input given whole in content_block_start, with no deltas, is the call's arguments.
-    let mut state = StreamState::new();
-    let mut out = VecDeque::new();
+    let mut decoder = AnthropicStreamDecoder::new();
+    let mut out = Chunks::new();
     for event in [
         r#"{"type":"message_start","message":{"id":"msg_1","model":"m","content":[],"usage":{"input_tokens":1,"output_tokens":1}}}"#,
         r#"{"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"toolu_1","name":"f","input":{"q":"x"}}}"#,
         r#"{"type":"content_block_stop","index":0}"#,
         r#"{"type":"message_stop"}"#,
     ] {
-        assert!(state.on_event(event, &mut out).is_ok(), "{event}");
+        assert!(feed(&mut decoder, event, &mut out).is_ok(), "{event}");
     }
     let chunks: Vec<ChatCompletionChunk> = out.into_iter().collect();
     assert_eq!(accumulated_arguments(&chunks), [(0, r#"{"q":"x"}"#.to_owned())]);
@@ -227,48 +229,37 @@ fn mid_stream_overloaded_error_is_a_retryable_api_error_after_the_text_so_far() 
 
 #[test]
 fn a_body_that_ends_early_is_an_error_and_garbage_is_a_decode_error() {
-    let mut state = StreamState::new();
-    let mut out = VecDeque::new();
+    let mut decoder = AnthropicStreamDecoder::new();
+    let mut out = Chunks::new();
     let data = event_data(&fixture("text.sse"));
     for event in &data[..4] {
-        assert!(state.on_event(event, &mut out).is_ok());
+        assert!(feed(&mut decoder, event, &mut out).is_ok());
     }
-    assert!(matches!(state.end_of_body(&mut out), Err(LLMError::Connection { .. })));
-    assert!(matches!(state.on_event("{not json", &mut out), Err(LLMError::Decode { .. })));
+    assert_eq!(decoder.on_end(&mut out).ok(), Some(EndOfBody::Truncated));
+    // Through the driver, a truncated body is the uniform connection error.
+    let body: String = data[..4].iter().map(|event| format!("data: {event}\n\n")).collect();
+    let (chunks, error) = decode(body.as_bytes());
+    assert!(!chunks.is_empty());
+    assert!(matches!(error, Some(LLMError::Connection { .. })), "{error:?}");
+    assert!(matches!(feed(&mut decoder, "{not json", &mut out), Err(LLMError::Decode { .. })));
     // A stop reason without message_stop still finishes cleanly.
-    let mut state = StreamState::new();
+    let mut decoder = AnthropicStreamDecoder::new();
     for event in &data[..data.len() - 1] {
-        assert!(state.on_event(event, &mut out).is_ok());
+        assert!(feed(&mut decoder, event, &mut out).is_ok());
     }
-    assert_eq!(state.raw_stop_reason(), Some("end_turn"));
-    assert!(state.end_of_body(&mut out).is_ok());
+    assert_eq!(decoder.raw_stop_reason(), Some("end_turn"));
+    assert_eq!(decoder.on_end(&mut out).ok(), Some(EndOfBody::Complete));
+    let body: String = data[..data.len() - 1].iter().map(|event| format!("data: {event}\n\n")).collect();
+    let (chunks, error) = decode(body.as_bytes());
+    assert!(error.is_none(), "{error:?}");
+    assert!(chunks.last().is_some_and(|chunk| chunk.usage.is_some()));
 }
 
-/// Feeds `bytes` cut at `points` through the transport's SSE decoder and the state machine.
+/// Feeds `bytes` cut at `points` through the shipped driver, the SSE framing and the decoder.
 fn replay(bytes: &[u8], points: &[usize]) -> (Vec<ChatCompletionChunk>, Option<String>) {
-    let mut decoder = vllora_llm_http::SseDecoder::new(1 << 20);
-    let mut state = StreamState::new();
-    let mut out = VecDeque::new();
-    let mut feed = |event: vllora_llm_http::SseEvent, out: &mut VecDeque<ChatCompletionChunk>| {
-        state.on_event(&event.data, out).map_err(|error| error.to_string())
-    };
-    for piece in vllora_llm_testkit::split_at(bytes, points) {
-        if let Err(error) = decoder.push(piece) {
-            return (out.into_iter().collect(), Some(error.to_string()));
-        }
-        while let Some(event) = decoder.next_event() {
-            if let Err(error) = feed(event, &mut out) {
-                return (out.into_iter().collect(), Some(error));
-            }
-        }
-    }
-    while let Some(event) = decoder.finish() {
-        if let Err(error) = feed(event, &mut out) {
-            return (out.into_iter().collect(), Some(error));
-        }
-    }
-    let ended = state.end_of_body(&mut out).err().map(|error| error.to_string());
-    (out.into_iter().collect(), ended)
+    let pieces = vllora_llm_testkit::split_at(bytes, points);
+    let (chunks, error) = decode_pieces(SseDecoder::new(1 << 20), AnthropicStreamDecoder::new(), pieces);
+    (chunks, error.map(|error| error.to_string()))
 }
 
 #[test]
@@ -293,18 +284,18 @@ fn truncated_or_mangled_events_are_errors_never_panics() {
     for name in FIXTURES {
         for data in event_data(&fixture(name)) {
             for end in (0..data.len()).filter(|end| data.is_char_boundary(*end)) {
-                let mut state = StreamState::new();
-                let mut out = VecDeque::new();
+                let mut decoder = AnthropicStreamDecoder::new();
+                let mut out = Chunks::new();
                 // Any outcome but a panic is acceptable for a cut event.
-                let _ = state.on_event(&data[..end], &mut out);
+                let _ = feed(&mut decoder, &data[..end], &mut out);
             }
             let mangled = data.replace("\"index\":", "\"index\":\"x\",\"i\":");
-            let _ = StreamState::new().on_event(&mangled, &mut VecDeque::new());
+            let _ = feed(&mut AnthropicStreamDecoder::new(), &mangled, &mut Chunks::new());
         }
     }
     // Deltas for blocks that never started, and stops without starts, are skipped.
-    let mut state = StreamState::new();
-    let mut out = VecDeque::new();
+    let mut decoder = AnthropicStreamDecoder::new();
+    let mut out = Chunks::new();
     let stray = [
         r#"{"type":"content_block_delta","index":5,"delta":{"type":"input_json_delta","partial_json":"{"}}"#,
         r#"{"type":"content_block_delta","index":6,"delta":{"type":"signature_delta","signature":"s"}}"#,
@@ -312,7 +303,8 @@ fn truncated_or_mangled_events_are_errors_never_panics() {
         r#"{"type":"message_stop"}"#,
     ];
     for event in stray {
-        assert!(state.on_event(event, &mut out).is_ok(), "{event}");
+        assert!(feed(&mut decoder, event, &mut out).is_ok(), "{event}");
     }
-    assert!(state.is_finished());
+    assert!(decoder.is_finished());
+    assert!(decoder.is_complete());
 }

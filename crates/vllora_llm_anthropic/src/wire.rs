@@ -140,8 +140,8 @@ impl ContentBlockParam {
     pub(crate) fn cache_breakpoints(&self) -> usize {
         match self {
             ContentBlockParam::ToolResult { content, cache_control, .. } => {
-                usize::from(cache_control.is_some())
-                    + content.iter().map(ContentBlockParam::cache_breakpoints).sum::<usize>()
+                let own = usize::from(cache_control.is_some());
+                content.iter().map(ContentBlockParam::cache_breakpoints).fold(own, usize::saturating_add)
             }
             ContentBlockParam::Text { cache_control, .. }
             | ContentBlockParam::Image { cache_control, .. }

@@ -74,7 +74,7 @@ async fn one_shot_sends_the_exact_request_and_decodes_the_answer() {
     server.respond(
         "POST",
         "/v1/messages",
-        MockResponse::json(200, fixture_json("responses/text_with_cache.json")),
+        MockResponse::json(200, fixture_json("responses/text_with_cache.anthropic.json")),
     );
     let model = model(&server, AnthropicConfig::new(KEY).with_beta("context-1m-2025-08-07"));
     let request =
@@ -123,7 +123,7 @@ async fn bearer_auth_api_version_2026_10_21_and_betas_a_feature_needs() {
     server.respond(
         "POST",
         "/v1/messages",
-        MockResponse::json(200, fixture_json("responses/text_with_cache.json")),
+        MockResponse::json(200, fixture_json("responses/text_with_cache.anthropic.json")),
     );
     let config =
         AnthropicConfig::new(KEY).with_bearer_auth(true).with_api_version("2026-10-21").with_beta("a-beta");
@@ -267,7 +267,7 @@ async fn rate_limit_with_retry_after_and_overloaded_are_retried() {
     server.respond(
         "POST",
         "/v1/messages",
-        MockResponse::json(200, fixture_json("responses/text_with_cache.json")),
+        MockResponse::json(200, fixture_json("responses/text_with_cache.anthropic.json")),
     );
     let model = model(&server, AnthropicConfig::new(KEY));
     let outcome = model.complete(&hello("claude-sonnet-4-5"), &CallOptions::default()).await;
@@ -322,12 +322,12 @@ async fn thinking_and_tool_use_round_trip_into_the_next_turn() {
     server.respond(
         "POST",
         "/v1/messages",
-        MockResponse::json(200, fixture_json("responses/thinking_tool_use.json")),
+        MockResponse::json(200, fixture_json("responses/thinking_tool_use.anthropic.json")),
     );
     server.respond(
         "POST",
         "/v1/messages",
-        MockResponse::json(200, fixture_json("responses/text_with_cache.json")),
+        MockResponse::json(200, fixture_json("responses/text_with_cache.anthropic.json")),
     );
     let model = model(&server, AnthropicConfig::new(KEY));
     let mut request = ChatCompletionRequest {
@@ -394,7 +394,7 @@ async fn a_finished_stream_leaves_its_connection_for_the_next_call() {
     assert_eq!(server.connections_opened(), 1, "the second stream reuses the first one's connection");
 
     // A server that goes on talking after message_stop, then holds the connection open, does not keep
-    // the caller waiting: the first event after message_stop ends the stream.
+    // the caller waiting: message_stop ends the stream.
     let server = MockServer::start().await;
     let mut events = sse_events("streams/text.sse");
     events.push("event: ping\ndata: {\"type\": \"ping\"}\n\n".to_owned());

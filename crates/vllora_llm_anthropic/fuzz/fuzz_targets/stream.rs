@@ -1,5 +1,5 @@
-//! Fuzzes the Messages stream: arbitrary bytes as its SSE body, whole and in pieces, through the SSE
-//! decoder and the stream state machine (see `vllora_llm_anthropic::decode_stream`).
+//! Fuzzes the Messages stream: arbitrary bytes as its SSE body, whole and in pieces, through the shipped
+//! stream driver, SSE framing and stream decoder (see `vllora_llm_anthropic::decode_stream`).
 
 #![no_main]
 

@@ -21,7 +21,7 @@ fn translate_with(
     config: &AnthropicConfig,
 ) -> (Value, Vec<Warning>, Vec<&'static str>) {
     let mut warnings = Warnings::new("anthropic");
-    let translated = match build_request(request, None, config, false, &mut warnings) {
+    let translated = match build(request, None, config, false, &mut warnings) {
         Ok(translated) => translated,
         Err(error) => panic!("translation failed: {error}"),
     };
@@ -37,7 +37,7 @@ fn translate(request: &ChatCompletionRequest) -> (Value, Vec<Warning>) {
 
 fn translate_error(request: &ChatCompletionRequest) -> String {
     let mut warnings = Warnings::new("anthropic");
-    match build_request(request, None, &config(), false, &mut warnings) {
+    match build(request, None, &config(), false, &mut warnings) {
         Ok(_) => panic!("expected an error"),
         Err(LLMError::InvalidRequest(message)) => message,
         Err(other) => panic!("expected InvalidRequest, got {other}"),
@@ -111,7 +111,7 @@ fn unsupported_parameters_warn_and_strict_mode_refuses() {
         assert!(body.get(absent).is_none(), "{absent} must not be sent");
     }
     let mut strict = Warnings::new("anthropic");
-    let translated = build_request(&request, None, &config(), false, &mut strict);
+    let translated = build(&request, None, &config(), false, &mut strict);
     assert!(translated.is_ok());
     assert!(matches!(strict.finish(true), Err(LLMError::Unsupported(list)) if list.len() == 6));
 }
