@@ -63,18 +63,6 @@ impl AnthropicStreamDecoder {
         AnthropicStreamDecoder::default()
     }
 
-    /// Whether `message_stop` has been seen.
-    #[cfg(test)]
-    pub(crate) fn is_finished(&self) -> bool {
-        self.finished
-    }
-
-    /// The stop reason as Anthropic wrote it, once known.
-    #[cfg(test)]
-    pub(crate) fn raw_stop_reason(&self) -> Option<&str> {
-        self.stop_reason.as_deref()
-    }
-
     /// Feeds one event's `data` (read in place, never copied); the chunks it produces are appended to `out`.
     fn on_data(&mut self, data: &str, out: &mut Chunks) -> LLMResult<()> {
         let event: StreamEvent = serde_json::from_str(data)
@@ -302,6 +290,19 @@ impl StreamDecoder for AnthropicStreamDecoder {
             return Ok(EndOfBody::Complete);
         }
         Ok(EndOfBody::Truncated)
+    }
+}
+
+#[cfg(test)]
+impl AnthropicStreamDecoder {
+    /// Whether `message_stop` has been seen.
+    pub(crate) fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// The stop reason as Anthropic wrote it, once known.
+    pub(crate) fn raw_stop_reason(&self) -> Option<&str> {
+        self.stop_reason.as_deref()
     }
 }
 

@@ -308,3 +308,83 @@ fn truncated_or_mangled_events_are_errors_never_panics() {
     assert!(decoder.is_finished());
     assert!(decoder.is_complete());
 }
+
+/// The raw finish reasons of a stream's chunks, in order, with the unified ones beside them.
+fn finish_reasons(chunks: &[ChatCompletionChunk]) -> Vec<(FinishReason, Option<String>)> {
+    chunks
+        .iter()
+        .flat_map(|chunk| &chunk.choices)
+        .filter_map(|choice| {
+            let raw = choice.raw_finish_reason.as_ref().map(|raw| raw.to_string());
+            match &choice.finish_reason {
+                Some(reason) => Some((reason.clone(), raw)),
+                None => {
+                    assert!(raw.is_none(), "a raw finish reason without the unified one");
+                    None
+                }
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn the_final_choice_chunk_carries_anthropics_own_stop_reason() {
+    for (name, unified, raw) in [
+        ("text.sse", FinishReason::Stop, "end_turn"),
+        ("tools.sse", FinishReason::ToolCalls, "tool_use"),
+        ("thinking.sse", FinishReason::Length, "max_tokens"),
+        ("thinking_text_tool.sse", FinishReason::ToolCalls, "tool_use"),
+    ] {
+        let (chunks, error) = run(name);
+        assert!(error.is_none(), "{name}: {error:?}");
+        assert_eq!(finish_reasons(&chunks), [(unified, Some(raw.to_owned()))], "{name}");
+        assert_eq!(
+            chunks[chunks.len() - 2].choices[0].raw_finish_reason.as_deref(),
+            Some(raw),
+            "{name}: on the final choice chunk"
+        );
+    }
+
+    let start = r#"data: {"type":"message_start","message":{"id":"msg_1","model":"m","content":[],"usage":{"input_tokens":1,"output_tokens":1}}}"#;
+    let stop = r#"data: {"type":"message_stop"}"#;
+    for (reason, unified) in [
+        ("pause_turn", FinishReason::Other("pause_turn".into())),
+        ("refusal", FinishReason::ContentFilter),
+        ("end_turn", FinishReason::Stop),
+        ("model_context_window_exceeded", FinishReason::Other("model_context_window_exceeded".into())),
+    ] {
+        let delta = format!(
+            r#"data: {{"type":"message_delta","delta":{{"stop_reason":"{reason}"}},"usage":{{"output_tokens":2}}}}"#
+        );
+        let body = format!("{start}\n\n{delta}\n\n{stop}\n\n");
+        let (chunks, error) = decode(body.as_bytes());
+        assert!(error.is_none(), "{reason}: {error:?}");
+        assert_eq!(finish_reasons(&chunks), [(unified.clone(), Some(reason.to_owned()))]);
+        // A stop reason without message_stop is the same answer.
+        let (unstopped, error) = decode(format!("{start}\n\n{delta}\n\n").as_bytes());
+        assert!(error.is_none(), "{reason}: {error:?}");
+        assert_eq!(finish_reasons(&unstopped), [(unified, Some(reason.to_owned()))]);
+    }
+
+    // message_stop without a stop reason: `stop`, and no raw reason to show.
+    let (chunks, error) = decode(format!("{start}\n\n{stop}\n\n").as_bytes());
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(finish_reasons(&chunks), [(FinishReason::Stop, None)]);
+}
+
+#[test]
+fn the_stream_ends_at_message_stop_whatever_follows() {
+    let text = fixture("text.sse");
+    let (expected, error) = decode(text.as_bytes());
+    assert!(error.is_none(), "{error:?}");
+    for tail in [
+        "event: ping\ndata: {\"type\": \"ping\"}\n\n",
+        "data: {not json\n\n",
+        "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"late\"}}\n\n",
+        "data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"more\"}}\n\n",
+    ] {
+        let (chunks, error) = decode(format!("{text}{tail}").as_bytes());
+        assert!(error.is_none(), "{tail}: {error:?}");
+        assert_eq!(chunks, expected, "{tail}");
+    }
+}

@@ -218,6 +218,12 @@ async fn stream_sends_stream_true_and_gives_the_same_chunks_under_any_chunking()
             .filter_map(|choice| choice.finish_reason.clone())
             .collect();
         assert_eq!(finish, [FinishReason::ToolCalls]);
+        let raw: Vec<_> = chunks
+            .iter()
+            .flat_map(|chunk| &chunk.choices)
+            .filter_map(|choice| choice.raw_finish_reason.as_deref())
+            .collect();
+        assert_eq!(raw, ["tool_use"], "Anthropic's own stop_reason beside the unified one");
         assert!(chunks.last().is_some_and(|chunk| chunk.choices.is_empty() && chunk.usage.is_some()));
         match &reference {
             None => reference = Some(chunks),

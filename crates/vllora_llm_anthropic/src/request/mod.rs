@@ -174,4 +174,5 @@ fn add_beta(betas: &mut Vec<&'static str>, beta: &'static str) {
 }
 
 #[cfg(test)]
+#[path = "request_tests.rs"]
 mod tests;
