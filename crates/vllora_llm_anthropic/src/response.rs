@@ -153,6 +153,21 @@ mod tests {
         }
     }
 
+    /// `tests/fixtures/responses/<case>.anthropic.json` -> `<case>.expected.json`: what the caller gets.
+    #[test]
+    fn golden_responses() {
+        let directory = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/responses");
+        vllora_llm_testkit::golden(directory, "anthropic.json", "expected.json", |case, body| {
+            let result =
+                parse_response(body, Vec::new()).unwrap_or_else(|error| panic!("{}: {error}", case.name));
+            json!({
+                "response": serde_json::to_value(&result.response).unwrap_or_default(),
+                "raw_finish_reason": result.raw_finish_reason,
+                "provider_metadata": result.provider_metadata,
+            })
+        });
+    }
+
     #[test]
     fn text_answer_with_cache_usage() {
         let result = parse("text_with_cache.anthropic.json");

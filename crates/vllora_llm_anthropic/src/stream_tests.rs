@@ -388,3 +388,24 @@ fn the_stream_ends_at_message_stop_whatever_follows() {
         assert_eq!(chunks, expected, "{tail}");
     }
 }
+
+/// `tests/fixtures/streams/<case>.sse` -> `<case>.expected.json`: the chunks the caller gets (with the raw
+/// finish reasons, which chunk JSON leaves out) and the error that ended the stream.
+#[test]
+fn golden_streams() {
+    let directory = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/streams");
+    vllora_llm_testkit::golden(directory, "sse", "expected.json", |_, body| {
+        let (chunks, error) = decode(body);
+        let raw: Vec<Option<String>> = chunks
+            .iter()
+            .flat_map(|chunk| &chunk.choices)
+            .filter(|choice| choice.finish_reason.is_some())
+            .map(|choice| choice.raw_finish_reason.as_ref().map(|raw| raw.to_string()))
+            .collect();
+        serde_json::json!({
+            "chunks": serde_json::to_value(&chunks).unwrap_or_default(),
+            "raw_finish_reasons": raw,
+            "error": error.map(|error| error.to_string()),
+        })
+    });
+}

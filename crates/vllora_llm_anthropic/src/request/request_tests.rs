@@ -882,3 +882,19 @@ fn forced_tool_use_while_thinking_becomes_auto() {
     assert_eq!(body["tool_choice"], json!({"type": "auto", "disable_parallel_tool_use": true}));
     assert_eq!(parameters(&warnings), ["tool_choice"]);
 }
+
+/// `tests/fixtures/requests/<case>.gateway.json` -> `<case>.anthropic.json`: the body Anthropic receives.
+#[test]
+fn golden_request_bodies() {
+    let directory = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/requests");
+    vllora_llm_testkit::golden(directory, "gateway.json", "anthropic.json", |case, bytes| {
+        let request: ChatCompletionRequest = serde_json::from_slice(bytes)
+            .unwrap_or_else(|error| panic!("{}: not a gateway request: {error}", case.name));
+        let mut warnings = Warnings::new("anthropic");
+        let translated = build(&request, None, &config(), false, &mut warnings)
+            .unwrap_or_else(|error| panic!("{}: {error}", case.name));
+        let body = serde_json::to_value(&translated.body).unwrap_or_default();
+        vllora_llm_testkit::record_conformance("anthropic-messages", &body);
+        body
+    });
+}
