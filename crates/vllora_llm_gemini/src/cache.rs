@@ -10,16 +10,15 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use vllora_llm_core::types::gateway::{
-    ChatCompletionMessage, ChatCompletionRequest, ChatCompletionTool, ToolChoice,
-};
+use vllora_llm_core::types::gateway::{ChatCompletionMessage, ChatCompletionTool, ToolChoice};
 use vllora_llm_core::{LLMError, LLMResult, Warning, Warnings};
-use vllora_llm_http::{HttpClient, HttpRequest, Method};
+use vllora_llm_http::{HttpClient, HttpRequest};
 
 use crate::config::GeminiConfig;
-use crate::model::{map_error, model_resource};
+use crate::endpoint::{self, model_resource};
+use crate::error::map_error;
+use crate::request::{Generation, ToolFields, build_conversation};
 use crate::PROVIDER_NAME;
-use crate::request::{Generation, build_conversation};
 
 /// What to cache. The messages are translated as a request's would be: system and developer messages
 /// become the system instruction, the rest the cached turns.
@@ -111,9 +110,8 @@ impl GeminiCacheClient {
     pub async fn create(&self, request: &GeminiCacheRequest) -> LLMResult<GeminiCachedContent> {
         let mut warnings = Warnings::new(PROVIDER_NAME);
         let body = create_body(request, &mut warnings)?;
-        let url = format!("{}/cachedContents", self.config.api_root());
-        let http_request = HttpRequest::post_json(url, json_bytes(&body)?);
-        let mut created: GeminiCachedContent = self.call(http_request).await?;
+        let mut created: GeminiCachedContent =
+            self.call(endpoint::cache_create(&self.config, json_bytes(&body)?)?).await?;
         created.warnings = warnings.finish(false)?;
         Ok(created)
     }
@@ -124,45 +122,27 @@ impl GeminiCacheClient {
         page_size: Option<u32>,
         page_token: Option<&str>,
     ) -> LLMResult<GeminiCachedContentList> {
-        let mut query = Vec::new();
-        if let Some(size) = page_size {
-            query.push(format!("pageSize={size}"));
-        }
-        if let Some(token) = page_token {
-            query.push(format!("pageToken={}", percent_encode(token)));
-        }
-        let mut url = format!("{}/cachedContents", self.config.api_root());
-        if !query.is_empty() {
-            url = format!("{url}?{}", query.join("&"));
-        }
-        self.call(HttpRequest::new(Method::GET, url)).await
+        self.call(endpoint::cache_list(&self.config, page_size, page_token)?).await
     }
 
     /// One cache, by name (`cachedContents/{id}`, or the bare id).
     pub async fn get(&self, name: &str) -> LLMResult<GeminiCachedContent> {
-        let url = format!("{}/{}", self.config.api_root(), cache_name(name)?);
-        self.call(HttpRequest::new(Method::GET, url)).await
+        self.call(endpoint::cache_get(&self.config, name)?).await
     }
 
     /// Gives a cache a new lifetime, counted from now.
     pub async fn update_ttl(&self, name: &str, ttl: Duration) -> LLMResult<GeminiCachedContent> {
-        let url = format!("{}/{}?updateMask=ttl", self.config.api_root(), cache_name(name)?);
         let body = serde_json::json!({ "ttl": duration_text(ttl) });
-        let mut http_request = HttpRequest::post_json(url, json_bytes(&body)?);
-        http_request.method = Method::PATCH;
-        self.call(http_request).await
+        self.call(endpoint::cache_update_ttl(&self.config, name, json_bytes(&body)?)?).await
     }
 
     /// Deletes a cache.
     pub async fn delete(&self, name: &str) -> LLMResult<()> {
-        let url = format!("{}/{}", self.config.api_root(), cache_name(name)?);
-        let http_request =
-            HttpRequest::new(Method::DELETE, url).secret_header("x-goog-api-key", self.config.api_key())?;
+        let http_request = endpoint::cache_delete(&self.config, name)?;
         self.http.send(http_request, &map_error).await.map(|_| ())
     }
 
     async fn call<T: for<'de> Deserialize<'de>>(&self, http_request: HttpRequest) -> LLMResult<T> {
-        let http_request = http_request.secret_header("x-goog-api-key", self.config.api_key())?;
         let reply = self.http.send(http_request, &map_error).await?;
         serde_json::from_slice(&reply.body).map_err(|error| LLMError::decode(PROVIDER_NAME, error))
     }
@@ -171,14 +151,15 @@ impl GeminiCacheClient {
 /// The `CachedContent` body of a create call.
 pub(crate) fn create_body(request: &GeminiCacheRequest, warnings: &mut Warnings) -> LLMResult<Value> {
     let model = model_resource(&request.model)?;
-    let gateway = ChatCompletionRequest {
-        model: model.clone(),
-        messages: request.messages.clone(),
-        tools: request.tools.clone(),
-        tool_choice: request.tool_choice.clone(),
-        ..Default::default()
+    let tools = ToolFields {
+        tools: request.tools.as_deref(),
+        functions: None,
+        tool_choice: request.tool_choice.as_ref(),
+        function_call: None,
+        web_search_options: None,
     };
-    let conversation = build_conversation(&gateway, Generation::of(&model), false, warnings)?;
+    let conversation =
+        build_conversation(&request.messages, &tools, Generation::of(&model), false, warnings)?;
     if conversation.system_instruction.is_none()
         && conversation.contents.is_empty()
         && conversation.tools.is_empty()
@@ -225,19 +206,6 @@ pub(crate) fn duration_text(duration: Duration) -> String {
             format!("{}.{}s", duration.as_secs(), fraction.trim_end_matches('0'))
         }
     }
-}
-
-/// Percent-encodes everything but RFC 3986's unreserved characters.
-fn percent_encode(text: &str) -> String {
-    let mut encoded = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    encoded
 }
 
 /// `cachedContents/{id}` from a full name or a bare id; anything that could leave the path is refused.
@@ -326,6 +294,6 @@ mod tests {
         }
         assert_eq!(duration_text(Duration::from_secs(300)), "300s");
         assert_eq!(duration_text(Duration::from_nanos(1_000_000_001)), "1.000000001s");
-        assert_eq!(percent_encode("a+b/c=="), "a%2Bb%2Fc%3D%3D");
+        assert_eq!(vllora_llm_core::support::encode_path_segment("a+b/c=="), "a%2Bb%2Fc%3D%3D");
     }
 }

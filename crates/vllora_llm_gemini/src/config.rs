@@ -1,5 +1,7 @@
-//! [`GeminiConfig`]: the API key and the base URL, from the environment or given explicitly.
+//! [`GeminiConfig`]: the API key and the base URL, from the environment or given explicitly. Data only:
+//! the HTTP requests are built in `endpoint.rs`.
 
+use vllora_llm_core::credentials::{Environment, ProcessEnvironment};
 use vllora_llm_core::{Credentials, LLMError, LLMResult, Secret};
 
 use crate::PROVIDER_NAME;
@@ -29,12 +31,13 @@ impl GeminiConfig {
     /// Reads the key from `VLLORA_GEMINI_API_KEY`, then `GEMINI_API_KEY`, then `GOOGLE_API_KEY` (empty
     /// values are skipped), and the base URL from `VLLORA_GEMINI_ENDPOINT` when set.
     pub fn from_env() -> LLMResult<Self> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_environment(&ProcessEnvironment)
     }
 
-    /// [`GeminiConfig::from_env`] over any source of variables.
-    pub(crate) fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> LLMResult<Self> {
-        let non_empty = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+    /// [`GeminiConfig::from_env`] over any source of variables: the same variables, read through
+    /// `env` (each at most once).
+    pub fn from_environment(env: &dyn Environment) -> LLMResult<Self> {
+        let non_empty = |name: &str| env.var(name).filter(|value| !value.trim().is_empty());
         let Some(api_key) = API_KEY_VARIABLES.iter().find_map(|name| non_empty(name)) else {
             return Err(LLMError::MissingCredentials {
                 provider: PROVIDER_NAME.to_owned(),
@@ -78,44 +81,56 @@ impl GeminiConfig {
     pub fn api_key(&self) -> &Secret {
         &self.api_key
     }
-
-    /// The root every API path hangs from, such as `https://generativelanguage.googleapis.com/v1beta`.
-    pub(crate) fn api_root(&self) -> String {
-        let versioned = ["/v1beta", "/v1alpha", "/v1"].iter().any(|version| self.base_url.ends_with(version));
-        if versioned { self.base_url.clone() } else { format!("{}/v1beta", self.base_url) }
-    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::path::Path;
 
-    fn lookup(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |name| pairs.iter().find(|(key, _)| *key == name).map(|(_, value)| (*value).to_owned())
+    use super::*;
+    use crate::endpoint::api_root;
+
+    /// Variables from a list; no files.
+    #[derive(Debug)]
+    struct Variables(&'static [(&'static str, &'static str)]);
+
+    impl Environment for Variables {
+        fn var(&self, name: &str) -> Option<String> {
+            self.0.iter().find(|(key, _)| *key == name).map(|(_, value)| (*value).to_owned())
+        }
+
+        fn read_file(&self, _path: &Path) -> Option<String> {
+            None
+        }
+    }
+
+    fn lookup(pairs: &'static [(&'static str, &'static str)]) -> Variables {
+        Variables(pairs)
     }
 
     #[test]
     fn the_vllora_variable_wins_then_gemini_then_google() {
         let all =
             lookup(&[("VLLORA_GEMINI_API_KEY", "k1"), ("GEMINI_API_KEY", "k2"), ("GOOGLE_API_KEY", "k3")]);
-        let Ok(config) = GeminiConfig::from_lookup(all) else { panic!("key set") };
+        let Ok(config) = GeminiConfig::from_environment(&all) else { panic!("key set") };
         assert_eq!(config.api_key().expose(), "k1");
-        let Ok(config) =
-            GeminiConfig::from_lookup(lookup(&[("VLLORA_GEMINI_API_KEY", " "), ("GEMINI_API_KEY", "k2")]))
-        else {
+        let Ok(config) = GeminiConfig::from_environment(&lookup(&[
+            ("VLLORA_GEMINI_API_KEY", " "),
+            ("GEMINI_API_KEY", "k2"),
+        ])) else {
             panic!("key set")
         };
         assert_eq!(config.api_key().expose(), "k2");
-        let Ok(config) = GeminiConfig::from_lookup(lookup(&[("GOOGLE_API_KEY", "k3")])) else {
+        let Ok(config) = GeminiConfig::from_environment(&lookup(&[("GOOGLE_API_KEY", "k3")])) else {
             panic!("key set")
         };
         assert_eq!(config.api_key().expose(), "k3");
-        assert_eq!(config.api_root(), "https://generativelanguage.googleapis.com/v1beta");
+        assert_eq!(api_root(&config), "https://generativelanguage.googleapis.com/v1beta");
     }
 
     #[test]
     fn a_missing_key_names_the_variables() {
-        let Err(error) = GeminiConfig::from_lookup(lookup(&[])) else { panic!("no key") };
+        let Err(error) = GeminiConfig::from_environment(&lookup(&[])) else { panic!("no key") };
         let message = error.to_string();
         assert!(message.contains("VLLORA_GEMINI_API_KEY") && message.contains("GOOGLE_API_KEY"), "{message}");
     }
@@ -123,10 +138,10 @@ mod tests {
     #[test]
     fn the_endpoint_variable_and_base_urls_give_the_api_root() {
         let pairs = lookup(&[("GEMINI_API_KEY", "k"), ("VLLORA_GEMINI_ENDPOINT", "http://127.0.0.1:9/")]);
-        let Ok(config) = GeminiConfig::from_lookup(pairs) else { panic!("key set") };
-        assert_eq!(config.api_root(), "http://127.0.0.1:9/v1beta");
+        let Ok(config) = GeminiConfig::from_environment(&pairs) else { panic!("key set") };
+        assert_eq!(api_root(&config), "http://127.0.0.1:9/v1beta");
         let proxied = GeminiConfig::new("k").with_base_url("https://proxy.example/gemini/v1beta/");
-        assert_eq!(proxied.api_root(), "https://proxy.example/gemini/v1beta");
+        assert_eq!(api_root(&proxied), "https://proxy.example/gemini/v1beta");
     }
 
     #[test]

@@ -4,34 +4,33 @@ use std::time::Duration;
 
 use serde_json::Value;
 use vllora_llm_core::{ApiError, LLMError};
+use vllora_llm_http::{HeaderMap, StatusCode};
 
 use crate::PROVIDER_NAME;
 use crate::wire::{ErrorBody, ErrorEnvelope};
 
-/// The error for a non-2xx response. The wait Gemini asks for in a `RetryInfo` detail wins over the
-/// `Retry-After` header, which Gemini rarely sends.
-pub(crate) fn api_error(status: u16, header_retry_after: Option<Duration>, body: &[u8]) -> LLMError {
+/// The error for a Gemini error body: a non-2xx response, or (with a 2xx `status`, which carries no
+/// error status of its own) an error event inside a stream or a 200 answer. The wait Gemini asks for in
+/// a `RetryInfo` detail wins over the `Retry-After` header, which Gemini rarely sends and which is read
+/// (once) only when there is no such detail.
+pub(crate) fn map_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> LLMError {
+    let http_status = (!status.is_success()).then_some(status.as_u16());
     let envelope: ErrorEnvelope = serde_json::from_slice(body).unwrap_or_default();
     let mut error = match envelope.error {
-        Some(error_body) => from_error_body(Some(status), &error_body),
+        Some(error_body) => from_error_body(http_status, &error_body),
         None => {
             let message = if body.is_empty() {
-                format!("HTTP {status} with an empty body")
+                format!("HTTP {} with an empty body", status.as_u16())
             } else {
                 String::from_utf8_lossy(body).chars().take(200).collect()
             };
-            ApiError::new(PROVIDER_NAME, Some(status), message)
+            ApiError::new(PROVIDER_NAME, Some(status.as_u16()), message)
         }
     };
     if error.retry_after.is_none() {
-        error.retry_after = header_retry_after;
+        error.retry_after = vllora_llm_http::retry_after(headers);
     }
     LLMError::from(error.with_body(body))
-}
-
-/// An error reported inside a stream (`data: {"error": {...}}`), after the response headers said 200.
-pub(crate) fn stream_error(error_body: &ErrorBody) -> LLMError {
-    LLMError::from(from_error_body(None, error_body))
 }
 
 fn from_error_body(status: Option<u16>, error_body: &ErrorBody) -> ApiError {
@@ -64,7 +63,21 @@ fn violated_field(detail: &Value) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use vllora_llm_http::HeaderValue;
+
     use super::*;
+
+    fn status(code: u16) -> StatusCode {
+        StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for (name, value) in pairs {
+            headers.insert(*name, HeaderValue::from_static(value));
+        }
+        headers
+    }
 
     const QUOTA: &str = r#"{
       "error": {
@@ -84,7 +97,7 @@ mod tests {
 
     #[test]
     fn quota_errors_are_retryable_after_the_delay_gemini_asks_for() {
-        let error = api_error(429, Some(Duration::from_secs(5)), QUOTA.as_bytes());
+        let error = map_error(status(429), &headers(&[("retry-after", "5")]), QUOTA.as_bytes());
         assert!(error.is_retryable());
         assert_eq!(error.retry_after(), Some(Duration::from_secs(37)));
         let Some(api) = error.api_error() else { panic!("an API error") };
@@ -100,7 +113,7 @@ mod tests {
             br#"{"error": {"code": 400, "message": "Invalid JSON payload received. Unknown name \"foo\"",
             "status": "INVALID_ARGUMENT", "details": [{"@type": "type.googleapis.com/google.rpc.BadRequest",
             "fieldViolations": [{"field": "generation_config.foo", "description": "Unknown name"}]}]}}"#;
-        let error = api_error(400, None, body);
+        let error = map_error(status(400), &HeaderMap::new(), body);
         assert!(!error.is_retryable());
         assert_eq!(error.api_error().and_then(|api| api.param.as_deref()), Some("generation_config.foo"));
         assert_eq!(
@@ -112,14 +125,17 @@ mod tests {
     #[test]
     fn server_errors_and_non_json_bodies_are_kept() {
         for status in [500, 503] {
-            let error =
-                api_error(status, Some(Duration::from_millis(1500)), b"<html>Service Unavailable</html>");
+            let error = map_error(
+                self::status(status),
+                &headers(&[("retry-after-ms", "1500")]),
+                b"<html>Service Unavailable</html>",
+            );
             assert!(error.is_retryable(), "{status}");
             assert_eq!(error.retry_after(), Some(Duration::from_millis(1500)));
             assert_eq!(error.status(), Some(status));
             assert!(error.to_string().contains("Service Unavailable"));
         }
-        assert!(api_error(502, None, b"").to_string().contains("empty body"));
+        assert!(map_error(status(502), &HeaderMap::new(), b"").to_string().contains("empty body"));
     }
 
     #[test]
@@ -134,13 +150,9 @@ mod tests {
 
     #[test]
     fn errors_inside_a_stream_keep_retryability_from_the_status_name() {
-        let body = ErrorBody {
-            code: Some(503),
-            message: Some("The model is overloaded. Please try again later.".into()),
-            status: Some("UNAVAILABLE".into()),
-            details: Vec::new(),
-        };
-        let error = stream_error(&body);
+        let body = br#"{"error": {"code": 503, "message": "The model is overloaded. Please try again later.",
+            "status": "UNAVAILABLE"}}"#;
+        let error = map_error(StatusCode::OK, &HeaderMap::new(), body);
         assert!(error.is_retryable());
         assert_eq!(error.status(), Some(503));
     }

@@ -33,6 +33,7 @@
 mod cache;
 mod config;
 mod embeddings;
+mod endpoint;
 mod error;
 #[cfg(any(test, feature = "fuzzing"))]
 mod fuzzing;
@@ -53,5 +54,20 @@ pub use model::GeminiModel;
 #[doc(hidden)]
 pub use fuzzing::decode_stream;
 
-/// The provider's name in telemetry (`gen_ai.provider.name`) and errors.
+/// The provider's identity, as errors, telemetry spans and routing name it.
+pub const PROVIDER: ProviderId = ProviderId::GEMINI;
+
+/// The provider's name in telemetry (`gen_ai.provider.name`) and errors: [`PROVIDER`] as a string.
 pub const PROVIDER_NAME: &str = "gcp.gemini";
+
+use vllora_llm_core::ProviderId;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_name_is_the_identity_spelled_out() {
+        assert_eq!(PROVIDER.as_str(), PROVIDER_NAME);
+    }
+}

@@ -1,35 +1,42 @@
-//! [`GeminiModel`]: the `ModelInstance` for Gemini. Orchestration only: translate, send, decode.
+//! [`GeminiModel`]: the `ModelInstance` for Gemini. Orchestration only: translate (`request/`), build the
+//! HTTP request (`endpoint.rs`), send it, and parse the answer (`response.rs`) or hand the streamed body to
+//! the shared driver with the Gemini decoder (`stream.rs`).
 
-use std::collections::VecDeque;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use futures_core::Stream;
 use vllora_llm_core::types::gateway::{
-    ChatCompletionChunk, ChatCompletionMessageWithFinishReason, ChatCompletionRequest, EmbeddingRequest,
-    EmbeddingResponse,
+    ChatCompletionMessageWithFinishReason, ChatCompletionRequest, EmbeddingRequest, EmbeddingResponse,
 };
 use vllora_llm_core::{
     BoxFuture, CallOptions, LLMError, LLMResult, ModelInstance, ResultStream, Warning, Warnings,
 };
-use vllora_llm_http::{HeaderMap, HttpClient, HttpRequest, SseStream, StatusCode, sse_stream};
+use vllora_llm_http::{ChunkStream, HttpClient, HttpRequest, SseDecoder};
 
 use crate::cache::GeminiCacheClient;
 use crate::config::GeminiConfig;
+use crate::endpoint::{self, model_resource};
+use crate::error::map_error;
 use crate::response::{ResponseContext, parse_response};
-use crate::stream::StreamState;
-use crate::{PROVIDER_NAME, embeddings, error, request};
+use crate::stream::GeminiStreamDecoder;
+use crate::{PROVIDER_NAME, embeddings, request};
 
-/// A Gemini model. Cheap to build per call: the configuration is shared and the client's clones share
-/// their connection pool.
+/// A Gemini model. Build it once and reuse it: the configuration is shared and the client's clones
+/// share their connection pool.
 #[derive(Debug, Clone)]
 pub struct GeminiModel {
     config: Arc<GeminiConfig>,
     http: HttpClient,
     model: Option<String>,
+}
+
+/// A translated call, ready to send.
+struct Prepared {
+    http_request: HttpRequest,
+    warnings: Vec<Warning>,
+    /// The model's name as responses report it when Gemini leaves it out.
+    model_name: String,
 }
 
 impl GeminiModel {
@@ -55,47 +62,16 @@ impl GeminiModel {
         request: &ChatCompletionRequest,
         options: &CallOptions,
         streaming: bool,
-    ) -> LLMResult<(HttpRequest, Vec<Warning>, String)> {
-        let model = model_resource(self.model.as_deref().unwrap_or(&request.model))?;
+    ) -> LLMResult<Prepared> {
         let mut warnings = Warnings::new(PROVIDER_NAME);
-        let body = request::build_generate_request(request, &model, &mut warnings)?;
+        let call = request::build(request, self.model.as_deref(), &mut warnings)?;
         let warnings = warnings.finish(options.strict)?;
-        let bytes = serde_json::to_vec(&body).map_err(|error| LLMError::InvalidRequest(error.to_string()))?;
-        let url = if streaming {
-            format!("{}/{model}:streamGenerateContent?alt=sse", self.config.api_root())
-        } else {
-            format!("{}/{model}:generateContent", self.config.api_root())
-        };
-        let http_request = HttpRequest::post_json(url, Bytes::from(bytes))
-            .secret_header("x-goog-api-key", self.config.api_key())?;
-        let model_name = model.rsplit('/').next().unwrap_or(&model).to_owned();
-        Ok((http_request, warnings, model_name))
+        let bytes =
+            serde_json::to_vec(&call.body).map_err(|error| LLMError::InvalidRequest(error.to_string()))?;
+        let http_request = endpoint::generate(&self.config, &call.model, streaming, Bytes::from(bytes))?;
+        let model_name = call.model.rsplit('/').next().unwrap_or(&call.model).to_owned();
+        Ok(Prepared { http_request, warnings, model_name })
     }
-}
-
-/// `models/{name}` (or a tuned model's resource name) from what the caller wrote. A `provider/` prefix
-/// is dropped; names that could leave the path are refused.
-pub(crate) fn model_resource(model: &str) -> LLMResult<String> {
-    let model = model.trim();
-    let (collection, name) = match model.split_once('/') {
-        Some((collection @ ("models" | "tunedModels"), name)) => (collection, name),
-        _ => ("models", model.rsplit('/').next().unwrap_or(model)),
-    };
-    let valid = !name.is_empty()
-        && !name.contains("..")
-        && name != "."
-        && name
-            .chars()
-            .all(|character| character.is_ascii_alphanumeric() || matches!(character, '-' | '_' | '.'));
-    if !valid {
-        return Err(LLMError::InvalidRequest(format!("`{model}` is not a Gemini model name")));
-    }
-    Ok(format!("{collection}/{name}"))
-}
-
-/// Gemini's error body -> [`LLMError`], for the transport.
-pub(crate) fn map_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> LLMError {
-    error::api_error(status.as_u16(), vllora_llm_http::retry_after(headers), body)
 }
 
 fn now() -> u64 {
@@ -109,9 +85,10 @@ impl ModelInstance for GeminiModel {
         options: &'a CallOptions,
     ) -> BoxFuture<'a, LLMResult<ChatCompletionMessageWithFinishReason>> {
         Box::pin(async move {
-            let (http_request, warnings, model) = self.prepare(request, options, false)?;
+            let Prepared { http_request, warnings, model_name } = self.prepare(request, options, false)?;
             let reply = self.http.send(http_request, &map_error).await?;
-            let mut result = parse_response(&reply.body, &ResponseContext { model, created: now() })?;
+            let context = ResponseContext { model: model_name, created: now() };
+            let mut result = parse_response(&reply.body, &context)?;
             result.warnings = warnings;
             Ok(result)
         })
@@ -123,15 +100,12 @@ impl ModelInstance for GeminiModel {
         options: &'a CallOptions,
     ) -> BoxFuture<'a, LLMResult<ResultStream>> {
         Box::pin(async move {
-            let (http_request, warnings, model) = self.prepare(request, options, true)?;
+            let Prepared { http_request, warnings, model_name } = self.prepare(request, options, true)?;
             let reply = self.http.send_streaming(http_request, &map_error).await?;
-            let events = sse_stream(reply.body, self.http.config().limits.max_event_size);
-            let chunks = GeminiChunkStream {
-                events,
-                state: StreamState::new(ResponseContext { model, created: now() }),
-                pending: VecDeque::new(),
-                done: false,
-            };
+            let framing = SseDecoder::new(self.http.config().limits.max_event_size);
+            let context = ResponseContext { model: model_name, created: now() };
+            let decoder = GeminiStreamDecoder::new(context, request.n.unwrap_or(1));
+            let chunks = ChunkStream::new(reply.body, framing, decoder);
             Ok(ResultStream::new(chunks).with_warnings(warnings))
         })
     }
@@ -150,12 +124,10 @@ impl ModelInstance for GeminiModel {
             let mut warnings = Warnings::new(PROVIDER_NAME);
             let bodies = embeddings::batch_bodies(request, &model, &mut warnings)?;
             warnings.finish(options.strict)?;
-            let url = format!("{}/{model}:batchEmbedContents", self.config.api_root());
             let model_name = model.rsplit('/').next().unwrap_or(&model);
             let mut response = EmbeddingResponse::default();
             for body in bodies {
-                let http_request = HttpRequest::post_json(url.clone(), Bytes::from(body))
-                    .secret_header("x-goog-api-key", self.config.api_key())?;
+                let http_request = endpoint::batch_embed(&self.config, &model, Bytes::from(body))?;
                 let reply = self.http.send(http_request, &map_error).await?;
                 let first_index = u32::try_from(response.data.len()).unwrap_or(u32::MAX);
                 let batch =
@@ -170,71 +142,5 @@ impl ModelInstance for GeminiModel {
             }
             Ok(response)
         })
-    }
-}
-
-/// Server-sent events in, gateway chunks out, pulled by the consumer.
-struct GeminiChunkStream {
-    events: SseStream,
-    state: StreamState,
-    pending: VecDeque<ChatCompletionChunk>,
-    done: bool,
-}
-
-impl Stream for GeminiChunkStream {
-    type Item = LLMResult<ChatCompletionChunk>;
-
-    fn poll_next(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        loop {
-            if let Some(chunk) = this.pending.pop_front() {
-                return Poll::Ready(Some(Ok(chunk)));
-            }
-            if this.done {
-                return Poll::Ready(None);
-            }
-            let decoded = match Pin::new(&mut this.events).poll_next(context) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Some(Ok(event))) => this.state.on_event(&event.data),
-                Poll::Ready(Some(Err(error))) => Err(error),
-                Poll::Ready(None) => {
-                    this.done = true;
-                    this.state.finish()
-                }
-            };
-            match decoded {
-                Ok(chunks) => this.pending.extend(chunks),
-                Err(error) => {
-                    this.done = true;
-                    this.pending.clear();
-                    return Poll::Ready(Some(Err(error)));
-                }
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn model_names_become_resource_names() {
-        assert_eq!(model_resource("gemini-2.5-flash").ok().as_deref(), Some("models/gemini-2.5-flash"));
-        assert_eq!(
-            model_resource("gemini/gemini-2.5-flash").ok().as_deref(),
-            Some("models/gemini-2.5-flash")
-        );
-        assert_eq!(
-            model_resource("models/gemini-3-pro-preview").ok().as_deref(),
-            Some("models/gemini-3-pro-preview")
-        );
-        assert_eq!(
-            model_resource("tunedModels/my-model-42").ok().as_deref(),
-            Some("tunedModels/my-model-42")
-        );
-        for bad in ["", "gemini?key=x", "models/../files", "gemini 2", "gemini#x", ".", "models/."] {
-            assert!(matches!(model_resource(bad), Err(LLMError::InvalidRequest(_))), "{bad}");
-        }
     }
 }

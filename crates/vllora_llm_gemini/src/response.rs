@@ -8,6 +8,7 @@ use vllora_llm_core::types::gateway::{
     Usage,
 };
 use vllora_llm_core::{LLMError, LLMResult};
+use vllora_llm_http::{HeaderMap, StatusCode};
 
 use crate::PROVIDER_NAME;
 use crate::request::REASONING_PROVIDER;
@@ -27,8 +28,9 @@ pub(crate) fn parse_response(
 ) -> LLMResult<ChatCompletionMessageWithFinishReason> {
     let response: GenerateContentResponse =
         serde_json::from_slice(body).map_err(|error| LLMError::decode(PROVIDER_NAME, error))?;
-    if let Some(error) = &response.error {
-        return Err(crate::error::stream_error(error));
+    if response.error.is_some() {
+        // An error body with a 2xx status: the same mapper as an error response.
+        return Err(crate::error::map_error(StatusCode::OK, &HeaderMap::new(), body));
     }
     Ok(convert_response(&response, context))
 }
@@ -286,8 +288,8 @@ mod tests {
     }
 
     fn fixture(name: &str) -> ChatCompletionMessageWithFinishReason {
-        let path =
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/responses/{name}.json"));
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("tests/fixtures/responses/{name}.gemini.json"));
         let body = std::fs::read(&path).unwrap_or_default();
         let document: Value = serde_json::from_slice(&body).unwrap_or_default();
         vllora_llm_testkit::record_conformance("gemini-response", &document);

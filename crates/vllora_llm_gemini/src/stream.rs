@@ -1,10 +1,16 @@
-//! Gemini's `streamGenerateContent?alt=sse` events -> gateway chunks, a state machine fed event by event.
+//! Gemini's `streamGenerateContent?alt=sse` events -> gateway chunks: [`GeminiStreamDecoder`], the
+//! state machine the shared driver (`vllora_llm_http::ChunkStream`) feeds one lent event at a time.
 //!
 //! Each event is a whole `GenerateContentResponse` holding the next pieces of text and thoughts, whole
 //! function calls, and (on a candidate's last event) its finish reason; usage comes with every event and
-//! the last one counts. The machine turns them into OpenAI-style chunks: the role on a choice's first
-//! chunk, one tool-call delta per call with a stable index, the finish reason once, and usage in a final
-//! chunk without choices.
+//! the last one counts. The decoder turns them into OpenAI-style chunks: the role on a choice's first
+//! chunk, one tool-call delta per call with a stable index, the finish reason once (with Gemini's own
+//! value in `raw_finish_reason`), and usage in a final chunk without choices.
+//!
+//! Gemini has no end marker: the answer is complete once every candidate asked for has finished and
+//! usage has come on or after the event that finished the last of them (Gemini sends usage with its
+//! last chunk), or once a blocked prompt has ended it. The caller then gets the final chunks at once,
+//! without waiting for the server to close the body.
 
 use std::collections::BTreeMap;
 
@@ -13,8 +19,10 @@ use vllora_llm_core::types::gateway::{
     Role, SharedStr, ToolCallDelta,
 };
 use vllora_llm_core::{LLMError, LLMResult};
+use vllora_llm_http::{Chunks, EndOfBody, HeaderMap, SseDecoder, SseEventRef, StatusCode, StreamDecoder};
 
 use crate::PROVIDER_NAME;
+use crate::error::map_error;
 use crate::response::{
     ResponseContext, finish_reason, logprobs, signature_detail, signature_extra, tool_call, usage,
 };
@@ -22,14 +30,18 @@ use crate::wire::{Candidate, GenerateContentResponse, UsageMetadata};
 
 /// Decodes one stream, event by event.
 #[derive(Debug)]
-pub(crate) struct StreamState {
+pub(crate) struct GeminiStreamDecoder {
     context: ResponseContext,
+    /// How many candidates the request asked for (`n`, 1 by default): the answer is not complete
+    /// before that many have finished, even if the first to finish came with usage.
+    expected_candidates: usize,
     id: Option<SharedStr>,
     model: Option<SharedStr>,
     candidates: BTreeMap<u32, CandidateState>,
     usage: Option<UsageMetadata>,
     blocked: bool,
-    ended: bool,
+    /// The answer is complete (and the final usage chunk made): nothing more is read.
+    complete: bool,
 }
 
 #[derive(Debug, Default)]
@@ -39,29 +51,32 @@ struct CandidateState {
     finished: bool,
 }
 
-impl StreamState {
-    pub fn new(context: ResponseContext) -> Self {
-        StreamState {
+impl GeminiStreamDecoder {
+    /// A decoder for an answer with `expected_candidates` candidates (the request's `n`).
+    pub(crate) fn new(context: ResponseContext, expected_candidates: u32) -> Self {
+        GeminiStreamDecoder {
             context,
+            expected_candidates: usize::try_from(expected_candidates.max(1)).unwrap_or(1),
             id: None,
             model: None,
             candidates: BTreeMap::new(),
             usage: None,
             blocked: false,
-            ended: false,
+            complete: false,
         }
     }
 
     /// The chunks one event's `data` gives (often one, none for an empty keep-alive event).
-    pub fn on_event(&mut self, data: &str) -> LLMResult<Vec<ChatCompletionChunk>> {
+    fn on_data(&mut self, data: &str, out: &mut Chunks) -> LLMResult<()> {
         let data = data.trim();
         if data.is_empty() || data == "[DONE]" {
-            return Ok(Vec::new());
+            return Ok(());
         }
         let event: GenerateContentResponse =
             serde_json::from_str(data).map_err(|error| LLMError::decode(PROVIDER_NAME, error))?;
-        if let Some(error) = &event.error {
-            return Err(crate::error::stream_error(error));
+        if event.error.is_some() {
+            // An error event inside a 200 stream: the same mapper as an error response.
+            return Err(map_error(StatusCode::OK, &HeaderMap::new(), data.as_bytes()));
         }
         if self.id.is_none() {
             self.id = event.response_id.as_deref().map(SharedStr::from);
@@ -72,12 +87,12 @@ impl StreamState {
         if event.usage_metadata.is_some() {
             self.usage = event.usage_metadata;
         }
-        let mut choices: Vec<ChunkChoice> = Vec::new();
         if self.blocked && !event.candidates.is_empty() {
             // The blocked prompt already ended choice 0 with content_filter; a choice finishes once.
             tracing::warn!(provider = PROVIDER_NAME, "candidates after a blocked prompt were ignored");
-            return Ok(Vec::new());
+            return Ok(());
         }
+        let mut choices: Vec<ChunkChoice> = Vec::new();
         for (position, candidate) in event.candidates.iter().enumerate() {
             let index = candidate.index.unwrap_or(u32::try_from(position).unwrap_or(u32::MAX));
             if let Some(choice) = self.candidate_choice(index, candidate) {
@@ -86,7 +101,7 @@ impl StreamState {
         }
         if event.candidates.is_empty() && !self.blocked {
             let feedback = event.prompt_feedback.as_ref();
-            if feedback.is_some_and(|feedback| feedback.block_reason.is_some()) {
+            if let Some(block_reason) = feedback.and_then(|feedback| feedback.block_reason.as_deref()) {
                 self.blocked = true;
                 let delta = ChatCompletionDelta {
                     role: Some(Role::Assistant),
@@ -98,39 +113,35 @@ impl StreamState {
                     delta,
                     finish_reason: Some(FinishReason::ContentFilter),
                     logprobs: None,
-                    raw_finish_reason: None,
+                    raw_finish_reason: Some(SharedStr::from(block_reason)),
                 });
             }
         }
-        if choices.is_empty() {
-            return Ok(Vec::new());
+        if !choices.is_empty() {
+            out.push_back(self.chunk(choices));
         }
-        Ok(vec![self.chunk(choices)])
+        // Usage on or after the event that finished the last candidate (or a blocked prompt) ends the
+        // answer: Gemini sends nothing after it.
+        let all_finished = self.candidates.len() >= self.expected_candidates && self.all_finished();
+        if self.blocked || (all_finished && event.usage_metadata.is_some()) {
+            self.complete = true;
+            self.push_usage(out);
+        }
+        Ok(())
     }
 
-    /// The final usage chunk, once the body has ended. A stream that ends before every candidate
-    /// finished was cut short, which is an error rather than a silently shorter answer.
-    pub fn finish(&mut self) -> LLMResult<Vec<ChatCompletionChunk>> {
-        if self.ended {
-            return Ok(Vec::new());
+    /// Whether candidates were seen and every one of them finished.
+    fn all_finished(&self) -> bool {
+        !self.candidates.is_empty() && self.candidates.values().all(|candidate| candidate.finished)
+    }
+
+    /// The final usage chunk, when Gemini reported usage.
+    fn push_usage(&self, out: &mut Chunks) {
+        if let Some(metadata) = &self.usage {
+            let mut chunk = self.chunk(Vec::new());
+            chunk.usage = Some(usage(metadata));
+            out.push_back(chunk);
         }
-        self.ended = true;
-        let all_finished =
-            !self.candidates.is_empty() && self.candidates.values().all(|candidate| candidate.finished);
-        if !all_finished && !self.blocked {
-            return Err(LLMError::decode(
-                PROVIDER_NAME,
-                "the stream ended before Gemini sent a finish reason",
-            ));
-        }
-        Ok(match self.usage {
-            Some(metadata) => {
-                let mut chunk = self.chunk(Vec::new());
-                chunk.usage = Some(usage(&metadata));
-                vec![chunk]
-            }
-            None => Vec::new(),
-        })
     }
 
     fn candidate_choice(&mut self, index: u32, candidate: &Candidate) -> Option<ChunkChoice> {
@@ -150,7 +161,7 @@ impl StreamState {
                     state.tool_calls,
                 );
                 let call_index = u32::try_from(state.tool_calls).unwrap_or(u32::MAX);
-                state.tool_calls += 1;
+                state.tool_calls = state.tool_calls.saturating_add(1);
                 delta.tool_calls.get_or_insert_with(Vec::new).push(ToolCallDelta {
                     index: call_index,
                     id: Some(whole.id),
@@ -172,7 +183,8 @@ impl StreamState {
                 delta.reasoning_details.get_or_insert_with(Vec::new).push(signature_detail(signature));
             }
         }
-        let finish = candidate.finish_reason.as_deref().map(|raw| finish_reason(raw, state.tool_calls > 0));
+        let raw_finish = candidate.finish_reason.as_deref();
+        let finish = raw_finish.map(|raw| finish_reason(raw, state.tool_calls > 0));
         state.finished = finish.is_some();
         if delta == ChatCompletionDelta::default() && finish.is_none() {
             return None;
@@ -182,7 +194,13 @@ impl StreamState {
             delta.role = Some(Role::Assistant);
         }
         let logprobs = candidate.logprobs_result.as_ref().map(logprobs);
-        Some(ChunkChoice { index, delta, finish_reason: finish, logprobs, raw_finish_reason: None })
+        Some(ChunkChoice {
+            index,
+            delta,
+            finish_reason: finish,
+            logprobs,
+            raw_finish_reason: raw_finish.map(SharedStr::from),
+        })
     }
 
     fn chunk(&self, choices: Vec<ChunkChoice>) -> ChatCompletionChunk {
@@ -198,12 +216,44 @@ impl StreamState {
     }
 }
 
+impl StreamDecoder for GeminiStreamDecoder {
+    type Framing = SseDecoder;
+    type Item = ChatCompletionChunk;
+
+    fn provider(&self) -> &str {
+        PROVIDER_NAME
+    }
+
+    fn on_event(&mut self, event: SseEventRef<'_>, out: &mut Chunks) -> LLMResult<()> {
+        self.on_data(event.data, out)
+    }
+
+    fn is_complete(&self) -> bool {
+        self.complete
+    }
+
+    /// The body ended before usage came after the last finish: when every candidate seen had finished
+    /// (or the prompt was blocked) the answer is whole and its usage chunk, if any, comes now; otherwise
+    /// it was cut short, which is an error rather than a silently shorter answer.
+    fn on_end(&mut self, out: &mut Chunks) -> LLMResult<EndOfBody> {
+        if self.complete {
+            return Ok(EndOfBody::Complete);
+        }
+        if !self.all_finished() && !self.blocked {
+            return Ok(EndOfBody::Truncated);
+        }
+        self.complete = true;
+        self.push_usage(out);
+        Ok(EndOfBody::Complete)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
 
     use serde_json::{Value, json};
-    use vllora_llm_http::SseDecoder;
+    use vllora_llm_http::decode_pieces;
     use vllora_llm_testkit::{split_at, split_points};
 
     use super::*;
@@ -212,54 +262,40 @@ mod tests {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/streams").join(name)
     }
 
-    /// Everything a consumer sees: each chunk as JSON, then the error if there is one.
-    fn replay(pieces: &[&[u8]]) -> Vec<Value> {
-        let mut decoder = SseDecoder::new(1 << 20);
-        let mut state =
-            StreamState::new(ResponseContext { model: "gemini-requested".into(), created: 1_700_000_000 });
-        let mut seen = Vec::new();
-        let feed = |state: &mut StreamState, data: &str, seen: &mut Vec<Value>| -> bool {
-            match state.on_event(data) {
-                Ok(chunks) => {
-                    seen.extend(chunks.iter().map(|chunk| serde_json::to_value(chunk).unwrap_or_default()));
-                    true
-                }
-                Err(error) => {
-                    seen.push(json!({ "error": error.to_string() }));
-                    false
-                }
-            }
-        };
-        for piece in pieces {
-            if decoder.push(piece).is_err() {
-                panic!("the decoder refused the fixture");
-            }
-            while let Some(event) = decoder.next_event() {
-                if !feed(&mut state, &event.data, &mut seen) {
-                    return seen;
-                }
-            }
-        }
-        if let Some(event) = decoder.finish() {
-            if !feed(&mut state, &event.data, &mut seen) {
-                return seen;
-            }
-        }
-        match state.finish() {
-            Ok(chunks) => {
-                seen.extend(chunks.iter().map(|chunk| serde_json::to_value(chunk).unwrap_or_default()))
-            }
-            Err(error) => seen.push(json!({ "error": error.to_string() })),
-        }
-        seen
+    fn decoder() -> GeminiStreamDecoder {
+        GeminiStreamDecoder::new(
+            ResponseContext { model: "gemini-requested".into(), created: 1_700_000_000 },
+            1,
+        )
     }
 
-    /// Replays the fixture at every chunking of `split_points`, checks they all agree, compares with the
-    /// expected chunks, and records the events for the conformance check.
+    /// Everything a consumer of the shipped driver sees: each chunk as JSON, then the error if there is
+    /// one.
+    fn replay(pieces: &[&[u8]]) -> Vec<Value> {
+        replay_chunks(pieces).0
+    }
+
+    /// [`replay`], with the chunks themselves (for what their JSON leaves out: `raw_finish_reason`).
+    fn replay_chunks(pieces: &[&[u8]]) -> (Vec<Value>, Vec<ChatCompletionChunk>) {
+        let (chunks, error) = decode_pieces(SseDecoder::new(1 << 20), decoder(), pieces.iter().copied());
+        let mut seen: Vec<Value> =
+            chunks.iter().map(|chunk| serde_json::to_value(chunk).unwrap_or_default()).collect();
+        if let Some(error) = error {
+            seen.push(json!({ "error": error.to_string() }));
+        }
+        (seen, chunks)
+    }
+
+    /// Replays the fixture at every chunking of `split_points` and checks they all agree; records the
+    /// events for the conformance check.
     fn replay_fixture(name: &str) -> Vec<Value> {
         let body = std::fs::read(fixture_path(&format!("{name}.sse"))).unwrap_or_default();
         assert!(!body.is_empty(), "{name}.sse is missing");
-        for line in String::from_utf8_lossy(&body).lines() {
+        replay_body(name, &body)
+    }
+
+    fn replay_body(name: &str, body: &[u8]) -> Vec<Value> {
+        for line in String::from_utf8_lossy(body).lines() {
             if let Some(event) =
                 line.strip_prefix("data: ").and_then(|data| serde_json::from_str::<Value>(data).ok())
             {
@@ -268,23 +304,24 @@ mod tests {
                 }
             }
         }
-        let whole = replay(&[&body]);
+        let whole = replay(&[body]);
         for points in split_points(body.len()) {
             assert_eq!(
-                replay(&split_at(&body, &points)),
+                replay(&split_at(body, &points)),
                 whole,
                 "{name}: chunking {points:?} changes the result"
             );
         }
-        let expected_path = fixture_path(&format!("{name}.expected.json"));
-        if std::env::var_os("VLLORA_BLESS").is_some() {
-            let pretty = serde_json::to_string_pretty(&whole).unwrap_or_default();
-            std::fs::write(&expected_path, pretty + "\n").unwrap_or_default();
-        }
-        let expected: Value =
-            serde_json::from_slice(&std::fs::read(&expected_path).unwrap_or_default()).unwrap_or_default();
-        assert_eq!(Value::Array(whole.clone()), expected, "{name}: differs from {name}.expected.json");
         whole
+    }
+
+    /// Every `<case>.sse` replays (at every chunking) to exactly `<case>.expected.json`.
+    #[test]
+    fn every_stream_fixture_replays_to_its_expected_chunks() {
+        let directory = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/streams");
+        vllora_llm_testkit::golden(directory, "sse", "expected.json", |case, body| {
+            Value::Array(replay_body(&case.name, body))
+        });
     }
 
     fn finishes(chunks: &[Value]) -> Vec<(u64, String)> {
@@ -415,7 +452,7 @@ mod tests {
         assert_eq!(
             chunks.last(),
             Some(
-                &json!({"error": "could not decode the gcp.gemini response: the stream ended before Gemini sent a finish reason"})
+                &json!({"error": "connection error: the gcp.gemini stream ended before the model finished its answer"})
             )
         );
     }
@@ -431,7 +468,7 @@ mod tests {
         assert_eq!(
             chunks.last(),
             Some(
-                &json!({"error": "could not decode the gcp.gemini response: the stream ended before Gemini sent a finish reason"})
+                &json!({"error": "connection error: the gcp.gemini stream ended before the model finished its answer"})
             )
         );
     }
@@ -443,10 +480,12 @@ mod tests {
             let text = String::from_utf8_lossy(&body);
             for data in text.lines().filter_map(|line| line.strip_prefix("data: ")) {
                 for end in (0..=data.len()).filter(|end| data.is_char_boundary(*end)) {
-                    let mut state = StreamState::new(ResponseContext { model: "m".into(), created: 0 });
-                    let _ = state.on_event(&data[..end]);
-                    let _ = state.on_event(data);
-                    let _ = state.finish();
+                    let mut decoder =
+                        GeminiStreamDecoder::new(ResponseContext { model: "m".into(), created: 0 }, 1);
+                    let mut out = Chunks::new();
+                    let _ = decoder.on_data(&data[..end], &mut out);
+                    let _ = decoder.on_data(data, &mut out);
+                    let _ = decoder.on_end(&mut out);
                 }
             }
         }
@@ -454,9 +493,69 @@ mod tests {
 
     #[test]
     fn unknown_and_garbage_events() {
-        let mut state = StreamState::new(ResponseContext { model: "m".into(), created: 0 });
-        assert!(state.on_event("").is_ok_and(|chunks| chunks.is_empty()));
-        assert!(state.on_event(r#"{"somethingNew": {"x": 1}}"#).is_ok_and(|chunks| chunks.is_empty()));
-        assert!(matches!(state.on_event("{not json"), Err(LLMError::Decode { .. })));
+        let mut decoder = GeminiStreamDecoder::new(ResponseContext { model: "m".into(), created: 0 }, 1);
+        let mut out = Chunks::new();
+        assert!(decoder.on_data("", &mut out).is_ok() && out.is_empty());
+        assert!(decoder.on_data(r#"{"somethingNew": {"x": 1}}"#, &mut out).is_ok() && out.is_empty());
+        assert!(matches!(decoder.on_data("{not json", &mut out), Err(LLMError::Decode { .. })));
+    }
+
+    #[test]
+    fn final_chunks_carry_gemini_s_own_finish_reason() {
+        let raw = |name: &str| -> Vec<(u32, Option<String>)> {
+            let body = std::fs::read(fixture_path(&format!("{name}.sse"))).unwrap_or_default();
+            replay_chunks(&[&body])
+                .1
+                .iter()
+                .flat_map(|chunk| &chunk.choices)
+                .filter(|choice| choice.finish_reason.is_some())
+                .map(|choice| (choice.index, choice.raw_finish_reason.as_deref().map(str::to_owned)))
+                .collect()
+        };
+        assert_eq!(raw("text_and_thoughts"), [(0, Some("STOP".to_owned()))]);
+        assert_eq!(raw("function_calls"), [(0, Some("STOP".to_owned()))]);
+        assert_eq!(raw("two_candidates"), [(0, Some("MAX_TOKENS".to_owned())), (1, Some("STOP".to_owned()))]);
+        assert_eq!(raw("blocked"), [(0, Some("PROHIBITED_CONTENT".to_owned()))]);
+        // Reasons the unified value cannot tell apart stay visible.
+        for reason in ["UNEXPECTED_TOOL_CALL", "MODEL_ARMOR", "SAFETY", "MALFORMED_FUNCTION_CALL"] {
+            let body = format!(
+                "data: {{\"candidates\":[{{\"content\":{{\"parts\":[{{\"text\":\"x\"}}]}},\"finishReason\":\"{reason}\",\"index\":0}}],\"usageMetadata\":{{\"promptTokenCount\":1}}}}\n\n"
+            );
+            let (_, chunks) = replay_chunks(&[body.as_bytes()]);
+            let raw: Vec<_> = chunks
+                .iter()
+                .flat_map(|chunk| &chunk.choices)
+                .filter_map(|choice| choice.raw_finish_reason.as_deref())
+                .collect();
+            assert_eq!(raw, [reason]);
+        }
+    }
+
+    #[test]
+    fn the_answer_is_complete_once_usage_follows_the_last_finish() {
+        let finished = "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"hi\"}]},\"finishReason\":\"STOP\",\"index\":0}]}\n\n";
+        let usage = "data: {\"usageMetadata\":{\"promptTokenCount\":3,\"candidatesTokenCount\":1}}\n\n";
+        let mut decoder = decoder();
+        let mut out = Chunks::new();
+        let mut feed = |decoder: &mut GeminiStreamDecoder, text: &str| {
+            let data = text.trim().trim_start_matches("data: ");
+            assert!(decoder.on_data(data, &mut out).is_ok());
+        };
+        feed(&mut decoder, finished);
+        assert!(!decoder.is_complete(), "usage has not come yet");
+        feed(&mut decoder, usage);
+        assert!(decoder.is_complete());
+        // A finish without usage, then the end of the body: whole, without a usage chunk.
+        let mut decoder = self::decoder();
+        let mut out = Chunks::new();
+        assert!(decoder.on_data(finished.trim().trim_start_matches("data: "), &mut out).is_ok());
+        assert!(matches!(decoder.on_end(&mut out), Ok(EndOfBody::Complete)));
+        assert!(out.iter().all(|chunk| chunk.usage.is_none()));
+        // Two candidates asked for: the first finishing with usage does not end the answer.
+        let mut decoder = GeminiStreamDecoder::new(ResponseContext { model: "m".into(), created: 0 }, 2);
+        let mut out = Chunks::new();
+        let first = "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"a\"}]},\"finishReason\":\"STOP\",\"index\":0}],\"usageMetadata\":{\"promptTokenCount\":3}}";
+        assert!(decoder.on_data(first, &mut out).is_ok());
+        assert!(!decoder.is_complete());
     }
 }

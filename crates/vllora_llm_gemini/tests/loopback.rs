@@ -59,7 +59,7 @@ fn assert_authenticated(request: &RecordedRequest) {
 }
 
 fn gateway(name: &str) -> ChatCompletionRequest {
-    serde_json::from_slice(&fixture(&format!("requests/{name}.json")))
+    serde_json::from_slice(&fixture(&format!("requests/{name}.gateway.json")))
         .unwrap_or_else(|error| panic!("{error}"))
 }
 
@@ -67,7 +67,7 @@ fn gateway(name: &str) -> ChatCompletionRequest {
 async fn a_tool_conversation_is_sent_as_gemini_expects_and_parallel_calls_come_back() {
     let server = MockServer::start().await;
     let path = "/v1beta/models/gemini-2.5-flash:generateContent";
-    serve_json(&server, path, 200, fixture_json("responses/parallel_calls.json"));
+    serve_json(&server, path, 200, fixture_json("responses/parallel_calls.gemini.json"));
     let request = gateway("tools_conversation");
     let result = model(&server, 1).complete(&request, &CallOptions::default()).await;
     let Ok(result) = result else { panic!("{result:?}") };
@@ -96,8 +96,8 @@ async fn the_answer_goes_back_next_turn_with_its_signature_and_names() {
     // Turn 1: Gemini calls the same function twice; turn 2 sends the calls and both results back.
     let server = MockServer::start().await;
     let path = "/v1beta/models/gemini-3-flash-preview:generateContent";
-    serve_json(&server, path, 200, fixture_json("responses/parallel_calls.json"));
-    serve_json(&server, path, 200, fixture_json("responses/text_with_thoughts.json"));
+    serve_json(&server, path, 200, fixture_json("responses/parallel_calls.gemini.json"));
+    serve_json(&server, path, 200, fixture_json("responses/text_with_thoughts.gemini.json"));
     let gemini = model(&server, 1).with_model("gemini/gemini-3-flash-preview");
     let mut request = ChatCompletionRequest {
         model: "ignored-by-with-model".into(),
@@ -196,7 +196,7 @@ async fn quota_and_server_errors_are_retried_after_the_delay_gemini_asks_for() {
         503,
         json!({"error": {"code": 503, "message": "The model is overloaded.", "status": "UNAVAILABLE"}}),
     );
-    serve_json(&server, path, 200, fixture_json("responses/two_candidates.json"));
+    serve_json(&server, path, 200, fixture_json("responses/two_candidates.gemini.json"));
     let request = ChatCompletionRequest { n: Some(2), ..gateway("media").with_model("gemini-2.5-flash") };
     let result = model(&server, 4).complete(&request, &CallOptions::default()).await;
     let Ok(result) = result else { panic!("{result:?}") };
@@ -242,7 +242,7 @@ async fn errors_are_mapped_and_never_show_the_key() {
 async fn strict_mode_refuses_before_sending_and_lenient_mode_reports_warnings() {
     let server = MockServer::start().await;
     let path = "/v1beta/models/gemini-2.5-flash:generateContent";
-    serve_json(&server, path, 200, fixture_json("responses/text_with_thoughts.json"));
+    serve_json(&server, path, 200, fixture_json("responses/text_with_thoughts.gemini.json"));
     let request = ChatCompletionRequest {
         logit_bias: Some([("1".to_owned(), 5)].into_iter().collect()),
         ..gateway("media").with_model("gemini-2.5-flash")
@@ -283,7 +283,41 @@ async fn a_stream_error_before_the_body_is_an_error_and_a_cut_body_is_reported()
     while let Some(item) = stream.next().await {
         last = Some(item);
     }
-    assert!(matches!(last, Some(Err(LLMError::Decode { .. }))), "{last:?}");
+    // A body cut before the answer ended: the driver's error, the same for every provider.
+    assert!(matches!(last, Some(Err(LLMError::Connection { .. }))), "{last:?}");
+}
+
+#[tokio::test]
+async fn a_complete_answer_does_not_wait_for_the_server_to_close_the_body() {
+    let server = MockServer::start().await;
+    let path = "/v1beta/models/gemini-2.5-flash:streamGenerateContent";
+    let body = fixture("streams/function_calls.sse");
+    let events: Vec<String> =
+        String::from_utf8_lossy(&body).split_inclusive("\r\n\r\n").map(str::to_owned).collect();
+    // Everything is sent, then the connection stays open with nothing more to come.
+    server.respond("POST", path, MockResponse::sse(events).stall_after(body.len()));
+    let request = gateway("media").with_model("gemini-2.5-flash");
+    let Ok(mut stream) = model(&server, 1).stream(&request, &CallOptions::default()).await else {
+        panic!("a stream")
+    };
+    let collected = tokio::time::timeout(Duration::from_secs(5), async {
+        let mut items = Vec::new();
+        while let Some(item) = stream.next().await {
+            items.push(item);
+        }
+        items
+    })
+    .await;
+    let Ok(items) = collected else { panic!("the stream waited for the server to close the body") };
+    let chunks: Vec<_> =
+        items.into_iter().map(|item| item.unwrap_or_else(|error| panic!("{error}"))).collect();
+    let finish = chunks.iter().flat_map(|chunk| &chunk.choices).find(|choice| choice.finish_reason.is_some());
+    assert_eq!(finish.map(|choice| choice.finish_reason.clone()), Some(Some(FinishReason::ToolCalls)));
+    assert_eq!(finish.and_then(|choice| choice.raw_finish_reason.as_deref()), Some("STOP"));
+    assert_eq!(
+        chunks.last().and_then(|chunk| chunk.usage.as_ref()).map(|usage| usage.total_tokens),
+        Some(176)
+    );
 }
 
 #[tokio::test]
@@ -323,7 +357,7 @@ async fn the_cache_api_creates_lists_gets_updates_and_deletes() {
         &server,
         "/v1beta/models/gemini-2.5-flash:generateContent",
         200,
-        fixture_json("responses/text_with_thoughts.json"),
+        fixture_json("responses/text_with_thoughts.gemini.json"),
     );
 
     let gemini = model(&server, 1);
