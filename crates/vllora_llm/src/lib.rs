@@ -42,10 +42,14 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod client;
+mod completions;
 mod embeddings;
+mod images;
 mod providers;
+#[cfg(feature = "openai")]
 mod responses;
 mod routing;
+mod settings;
 mod telemetry;
 
 /// Errors: [`LLMError`](error::LLMError) and [`LLMResult`](error::LLMResult).
@@ -53,24 +57,28 @@ pub mod error {
     pub use vllora_llm_core::error::*;
 }
 
-/// Data types: the OpenAI-shaped gateway types, warnings and credentials.
+/// Data types: the OpenAI-shaped gateway types, warnings, credentials, the provider identity and the
+/// environment configuration is read from.
 pub mod types {
+    pub use vllora_llm_core::credentials::{AwsCredentials, Credentials, Environment, ProcessEnvironment, Secret};
+    pub use vllora_llm_core::provider::ProviderId;
     pub use vllora_llm_core::types::gateway;
     pub use vllora_llm_core::warning::Warning;
-    pub use vllora_llm_core::credentials::{AwsCredentials, Credentials, Secret};
 }
 
-/// The HTTP transport: configuration (timeouts, retries, limits) and the injectable transport trait.
+/// The HTTP transport: configuration (timeouts, retries, limits, proxies) and the injectable transport
+/// trait with its default implementation.
 pub mod http {
     pub use vllora_llm_core::BoxFuture;
     pub use vllora_llm_http::{
-        BodyStream, HttpClient, HttpConfig, HttpRequest, HttpResponse, HttpTransport, Limits, RetryPolicy,
-        Timeouts,
+        BodyStream, HttpClient, HttpConfig, HttpRequest, HttpResponse, HttpTransport, HyperTransport, Limits,
+        ProxyConfig, RetryPolicy, Timeouts,
     };
 }
 
 pub use client::{CompletionsClient, InferenceModelProvider, VlloraLLMClient};
-pub use embeddings::{EmbeddingsClient, ImagesClient};
+pub use embeddings::EmbeddingsClient;
+pub use images::ImagesClient;
 #[cfg(feature = "openai")]
 #[cfg_attr(docsrs, doc(cfg(feature = "openai")))]
 pub use responses::{ResponsesClient, ResponsesStream};

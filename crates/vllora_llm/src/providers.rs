@@ -1,138 +1,416 @@
-//! Builds the provider model for a route, each provider behind its Cargo feature.
+//! [`Providers`]: every provider a client routes to, built once from the client's settings and
+//! environment, and the model instances built from them, kept for the next call.
+//!
+//! A provider is built at most once per client (clones share it): its configuration is read from the
+//! [`Environment`] (variables and, for Bedrock, the AWS shared files) on a blocking thread, then its
+//! model and headers are built. A call then only looks up the instance for its model name, built once
+//! per name from the provider (a clone and a name, no environment read, no header building). Each
+//! provider keeps up to [`MAX_MODELS`] names; past that its names are forgotten and built again as they
+//! come (still from the built provider, never from the environment).
 
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+
+use vllora_llm_core::credentials::{Credentials, Environment};
 use vllora_llm_core::{LLMError, LLMResult, ModelInstance};
+use vllora_llm_http::{HttpClient, HttpConfig};
 
-use crate::client::{InferenceModelProvider, Settings};
+use crate::routing::InferenceModelProvider;
 
-/// Whether an OpenAI-compatible proxy named `name` is configured in the environment.
-pub(crate) fn proxy_exists(name: &str) -> bool {
-    std::env::var_os(format!("VLLORA_{}_ENDPOINT", env_name(name))).is_some()
+/// How many model names a provider keeps instances for (and how many proxy names a client remembers
+/// whether they are configured); past it the kept ones are dropped and built again as they come.
+pub(crate) const MAX_MODELS: usize = 512;
+
+/// What providers are built from: the client's explicit settings and its environment.
+#[derive(Clone)]
+pub(crate) struct Sources {
+    /// Explicit credentials, used instead of the environment's.
+    pub(crate) credentials: Option<Credentials>,
+    /// An explicit base URL.
+    pub(crate) endpoint: Option<String>,
+    /// Where variables and files are read.
+    pub(crate) environment: Arc<dyn Environment>,
+    /// The transport's configuration, when the client builds its own HTTP client.
+    pub(crate) http_config: HttpConfig,
+    /// The HTTP client given by the caller.
+    pub(crate) http: Option<HttpClient>,
 }
 
-/// `my-proxy` -> `MY_PROXY`, the spelling of environment variable names.
-pub(crate) fn env_name(name: &str) -> String {
-    name.chars()
-        .map(|character| if character.is_ascii_alphanumeric() { character.to_ascii_uppercase() } else { '_' })
-        .collect()
+/// The providers of one client (and its clones), each built once.
+pub(crate) struct Providers {
+    sources: Sources,
+    http: OnceLock<HttpClient>,
+    built: RwLock<HashMap<InferenceModelProvider, Arc<tokio::sync::OnceCell<Arc<Provider>>>>>,
+    proxy_endpoints: RwLock<HashMap<String, Option<Arc<str>>>>,
 }
 
-/// The model instance serving `model` on `provider`.
-pub(crate) fn build(
-    settings: &Settings,
-    provider: &InferenceModelProvider,
-    model: &str,
-) -> LLMResult<Box<dyn ModelInstance>> {
-    match provider {
-        InferenceModelProvider::OpenAI => openai(settings, None, model),
-        InferenceModelProvider::Proxy(name) => openai(settings, Some(name), model),
-        InferenceModelProvider::Anthropic => anthropic(settings, model),
-        InferenceModelProvider::Gemini => gemini(settings, model),
-        InferenceModelProvider::Bedrock => bedrock(settings, model),
+impl fmt::Debug for Providers {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.debug_struct("Providers").finish_non_exhaustive()
     }
 }
 
-#[cfg(not(all(feature = "openai", feature = "anthropic", feature = "gemini", feature = "bedrock")))]
-fn not_compiled(provider: &str, feature: &str) -> LLMError {
-    LLMError::ProviderNotCompiled { provider: provider.to_owned(), feature: feature.to_owned() }
+/// Reads a lock, whether or not a thread panicked while holding it (the maps stay consistent: every
+/// write is one insert or one clear).
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(PoisonError::into_inner)
 }
 
-#[cfg(feature = "openai")]
-fn openai(settings: &Settings, proxy: Option<&str>, model: &str) -> LLMResult<Box<dyn ModelInstance>> {
-    use vllora_llm_openai::OpenAIModel;
-    let config = openai_config(settings, proxy)?;
-    Ok(Box::new(OpenAIModel::new(config, settings.http()?).with_model(model)))
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// The OpenAI configuration for OpenAI itself (`proxy` = `None`) or a named OpenAI-compatible proxy:
-/// explicit credentials and endpoint first, then the environment. Shared by chat, embeddings, images and
-/// the Responses API.
-#[cfg(feature = "openai")]
-pub(crate) fn openai_config(
-    settings: &Settings,
-    proxy: Option<&str>,
-) -> LLMResult<vllora_llm_openai::OpenAIConfig> {
-    use vllora_llm_openai::OpenAIConfig;
-    use vllora_llm_core::Credentials;
-    let endpoint = settings.endpoint.as_deref();
-    let config = match (proxy, &settings.credentials) {
-        (Some(name), None) => OpenAIConfig::proxy_from_env(name, endpoint)?,
-        (Some(name), Some(Credentials::ApiKey(key))) => {
-            OpenAIConfig::proxy_from_env(name, endpoint)?.with_api_key(key.clone())
+impl Providers {
+    /// Nothing built yet.
+    pub(crate) fn new(sources: Sources) -> Self {
+        Providers {
+            sources,
+            http: OnceLock::new(),
+            built: RwLock::new(HashMap::new()),
+            proxy_endpoints: RwLock::new(HashMap::new()),
         }
-        (Some(name), Some(Credentials::ApiKeyWithEndpoint { api_key, endpoint: own_endpoint })) => {
-            OpenAIConfig::proxy(name, endpoint.unwrap_or(own_endpoint)).with_api_key(api_key.clone())
+    }
+
+    /// What the providers are built from.
+    pub(crate) fn sources(&self) -> &Sources {
+        &self.sources
+    }
+
+    /// The one HTTP client every provider of this client uses.
+    #[cfg_attr(
+        not(any(feature = "openai", feature = "anthropic", feature = "gemini", feature = "bedrock")),
+        allow(dead_code)
+    )]
+    fn http(&self) -> LLMResult<HttpClient> {
+        if let Some(client) = &self.sources.http {
+            return Ok(client.clone());
         }
-        (Some(name), Some(_)) => {
-            return Err(LLMError::Config(format!("proxy `{name}` takes an API key, not AWS credentials")));
+        if let Some(client) = self.http.get() {
+            return Ok(client.clone());
         }
-        (None, Some(credentials)) => OpenAIConfig::from_credentials(credentials)?,
-        (None, None) => OpenAIConfig::from_env()?,
-    };
-    let config = match (&settings.endpoint, proxy) {
-        (Some(endpoint), None) => config.with_base_url(endpoint.clone()),
-        _ => config,
-    };
-    Ok(config)
+        let client = HttpClient::new(self.sources.http_config)?;
+        Ok(self.http.get_or_init(|| client).clone())
+    }
+
+    /// The endpoint `VLLORA_{NAME}_ENDPOINT` gives the OpenAI-compatible proxy `name`, read once per
+    /// name (routing asks for every `prefix/model` whose prefix is no provider's name).
+    pub(crate) fn proxy_endpoint(&self, name: &str) -> Option<Arc<str>> {
+        if let Some(known) = read(&self.proxy_endpoints).get(name) {
+            return known.clone();
+        }
+        let variable = format!("VLLORA_{}_ENDPOINT", vllora_llm_core::support::env_name(name));
+        let endpoint: Option<Arc<str>> = self.sources.environment.var(&variable).map(Arc::from);
+        let mut known = write(&self.proxy_endpoints);
+        if known.len() >= MAX_MODELS {
+            known.clear();
+        }
+        known.entry(name.to_owned()).or_insert(endpoint).clone()
+    }
+
+    /// The provider `which`, built on first use. Concurrent first calls wait for one build; a build
+    /// that fails is not kept, so the next call tries again.
+    pub(crate) async fn get(&self, which: &InferenceModelProvider) -> LLMResult<Arc<Provider>> {
+        let cell = read(&self.built).get(which).cloned();
+        let cell = match cell {
+            Some(cell) => cell,
+            None => Arc::clone(write(&self.built).entry(which.clone()).or_default()),
+        };
+        if let Some(provider) = cell.get() {
+            return Ok(Arc::clone(provider));
+        }
+        cell.get_or_try_init(|| self.build(which)).await.map(Arc::clone)
+    }
+
+    async fn build(&self, which: &InferenceModelProvider) -> LLMResult<Arc<Provider>> {
+        let proxy_endpoint = match which {
+            InferenceModelProvider::Proxy(name)
+                if self.sources.endpoint.is_none()
+                    && !matches!(self.sources.credentials, Some(Credentials::ApiKeyWithEndpoint { .. })) =>
+            {
+                self.proxy_endpoint(name)
+            }
+            _ => None,
+        };
+        let base = build::check_compiled(which)?;
+        let http = self.http()?;
+        let sources = self.sources.clone();
+        let which = which.clone();
+        // Reading the configuration may read files (Bedrock's AWS shared files): never on the runtime.
+        let built =
+            off_the_runtime(move || base.build(&which, &sources, proxy_endpoint.as_deref(), http)).await?;
+        Ok(Arc::new(Provider::new(built?)))
+    }
 }
 
-#[cfg(not(feature = "openai"))]
-fn openai(_settings: &Settings, proxy: Option<&str>, _model: &str) -> LLMResult<Box<dyn ModelInstance>> {
-    Err(not_compiled(proxy.unwrap_or("openai"), "openai"))
+/// Runs `work` on tokio's blocking pool when there is a tokio runtime, else here.
+async fn off_the_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> LLMResult<T> {
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => runtime
+            .spawn_blocking(work)
+            .await
+            .map_err(|error| LLMError::Config(format!("building the provider failed: {error}"))),
+        Err(_) => Ok(work()),
+    }
 }
 
-#[cfg(feature = "anthropic")]
-fn anthropic(settings: &Settings, model: &str) -> LLMResult<Box<dyn ModelInstance>> {
-    use vllora_llm_anthropic::{AnthropicConfig, AnthropicModel};
-    let config = match &settings.credentials {
-        Some(credentials) => AnthropicConfig::from_credentials(credentials)?,
-        None => AnthropicConfig::from_env()?,
-    };
-    let config = match &settings.endpoint {
-        Some(endpoint) => config.with_base_url(endpoint.clone()),
-        None => config,
-    };
-    Ok(Box::new(AnthropicModel::new(config, settings.http()?).with_model(model)))
+/// A built provider and the instances it made, by model name.
+pub(crate) struct Provider {
+    base: build::Base,
+    chat: ModelCache<Arc<dyn ModelInstance>>,
+    #[cfg(feature = "openai")]
+    responses: ModelCache<Arc<vllora_llm_openai::OpenAIResponses>>,
 }
 
-#[cfg(not(feature = "anthropic"))]
-fn anthropic(_settings: &Settings, _model: &str) -> LLMResult<Box<dyn ModelInstance>> {
-    Err(not_compiled("anthropic", "anthropic"))
+impl Provider {
+    fn new(base: build::Base) -> Self {
+        Provider {
+            base,
+            chat: ModelCache::default(),
+            #[cfg(feature = "openai")]
+            responses: ModelCache::default(),
+        }
+    }
+
+    /// The model instance sending requests to `model` (the name the provider knows it by).
+    pub(crate) fn model(&self, model: &str) -> Arc<dyn ModelInstance> {
+        self.chat.get_or_insert(model, || self.base.model(model))
+    }
+
+    /// The Responses API client for `model`, when this provider is OpenAI or an OpenAI-compatible proxy.
+    #[cfg(feature = "openai")]
+    pub(crate) fn responses(&self, model: &str) -> Option<Arc<vllora_llm_openai::OpenAIResponses>> {
+        let (config, http) = self.base.openai()?;
+        Some(self.responses.get_or_insert(model, || {
+            Arc::new(vllora_llm_openai::OpenAIResponses::new(config.clone(), http.clone()).with_model(model))
+        }))
+    }
 }
 
-#[cfg(feature = "gemini")]
-fn gemini(settings: &Settings, model: &str) -> LLMResult<Box<dyn ModelInstance>> {
-    use vllora_llm_gemini::{GeminiConfig, GeminiModel};
-    let config = match &settings.credentials {
-        Some(credentials) => GeminiConfig::from_credentials(credentials)?,
-        None => GeminiConfig::from_env()?,
-    };
-    let config = match &settings.endpoint {
-        Some(endpoint) => config.with_base_url(endpoint.clone()),
-        None => config,
-    };
-    Ok(Box::new(GeminiModel::new(config, settings.http()?).with_model(model)))
+/// Values built per model name, at most [`MAX_MODELS`] of them.
+struct ModelCache<T> {
+    entries: RwLock<HashMap<Box<str>, T>>,
 }
 
-#[cfg(not(feature = "gemini"))]
-fn gemini(_settings: &Settings, _model: &str) -> LLMResult<Box<dyn ModelInstance>> {
-    Err(not_compiled("gemini", "gemini"))
+impl<T> Default for ModelCache<T> {
+    fn default() -> Self {
+        ModelCache { entries: RwLock::new(HashMap::new()) }
+    }
 }
 
-#[cfg(feature = "bedrock")]
-fn bedrock(settings: &Settings, model: &str) -> LLMResult<Box<dyn ModelInstance>> {
-    use vllora_llm_bedrock::{BedrockConfig, BedrockModel};
-    let config = match &settings.credentials {
-        Some(credentials) => BedrockConfig::from_credentials(credentials)?,
-        None => BedrockConfig::from_env()?,
-    };
-    let config = match &settings.endpoint {
-        Some(endpoint) => config.with_base_url(endpoint.clone()),
-        None => config,
-    };
-    Ok(Box::new(BedrockModel::new(config, settings.http()?).with_model(model)))
+impl<T: Clone> ModelCache<T> {
+    fn get_or_insert(&self, model: &str, build: impl FnOnce() -> T) -> T {
+        if let Some(found) = read(&self.entries).get(model) {
+            return found.clone();
+        }
+        let mut entries = write(&self.entries);
+        if let Some(found) = entries.get(model) {
+            return found.clone();
+        }
+        if entries.len() >= MAX_MODELS {
+            entries.clear();
+        }
+        let built = build();
+        entries.insert(model.into(), built.clone());
+        built
+    }
 }
 
-#[cfg(not(feature = "bedrock"))]
-fn bedrock(_settings: &Settings, _model: &str) -> LLMResult<Box<dyn ModelInstance>> {
-    Err(not_compiled("bedrock", "bedrock"))
+/// Building each provider, behind its Cargo feature.
+mod build {
+    use std::sync::Arc;
+
+    #[cfg(feature = "openai")]
+    use vllora_llm_core::credentials::Credentials;
+    use vllora_llm_core::{LLMError, LLMResult, ModelInstance};
+    use vllora_llm_http::HttpClient;
+
+    use super::Sources;
+    use crate::routing::InferenceModelProvider;
+
+    /// A provider known to be compiled in, not built yet.
+    #[derive(Debug, Clone, Copy)]
+    pub(super) struct Compiled(());
+
+    /// `LLMError::ProviderNotCompiled` when `which`'s feature is off, before anything is read.
+    pub(super) fn check_compiled(which: &InferenceModelProvider) -> LLMResult<Compiled> {
+        let compiled = match which {
+            InferenceModelProvider::OpenAI | InferenceModelProvider::Proxy(_) => cfg!(feature = "openai"),
+            InferenceModelProvider::Anthropic => cfg!(feature = "anthropic"),
+            InferenceModelProvider::Gemini => cfg!(feature = "gemini"),
+            InferenceModelProvider::Bedrock => cfg!(feature = "bedrock"),
+        };
+        if compiled {
+            Ok(Compiled(()))
+        } else {
+            Err(LLMError::ProviderNotCompiled {
+                provider: which.id().to_string(),
+                feature: which.feature().to_owned(),
+            })
+        }
+    }
+
+    /// A provider's model, configured and with its headers built, serving no model name yet.
+    #[derive(Debug)]
+    pub(super) enum Base {
+        #[cfg(feature = "openai")]
+        OpenAI {
+            model: vllora_llm_openai::OpenAIModel,
+            config: vllora_llm_openai::OpenAIConfig,
+            http: HttpClient,
+        },
+        #[cfg(feature = "anthropic")]
+        Anthropic(vllora_llm_anthropic::AnthropicModel),
+        #[cfg(feature = "gemini")]
+        Gemini(vllora_llm_gemini::GeminiModel),
+        #[cfg(feature = "bedrock")]
+        Bedrock(vllora_llm_bedrock::BedrockModel),
+    }
+
+    impl Compiled {
+        /// Builds `which` from `sources` (reads the environment, and files for Bedrock: call it off the
+        /// runtime). `proxy_endpoint` is what `VLLORA_{NAME}_ENDPOINT` said, read by the caller.
+        #[cfg_attr(not(feature = "openai"), allow(unused_variables))]
+        pub(super) fn build(
+            self,
+            which: &InferenceModelProvider,
+            sources: &Sources,
+            proxy_endpoint: Option<&str>,
+            http: HttpClient,
+        ) -> LLMResult<Base> {
+            match which {
+                #[cfg(feature = "openai")]
+                InferenceModelProvider::OpenAI => openai(sources, None, http),
+                #[cfg(feature = "openai")]
+                InferenceModelProvider::Proxy(name) => openai(sources, Some((name, proxy_endpoint)), http),
+                #[cfg(feature = "anthropic")]
+                InferenceModelProvider::Anthropic => anthropic(sources, http),
+                #[cfg(feature = "gemini")]
+                InferenceModelProvider::Gemini => gemini(sources, http),
+                #[cfg(feature = "bedrock")]
+                InferenceModelProvider::Bedrock => bedrock(sources, http),
+                #[allow(unreachable_patterns, reason = "every provider compiled in")]
+                other => Err(LLMError::ProviderNotCompiled {
+                    provider: other.id().to_string(),
+                    feature: other.feature().to_owned(),
+                }),
+            }
+        }
+    }
+
+    impl Base {
+        /// The instance serving `model`: a clone of the built model, told its name.
+        #[cfg_attr(
+            not(any(feature = "openai", feature = "anthropic", feature = "gemini", feature = "bedrock")),
+            allow(unused_variables)
+        )]
+        pub(super) fn model(&self, model: &str) -> Arc<dyn ModelInstance> {
+            match *self {
+                #[cfg(feature = "openai")]
+                Base::OpenAI { model: ref base, .. } => Arc::new(base.clone().with_model(model)),
+                #[cfg(feature = "anthropic")]
+                Base::Anthropic(ref base) => Arc::new(base.clone().with_model(model)),
+                #[cfg(feature = "gemini")]
+                Base::Gemini(ref base) => Arc::new(base.clone().with_model(model)),
+                #[cfg(feature = "bedrock")]
+                Base::Bedrock(ref base) => Arc::new(base.clone().with_model(model)),
+            }
+        }
+
+        /// The OpenAI configuration and HTTP client, when this is OpenAI or an OpenAI-compatible proxy.
+        #[cfg(feature = "openai")]
+        pub(super) fn openai(&self) -> Option<(&vllora_llm_openai::OpenAIConfig, &HttpClient)> {
+            match self {
+                Base::OpenAI { config, http, .. } => Some((config, http)),
+                #[allow(unreachable_patterns, reason = "only OpenAI compiled in")]
+                _ => None,
+            }
+        }
+    }
+
+    /// OpenAI itself (`proxy` = `None`) or a named OpenAI-compatible proxy: explicit credentials and
+    /// endpoint first, then the environment.
+    #[cfg(feature = "openai")]
+    fn openai(sources: &Sources, proxy: Option<(&str, Option<&str>)>, http: HttpClient) -> LLMResult<Base> {
+        use vllora_llm_openai::{OpenAIConfig, OpenAIModel};
+        let env = sources.environment.as_ref();
+        let endpoint = sources.endpoint.as_deref();
+        let config = match (proxy, &sources.credentials) {
+            (Some((name, from_env)), None) => {
+                OpenAIConfig::proxy_from_environment(name, endpoint.or(from_env), env)?
+            }
+            (Some((name, from_env)), Some(Credentials::ApiKey(key))) => {
+                OpenAIConfig::proxy_from_environment(name, endpoint.or(from_env), env)?
+                    .with_api_key(key.clone())
+            }
+            (Some((name, _)), Some(Credentials::ApiKeyWithEndpoint { api_key, endpoint: own_endpoint })) => {
+                OpenAIConfig::proxy(name, endpoint.unwrap_or(own_endpoint)).with_api_key(api_key.clone())
+            }
+            (Some((name, _)), Some(_)) => {
+                return Err(LLMError::Config(format!(
+                    "proxy `{name}` takes an API key, not AWS credentials"
+                )));
+            }
+            (None, Some(credentials)) => {
+                with_endpoint(OpenAIConfig::from_credentials(credentials)?, endpoint)
+            }
+            (None, None) => with_endpoint(OpenAIConfig::from_environment(env)?, endpoint),
+        };
+        let model = OpenAIModel::new(config.clone(), http.clone());
+        Ok(Base::OpenAI { model, config, http })
+    }
+
+    #[cfg(feature = "openai")]
+    fn with_endpoint(
+        config: vllora_llm_openai::OpenAIConfig,
+        endpoint: Option<&str>,
+    ) -> vllora_llm_openai::OpenAIConfig {
+        match endpoint {
+            Some(endpoint) => config.with_base_url(endpoint),
+            None => config,
+        }
+    }
+
+    #[cfg(feature = "anthropic")]
+    fn anthropic(sources: &Sources, http: HttpClient) -> LLMResult<Base> {
+        use vllora_llm_anthropic::{AnthropicConfig, AnthropicModel};
+        let config = match &sources.credentials {
+            Some(credentials) => AnthropicConfig::from_credentials(credentials)?,
+            None => AnthropicConfig::from_environment(sources.environment.as_ref())?,
+        };
+        let config = match &sources.endpoint {
+            Some(endpoint) => config.with_base_url(endpoint.clone()),
+            None => config,
+        };
+        Ok(Base::Anthropic(AnthropicModel::new(config, http)))
+    }
+
+    #[cfg(feature = "gemini")]
+    fn gemini(sources: &Sources, http: HttpClient) -> LLMResult<Base> {
+        use vllora_llm_gemini::{GeminiConfig, GeminiModel};
+        let config = match &sources.credentials {
+            Some(credentials) => GeminiConfig::from_credentials(credentials)?,
+            None => GeminiConfig::from_environment(sources.environment.as_ref())?,
+        };
+        let config = match &sources.endpoint {
+            Some(endpoint) => config.with_base_url(endpoint.clone()),
+            None => config,
+        };
+        Ok(Base::Gemini(GeminiModel::new(config, http)))
+    }
+
+    #[cfg(feature = "bedrock")]
+    fn bedrock(sources: &Sources, http: HttpClient) -> LLMResult<Base> {
+        use vllora_llm_bedrock::{BedrockConfig, BedrockModel};
+        let env = sources.environment.as_ref();
+        let config = match &sources.credentials {
+            Some(credentials) => BedrockConfig::from_credentials_in(credentials, env)?,
+            None => BedrockConfig::from_environment(env)?,
+        };
+        let config = match &sources.endpoint {
+            Some(endpoint) => config.with_base_url(endpoint.clone()),
+            None => config,
+        };
+        Ok(Base::Bedrock(BedrockModel::new(config, http)))
+    }
 }

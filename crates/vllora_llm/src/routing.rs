@@ -1,6 +1,61 @@
-//! Which provider serves a model: an explicit choice, a `provider/model` prefix, or the model's name.
+//! Which provider serves a model: [`InferenceModelProvider`], chosen explicitly, by a `provider/model`
+//! prefix, or by the model's name. Pure: whether a proxy is configured is asked of the caller.
 
-use crate::client::InferenceModelProvider;
+use std::fmt;
+
+use vllora_llm_core::ProviderId;
+
+/// The providers the client can route to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum InferenceModelProvider {
+    /// OpenAI (feature `openai`).
+    OpenAI,
+    /// Anthropic (feature `anthropic`).
+    Anthropic,
+    /// Google Gemini (feature `gemini`).
+    Gemini,
+    /// AWS Bedrock (feature `bedrock`).
+    Bedrock,
+    /// Any OpenAI-compatible server, by name (feature `openai`): its endpoint comes from
+    /// `with_inference_endpoint` or `VLLORA_{NAME}_ENDPOINT`, its key (optional) from
+    /// `VLLORA_{NAME}_API_KEY`.
+    Proxy(String),
+}
+
+impl InferenceModelProvider {
+    /// The Cargo feature that compiles this provider in.
+    pub fn feature(&self) -> &'static str {
+        match self {
+            InferenceModelProvider::OpenAI | InferenceModelProvider::Proxy(_) => "openai",
+            InferenceModelProvider::Anthropic => "anthropic",
+            InferenceModelProvider::Gemini => "gemini",
+            InferenceModelProvider::Bedrock => "bedrock",
+        }
+    }
+
+    /// The provider's identity, spelled as its errors and telemetry spans spell it (`openai`,
+    /// `anthropic`, `gcp.gemini`, `aws.bedrock`, a proxy's name).
+    pub fn id(&self) -> ProviderId {
+        match self {
+            InferenceModelProvider::OpenAI => ProviderId::OPENAI,
+            InferenceModelProvider::Anthropic => ProviderId::ANTHROPIC,
+            InferenceModelProvider::Gemini => ProviderId::GEMINI,
+            InferenceModelProvider::Bedrock => ProviderId::BEDROCK,
+            InferenceModelProvider::Proxy(name) => ProviderId::proxy(name.as_str()),
+        }
+    }
+}
+
+/// The provider's [`id`](InferenceModelProvider::id); a proxy shows as ``proxy `name` ``.
+impl fmt::Display for InferenceModelProvider {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InferenceModelProvider::Proxy(name) => write!(formatter, "proxy `{name}`"),
+            other => fmt::Display::fmt(&other.id(), formatter),
+        }
+    }
+}
 
 /// The provider and the model name to send it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,6 +205,17 @@ mod tests {
             Some((Proxy("local".into()), "meta-llama/Llama-3-8B"))
         );
         assert_eq!(route("unknown/model"), None);
+    }
+
+    #[test]
+    fn ids_are_spelled_as_errors_and_spans_spell_them() {
+        assert_eq!(OpenAI.id(), "openai");
+        assert_eq!(Anthropic.id(), "anthropic");
+        assert_eq!(Gemini.id(), "gcp.gemini");
+        assert_eq!(Bedrock.id(), "aws.bedrock");
+        assert_eq!(Proxy("local".into()).id(), "local");
+        assert_eq!(Gemini.to_string(), "gcp.gemini");
+        assert_eq!(Proxy("local".into()).to_string(), "proxy `local`");
     }
 
     #[test]

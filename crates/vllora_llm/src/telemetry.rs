@@ -120,8 +120,9 @@ pub(crate) fn record_result(
 
 /// Keeps the span open for the stream's life and records what the chunks say.
 pub(crate) fn instrument_stream(stream: ResultStream, span: Span, record_content: bool) -> ResultStream {
-    stream.map_inner(move |inner| InstrumentedStream {
-        inner,
+    let warnings = stream.warnings().to_vec();
+    ResultStream::new(InstrumentedStream {
+        inner: stream,
         span,
         started: Instant::now(),
         first_token_seen: false,
@@ -129,6 +130,7 @@ pub(crate) fn instrument_stream(stream: ResultStream, span: Span, record_content
         finish_reasons: Vec::new(),
         completion: record_content.then(String::new),
     })
+    .with_warnings(warnings)
 }
 
 struct InstrumentedStream<S> {

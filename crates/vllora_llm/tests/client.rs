@@ -127,3 +127,19 @@ async fn a_fixed_instance_also_serves_embeddings_and_images() {
     let error = client.images().generate(images).await.unwrap_err();
     assert!(error.to_string().contains("offers no image generation"), "{error}");
 }
+
+#[cfg(not(feature = "gemini"))]
+#[tokio::test]
+async fn a_provider_not_compiled_in_is_named_as_its_errors_name_it() {
+    let error = VlloraLLMClient::new().completions().create(request("gemini-2.5-flash")).await.unwrap_err();
+    assert!(matches!(&error, LLMError::ProviderNotCompiled { feature, .. } if feature == "gemini"));
+    assert_eq!(error.provider(), Some("gcp.gemini"));
+}
+
+#[cfg(not(feature = "bedrock"))]
+#[tokio::test]
+async fn bedrock_not_compiled_in_is_aws_bedrock() {
+    let error =
+        VlloraLLMClient::new().completions().create(request("amazon.nova-lite-v1")).await.unwrap_err();
+    assert_eq!(error.provider(), Some("aws.bedrock"));
+}
