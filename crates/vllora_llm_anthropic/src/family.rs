@@ -29,10 +29,9 @@ impl ModelFamily {
     /// Reads the family from a model name.
     pub(crate) fn parse(model: &str) -> Self {
         let lower = model.to_ascii_lowercase();
-        let Some(start) = lower.find("claude-") else {
+        let Some((_, rest)) = lower.split_once("claude-") else {
             return ModelFamily { version: None, tier: Tier::Unknown };
         };
-        let rest = &lower[start + "claude-".len()..];
         let rest = rest.split(['@', ':']).next().unwrap_or(rest);
         let mut numbers = Vec::with_capacity(2);
         let mut tier = Tier::Unknown;

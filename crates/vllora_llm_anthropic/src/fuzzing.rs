@@ -24,7 +24,7 @@ type Outcome = (Vec<ChatCompletionChunk>, Option<String>);
 pub fn decode_stream(data: &[u8]) {
     let Some((&piece_len, body)) = data.split_first() else { return };
     let whole = decode([body]);
-    let pieces = decode(body.chunks(usize::from(piece_len % 16) + 1));
+    let pieces = decode(body.chunks(usize::from(piece_len % 16).saturating_add(1)));
     assert_eq!(whole, pieces, "the chunking changed what the body decodes to");
     let (chunks, error) = whole;
     let mut finishes = BTreeMap::new();
