@@ -26,7 +26,7 @@ type Outcome = (Vec<ChatCompletionChunk>, Option<LLMError>);
 pub fn decode_stream(data: &[u8]) {
     let Some((&piece_len, body)) = data.split_first() else { return };
     let whole = decode([body]);
-    let pieces = decode(body.chunks(usize::from(piece_len % 16) + 1));
+    let pieces = decode(body.chunks(usize::from(piece_len % 16).saturating_add(1)));
     let text = |outcome: &Outcome| outcome.1.as_ref().map(ToString::to_string);
     if text(&whole) != text(&pieces) {
         // The one difference the chunking may make: the answer completed, and the whole body then held an

@@ -70,7 +70,7 @@ impl Context<'_> {
             self.removed.insert("nesting deeper than 32 levels".to_owned());
             return untyped();
         }
-        self.nodes += 1;
+        self.nodes = self.nodes.saturating_add(1);
         if self.nodes > MAX_NODES {
             self.removed.insert("more than 10000 nodes once $refs are inlined".to_owned());
             return untyped();
@@ -80,7 +80,7 @@ impl Context<'_> {
         }
         if let Some(branches) = node.get("allOf").and_then(Value::as_array) {
             let merged = merge_all_of(node, branches);
-            return self.convert(&Value::Object(merged), depth + 1);
+            return self.convert(&Value::Object(merged), depth.saturating_add(1));
         }
         let mut output = Map::new();
         let mut nullable = false;
@@ -92,13 +92,15 @@ impl Context<'_> {
                     let properties = value.as_object().map(|properties| {
                         properties
                             .iter()
-                            .map(|(name, property)| (name.clone(), self.convert(property, depth + 1)))
+                            .map(|(name, property)| {
+                                (name.clone(), self.convert(property, depth.saturating_add(1)))
+                            })
                             .collect::<Map<_, _>>()
                     });
                     output.insert("properties".to_owned(), Value::Object(properties.unwrap_or_default()));
                 }
                 "items" if value.is_object() => {
-                    output.insert("items".to_owned(), self.convert(value, depth + 1));
+                    output.insert("items".to_owned(), self.convert(value, depth.saturating_add(1)));
                 }
                 "required" => {
                     let names: Vec<Value> = value
@@ -220,7 +222,7 @@ impl Context<'_> {
             }
         }
         self.ref_stack.push(reference.to_owned());
-        let converted = self.convert(&Value::Object(combined), depth + 1);
+        let converted = self.convert(&Value::Object(combined), depth.saturating_add(1));
         self.ref_stack.pop();
         converted
     }
@@ -266,7 +268,7 @@ impl Context<'_> {
                         if *name != "array" {
                             branch.remove("items");
                         }
-                        self.convert(&Value::Object(branch), depth + 1)
+                        self.convert(&Value::Object(branch), depth.saturating_add(1))
                     })
                     .collect();
                 output.insert("anyOf".to_owned(), Value::Array(branches));
@@ -283,7 +285,7 @@ impl Context<'_> {
         let concrete: Vec<Value> = branches
             .iter()
             .filter(|branch| !is_null(branch))
-            .map(|branch| self.convert(branch, depth + 1))
+            .map(|branch| self.convert(branch, depth.saturating_add(1)))
             .collect();
         match <[Value; 1]>::try_from(concrete) {
             Ok([Value::Object(single)]) => {
