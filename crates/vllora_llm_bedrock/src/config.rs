@@ -1,37 +1,54 @@
 //! [`BedrockConfig`]: region, endpoint and credentials (a Bedrock API key, or AWS keys from the
-//! environment or the shared files), and the request each call sends.
+//! environment or the shared files), resolved once. Data only: the request each call sends is built in
+//! `endpoint.rs`, signed in `sign.rs`.
 
 use std::fmt;
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use vllora_llm_core::{Credentials, LLMError, LLMResult, Secret};
-use vllora_llm_http::{Bytes, HttpRequest};
+use vllora_llm_core::{Credentials, Environment, LLMError, LLMResult, ProcessEnvironment, Secret};
 
 use crate::PROVIDER_NAME;
-use crate::profile;
-use crate::sign::{SIGNING_NAME, SigningCredentials, SigningScope, sign_request};
+use crate::profile::{LazyProfile, non_empty};
+use crate::sign::SigningCredentials;
 
 /// The time a request is signed at.
 type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 
 /// How requests prove who sends them.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum BedrockAuth {
+pub(crate) enum BedrockAuth {
     /// SigV4 with access keys.
     SigV4(SigningCredentials),
     /// A Bedrock API key, sent as `Authorization: Bearer`.
     Bearer(Secret),
 }
 
+/// When temporary credentials stop working, as the environment said it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CredentialExpiry {
+    /// The instant.
+    pub(crate) at: SystemTime,
+    /// The value as it was given (RFC 3339), for messages.
+    pub(crate) given: String,
+    /// The variable it was read from.
+    pub(crate) source: &'static str,
+}
+
+/// The variable AWS's SDKs read the expiry of environment credentials from.
+const EXPIRATION_VARIABLE: &str = "AWS_CREDENTIAL_EXPIRATION";
+
 /// Where and how to reach Bedrock Runtime. `Debug` never shows a key.
+///
+/// Everything is resolved when the config is built (credentials, region, their expiry): a call reads no
+/// variable and no file.
 #[derive(Clone)]
 pub struct BedrockConfig {
-    auth: BedrockAuth,
-    region: String,
-    base_url: Option<String>,
+    pub(crate) auth: BedrockAuth,
+    pub(crate) region: String,
+    pub(crate) base_url: Option<String>,
     clock: Clock,
+    pub(crate) expiry: Option<CredentialExpiry>,
 }
 
 impl fmt::Debug for BedrockConfig {
@@ -48,6 +65,7 @@ impl fmt::Debug for BedrockConfig {
             .field("auth", &auth)
             .field("region", &self.region)
             .field("base_url", &self.base_url())
+            .field("expires", &self.expiry.as_ref().map(|expiry| expiry.given.as_str()))
             .finish_non_exhaustive()
     }
 }
@@ -57,106 +75,70 @@ const MISSING_KEY_HINT: &str = "set VLLORA_BEDROCK_API_KEY or AWS_BEARER_TOKEN_B
 const MISSING_REGION_HINT: &str =
     "set AWS_REGION (or AWS_DEFAULT_REGION, or `region` in the profile's section of ~/.aws/config)";
 
-fn missing(hint: impl Into<String>) -> LLMError {
+pub(crate) fn missing(hint: impl Into<String>) -> LLMError {
     LLMError::MissingCredentials { provider: PROVIDER_NAME.to_owned(), hint: hint.into() }
 }
 
-/// Reads environment variables; injectable so that tests never touch the process environment.
-pub(crate) type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
-
-fn process_env(name: &str) -> Option<String> {
-    std::env::var(name).ok()
-}
-
-/// A variable that is set and not blank.
-fn non_empty(env: EnvLookup<'_>, name: &str) -> Option<String> {
-    env(name).map(|value| value.trim().to_owned()).filter(|value| !value.is_empty())
-}
-
-/// The profile's sections of the shared `credentials` and `config` files (empty when absent).
-struct SharedProfile {
-    name: String,
-    /// Whether either file has a section for the profile.
-    found: bool,
-    credentials: std::collections::BTreeMap<String, String>,
-    config: std::collections::BTreeMap<String, String>,
-}
-
-impl SharedProfile {
-    fn load(env: EnvLookup<'_>) -> SharedProfile {
-        let name = non_empty(env, "AWS_PROFILE").unwrap_or_else(|| "default".to_owned());
-        let home = non_empty(env, "HOME").or_else(|| non_empty(env, "USERPROFILE")).map(PathBuf::from);
-        let file = |variable: &str, default: &str| -> Option<String> {
-            // `~/` is the home directory, as AWS's SDKs and CLI read these variables.
-            let path = match non_empty(env, variable) {
-                Some(set) => match (set.strip_prefix("~/"), home.as_ref()) {
-                    (Some(relative), Some(home)) => home.join(relative),
-                    _ => PathBuf::from(set),
-                },
-                None => home.as_ref()?.join(default),
-            };
-            std::fs::read_to_string(path).ok()
-        };
-        let credentials = file("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials")
-            .and_then(|text| profile::section(&text, &name))
-            .unwrap_or_default();
-        let config = file("AWS_CONFIG_FILE", ".aws/config")
-            .and_then(|text| profile::config_section(&text, &name))
-            .unwrap_or_default();
-        let found = !credentials.is_empty() || !config.is_empty();
-        SharedProfile { name, found, credentials, config }
-    }
-
-    /// A key from the credentials file, else from the config file (the AWS CLI accepts both).
-    fn get(&self, key: &str) -> Option<String> {
-        self.credentials.get(key).or_else(|| self.config.get(key)).filter(|value| !value.is_empty()).cloned()
-    }
-}
-
 /// Region: `AWS_REGION`, `AWS_DEFAULT_REGION`, then the profile's `region`.
-fn region_from_env(env: EnvLookup<'_>, profile: &SharedProfile) -> Option<String> {
+fn region_from_env(env: &dyn Environment, profile: &mut LazyProfile<'_>) -> Option<String> {
     non_empty(env, "AWS_REGION")
         .or_else(|| non_empty(env, "AWS_DEFAULT_REGION"))
-        .or_else(|| profile.config.get("region").filter(|region| !region.is_empty()).cloned())
+        .or_else(|| profile.get().region())
 }
 
 impl BedrockConfig {
     fn new(auth: BedrockAuth, region: String) -> Self {
-        BedrockConfig { auth, region, base_url: None, clock: Arc::new(SystemTime::now) }
+        BedrockConfig { auth, region, base_url: None, clock: Arc::new(SystemTime::now), expiry: None }
     }
 
-    /// Reads credentials and region from the environment, in this order: `VLLORA_BEDROCK_API_KEY` or
+    /// Reads credentials and region from the process environment and the shared AWS files:
+    /// [`from_environment`](Self::from_environment) over [`ProcessEnvironment`]. It may read files, so
+    /// async code calls it off the runtime (a blocking thread), once per client.
+    pub fn from_env() -> LLMResult<Self> {
+        Self::from_environment(&ProcessEnvironment)
+    }
+
+    /// Reads credentials and region through `env`, in this order: `VLLORA_BEDROCK_API_KEY` or
     /// `AWS_BEARER_TOKEN_BEDROCK` (a Bedrock API key); `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and
-    /// `AWS_SESSION_TOKEN`; the keys of `AWS_PROFILE` (default `default`) in the shared `credentials` and
-    /// `config` files (`AWS_SHARED_CREDENTIALS_FILE`, `AWS_CONFIG_FILE`, else `~/.aws/`). The region
-    /// comes from `AWS_REGION`, `AWS_DEFAULT_REGION` or the profile's `region`.
+    /// `AWS_SESSION_TOKEN` (with `AWS_CREDENTIAL_EXPIRATION`, RFC 3339, when temporary credentials say when
+    /// they expire); the keys of `AWS_PROFILE` (default `default`) in the shared `credentials` and `config`
+    /// files (`AWS_SHARED_CREDENTIALS_FILE`, `AWS_CONFIG_FILE`, else `~/.aws/`). The region comes from
+    /// `AWS_REGION`, `AWS_DEFAULT_REGION` or the profile's `region`.
+    ///
+    /// Each shared file is read at most once, and only when the variables leave something unsettled.
+    /// The result is kept for every call: nothing is read again. Signing with credentials past their
+    /// expiry is a [`LLMError::MissingCredentials`] naming `AWS_CREDENTIAL_EXPIRATION`, not a call AWS
+    /// refuses.
     ///
     /// Profiles that need SSO, role assumption or a credential process are not resolved here: export
     /// their credentials (`aws configure export-credentials --format env`) or pass them explicitly.
-    pub fn from_env() -> LLMResult<Self> {
-        Self::from_lookup(&process_env)
-    }
-
-    pub(crate) fn from_lookup(env: EnvLookup<'_>) -> LLMResult<Self> {
-        let profile = SharedProfile::load(env);
-        let auth = auth_from_env(env, &profile)?;
-        let region = region_from_env(env, &profile).ok_or_else(|| missing(MISSING_REGION_HINT))?;
-        Ok(BedrockConfig::new(auth, region))
+    pub fn from_environment(env: &dyn Environment) -> LLMResult<Self> {
+        let mut profile = LazyProfile::new(env);
+        let (auth, expiry) = auth_from_env(env, &mut profile)?;
+        let region = region_from_env(env, &mut profile).ok_or_else(|| missing(MISSING_REGION_HINT))?;
+        let mut config = BedrockConfig::new(auth, region);
+        config.expiry = expiry;
+        Ok(config)
     }
 
     /// Uses explicit credentials: [`Credentials::Aws`] (SigV4), [`Credentials::AwsBearer`] or
     /// [`Credentials::ApiKey`] (a Bedrock API key), or [`Credentials::ApiKeyWithEndpoint`] (a key and a
-    /// base URL). A region they do not carry comes from the environment as in [`BedrockConfig::from_env`].
+    /// base URL). A region they do not carry comes from the process environment as in
+    /// [`BedrockConfig::from_env`].
     pub fn from_credentials(credentials: &Credentials) -> LLMResult<Self> {
-        Self::from_credentials_with(credentials, &process_env)
+        Self::from_credentials_in(credentials, &ProcessEnvironment)
     }
 
-    pub(crate) fn from_credentials_with(credentials: &Credentials, env: EnvLookup<'_>) -> LLMResult<Self> {
-        let region_or_env = |region: &Option<String>| {
-            region.clone().filter(|region| !region.trim().is_empty()).or_else(|| {
-                let profile = SharedProfile::load(env);
-                region_from_env(env, &profile)
-            })
+    /// [`from_credentials`](Self::from_credentials), with a region the credentials do not carry read
+    /// through `env` (`AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region`; the config file is read
+    /// only then, and once).
+    pub fn from_credentials_in(credentials: &Credentials, env: &dyn Environment) -> LLMResult<Self> {
+        let mut profile = LazyProfile::new(env);
+        let mut region_or_env = |region: &Option<String>| {
+            region
+                .clone()
+                .filter(|region| !region.trim().is_empty())
+                .or_else(|| region_from_env(env, &mut profile))
         };
         let (auth, region, base_url) = match credentials {
             Credentials::Aws(aws) => {
@@ -219,73 +201,62 @@ impl BedrockConfig {
         }
     }
 
+    /// When the credentials stop working, if the environment said so (`AWS_CREDENTIAL_EXPIRATION`): a
+    /// client builds a fresh config before then. Calls after it fail with
+    /// [`LLMError::MissingCredentials`].
+    pub fn credentials_expire_at(&self) -> Option<SystemTime> {
+        self.expiry.as_ref().map(|expiry| expiry.at)
+    }
+
     /// The current time by the configured clock.
     pub(crate) fn now(&self) -> SystemTime {
         (self.clock)()
     }
-
-    /// The signed (or bearer-authenticated) `POST /model/{modelId}/{operation}` request.
-    pub(crate) fn converse_http_request(
-        &self,
-        model_id: &str,
-        operation: &str,
-        accept: &str,
-        body: Bytes,
-    ) -> LLMResult<HttpRequest> {
-        // The region becomes part of the host name: anything but a region name could send the request (and
-        // its signature or key) to another host.
-        let plausible_region = !self.region.is_empty()
-            && self
-                .region
-                .bytes()
-                .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-');
-        if self.base_url.is_none() && !plausible_region {
-            return Err(LLMError::Config(format!("`{}` is not an AWS region name", self.region)));
-        }
-        let url = format!("{}/model/{}/{operation}", self.base_url(), model_path_segment(model_id)?);
-        let mut request = HttpRequest::post_json(url, body).header("accept", accept)?;
-        match &self.auth {
-            BedrockAuth::Bearer(key) => {
-                request = request
-                    .secret_header("authorization", &Secret::new(format!("Bearer {}", key.expose())))?;
-            }
-            BedrockAuth::SigV4(credentials) => {
-                let scope = SigningScope { region: &self.region, service: SIGNING_NAME, time: self.now() };
-                let HttpRequest { method, url, mut headers, body } = request;
-                sign_request(method.as_str(), &url, &mut headers, &body, credentials, scope)?;
-                request = HttpRequest { method, url, headers, body };
-            }
-        }
-        Ok(request)
-    }
 }
 
-fn auth_from_env(env: EnvLookup<'_>, profile: &SharedProfile) -> LLMResult<BedrockAuth> {
+fn auth_from_env(
+    env: &dyn Environment,
+    profile: &mut LazyProfile<'_>,
+) -> LLMResult<(BedrockAuth, Option<CredentialExpiry>)> {
     if let Some(key) =
         non_empty(env, "VLLORA_BEDROCK_API_KEY").or_else(|| non_empty(env, "AWS_BEARER_TOKEN_BEDROCK"))
     {
-        return Ok(BedrockAuth::Bearer(Secret::new(key)));
+        return Ok((BedrockAuth::Bearer(Secret::new(key)), None));
     }
     match (non_empty(env, "AWS_ACCESS_KEY_ID"), non_empty(env, "AWS_SECRET_ACCESS_KEY")) {
         (Some(access_key_id), Some(secret_access_key)) => {
-            return Ok(BedrockAuth::SigV4(SigningCredentials {
+            let expiry = match non_empty(env, EXPIRATION_VARIABLE) {
+                None => None,
+                Some(given) => {
+                    let at = parse_rfc3339(&given).ok_or_else(|| {
+                        LLMError::Config(format!(
+                            "{EXPIRATION_VARIABLE} is `{given}`, not an RFC 3339 time such as 2024-05-01T12:00:00Z"
+                        ))
+                    })?;
+                    Some(CredentialExpiry { at, given, source: EXPIRATION_VARIABLE })
+                }
+            };
+            let auth = BedrockAuth::SigV4(SigningCredentials {
                 access_key_id: Secret::new(access_key_id),
                 secret_access_key: Secret::new(secret_access_key),
                 session_token: non_empty(env, "AWS_SESSION_TOKEN").map(Secret::new),
-            }));
+            });
+            return Ok((auth, expiry));
         }
         (Some(_), None) => return Err(missing("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not")),
         (None, Some(_)) => return Err(missing("AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not")),
         (None, None) => {}
     }
+    let profile = profile.get();
     if let (Some(access_key_id), Some(secret_access_key)) =
         (profile.get("aws_access_key_id"), profile.get("aws_secret_access_key"))
     {
-        return Ok(BedrockAuth::SigV4(SigningCredentials {
+        let auth = BedrockAuth::SigV4(SigningCredentials {
             access_key_id: Secret::new(access_key_id),
             secret_access_key: Secret::new(secret_access_key),
             session_token: profile.get("aws_session_token").map(Secret::new),
-        }));
+        });
+        return Ok((auth, None));
     }
     let indirect =
         ["sso_session", "sso_start_url", "role_arn", "credential_process", "web_identity_token_file"];
@@ -305,45 +276,122 @@ fn auth_from_env(env: EnvLookup<'_>, profile: &SharedProfile) -> LLMResult<Bedro
     Err(missing(MISSING_KEY_HINT))
 }
 
-/// A model id, inference-profile id or ARN as one path segment: everything but RFC 3986's unreserved
-/// characters is percent-encoded (`:` and `/` included), as AWS's SDKs do.
-pub(crate) fn model_path_segment(model_id: &str) -> LLMResult<String> {
-    if model_id.is_empty() || model_id == "." || model_id == ".." {
-        return Err(LLMError::InvalidRequest(format!("`{model_id}` is not a Bedrock model id")));
-    }
-    let mut encoded = String::with_capacity(model_id.len() + 8);
-    for byte in model_id.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            encoded.push(char::from(byte));
-        } else {
-            const HEX: &[u8; 16] = b"0123456789ABCDEF";
-            encoded.push('%');
-            encoded.push(char::from(HEX[usize::from(byte >> 4)]));
-            encoded.push(char::from(HEX[usize::from(byte & 0x0F)]));
+/// An RFC 3339 time (`2024-05-01T12:00:00Z`, `2024-05-01T14:00:00.123+02:00`), as AWS writes credential
+/// expiries; `None` when it is not one.
+fn parse_rfc3339(text: &str) -> Option<SystemTime> {
+    let text = text.trim();
+    let number = |range: std::ops::Range<usize>| -> Option<i64> {
+        let digits = text.get(range)?;
+        if digits.is_empty() || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
+            return None;
         }
+        digits.parse().ok()
+    };
+    let separators = text.as_bytes();
+    let at = |index: usize| separators.get(index).copied();
+    if at(4) != Some(b'-') || at(7) != Some(b'-') || !matches!(at(10), Some(b'T' | b't' | b' ')) {
+        return None;
     }
-    Ok(encoded)
+    if at(13) != Some(b':') || at(16) != Some(b':') {
+        return None;
+    }
+    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    // Fractional seconds are dropped: an expiry is not that precise.
+    let mut rest = text.get(19..)?;
+    if let Some(fraction) = rest.strip_prefix('.') {
+        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
+        }
+        rest = fraction.get(digits..)?;
+    }
+    let offset_seconds = match rest {
+        "Z" | "z" => 0,
+        _ => {
+            let sign = match rest.as_bytes().first() {
+                Some(b'+') => 1,
+                Some(b'-') => -1,
+                _ => return None,
+            };
+            let (hours, minutes) = rest.get(1..)?.split_once(':')?;
+            if hours.len() != 2 || minutes.len() != 2 {
+                return None;
+            }
+            let hours: i64 = hours.parse().ok()?;
+            let minutes: i64 = minutes.parse().ok()?;
+            if hours > 23 || minutes > 59 {
+                return None;
+            }
+            sign * (hours * 3600 + minutes * 60)
+        }
+    };
+    let seconds = days_from_civil(year, month, day)?
+        .checked_mul(86_400)?
+        .checked_add(hour * 3600 + minute * 60 + second)?
+        .checked_sub(offset_seconds)?;
+    UNIX_EPOCH.checked_add(Duration::from_secs(u64::try_from(seconds).ok()?))
+}
+
+/// Days since 1970-01-01 of a civil date (Howard Hinnant's `days_from_civil`). The callers' values are
+/// at most four digits, so only the checked steps could ever matter.
+fn days_from_civil(year: i64, month: i64, day: i64) -> Option<i64> {
+    let shifted_year = if month <= 2 { year.checked_sub(1)? } else { year };
+    let era = shifted_year.div_euclid(400);
+    let year_of_era = shifted_year.rem_euclid(400);
+    let month_index = if month > 2 { month - 3 } else { month + 9 };
+    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era.checked_mul(146_097)?.checked_add(day_of_era)?.checked_sub(719_468)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::HashMap;
+    use std::path::{Path, PathBuf};
+    use std::sync::Mutex;
 
-    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(key, value)| ((*key).to_owned(), (*value).to_owned())).collect();
-        move |name| map.get(name).cloned()
+    /// An environment in memory that counts what is read.
+    #[derive(Debug, Default)]
+    struct TestEnv {
+        vars: HashMap<String, String>,
+        files: HashMap<PathBuf, String>,
+        file_reads: Mutex<Vec<PathBuf>>,
     }
 
-    /// A directory of its own under the system temp dir, with the given files.
-    fn temp_files(test: &str, files: &[(&str, &str)]) -> PathBuf {
-        let directory = std::env::temp_dir().join(format!("vllora-bedrock-{test}-{}", std::process::id()));
-        let _ = std::fs::create_dir_all(&directory);
-        for (name, content) in files {
-            let _ = std::fs::write(directory.join(name), content);
+    impl TestEnv {
+        fn with_files(mut self, files: &[(&str, &str)]) -> Self {
+            for (path, text) in files {
+                self.files.insert(PathBuf::from(path), (*text).to_owned());
+            }
+            self
         }
-        directory
+
+        fn file_reads(&self) -> Vec<PathBuf> {
+            self.file_reads.lock().map(|reads| reads.clone()).unwrap_or_default()
+        }
+    }
+
+    impl Environment for TestEnv {
+        fn var(&self, name: &str) -> Option<String> {
+            self.vars.get(name).cloned()
+        }
+
+        fn read_file(&self, path: &Path) -> Option<String> {
+            if let Ok(mut reads) = self.file_reads.lock() {
+                reads.push(path.to_owned());
+            }
+            self.files.get(path).cloned()
+        }
+    }
+
+    fn lookup(pairs: &[(&str, &str)]) -> TestEnv {
+        let vars = pairs.iter().map(|(key, value)| ((*key).to_owned(), (*value).to_owned())).collect();
+        TestEnv { vars, ..TestEnv::default() }
     }
 
     fn auth_of(config: &BedrockConfig) -> &BedrockAuth {
@@ -359,13 +407,13 @@ mod tests {
             ("AWS_SECRET_ACCESS_KEY", "secret"),
             ("AWS_REGION", "eu-west-1"),
         ]);
-        let config = BedrockConfig::from_lookup(&env);
+        let config = BedrockConfig::from_environment(&env);
         let Ok(config) = config else { panic!("{config:?}") };
         assert_eq!(auth_of(&config), &BedrockAuth::Bearer(Secret::new("vllora-key")));
         assert_eq!(config.base_url(), "https://bedrock-runtime.eu-west-1.amazonaws.com");
         assert!(!format!("{config:?}").contains("vllora-key"), "{config:?}");
         let env = lookup(&[("AWS_BEARER_TOKEN_BEDROCK", "aws-key"), ("AWS_DEFAULT_REGION", "us-east-2")]);
-        let config = BedrockConfig::from_lookup(&env);
+        let config = BedrockConfig::from_environment(&env);
         let Ok(config) = config else { panic!("{config:?}") };
         assert_eq!(auth_of(&config), &BedrockAuth::Bearer(Secret::new("aws-key")));
         assert_eq!(config.region(), "us-east-2");
@@ -380,7 +428,7 @@ mod tests {
             ("AWS_REGION", "us-east-1"),
             ("AWS_DEFAULT_REGION", "us-west-2"),
         ]);
-        let config = BedrockConfig::from_lookup(&env);
+        let config = BedrockConfig::from_environment(&env);
         let Ok(config) = config else { panic!("{config:?}") };
         let expected = SigningCredentials {
             access_key_id: Secret::new("AKIDEXAMPLE"),
@@ -396,40 +444,34 @@ mod tests {
         );
         let half = lookup(&[("AWS_ACCESS_KEY_ID", "AKID"), ("AWS_REGION", "us-east-1")]);
         let error =
-            BedrockConfig::from_lookup(&half).err().map(|error| error.to_string()).unwrap_or_default();
+            BedrockConfig::from_environment(&half).err().map(|error| error.to_string()).unwrap_or_default();
         assert!(error.contains("AWS_SECRET_ACCESS_KEY"), "{error}");
     }
 
     #[test]
     fn profiles_from_the_shared_files() {
-        let directory = temp_files(
-            "profiles",
-            &[
-                (
-                    "credentials",
-                    "[default]\naws_access_key_id = AKIDDEFAULT\naws_secret_access_key = s1\n\n[dev]\naws_access_key_id=AKIDDEV\naws_secret_access_key=s2\naws_session_token=t2\n",
-                ),
-                (
-                    "config",
-                    "[default]\nregion = us-west-2\n[profile dev]\nregion = eu-central-1\n[profile sso]\nsso_session = corp\nregion = us-east-1\n[profile plain]\nregion = eu-north-1\n",
-                ),
-            ],
-        );
-        let credentials = directory.join("credentials").display().to_string();
-        let config_file = directory.join("config").display().to_string();
-        let files = [
-            ("AWS_SHARED_CREDENTIALS_FILE", credentials.as_str()),
-            ("AWS_CONFIG_FILE", config_file.as_str()),
+        let shared = [
+            (
+                "/shared/credentials",
+                "[default]\naws_access_key_id = AKIDDEFAULT\naws_secret_access_key = s1\n\n[dev]\naws_access_key_id=AKIDDEV\naws_secret_access_key=s2\naws_session_token=t2\n",
+            ),
+            (
+                "/shared/config",
+                "[default]\nregion = us-west-2\n[profile dev]\nregion = eu-central-1\n[profile sso]\nsso_session = corp\nregion = us-east-1\n[profile plain]\nregion = eu-north-1\n",
+            ),
         ];
+        let files =
+            [("AWS_SHARED_CREDENTIALS_FILE", "/shared/credentials"), ("AWS_CONFIG_FILE", "/shared/config")];
+        let lookup = |pairs: &[(&str, &str)]| lookup(pairs).with_files(&shared);
 
-        let config = BedrockConfig::from_lookup(&lookup(&files));
+        let config = BedrockConfig::from_environment(&lookup(&files));
         let Ok(config) = config else { panic!("{config:?}") };
         assert_eq!(config.region(), "us-west-2");
         let BedrockAuth::SigV4(keys) = auth_of(&config) else { panic!("expected sigv4") };
         assert_eq!(keys.access_key_id.expose(), "AKIDDEFAULT");
 
         let with_profile = [files[0], files[1], ("AWS_PROFILE", "dev")];
-        let config = BedrockConfig::from_lookup(&lookup(&with_profile));
+        let config = BedrockConfig::from_environment(&lookup(&with_profile));
         let Ok(config) = config else { panic!("{config:?}") };
         assert_eq!(config.region(), "eu-central-1");
         let BedrockAuth::SigV4(keys) = auth_of(&config) else { panic!("expected sigv4") };
@@ -439,56 +481,52 @@ mod tests {
         );
 
         let region_wins = [files[0], files[1], ("AWS_PROFILE", "dev"), ("AWS_REGION", "ap-south-1")];
-        let config = BedrockConfig::from_lookup(&lookup(&region_wins));
+        let config = BedrockConfig::from_environment(&lookup(&region_wins));
         assert_eq!(config.ok().map(|config| config.region().to_owned()).as_deref(), Some("ap-south-1"));
 
         let region_only = [files[0], files[1], ("AWS_PROFILE", "other"), ("AWS_REGION", "us-east-1")];
-        let error = BedrockConfig::from_lookup(&lookup(&region_only))
+        let error = BedrockConfig::from_environment(&lookup(&region_only))
             .err()
             .map(|error| error.to_string())
             .unwrap_or_default();
         assert!(error.contains("no credentials for aws.bedrock: set VLLORA_BEDROCK_API_KEY"), "{error}");
 
         let plain = [files[0], files[1], ("AWS_PROFILE", "plain")];
-        let error = BedrockConfig::from_lookup(&lookup(&plain))
+        let error = BedrockConfig::from_environment(&lookup(&plain))
             .err()
             .map(|error| error.to_string())
             .unwrap_or_default();
         assert!(error.contains("profile `plain` has no aws_access_key_id"), "{error}");
 
         let sso = [files[0], files[1], ("AWS_PROFILE", "sso")];
-        let error = BedrockConfig::from_lookup(&lookup(&sso))
+        let error = BedrockConfig::from_environment(&lookup(&sso))
             .err()
             .map(|error| error.to_string())
             .unwrap_or_default();
         assert!(error.contains("sso_session") && error.contains("export-credentials"), "{error}");
 
         // HOME is where the files are looked for when the variables are not set.
-        let home = temp_files("home", &[]);
-        let _ = std::fs::create_dir_all(home.join(".aws"));
-        let _ = std::fs::copy(directory.join("credentials"), home.join(".aws/credentials"));
-        let _ = std::fs::copy(directory.join("config"), home.join(".aws/config"));
-        let home_path = home.display().to_string();
-        let config = BedrockConfig::from_lookup(&lookup(&[("HOME", home_path.as_str())]));
+        let home = [("/home/me/.aws/credentials", shared[0].1), ("/home/me/.aws/config", shared[1].1)];
+        let config =
+            BedrockConfig::from_environment(&self::lookup(&[("HOME", "/home/me")]).with_files(&home));
         assert_eq!(config.ok().map(|config| config.region().to_owned()).as_deref(), Some("us-west-2"));
     }
 
     #[test]
     fn file_variables_may_start_at_the_home_directory() {
-        let home = temp_files(
-            "tilde",
-            &[
-                ("my-credentials", "[default]\naws_access_key_id = AKIDTILDE\naws_secret_access_key = s\n"),
-                ("my-config", "[default]\nregion = sa-east-1\n"),
-            ],
-        );
-        let home_path = home.display().to_string();
         let env = lookup(&[
-            ("HOME", home_path.as_str()),
+            ("HOME", "/home/me"),
             ("AWS_SHARED_CREDENTIALS_FILE", "~/my-credentials"),
             ("AWS_CONFIG_FILE", "~/my-config"),
+        ])
+        .with_files(&[
+            (
+                "/home/me/my-credentials",
+                "[default]\naws_access_key_id = AKIDTILDE\naws_secret_access_key = s\n",
+            ),
+            ("/home/me/my-config", "[default]\nregion = sa-east-1\n"),
         ]);
-        let config = BedrockConfig::from_lookup(&env);
+        let config = BedrockConfig::from_environment(&env);
         let Ok(config) = config else { panic!("{config:?}") };
         assert_eq!(config.region(), "sa-east-1");
         let BedrockAuth::SigV4(keys) = auth_of(&config) else { panic!("expected sigv4") };
@@ -497,12 +535,11 @@ mod tests {
 
     #[test]
     fn missing_key_or_region_names_what_to_set() {
-        let error = BedrockConfig::from_lookup(&lookup(&[("AWS_REGION", "us-east-1")]));
+        let error = BedrockConfig::from_environment(&lookup(&[("AWS_REGION", "us-east-1")]));
         let Err(LLMError::MissingCredentials { provider, hint }) = error else { panic!("{error:?}") };
         assert_eq!(provider, PROVIDER_NAME);
         assert!(hint.contains("AWS_BEARER_TOKEN_BEDROCK") && hint.contains("AWS_ACCESS_KEY_ID"), "{hint}");
-
-        let error = BedrockConfig::from_lookup(&lookup(&[("AWS_BEARER_TOKEN_BEDROCK", "k")]));
+        let error = BedrockConfig::from_environment(&lookup(&[("AWS_BEARER_TOKEN_BEDROCK", "k")]));
         let Err(LLMError::MissingCredentials { hint, .. }) = error else { panic!("{error:?}") };
         assert!(hint.contains("AWS_REGION"), "{hint}");
     }
@@ -516,10 +553,10 @@ mod tests {
             session_token: None,
             region: Some("eu-west-3".into()),
         });
-        let config = BedrockConfig::from_credentials_with(&aws, &env);
+        let config = BedrockConfig::from_credentials_in(&aws, &env);
         assert_eq!(config.ok().map(|config| config.region().to_owned()).as_deref(), Some("eu-west-3"));
         let bearer = Credentials::AwsBearer { api_key: Secret::new("key"), region: None };
-        let config = BedrockConfig::from_credentials_with(&bearer, &env);
+        let config = BedrockConfig::from_credentials_in(&bearer, &env);
         let Ok(config) = config else { panic!("{config:?}") };
         assert_eq!(
             (config.region(), auth_of(&config)),
@@ -527,66 +564,84 @@ mod tests {
         );
         let endpoint =
             Credentials::ApiKeyWithEndpoint { api_key: Secret::new("key"), endpoint: "http://proxy/".into() };
-        let config = BedrockConfig::from_credentials_with(&endpoint, &env);
+        let config = BedrockConfig::from_credentials_in(&endpoint, &env);
         assert_eq!(config.ok().map(|config| config.base_url()).as_deref(), Some("http://proxy"));
-        let error = BedrockConfig::from_credentials_with(&bearer, &lookup(&[]));
+        let error = BedrockConfig::from_credentials_in(&bearer, &lookup(&[]));
         assert!(matches!(error, Err(LLMError::MissingCredentials { .. })));
     }
 
     #[test]
-    fn no_secret_shows_in_the_debug_output_of_the_config_or_a_signed_request() {
+    fn each_shared_file_is_read_at_most_once_and_only_when_needed() {
+        let shared = [
+            ("/home/me/.aws/credentials", "[default]\naws_access_key_id = AKID\naws_secret_access_key = s\n"),
+            ("/home/me/.aws/config", "[default]\nregion = us-west-2\n"),
+        ];
+        let env = lookup(&[("HOME", "/home/me")]).with_files(&shared);
+        let config = BedrockConfig::from_environment(&env);
+        assert_eq!(config.map(|config| config.region().to_owned()).ok().as_deref(), Some("us-west-2"));
+        let mut reads = env.file_reads();
+        reads.sort();
+        assert_eq!(
+            reads,
+            [PathBuf::from("/home/me/.aws/config"), PathBuf::from("/home/me/.aws/credentials")]
+        );
+
+        let settled =
+            lookup(&[("HOME", "/home/me"), ("AWS_BEARER_TOKEN_BEDROCK", "k"), ("AWS_REGION", "eu-west-1")])
+                .with_files(&shared);
+        assert!(BedrockConfig::from_environment(&settled).is_ok());
+        assert_eq!(settled.file_reads(), Vec::<PathBuf>::new(), "the variables settle it: no file is read");
+
+        let explicit = Credentials::AwsBearer { api_key: Secret::new("k"), region: None };
+        let env = lookup(&[("HOME", "/home/me")]).with_files(&shared);
+        let config = BedrockConfig::from_credentials_in(&explicit, &env);
+        assert_eq!(config.map(|config| config.region().to_owned()).ok().as_deref(), Some("us-west-2"));
+        assert_eq!(env.file_reads().len(), 2, "{:?}", env.file_reads());
+    }
+
+    #[test]
+    fn temporary_credentials_keep_their_expiry() {
         let env = lookup(&[
-            ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
-            ("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMIsecret"),
-            ("AWS_SESSION_TOKEN", "IQoJb3JpZ2luX2Vjsessiontoken"),
+            ("AWS_ACCESS_KEY_ID", "ASIAEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+            ("AWS_SESSION_TOKEN", "token"),
+            ("AWS_CREDENTIAL_EXPIRATION", "2024-05-01T12:00:00Z"),
             ("AWS_REGION", "us-east-1"),
         ]);
-        let Ok(config) = BedrockConfig::from_lookup(&env) else { panic!("no config") };
-        let request = config.converse_http_request("m", "converse", "*/*", Bytes::from_static(b"{}"));
-        let Ok(request) = request else { panic!("{request:?}") };
-        assert!(request.headers.get("x-amz-security-token").is_some_and(|value| value.is_sensitive()));
-        for shown in [format!("{config:?}"), format!("{request:?}")] {
-            assert!(!shown.contains("wJalrXUtnFEMIsecret") && !shown.contains("sessiontoken"), "{shown}");
-        }
+        let config = BedrockConfig::from_environment(&env);
+        let Ok(config) = config else { panic!("{config:?}") };
+        assert_eq!(config.credentials_expire_at(), Some(UNIX_EPOCH + Duration::from_secs(1_714_564_800)));
+        assert!(format!("{config:?}").contains("2024-05-01T12:00:00Z"));
+
+        let bad = lookup(&[
+            ("AWS_ACCESS_KEY_ID", "ASIAEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+            ("AWS_CREDENTIAL_EXPIRATION", "tomorrow"),
+            ("AWS_REGION", "us-east-1"),
+        ]);
+        let error =
+            BedrockConfig::from_environment(&bad).err().map(|error| error.to_string()).unwrap_or_default();
+        assert!(error.contains("AWS_CREDENTIAL_EXPIRATION"), "{error}");
     }
 
     #[test]
-    fn a_region_that_is_not_a_region_name_never_becomes_a_host() {
-        let env = lookup(&[("AWS_BEARER_TOKEN_BEDROCK", "key"), ("AWS_REGION", "us-east-1")]);
-        let Ok(config) = BedrockConfig::from_lookup(&env) else { panic!("no config") };
-        let body = || Bytes::from_static(b"{}");
-        for region in ["attacker.example/x", "evil.com#", "", "US-EAST-1"] {
-            let config = config.clone().with_region(region);
-            let request = config.converse_http_request("m", "converse", "application/json", body());
-            assert!(matches!(request, Err(LLMError::Config(_))), "{region}: {request:?}");
+    fn rfc3339_times() {
+        let at = |seconds: u64| Some(UNIX_EPOCH + Duration::from_secs(seconds));
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), at(0));
+        assert_eq!(parse_rfc3339("2024-05-01T12:00:00Z"), at(1_714_564_800));
+        assert_eq!(parse_rfc3339("2024-05-01T14:00:00.250+02:00"), at(1_714_564_800));
+        assert_eq!(parse_rfc3339("2024-05-01T07:30:00-04:30"), at(1_714_564_800));
+        assert_eq!(parse_rfc3339("2000-02-29T00:00:00Z"), at(951_782_400));
+        for bad in [
+            "",
+            "2024-05-01",
+            "2024-13-01T00:00:00Z",
+            "2024-05-01T12:00:00",
+            "2024-05-01T12:00:00+2:00",
+            "x024-05-01T12:00:00Z",
+            "1969-12-31T23:59:59Z",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
         }
-        let request =
-            config.clone().with_region("eu-central-2").converse_http_request("m", "converse", "*/*", body());
-        assert_eq!(
-            request.map(|request| request.url).ok().as_deref(),
-            Some("https://bedrock-runtime.eu-central-2.amazonaws.com/model/m/converse")
-        );
-        let proxied = config.with_region("any thing").with_base_url("http://proxy:8080");
-        assert!(
-            proxied.converse_http_request("m", "converse", "*/*", body()).is_ok(),
-            "a base URL decides the host"
-        );
-    }
-
-    #[test]
-    fn model_ids_are_one_path_segment() {
-        let segment = |id: &str| model_path_segment(id).unwrap_or_default();
-        assert_eq!(
-            segment("anthropic.claude-3-haiku-20240307-v1:0"),
-            "anthropic.claude-3-haiku-20240307-v1%3A0"
-        );
-        assert_eq!(
-            segment(
-                "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-sonnet-4-v1:0"
-            ),
-            "arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Ainference-profile%2Fus.anthropic.claude-sonnet-4-v1%3A0"
-        );
-        assert_eq!(segment("a b?c#d%"), "a%20b%3Fc%23d%25");
-        assert!(model_path_segment("..").is_err() && model_path_segment("").is_err());
     }
 }

@@ -26,8 +26,9 @@ fn bare_type(raw: &str) -> &str {
     before_colon.rsplit('#').next().unwrap_or(before_colon).trim()
 }
 
-/// Maps a non-2xx response (status, headers, body) to an error naming the AWS error type.
-pub(crate) fn http_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> LLMError {
+/// Maps a non-2xx response (status, headers, body) to an error naming the AWS error type; `Retry-After`
+/// is parsed here, once.
+pub(crate) fn map_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> LLMError {
     let parsed: ErrorBody = serde_json::from_slice(body).unwrap_or_default();
     let header_type = headers.get("x-amzn-errortype").and_then(|value| value.to_str().ok());
     let error_type = header_type.or(parsed.kind.as_deref()).map(bare_type).filter(|kind| !kind.is_empty());
@@ -88,14 +89,14 @@ mod tests {
             ),
         );
         let body = br#"{"message":"The provided model identifier is invalid."}"#;
-        let error = http_error(StatusCode::BAD_REQUEST, &headers, body);
+        let error = map_error(StatusCode::BAD_REQUEST, &headers, body);
         let api = error.api_error().cloned().unwrap_or_default();
         assert_eq!(api.error_type.as_deref(), Some("ValidationException"));
         assert_eq!(api.message, "The provided model identifier is invalid.");
         assert!(!error.is_retryable());
 
         let body = br#"{"__type":"com.amazon.coral.availability#ThrottlingException","Message":"Too many requests"}"#;
-        let error = http_error(StatusCode::BAD_REQUEST, &HeaderMap::new(), body);
+        let error = map_error(StatusCode::BAD_REQUEST, &HeaderMap::new(), body);
         let api = error.api_error().cloned().unwrap_or_default();
         assert_eq!(api.error_type.as_deref(), Some("ThrottlingException"));
         assert_eq!(api.message, "Too many requests");
@@ -104,7 +105,7 @@ mod tests {
 
     #[test]
     fn a_body_that_is_not_json_still_gives_a_clear_error() {
-        let error = http_error(StatusCode::BAD_GATEWAY, &HeaderMap::new(), b"<html>bad gateway</html>");
+        let error = map_error(StatusCode::BAD_GATEWAY, &HeaderMap::new(), b"<html>bad gateway</html>");
         assert_eq!(error.status(), Some(502));
         assert!(error.is_retryable());
         assert_eq!(error.to_string(), "aws.bedrock API error (HTTP 502): Bad Gateway");

@@ -1,11 +1,13 @@
 //! The `application/vnd.amazon.eventstream` framing ConverseStream answers with: an incremental frame
-//! decoder (both CRC32 checks, size limits) that accepts bytes in any chunking.
+//! decoder (both CRC32 checks, size limits) that accepts bytes in any chunking, and the
+//! [`Framing`] the shared stream driver cuts the body with (frames lent one at a time).
 //!
 //! A frame is: total length (u32), headers length (u32), CRC32 of those eight bytes, the headers, the
 //! payload, and a CRC32 of everything before it. All integers are big-endian.
 
 use bytes::{Bytes, BytesMut};
 use vllora_llm_core::{LLMError, LLMResult, Limit};
+use vllora_llm_http::Framing;
 
 use crate::PROVIDER_NAME;
 
@@ -89,6 +91,17 @@ impl Frame {
     }
 }
 
+/// What the framing lends the stream decoder: a whole frame, or, once at the end of a body that stopped
+/// inside a frame, the fact that it was cut (the decoder then reports the body as truncated, the same
+/// error as for every provider).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FrameEvent<'a> {
+    /// A complete frame, both CRCs checked, borrowed from the decoder.
+    Frame(&'a Frame),
+    /// The body ended with this many bytes of an unfinished frame.
+    Cut { bytes_left: usize },
+}
+
 /// Decodes frames from bytes pushed in any chunking. After the first error it stays failed.
 #[derive(Debug)]
 pub(crate) struct FrameDecoder {
@@ -97,16 +110,27 @@ pub(crate) struct FrameDecoder {
     /// The total length of the frame being received, once its prelude has been checked.
     expected_len: Option<usize>,
     failed: bool,
+    /// The frame lent by the last [`Framing::next_event`].
+    current: Option<Frame>,
+    /// Whether the end of the body inside a frame has been reported.
+    cut_reported: bool,
 }
 
 impl FrameDecoder {
     /// A decoder that rejects frames longer than `max_frame_len` bytes.
     pub(crate) fn new(max_frame_len: usize) -> Self {
-        FrameDecoder { buffer: BytesMut::new(), max_frame_len, expected_len: None, failed: false }
+        FrameDecoder {
+            buffer: BytesMut::new(),
+            max_frame_len,
+            expected_len: None,
+            failed: false,
+            current: None,
+            cut_reported: false,
+        }
     }
 
     /// Adds received bytes.
-    pub(crate) fn push(&mut self, bytes: &[u8]) {
+    pub(crate) fn push_bytes(&mut self, bytes: &[u8]) {
         if !self.failed {
             self.buffer.extend_from_slice(bytes);
         }
@@ -125,18 +149,6 @@ impl FrameDecoder {
         result
     }
 
-    /// Call at the end of the body: an error if a frame was cut off.
-    pub(crate) fn finish(&mut self) -> LLMResult<()> {
-        if self.failed || self.buffer.is_empty() {
-            return Ok(());
-        }
-        self.failed = true;
-        Err(corrupt(format_args!(
-            "the event stream ended in the middle of a frame ({} bytes left over)",
-            self.buffer.len()
-        )))
-    }
-
     fn decode(&mut self) -> LLMResult<Option<Frame>> {
         let total_len = match self.expected_len {
             Some(total_len) => total_len,
@@ -147,9 +159,9 @@ impl FrameDecoder {
                 total_len
             }
         };
-        if self.buffer.len() < total_len {
+        if let Some(missing) = total_len.checked_sub(self.buffer.len()).filter(|missing| *missing > 0) {
             // Reserving now means one allocation per frame however the bytes arrive.
-            self.buffer.reserve(total_len - self.buffer.len());
+            self.buffer.reserve(missing);
             return Ok(None);
         }
         self.expected_len = None;
@@ -175,12 +187,43 @@ impl FrameDecoder {
         if total_len < MIN_FRAME_LEN {
             return Err(corrupt(format_args!("frame length {total_len} is shorter than a prelude")));
         }
-        if headers_len > MAX_HEADERS_LEN || headers_len > total_len - MIN_FRAME_LEN {
+        if headers_len > MAX_HEADERS_LEN || headers_len > total_len.saturating_sub(MIN_FRAME_LEN) {
             return Err(corrupt(format_args!(
                 "headers length {headers_len} does not fit in a frame of {total_len} bytes"
             )));
         }
         Ok(total_len)
+    }
+}
+
+impl Framing for FrameDecoder {
+    type Event<'a> = FrameEvent<'a>;
+
+    fn push(&mut self, bytes: &[u8]) -> LLMResult<()> {
+        self.push_bytes(bytes);
+        Ok(())
+    }
+
+    fn next_event(&mut self) -> LLMResult<Option<FrameEvent<'_>>> {
+        self.current = self.next_frame()?;
+        Ok(self.current.as_ref().map(FrameEvent::Frame))
+    }
+
+    /// The frames still whole in the buffer, then, if bytes of an unfinished frame are left, one
+    /// [`FrameEvent::Cut`]: ending inside a frame is a truncated body, not a framing error of its own.
+    fn finish(&mut self) -> LLMResult<Option<FrameEvent<'_>>> {
+        if self.failed {
+            return Ok(None);
+        }
+        self.current = self.next_frame()?;
+        if self.current.is_some() {
+            return Ok(self.current.as_ref().map(FrameEvent::Frame));
+        }
+        if self.buffer.is_empty() || self.cut_reported {
+            return Ok(None);
+        }
+        self.cut_reported = true;
+        Ok(Some(FrameEvent::Cut { bytes_left: self.buffer.len() }))
     }
 }
 
@@ -190,7 +233,7 @@ fn corrupt(message: impl std::fmt::Display) -> LLMError {
 
 fn read_u32(bytes: &[u8], at: usize) -> u32 {
     let mut word = [0u8; 4];
-    if let Some(slice) = bytes.get(at..at + 4) {
+    if let Some(slice) = at.checked_add(4).and_then(|end| bytes.get(at..end)) {
         word.copy_from_slice(slice);
     }
     u32::from_be_bytes(word)
@@ -198,16 +241,21 @@ fn read_u32(bytes: &[u8], at: usize) -> u32 {
 
 /// Parses a whole frame whose prelude was already checked.
 fn parse_frame(frame: Bytes) -> LLMResult<Frame> {
-    let crc_at = frame.len() - 4;
+    // The prelude check guarantees MIN_FRAME_LEN <= len and PRELUDE_LEN + headers + 4 <= len; these
+    // checked forms only keep a broken invariant from becoming a panic.
+    let crc_at = frame.len().checked_sub(4).ok_or_else(|| corrupt("frame shorter than its CRC"))?;
     let declared = read_u32(&frame, crc_at);
-    let computed = crc32(&frame[..crc_at]);
+    let computed = crc32(frame.get(..crc_at).unwrap_or_default());
     if declared != computed {
         return Err(corrupt(format_args!(
             "message CRC mismatch (frame says {declared:#010x}, computed {computed:#010x})"
         )));
     }
     let headers_len = read_u32(&frame, 4) as usize;
-    let headers_end = PRELUDE_LEN + headers_len;
+    let headers_end = PRELUDE_LEN
+        .checked_add(headers_len)
+        .filter(|end| *end <= crc_at)
+        .ok_or_else(|| corrupt("headers longer than the frame"))?;
     let headers = frame.slice(PRELUDE_LEN..headers_end);
     let mut rest: &[u8] = &headers;
     while split_header(rest)?.map(|(_, _, after)| rest = after).is_some() {}
@@ -294,10 +342,10 @@ mod tests {
         let bytes =
             [0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0x05, 0xc2, 0x48, 0xeb, 0x7d, 0x98, 0xc8, 0xff];
         let mut decoder = FrameDecoder::new(1024);
-        decoder.push(&bytes);
+        decoder.push_bytes(&bytes);
         let frame = decoder.next_frame();
         assert_eq!(frame.ok().flatten(), Some(Frame { headers: Bytes::new(), payload: Bytes::new() }));
-        assert!(decoder.finish().is_ok());
+        assert!(matches!(Framing::finish(&mut decoder), Ok(None)), "nothing left over");
     }
 }
 

@@ -4,7 +4,9 @@
 
 use vllora_llm_core::LLMError;
 
-use super::{Frame, FrameDecoder, HeaderValue, crc32};
+use vllora_llm_http::Framing;
+
+use super::{Frame, FrameDecoder, FrameEvent, HeaderValue, crc32};
 
 /// A header value the test owns.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,11 +187,25 @@ fn decode(bytes: &[u8], random: &mut Random, max_frame_len: usize) -> (Vec<TestF
             assert!(frames.len() <= bytes.len() / 16 + 1, "more frames than the bytes can hold");
         }
         if offset == bytes.len() {
-            return (frames, decoder.finish().err());
+            return (frames, end_of_body(&mut decoder));
         }
         let piece = 1 + random.below(64.min(bytes.len() - offset));
-        decoder.push(&bytes[offset..offset + piece]);
+        decoder.push_bytes(&bytes[offset..offset + piece]);
         offset += piece;
+    }
+}
+
+/// What the end of the body gives: nothing when every byte was part of a whole frame; the truncated-body
+/// error (the stream driver's, the same for every provider) when it ended inside a frame; a framing error.
+fn end_of_body(decoder: &mut FrameDecoder) -> Option<LLMError> {
+    match Framing::finish(decoder) {
+        Ok(None) => None,
+        Ok(Some(FrameEvent::Cut { bytes_left })) => {
+            assert!(bytes_left > 0);
+            Some(vllora_llm_http::truncated(crate::PROVIDER_NAME))
+        }
+        Ok(Some(FrameEvent::Frame(_))) => panic!("a whole frame was left for the end"),
+        Err(error) => Some(error),
     }
 }
 
@@ -274,12 +290,12 @@ fn the_frame_limit_applies_before_the_frame_arrives() {
     let frame = TestFrame { headers: Vec::new(), payload: random.bytes(500) };
     let bytes = encode(&frame);
     let mut decoder = FrameDecoder::new(100);
-    decoder.push(&bytes[..12]);
+    decoder.push_bytes(&bytes[..12]);
     assert!(matches!(decoder.next_frame(), Err(LLMError::LimitExceeded { max_bytes: 100, .. })));
-    decoder.push(&bytes[12..]);
+    decoder.push_bytes(&bytes[12..]);
     assert!(decoder.next_frame().is_err(), "a failed decoder stays failed");
     let mut exact = FrameDecoder::new(bytes.len());
-    exact.push(&bytes);
+    exact.push_bytes(&bytes);
     assert_eq!(exact.next_frame().ok().flatten().map(|decoded| owned(&decoded)), Some(frame));
 }
 

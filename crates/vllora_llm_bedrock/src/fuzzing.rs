@@ -1,16 +1,17 @@
 //! The body of the event-stream fuzz target (`fuzz/fuzz_targets/event_stream.rs`): arbitrary bytes decoded
-//! as a ConverseStream response, whole and in pieces, through the frame decoder and the event state machine.
+//! as a ConverseStream response, whole and in pieces, by the shipped driver
+//! ([`vllora_llm_http::decode_pieces`], the loop of every provider's `ChunkStream`) over the shipped frame
+//! decoder and event state machine.
 //!
 //! Besides "never panics", it checks what the decoder promises: the chunking never changes the outcome,
-//! and decoding always ends (every frame consumes bytes; a cut frame is an error at the end of the body).
-
-use std::collections::VecDeque;
+//! and decoding always ends (every frame consumes bytes; a cut frame is a truncated body at the end).
 
 use vllora_llm_core::types::gateway::ChatCompletionChunk;
+use vllora_llm_http::decode_pieces;
 
 use crate::event_stream::FrameDecoder;
 use crate::response::ResponseContext;
-use crate::stream::StreamState;
+use crate::stream::BedrockStreamDecoder;
 
 /// Frames larger than this are refused, so that a fuzzer's 4 GiB length does not become a 4 GiB buffer.
 const MAX_FRAME_LEN: usize = 64 * 1024;
@@ -22,35 +23,15 @@ type Outcome = (Vec<ChatCompletionChunk>, Option<String>);
 pub fn decode_event_stream(data: &[u8]) {
     let Some((&piece_len, body)) = data.split_first() else { return };
     let whole = decode([body]);
-    let pieces = decode(body.chunks(usize::from(piece_len % 16) + 1));
+    let pieces = decode(body.chunks(usize::from(piece_len % 16).saturating_add(1)));
     assert_eq!(whole, pieces, "the chunking changed what the body decodes to");
 }
 
 fn decode<'a>(pieces: impl IntoIterator<Item = &'a [u8]>) -> Outcome {
-    let mut decoder = FrameDecoder::new(MAX_FRAME_LEN);
-    let mut state = StreamState::new(ResponseContext::default());
-    let mut chunks = VecDeque::new();
-    let fail = |chunks: VecDeque<ChatCompletionChunk>, error: vllora_llm_core::LLMError| {
-        (Vec::from(chunks), Some(error.to_string()))
-    };
-    for piece in pieces {
-        decoder.push(piece);
-        loop {
-            match decoder.next_frame() {
-                Ok(Some(frame)) => {
-                    if let Err(error) = state.on_frame(&frame, &mut chunks) {
-                        return fail(chunks, error);
-                    }
-                }
-                Ok(None) => break,
-                Err(error) => return fail(chunks, error),
-            }
-        }
-    }
-    match decoder.finish().and_then(|()| state.finish(&mut chunks)) {
-        Ok(()) => (Vec::from(chunks), None),
-        Err(error) => fail(chunks, error),
-    }
+    let framing = FrameDecoder::new(MAX_FRAME_LEN);
+    let decoder = BedrockStreamDecoder::new(ResponseContext::default());
+    let (chunks, error) = decode_pieces(framing, decoder, pieces);
+    (chunks, error.map(|error| error.to_string()))
 }
 
 #[cfg(test)]
@@ -62,7 +43,7 @@ mod tests {
     #[test]
     fn the_fuzz_body_holds_on_fixtures_and_their_corruptions() {
         let bodies = vllora_llm_testkit::fixture_bodies(
-            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/stream"),
+            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/streams"),
             "bin",
         );
         assert!(bodies.len() >= 5, "the stream fixtures are there");

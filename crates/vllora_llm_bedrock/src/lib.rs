@@ -24,9 +24,15 @@
 //! inference-profile id or an ARN) is one percent-encoded path segment. `provider_specific`
 //! `additional_parameters` go to `additionalModelRequestFields`, `top_k` and `thinking` too (in the
 //! model's own spelling); `cache_control` becomes `cachePoint` blocks. Stream responses are AWS
-//! event-stream frames, checked with both CRCs and decoded as they arrive.
+//! event-stream frames, checked with both CRCs and decoded as they arrive by the shared stream driver
+//! (`vllora_llm_http::ChunkStream`).
+//!
+//! Configuration ([`BedrockConfig::from_environment`]) is read once, through a
+//! [`vllora_llm_core::Environment`]: variables and the shared AWS files, each file at most once, and
+//! kept for every call.
 
 mod config;
+mod endpoint;
 mod error;
 mod event_stream;
 #[cfg(any(test, feature = "fuzzing"))]
@@ -46,5 +52,11 @@ pub use model::BedrockModel;
 #[doc(hidden)]
 pub use fuzzing::decode_event_stream;
 
-/// The provider's telemetry name (`gen_ai.provider.name`).
+use vllora_llm_core::ProviderId;
+
+/// The provider's identity, as errors, telemetry spans and routing name it.
+pub const PROVIDER: ProviderId = ProviderId::BEDROCK;
+
+/// The provider's name (`PROVIDER.as_str()`): its telemetry name (`gen_ai.provider.name`) and the one its
+/// errors carry.
 pub const PROVIDER_NAME: &str = "aws.bedrock";

@@ -1,4 +1,6 @@
-//! [`BedrockModel`]: Converse and ConverseStream calls, orchestrated from the pure translation modules.
+//! [`BedrockModel`]: Converse and ConverseStream calls, orchestrated from the pure translation modules:
+//! build the body (`request`), the HTTP request (`endpoint`), send it, then parse the answer (`response`)
+//! or hand the body to the shared stream driver with the event-stream decoder (`stream`).
 
 use std::sync::Arc;
 use std::time::UNIX_EPOCH;
@@ -7,18 +9,21 @@ use vllora_llm_core::types::gateway::{ChatCompletionMessageWithFinishReason, Cha
 use vllora_llm_core::{
     BoxFuture, CallOptions, LLMError, LLMResult, ModelInstance, ResultStream, Warning, Warnings,
 };
-use vllora_llm_http::{Bytes, HeaderMap, HttpClient, HttpRequest};
+use vllora_llm_http::{Bytes, ChunkStream, HeaderMap, HttpClient, HttpRequest};
 
 use crate::PROVIDER_NAME;
 use crate::config::BedrockConfig;
-use crate::error::http_error;
-use crate::request::{build_converse_request, to_json_bytes};
-use crate::response::{ResponseContext, parse_converse_response};
-use crate::stream::ConverseStream;
+use crate::endpoint::converse_request;
+use crate::error::map_error;
+use crate::event_stream::FrameDecoder;
+use crate::request::{build, to_json_bytes};
+use crate::response::{ResponseContext, parse_response};
+use crate::stream::BedrockStreamDecoder;
 
 const EVENT_STREAM: &str = "application/vnd.amazon.eventstream";
 
-/// A Bedrock model reached through Converse (one-shot) and ConverseStream (streaming). Cheap to clone.
+/// A Bedrock model reached through Converse (one-shot) and ConverseStream (streaming). Cheap to clone;
+/// built once per client (its configuration, credentials included, is resolved when it is built).
 #[derive(Debug, Clone)]
 pub struct BedrockModel {
     config: Arc<BedrockConfig>,
@@ -65,10 +70,10 @@ impl BedrockModel {
     ) -> LLMResult<Prepared> {
         let model_id = self.model_id(request)?;
         let mut warnings = Warnings::new(PROVIDER_NAME);
-        let body = build_converse_request(request, &model_id, &mut warnings)?;
+        let body = build(request, &model_id, &mut warnings)?;
         let warnings = warnings.finish(options.strict)?;
         let bytes = Bytes::from(to_json_bytes(&body)?);
-        let request = self.config.converse_http_request(&model_id, operation, accept, bytes)?;
+        let request = converse_request(&self.config, &model_id, operation, accept, bytes)?;
         Ok(Prepared { request, warnings, model_id })
     }
 
@@ -90,9 +95,9 @@ impl ModelInstance for BedrockModel {
     ) -> BoxFuture<'a, LLMResult<ChatCompletionMessageWithFinishReason>> {
         Box::pin(async move {
             let prepared = self.prepare(request, options, "converse", "application/json")?;
-            let reply = self.http.send(prepared.request, &http_error).await?;
+            let reply = self.http.send(prepared.request, &map_error).await?;
             let context = self.context(&reply.headers, prepared.model_id);
-            let mut result = parse_converse_response(&reply.body, &context)?;
+            let mut result = parse_response(&reply.body, &context)?;
             result.warnings = prepared.warnings;
             Ok(result)
         })
@@ -105,10 +110,10 @@ impl ModelInstance for BedrockModel {
     ) -> BoxFuture<'a, LLMResult<ResultStream>> {
         Box::pin(async move {
             let prepared = self.prepare(request, options, "converse-stream", EVENT_STREAM)?;
-            let reply = self.http.send_streaming(prepared.request, &http_error).await?;
+            let reply = self.http.send_streaming(prepared.request, &map_error).await?;
             let context = self.context(&reply.headers, prepared.model_id);
-            let max_frame_len = self.http.config().limits.max_event_size;
-            let stream = ConverseStream::new(reply.body, context, max_frame_len);
+            let framing = FrameDecoder::new(self.http.config().limits.max_event_size);
+            let stream = ChunkStream::new(reply.body, framing, BedrockStreamDecoder::new(context));
             Ok(ResultStream::new(stream).with_warnings(prepared.warnings))
         })
     }

@@ -1,6 +1,83 @@
-//! The shared AWS `credentials` and `config` files: just enough INI to read one profile's keys and region.
+//! The shared AWS `credentials` and `config` files: just enough INI to read one profile's keys and region,
+//! read through the caller's [`Environment`] (each file at most once).
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use vllora_llm_core::Environment;
+
+/// A variable that is set and not blank.
+pub(crate) fn non_empty(env: &dyn Environment, name: &str) -> Option<String> {
+    env.var(name).map(|value| value.trim().to_owned()).filter(|value| !value.is_empty())
+}
+
+/// The profile's sections of the shared `credentials` and `config` files (empty when absent).
+#[derive(Debug, Default)]
+pub(crate) struct SharedProfile {
+    pub(crate) name: String,
+    /// Whether either file has a section for the profile.
+    pub(crate) found: bool,
+    credentials: BTreeMap<String, String>,
+    config: BTreeMap<String, String>,
+}
+
+impl SharedProfile {
+    /// Reads `AWS_PROFILE` (default `default`) from the `credentials` file (`AWS_SHARED_CREDENTIALS_FILE`,
+    /// else `~/.aws/credentials`) and the `config` file (`AWS_CONFIG_FILE`, else `~/.aws/config`): one read
+    /// of each, through `env`.
+    pub(crate) fn load(env: &dyn Environment) -> SharedProfile {
+        let name = non_empty(env, "AWS_PROFILE").unwrap_or_else(|| "default".to_owned());
+        let home = non_empty(env, "HOME").or_else(|| non_empty(env, "USERPROFILE")).map(PathBuf::from);
+        let file = |variable: &str, default: &str| -> Option<String> {
+            // `~/` is the home directory, as AWS's SDKs and CLI read these variables.
+            let path = match non_empty(env, variable) {
+                Some(set) => match (set.strip_prefix("~/"), home.as_ref()) {
+                    (Some(relative), Some(home)) => home.join(relative),
+                    _ => PathBuf::from(set),
+                },
+                None => home.as_ref()?.join(default),
+            };
+            env.read_file(&path)
+        };
+        let credentials = file("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials")
+            .and_then(|text| section(&text, &name))
+            .unwrap_or_default();
+        let config = file("AWS_CONFIG_FILE", ".aws/config")
+            .and_then(|text| config_section(&text, &name))
+            .unwrap_or_default();
+        let found = !credentials.is_empty() || !config.is_empty();
+        SharedProfile { name, found, credentials, config }
+    }
+
+    /// A key from the credentials file, else from the config file (the AWS CLI accepts both).
+    pub(crate) fn get(&self, key: &str) -> Option<String> {
+        self.credentials.get(key).or_else(|| self.config.get(key)).filter(|value| !value.is_empty()).cloned()
+    }
+
+    /// The profile's `region` in the config file.
+    pub(crate) fn region(&self) -> Option<String> {
+        self.config.get("region").filter(|region| !region.is_empty()).cloned()
+    }
+}
+
+/// The shared profile, loaded the first time it is needed and then kept: a configuration that the
+/// environment variables settle reads no file at all, and none is read twice.
+#[derive(Debug)]
+pub(crate) struct LazyProfile<'a> {
+    env: &'a dyn Environment,
+    loaded: Option<SharedProfile>,
+}
+
+impl<'a> LazyProfile<'a> {
+    pub(crate) fn new(env: &'a dyn Environment) -> Self {
+        LazyProfile { env, loaded: None }
+    }
+
+    pub(crate) fn get(&mut self) -> &SharedProfile {
+        let env = self.env;
+        self.loaded.get_or_insert_with(|| SharedProfile::load(env))
+    }
+}
 
 /// The keys of one section, merged over every occurrence of the section (later values win). Keys are
 /// lowercased; nested sub-section lines (indented, as in `s3 =` blocks) are skipped.

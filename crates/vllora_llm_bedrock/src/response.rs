@@ -47,8 +47,9 @@ pub(crate) fn usage(usage: &TokenUsage) -> Usage {
     converted
 }
 
-/// Parses a Converse response body.
-pub(crate) fn parse_converse_response(
+/// Parses a Converse response body: the message, the finish reason (unified, and Bedrock's `stopReason`
+/// raw), usage and the response's metadata.
+pub(crate) fn parse_response(
     body: &[u8],
     context: &ResponseContext,
 ) -> LLMResult<ChatCompletionMessageWithFinishReason> {
@@ -156,18 +157,18 @@ mod tests {
     use serde_json::json;
 
     fn parse_fixture(name: &str) -> ChatCompletionMessageWithFinishReason {
-        let path = format!("{}/tests/fixtures/response/{name}", env!("CARGO_MANIFEST_DIR"));
+        let path = format!("{}/tests/fixtures/responses/{name}.bedrock.json", env!("CARGO_MANIFEST_DIR"));
         let body = std::fs::read(&path).unwrap_or_else(|error| panic!("{path}: {error}"));
         let context =
             ResponseContext { id: "req-1".into(), model: "anthropic.claude-sonnet-4".into(), created: 7 };
-        let parsed = parse_converse_response(&body, &context);
+        let parsed = parse_response(&body, &context);
         let Ok(parsed) = parsed else { panic!("{name}: {parsed:?}") };
         parsed
     }
 
     #[test]
     fn every_block_of_a_tool_use_answer_is_kept() {
-        let result = parse_fixture("tool_use_with_reasoning.json");
+        let result = parse_fixture("tool_use_with_reasoning");
         let message = serde_json::to_value(result.message()).unwrap_or_default();
         assert_eq!(
             message,
@@ -203,7 +204,7 @@ mod tests {
 
     #[test]
     fn a_guardrail_intervention_is_a_content_filter_result_with_its_trace() {
-        let result = parse_fixture("guardrail.json");
+        let result = parse_fixture("guardrail");
         assert_eq!(result.finish_reason(), Some(&FinishReason::ContentFilter));
         assert_eq!(
             result.message().content.as_ref().and_then(|content| content.as_string()).as_deref(),
@@ -217,9 +218,9 @@ mod tests {
     #[test]
     fn a_body_that_is_not_a_converse_response_is_a_decode_error() {
         let context = ResponseContext::default();
-        let error = parse_converse_response(b"<html>", &context).err();
+        let error = parse_response(b"<html>", &context).err();
         assert!(matches!(error, Some(LLMError::Decode { .. })), "{error:?}");
-        let empty = parse_converse_response(b"{}", &context).map(|result| result.message().content.is_none());
+        let empty = parse_response(b"{}", &context).map(|result| result.message().content.is_none());
         assert_eq!(empty.ok(), Some(true), "lenient: missing fields are not fatal");
     }
 

@@ -1,22 +1,18 @@
-//! ConverseStream events -> gateway chunks: a state machine fed frame by frame, and the stream that drives
-//! it from the response body.
+//! [`BedrockStreamDecoder`]: ConverseStream events -> gateway chunks, a state machine fed one lent
+//! event-stream frame at a time by the shared driver ([`vllora_llm_http::ChunkStream`]), which owns the
+//! loop, the timers and the end of the body.
 
-use std::collections::VecDeque;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use bytes::Bytes;
-use futures_core::Stream;
 use serde::de::DeserializeOwned;
 use vllora_llm_core::types::gateway::{
     CHUNK_OBJECT, ChatCompletionChunk, ChatCompletionDelta, ChunkChoice, FinishReason, FunctionCallDelta,
     ReasoningDetail, ReasoningDetailType, Role, SharedStr, ToolCallDelta, Usage,
 };
 use vllora_llm_core::{LLMError, LLMResult};
+use vllora_llm_http::{Chunks, EndOfBody, StreamDecoder};
 
 use crate::PROVIDER_NAME;
 use crate::error::{stream_error_frame, stream_exception};
-use crate::event_stream::{Frame, FrameDecoder};
+use crate::event_stream::{Frame, FrameDecoder, FrameEvent};
 use crate::request::REASONING_PROVIDER;
 use crate::response::{ResponseContext, finish_reason, usage};
 use crate::wire::{
@@ -31,8 +27,12 @@ struct ReasoningBlock {
 }
 
 /// Turns ConverseStream events into chunks.
+///
+/// The answer is complete once the `metadata` event (usage, metrics) has followed `messageStop`, or an
+/// exception ended it. A body that ends cleanly after `messageStop` without `metadata` is a whole answer
+/// (without usage); one that ends before `messageStop`, or inside a frame, is truncated.
 #[derive(Debug)]
-pub(crate) struct StreamState {
+pub(crate) struct BedrockStreamDecoder {
     context: ResponseContext,
     /// The context's id and model, shared by every chunk so handing them out does not allocate.
     id: SharedStr,
@@ -46,11 +46,18 @@ pub(crate) struct StreamState {
     /// Content block index -> tool call index within the turn.
     tool_calls: Vec<(u32, u32)>,
     reasoning: Vec<(u32, ReasoningBlock)>,
+    /// The `metadata` event has been received.
+    metadata_seen: bool,
+    /// An exception or error frame ended the stream.
+    failed: bool,
+    /// The body ended inside a frame.
+    cut: bool,
 }
 
-impl StreamState {
+impl BedrockStreamDecoder {
+    /// A decoder for the response `context` describes.
     pub(crate) fn new(context: ResponseContext) -> Self {
-        StreamState {
+        BedrockStreamDecoder {
             id: context.id.as_str().into(),
             model: context.model.as_str().into(),
             context,
@@ -61,24 +68,27 @@ impl StreamState {
             service_tier: None,
             tool_calls: Vec::new(),
             reasoning: Vec::new(),
+            metadata_seen: false,
+            failed: false,
+            cut: false,
         }
     }
 
     /// Handles one frame: an event, an exception (the error of the stream) or an unknown message (skipped).
-    pub(crate) fn on_frame(
-        &mut self,
-        frame: &Frame,
-        out: &mut VecDeque<ChatCompletionChunk>,
-    ) -> LLMResult<()> {
+    pub(crate) fn on_frame(&mut self, frame: &Frame, out: &mut Chunks) -> LLMResult<()> {
         match frame.header(":message-type") {
             Some("event") => {
-                self.on_event(frame.header(":event-type").unwrap_or_default(), &frame.payload, out)
+                self.on_converse_event(frame.header(":event-type").unwrap_or_default(), &frame.payload, out)
             }
-            Some("exception") => Err(stream_exception(
-                frame.header(":exception-type").unwrap_or("unknownException"),
-                &frame.payload,
-            )),
+            Some("exception") => {
+                self.failed = true;
+                Err(stream_exception(
+                    frame.header(":exception-type").unwrap_or("unknownException"),
+                    &frame.payload,
+                ))
+            }
             Some("error") => {
+                self.failed = true;
                 Err(stream_error_frame(frame.header(":error-code"), frame.header(":error-message")))
             }
             _ => Ok(()),
@@ -86,11 +96,11 @@ impl StreamState {
     }
 
     /// Handles one event by its `:event-type`.
-    pub(crate) fn on_event(
+    pub(crate) fn on_converse_event(
         &mut self,
         event_type: &str,
         payload: &[u8],
-        out: &mut VecDeque<ChatCompletionChunk>,
+        out: &mut Chunks,
     ) -> LLMResult<()> {
         match event_type {
             "messageStart" if !self.role_sent => self.push_delta(ChatCompletionDelta::default(), None, out),
@@ -102,12 +112,14 @@ impl StreamState {
                 let reason = event.stop_reason.as_deref().map_or(FinishReason::Stop, finish_reason);
                 if !self.stopped {
                     self.stopped = true;
-                    self.push_delta(ChatCompletionDelta::default(), Some(reason), out);
+                    let raw = event.stop_reason.map(SharedStr::from);
+                    self.push_finish(reason, raw, out);
                 }
                 self.flush_usage(out);
             }
             "metadata" => {
                 let event: MetadataEvent = parse(event_type, payload)?;
+                self.metadata_seen = true;
                 if let Some(wire_usage) = event.usage {
                     self.pending_usage = Some(usage(&wire_usage));
                 }
@@ -123,16 +135,7 @@ impl StreamState {
         Ok(())
     }
 
-    /// Call at the end of the body.
-    pub(crate) fn finish(&mut self, out: &mut VecDeque<ChatCompletionChunk>) -> LLMResult<()> {
-        if !self.stopped {
-            return Err(LLMError::decode(PROVIDER_NAME, "the stream ended before messageStop"));
-        }
-        self.flush_usage(out);
-        Ok(())
-    }
-
-    fn on_block_start(&mut self, event: ContentBlockStartEvent, out: &mut VecDeque<ChatCompletionChunk>) {
+    fn on_block_start(&mut self, event: ContentBlockStartEvent, out: &mut Chunks) {
         let Some(tool_use) = event.start.and_then(|start| start.tool_use) else { return };
         let index = self.tool_index(event.content_block_index);
         let call = ToolCallDelta {
@@ -149,7 +152,7 @@ impl StreamState {
         );
     }
 
-    fn on_block_delta(&mut self, event: ContentBlockDeltaEvent, out: &mut VecDeque<ChatCompletionChunk>) {
+    fn on_block_delta(&mut self, event: ContentBlockDeltaEvent, out: &mut Chunks) {
         let Some(delta) = event.delta else { return };
         let block = event.content_block_index;
         if let Some(text) = delta.text {
@@ -169,7 +172,7 @@ impl StreamState {
         }
         if let Some(reasoning) = delta.reasoning_content {
             if let Some(text) = reasoning.text {
-                self.reasoning_block(block).text.push_str(&text);
+                self.reasoning_block(block, |reasoning| reasoning.text.push_str(&text));
                 self.push_delta(
                     ChatCompletionDelta { reasoning_content: Some(text), ..Default::default() },
                     None,
@@ -177,7 +180,9 @@ impl StreamState {
                 );
             }
             if let Some(signature) = reasoning.signature {
-                self.reasoning_block(block).signature.get_or_insert_with(String::new).push_str(&signature);
+                self.reasoning_block(block, |reasoning| {
+                    reasoning.signature.get_or_insert_with(String::new).push_str(&signature);
+                });
             }
             if let Some(redacted) = reasoning.redacted_content {
                 let detail = ReasoningDetail {
@@ -195,7 +200,7 @@ impl StreamState {
     }
 
     /// A finished reasoning block goes out whole (text and signature), so it can be sent back as it was.
-    fn on_block_stop(&mut self, event: ContentBlockStopEvent, out: &mut VecDeque<ChatCompletionChunk>) {
+    fn on_block_stop(&mut self, event: ContentBlockStopEvent, out: &mut Chunks) {
         let Some(position) = self.reasoning.iter().position(|(index, _)| *index == event.content_block_index)
         else {
             return;
@@ -224,32 +229,48 @@ impl StreamState {
         index
     }
 
-    fn reasoning_block(&mut self, block: u32) -> &mut ReasoningBlock {
-        let position = match self.reasoning.iter().position(|(index, _)| *index == block) {
-            Some(position) => position,
+    /// Applies `change` to the reasoning block of content block `block`, started if new.
+    fn reasoning_block(&mut self, block: u32, change: impl FnOnce(&mut ReasoningBlock)) {
+        match self.reasoning.iter_mut().find(|(index, _)| *index == block) {
+            Some((_, reasoning)) => change(reasoning),
             None => {
-                self.reasoning.push((block, ReasoningBlock::default()));
-                self.reasoning.len() - 1
+                let mut reasoning = ReasoningBlock::default();
+                change(&mut reasoning);
+                self.reasoning.push((block, reasoning));
             }
-        };
-        &mut self.reasoning[position].1
+        }
     }
 
     fn push_delta(
         &mut self,
+        delta: ChatCompletionDelta,
+        finish_reason: Option<FinishReason>,
+        out: &mut Chunks,
+    ) {
+        self.push_choice(delta, finish_reason, None, out);
+    }
+
+    /// The last choice chunk: the unified finish reason beside Bedrock's own `stopReason`.
+    fn push_finish(&mut self, reason: FinishReason, raw: Option<SharedStr>, out: &mut Chunks) {
+        self.push_choice(ChatCompletionDelta::default(), Some(reason), raw, out);
+    }
+
+    fn push_choice(
+        &mut self,
         mut delta: ChatCompletionDelta,
         finish_reason: Option<FinishReason>,
-        out: &mut VecDeque<ChatCompletionChunk>,
+        raw_finish_reason: Option<SharedStr>,
+        out: &mut Chunks,
     ) {
         if !self.role_sent {
             self.role_sent = true;
             delta.role = Some(Role::Assistant);
         }
-        let choice = ChunkChoice { index: 0, delta, finish_reason, logprobs: None, raw_finish_reason: None };
+        let choice = ChunkChoice { index: 0, delta, finish_reason, logprobs: None, raw_finish_reason };
         out.push_back(self.chunk(vec![choice], None));
     }
 
-    fn flush_usage(&mut self, out: &mut VecDeque<ChatCompletionChunk>) {
+    fn flush_usage(&mut self, out: &mut Chunks) {
         if self.usage_sent {
             return;
         }
@@ -273,76 +294,40 @@ impl StreamState {
     }
 }
 
+impl StreamDecoder for BedrockStreamDecoder {
+    type Framing = FrameDecoder;
+    type Item = ChatCompletionChunk;
+
+    fn provider(&self) -> &str {
+        PROVIDER_NAME
+    }
+
+    fn on_event(&mut self, event: FrameEvent<'_>, out: &mut Chunks) -> LLMResult<()> {
+        match event {
+            FrameEvent::Frame(frame) => self.on_frame(frame, out),
+            FrameEvent::Cut { .. } => {
+                self.cut = true;
+                Ok(())
+            }
+        }
+    }
+
+    fn is_complete(&self) -> bool {
+        self.failed || (self.stopped && self.metadata_seen)
+    }
+
+    fn on_end(&mut self, out: &mut Chunks) -> LLMResult<EndOfBody> {
+        if self.cut || !self.stopped {
+            return Ok(EndOfBody::Truncated);
+        }
+        self.flush_usage(out);
+        Ok(EndOfBody::Complete)
+    }
+}
+
 fn parse<T: DeserializeOwned>(event_type: &str, payload: &[u8]) -> LLMResult<T> {
     serde_json::from_slice(payload)
         .map_err(|error| LLMError::decode(PROVIDER_NAME, format_args!("`{event_type}` event: {error}")))
-}
-
-/// The chunks of a ConverseStream response, decoded as the body arrives.
-pub(crate) struct ConverseStream<B> {
-    body: B,
-    decoder: FrameDecoder,
-    state: StreamState,
-    ready: VecDeque<ChatCompletionChunk>,
-    done: bool,
-}
-
-impl<B> ConverseStream<B> {
-    pub(crate) fn new(body: B, context: ResponseContext, max_frame_len: usize) -> Self {
-        ConverseStream {
-            body,
-            decoder: FrameDecoder::new(max_frame_len),
-            state: StreamState::new(context),
-            ready: VecDeque::new(),
-            done: false,
-        }
-    }
-}
-
-impl<B> Stream for ConverseStream<B>
-where
-    B: Stream<Item = LLMResult<Bytes>> + Unpin,
-{
-    type Item = LLMResult<ChatCompletionChunk>;
-
-    fn poll_next(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        loop {
-            if let Some(chunk) = this.ready.pop_front() {
-                return Poll::Ready(Some(Ok(chunk)));
-            }
-            if this.done {
-                return Poll::Ready(None);
-            }
-            let step = match this.decoder.next_frame() {
-                Ok(Some(frame)) => this.state.on_frame(&frame, &mut this.ready),
-                Ok(None) => match Pin::new(&mut this.body).poll_next(context) {
-                    Poll::Pending => return Poll::Pending,
-                    Poll::Ready(Some(Ok(bytes))) => {
-                        this.decoder.push(&bytes);
-                        Ok(())
-                    }
-                    Poll::Ready(Some(Err(error))) => Err(error),
-                    Poll::Ready(None) => {
-                        this.done = true;
-                        this.decoder.finish().and_then(|()| this.state.finish(&mut this.ready))
-                    }
-                },
-                Err(error) => Err(error),
-            };
-            if let Err(error) = step {
-                this.done = true;
-                this.ready.clear();
-                return Poll::Ready(Some(Err(error)));
-            }
-        }
-    }
-}
-
-impl<B> std::fmt::Debug for ConverseStream<B> {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.debug_struct("ConverseStream").field("state", &self.state).finish_non_exhaustive()
-    }
 }
 
 #[cfg(test)]

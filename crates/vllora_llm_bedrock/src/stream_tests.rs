@@ -1,33 +1,21 @@
 //! Stream decoding against fixtures: ConverseStream bodies (event-stream frames encoded by
-//! `tests/fixtures/stream/make_frames.py` and checked with botocore's parser) replayed at every chunking
-//! must give the same chunks, which are compared with the expected chunks of each fixture.
+//! `tests/fixtures/streams/make_frames.py` and checked with botocore's parser) replayed through the shipped
+//! driver at every chunking must give the same chunks, which are compared with the expected chunks of each
+//! fixture (`<case>.expected.json`, written by `expected_chunks.py`, an oracle apart from this decoder).
 
-use std::collections::VecDeque;
-use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
-
-use bytes::Bytes;
-use futures_core::Stream;
 use serde_json::Value;
 use vllora_llm_core::types::gateway::{ChatCompletionChunk, FinishReason, ReasoningDetailType};
 use vllora_llm_core::{LLMError, LLMResult};
+use vllora_llm_http::{Chunks, decode_pieces};
 
-use super::ConverseStream;
+use super::BedrockStreamDecoder;
+use crate::event_stream::FrameDecoder;
 use crate::response::ResponseContext;
 
-/// A body that hands out the given pieces, all ready.
-struct Pieces(VecDeque<LLMResult<Bytes>>);
-
-impl Stream for Pieces {
-    type Item = LLMResult<Bytes>;
-
-    fn poll_next(mut self: Pin<&mut Self>, _context: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        Poll::Ready(self.0.pop_front())
-    }
-}
+const STREAMS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/streams");
 
 fn fixture_bytes(name: &str) -> Vec<u8> {
-    let path = format!("{}/tests/fixtures/stream/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{STREAMS}/{name}");
     std::fs::read(&path).unwrap_or_else(|error| panic!("{path}: {error}"))
 }
 
@@ -39,28 +27,15 @@ fn context() -> ResponseContext {
     }
 }
 
-/// Every item the stream yields for `pieces`, then `None`; polling never returns `Pending` here because the
-/// body is always ready, so a `Pending` would mean a hang.
-fn collect(pieces: Vec<LLMResult<Bytes>>, max_frame_len: usize) -> Vec<LLMResult<ChatCompletionChunk>> {
-    let mut stream = ConverseStream::new(Pieces(pieces.into()), context(), max_frame_len);
-    let mut context = Context::from_waker(Waker::noop());
-    let mut items = Vec::new();
-    loop {
-        match Pin::new(&mut stream).poll_next(&mut context) {
-            Poll::Ready(Some(item)) => items.push(item),
-            Poll::Ready(None) => return items,
-            Poll::Pending => panic!("the stream waited on a body that was ready"),
-        }
-        assert!(items.len() < 10_000, "the stream does not end");
-    }
+/// Every item the shipped driver yields for `pieces`: the chunks, then the error that ended the stream.
+fn collect(pieces: &[&[u8]], max_frame_len: usize) -> Vec<LLMResult<ChatCompletionChunk>> {
+    let decoder = BedrockStreamDecoder::new(context());
+    let (chunks, error) = decode_pieces(FrameDecoder::new(max_frame_len), decoder, pieces.iter().copied());
+    chunks.into_iter().map(Ok).chain(error.map(Err)).collect()
 }
 
 fn replay(bytes: &[u8], points: &[usize]) -> Vec<LLMResult<ChatCompletionChunk>> {
-    let pieces = vllora_llm_testkit::split_at(bytes, points)
-        .into_iter()
-        .map(|piece| Ok(Bytes::copy_from_slice(piece)))
-        .collect();
-    collect(pieces, 1 << 20)
+    collect(&vllora_llm_testkit::split_at(bytes, points), 1 << 20)
 }
 
 /// The fixture decoded at every chunking; all must agree, and the result is returned.
@@ -84,9 +59,35 @@ fn decode_at_every_chunking(name: &str) -> (Vec<ChatCompletionChunk>, Option<Str
     first.unwrap_or_default()
 }
 
-fn expected_chunks(name: &str) -> Vec<ChatCompletionChunk> {
+/// The expected chunks of a fixture, as JSON (the raw finish reason is not part of a chunk's JSON; it is
+/// checked apart).
+fn expected_chunks(name: &str) -> Value {
     let text = String::from_utf8(fixture_bytes(name)).unwrap_or_default();
-    serde_json::from_str(&text).unwrap_or_else(|error| panic!("{name}: {error}"))
+    let chunks: Vec<ChatCompletionChunk> =
+        serde_json::from_str(&text).unwrap_or_else(|error| panic!("{name}: {error}"));
+    json(&chunks)
+}
+
+fn json(chunks: &[ChatCompletionChunk]) -> Value {
+    serde_json::to_value(chunks).unwrap_or_default()
+}
+
+/// Bedrock's own stop reason, on the chunk with the unified one.
+fn raw_finish_reason(chunks: &[ChatCompletionChunk]) -> Option<(FinishReason, String)> {
+    chunks.iter().flat_map(|chunk| &chunk.choices).find_map(|choice| {
+        let unified = choice.finish_reason.clone()?;
+        Some((unified, choice.raw_finish_reason.as_deref()?.to_owned()))
+    })
+}
+
+/// Every stream fixture, at every chunking, gives its expected chunks (those before the error, for a
+/// stream an exception ends).
+#[test]
+fn stream_fixtures_decode_to_their_expected_chunks() {
+    vllora_llm_testkit::golden(STREAMS, "bedrock.bin", "expected.json", |case, _| {
+        let (chunks, _) = decode_at_every_chunking(&format!("{}.bedrock.bin", case.name));
+        json(&chunks)
+    });
 }
 
 fn assert_stream_rules(chunks: &[ChatCompletionChunk]) {
@@ -111,10 +112,10 @@ fn assert_stream_rules(chunks: &[ChatCompletionChunk]) {
 
 #[test]
 fn text_stream() {
-    let (chunks, error) = decode_at_every_chunking("text.bin");
+    let (chunks, error) = decode_at_every_chunking("text.bedrock.bin");
     assert_eq!(error, None);
     assert_stream_rules(&chunks);
-    assert_eq!(chunks, expected_chunks("text.chunks.json"));
+    assert_eq!(json(&chunks), expected_chunks("text.expected.json"));
     let text: String = chunks
         .iter()
         .flat_map(|chunk| &chunk.choices)
@@ -123,14 +124,15 @@ fn text_stream() {
     assert_eq!(text, "Hello! How can I help you today?");
     let usage = chunks.last().and_then(|chunk| chunk.usage).unwrap_or_default();
     assert_eq!((usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens()), (1036, 10, 1024));
+    assert_eq!(raw_finish_reason(&chunks), Some((FinishReason::Stop, "end_turn".to_owned())));
 }
 
 #[test]
 fn reasoning_text_and_two_tool_calls() {
-    let (chunks, error) = decode_at_every_chunking("tools_reasoning.bin");
+    let (chunks, error) = decode_at_every_chunking("tools_reasoning.bedrock.bin");
     assert_eq!(error, None);
     assert_stream_rules(&chunks);
-    assert_eq!(chunks, expected_chunks("tools_reasoning.chunks.json"));
+    assert_eq!(json(&chunks), expected_chunks("tools_reasoning.expected.json"));
     let deltas: Vec<_> = chunks.iter().flat_map(|chunk| &chunk.choices).map(|choice| &choice.delta).collect();
     let reasoning: String = deltas.iter().filter_map(|delta| delta.reasoning_content.as_deref()).collect();
     assert_eq!(reasoning, "The user wants the weather in Paris and Lyon.");
@@ -162,19 +164,21 @@ fn reasoning_text_and_two_tool_calls() {
     let finish =
         chunks.iter().flat_map(|chunk| &chunk.choices).find_map(|choice| choice.finish_reason.clone());
     assert_eq!(finish, Some(FinishReason::ToolCalls));
+    assert_eq!(raw_finish_reason(&chunks), Some((FinishReason::ToolCalls, "tool_use".to_owned())));
 }
 
 #[test]
 fn redacted_reasoning_and_max_tokens() {
-    let (chunks, error) = decode_at_every_chunking("redacted_reasoning.bin");
+    let (chunks, error) = decode_at_every_chunking("redacted_reasoning.bedrock.bin");
     assert_eq!(error, None);
     assert_stream_rules(&chunks);
-    assert_eq!(chunks, expected_chunks("redacted_reasoning.chunks.json"));
+    assert_eq!(json(&chunks), expected_chunks("redacted_reasoning.expected.json"));
+    assert_eq!(raw_finish_reason(&chunks), Some((FinishReason::Length, "max_tokens".to_owned())));
 }
 
 #[test]
 fn exception_frames_end_the_stream_with_the_aws_error_type() {
-    let (chunks, error) = decode_at_every_chunking("throttling_exception.bin");
+    let (chunks, error) = decode_at_every_chunking("throttling_exception.bedrock.bin");
     assert_eq!(
         chunks.iter().filter_map(|chunk| chunk.choices.first()?.delta.content.clone()).collect::<String>(),
         "Partial"
@@ -185,11 +189,11 @@ fn exception_frames_end_the_stream_with_the_aws_error_type() {
             "aws.bedrock API error (ThrottlingException): Too many tokens, please wait before trying again."
         )
     );
-    let items = replay(&fixture_bytes("throttling_exception.bin"), &[]);
+    let items = replay(&fixture_bytes("throttling_exception.bedrock.bin"), &[]);
     let Some(Err(throttled)) = items.last() else { panic!("{items:?}") };
     assert!(throttled.is_retryable(), "throttling is retryable");
 
-    let items = replay(&fixture_bytes("model_stream_error.bin"), &[]);
+    let items = replay(&fixture_bytes("model_stream_error.bedrock.bin"), &[]);
     let Some(Err(LLMError::Api(api))) = items.last() else { panic!("{items:?}") };
     assert_eq!(api.error_type.as_deref(), Some("ModelStreamErrorException"));
     assert_eq!(api.code.as_deref(), Some("500"));
@@ -197,7 +201,7 @@ fn exception_frames_end_the_stream_with_the_aws_error_type() {
 
 #[test]
 fn an_error_frame_carries_its_code_and_message_in_headers() {
-    let (chunks, error) = decode_at_every_chunking("error_frame.bin");
+    let (chunks, error) = decode_at_every_chunking("error_frame.bedrock.bin");
     assert_eq!(chunks.len(), 1, "the role chunk of messageStart");
     assert_eq!(
         error.as_deref(),
@@ -207,39 +211,56 @@ fn an_error_frame_carries_its_code_and_message_in_headers() {
     );
 }
 
+/// A body that ends before the answer does is the driver's truncated-body error, `LLMError::Connection`,
+/// the same for every provider (it was a Bedrock decode error before the shared driver).
 #[test]
 fn a_body_cut_mid_frame_or_before_message_stop_is_an_error() {
-    let bytes = fixture_bytes("text.bin");
-    let cut = collect(vec![Ok(Bytes::copy_from_slice(&bytes[..bytes.len() - 5]))], 1 << 20);
+    let truncated = "the aws.bedrock stream ended before the model finished its answer";
+    let bytes = fixture_bytes("text.bedrock.bin");
+    let cut = collect(&[&bytes[..bytes.len() - 5]], 1 << 20);
     let Some(Err(error)) = cut.last() else { panic!("{cut:?}") };
-    assert!(error.to_string().contains("ended in the middle of a frame"), "{error}");
+    assert!(matches!(error, LLMError::Connection { .. }), "{error:?}");
+    assert!(error.to_string().contains(truncated), "{error}");
 
     // Everything up to messageStop, minus that frame: the frames are whole but the message never ended.
-    let events: Value = serde_json::from_slice(&fixture_bytes("text.events.json")).unwrap_or_default();
+    let events: Value = serde_json::from_slice(&fixture_bytes("text.bedrock.json")).unwrap_or_default();
     assert_eq!(events[5]["headers"][":event-type"], "messageStop");
-    let early = collect(vec![Ok(Bytes::copy_from_slice(&bytes[..frame_end(&bytes, 5)]))], 1 << 20);
+    let early = collect(&[&bytes[..frame_end(&bytes, 5)]], 1 << 20);
     let Some(Err(error)) = early.last() else { panic!("{early:?}") };
-    assert!(error.to_string().contains("before messageStop"), "{error}");
+    assert!(matches!(error, LLMError::Connection { .. }), "{error:?}");
+    assert!(error.to_string().contains(truncated), "{error}");
 
-    let broken = collect(vec![Ok(Bytes::from_static(b"{\"message\":\"not an event stream\"}"))], 1 << 20);
+    let broken = collect(&[b"{\"message\":\"not an event stream\"}"], 1 << 20);
     assert!(matches!(broken.last(), Some(Err(LLMError::Decode { .. }))), "{broken:?}");
     assert!(broken.iter().all(Result::is_err));
 }
 
 #[test]
+fn an_answer_that_ends_after_message_stop_without_metadata_is_complete() {
+    let bytes = fixture_bytes("text.bedrock.bin");
+    let items = collect(&[&bytes[..frame_end(&bytes, 6)]], 1 << 20);
+    assert!(items.iter().all(Result::is_ok), "{items:?}");
+    let chunks: Vec<ChatCompletionChunk> = items.into_iter().flatten().collect();
+    assert_eq!(raw_finish_reason(&chunks), Some((FinishReason::Stop, "end_turn".to_owned())));
+    assert!(chunks.iter().all(|chunk| chunk.usage.is_none()), "no usage without metadata");
+}
+
+#[test]
+fn nothing_after_the_metadata_event_is_read() {
+    let mut bytes = fixture_bytes("text.bedrock.bin");
+    let whole = collect(&[&bytes], 1 << 20);
+    bytes.extend_from_slice(b"not a frame: never decoded, since the answer is complete");
+    assert_eq!(format!("{:?}", collect(&[&bytes], 1 << 20)), format!("{whole:?}"));
+}
+
+#[test]
 fn a_frame_larger_than_the_limit_is_refused_without_waiting_for_it() {
-    let bytes = fixture_bytes("text.bin");
-    let items = collect(vec![Ok(Bytes::copy_from_slice(&bytes[..12]))], 64);
+    let bytes = fixture_bytes("text.bedrock.bin");
+    let items = collect(&[&bytes[..12]], 64);
     assert!(
         matches!(items.as_slice(), [Err(LLMError::LimitExceeded { max_bytes: 64, .. })]),
         "the prelude alone decides: {items:?}"
     );
-}
-
-#[test]
-fn transport_errors_pass_through() {
-    let items = collect(vec![Err(LLMError::Connection { message: "reset".into() })], 1 << 20);
-    assert!(matches!(items.as_slice(), [Err(LLMError::Connection { .. })]));
 }
 
 /// The offset where the frames before frame `count` end.
@@ -256,8 +277,8 @@ fn frame_end(bytes: &[u8], count: usize) -> usize {
 
 #[test]
 fn the_service_tier_of_the_metadata_event_is_on_the_usage_chunk() {
-    let mut state = super::StreamState::new(context());
-    let mut out = VecDeque::new();
+    let mut state = BedrockStreamDecoder::new(context());
+    let mut out = Chunks::new();
     let events: [(&str, &[u8]); 3] = [
         ("messageStart", br#"{"role":"assistant"}"#),
         ("messageStop", br#"{"stopReason":"end_turn"}"#),
@@ -268,7 +289,7 @@ fn the_service_tier_of_the_metadata_event_is_on_the_usage_chunk() {
         ),
     ];
     for (event_type, payload) in events {
-        let handled = state.on_event(event_type, payload, &mut out);
+        let handled = state.on_converse_event(event_type, payload, &mut out);
         assert!(handled.is_ok(), "{event_type}: {handled:?}");
     }
     let last = out.back().cloned().unwrap_or_default();

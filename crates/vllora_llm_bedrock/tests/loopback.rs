@@ -130,7 +130,7 @@ async fn collect(
 #[tokio::test]
 async fn converse_sends_a_signed_request_and_returns_every_block() {
     let server = MockServer::start().await;
-    let answer = fixture_json("response/tool_use_with_reasoning.json");
+    let answer = fixture_json("responses/tool_use_with_reasoning.bedrock.json");
     server.respond(
         "POST",
         &format!("{HAIKU_PATH}/converse"),
@@ -171,7 +171,7 @@ async fn converse_sends_a_signed_request_and_returns_every_block() {
 #[tokio::test]
 async fn converse_stream_decodes_frames_at_any_chunking() {
     let expected: Vec<ChatCompletionChunk> =
-        serde_json::from_value(fixture_json("stream/tools_reasoning.chunks.json")).unwrap_or_default();
+        serde_json::from_value(fixture_json("streams/tools_reasoning.expected.json")).unwrap_or_default();
     assert!(!expected.is_empty());
     let path = "/model/us.anthropic.claude-sonnet-4-20250514-v1%3A0/converse-stream";
     for chunking in [Chunking::Whole, Chunking::Bytes(1), Chunking::Random { seed: 7, max: 40 }] {
@@ -179,7 +179,7 @@ async fn converse_stream_decodes_frames_at_any_chunking() {
         let frames = MockResponse::body(
             200,
             "application/vnd.amazon.eventstream",
-            fixture("stream/tools_reasoning.bin"),
+            fixture("streams/tools_reasoning.bedrock.bin"),
         )
         .header("x-amzn-requestid", REQUEST_ID)
         .chunking(chunking);
@@ -187,7 +187,15 @@ async fn converse_stream_decodes_frames_at_any_chunking() {
         let request = ChatCompletionRequest { model: format!("bedrock/{SONNET_PROFILE}"), ..hello("") };
         let (chunks, error) = collect(&model(&server, &aws_credentials(None)), &request).await;
         assert!(error.is_none(), "{chunking:?}: {error:?}");
-        assert_eq!(chunks, expected, "{chunking:?}");
+        // As JSON: Bedrock's raw stop reason is not part of a chunk's JSON; it is checked below.
+        assert_eq!(serde_json::to_value(&chunks).ok(), serde_json::to_value(&expected).ok(), "{chunking:?}");
+        let finish =
+            chunks.iter().flat_map(|chunk| &chunk.choices).find(|choice| choice.finish_reason.is_some());
+        assert_eq!(
+            finish.map(|choice| (choice.finish_reason.clone(), choice.raw_finish_reason.as_deref())),
+            Some((Some(FinishReason::ToolCalls), Some("tool_use"))),
+            "{chunking:?}"
+        );
 
         let sent = only_request(&server);
         assert_eq!(sent.path, path);
@@ -209,7 +217,7 @@ async fn a_bedrock_api_key_is_sent_as_a_bearer_token() {
     server.respond(
         "POST",
         &format!("{HAIKU_PATH}/converse"),
-        MockResponse::json(200, fixture_json("response/guardrail.json")),
+        MockResponse::json(200, fixture_json("responses/guardrail.bedrock.json")),
     );
     let credentials = Credentials::AwsBearer {
         api_key: Secret::new("ABSKQmVkcm9ja0FQSUtleQ=="),
@@ -261,7 +269,7 @@ async fn throttling_is_retried_then_reported_as_retryable() {
     server.respond(
         "POST",
         &format!("{HAIKU_PATH}/converse"),
-        MockResponse::json(200, fixture_json("response/guardrail.json")),
+        MockResponse::json(200, fixture_json("responses/guardrail.bedrock.json")),
     );
     let result =
         model(&server, &aws_credentials(None)).complete(&hello(HAIKU), &CallOptions::default()).await;
@@ -286,7 +294,7 @@ async fn an_exception_frame_mid_stream_ends_it_with_the_aws_error() {
         MockResponse::body(
             200,
             "application/vnd.amazon.eventstream",
-            fixture("stream/throttling_exception.bin"),
+            fixture("streams/throttling_exception.bedrock.bin"),
         )
         .chunking(Chunking::Random { seed: 42, max: 16 }),
     );
@@ -305,7 +313,7 @@ async fn an_exception_frame_mid_stream_ends_it_with_the_aws_error() {
 #[tokio::test]
 async fn a_corrupt_stream_is_a_decode_error_not_a_hang() {
     let server = MockServer::start().await;
-    let mut frames = fixture("stream/text.bin");
+    let mut frames = fixture("streams/text.bedrock.bin");
     let middle = frames.len() / 2;
     frames[middle] ^= 0x20;
     server.respond(
@@ -333,7 +341,7 @@ async fn strict_mode_refuses_before_anything_is_sent() {
     server.respond(
         "POST",
         &format!("{HAIKU_PATH}/converse"),
-        MockResponse::json(200, fixture_json("response/guardrail.json")),
+        MockResponse::json(200, fixture_json("responses/guardrail.bedrock.json")),
     );
     let lenient = model.complete(&request, &CallOptions::default()).await;
     let parameters: Vec<String> = lenient
@@ -344,20 +352,23 @@ async fn strict_mode_refuses_before_anything_is_sent() {
     assert_eq!(parameters, ["presence_penalty", "seed"]);
 }
 
-/// A transport that keeps the request it is given and answers with a canned body.
+/// A transport that keeps the request it is given and answers with a canned body (or, with `reset`, a
+/// body whose first read fails as a reset connection does).
 #[derive(Debug, Default)]
 struct Capture {
     sent: Mutex<Vec<HttpRequest>>,
     answer: Vec<u8>,
+    reset: bool,
 }
 
-struct Once(Option<Bytes>);
+/// A test double of an HTTP body: one piece, then the end.
+struct Once(Option<LLMResult<Bytes>>);
 
 impl Stream for Once {
     type Item = LLMResult<Bytes>;
 
     fn poll_next(mut self: Pin<&mut Self>, _context: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        Poll::Ready(self.0.take().map(Ok))
+        Poll::Ready(self.0.take())
     }
 }
 
@@ -368,7 +379,12 @@ impl HttpTransport for Capture {
         }
         let mut headers = HeaderMap::new();
         headers.insert("x-amzn-requestid", HeaderValue::from_static(REQUEST_ID));
-        let body = Once(Some(Bytes::from(self.answer.clone())));
+        let piece = if self.reset {
+            Err(LLMError::Connection { message: "reset".into() })
+        } else {
+            Ok(Bytes::from(self.answer.clone()))
+        };
+        let body = Once(Some(piece));
         Box::pin(std::future::ready(Ok(HttpResponse {
             status: StatusCode::OK,
             headers,
@@ -393,7 +409,11 @@ async fn the_production_path_signs_exactly_as_botocore() {
         ),
     ];
     for (name, model_id, token, streaming) in cases {
-        let answer = if streaming { fixture("stream/text.bin") } else { fixture("response/guardrail.json") };
+        let answer = if streaming {
+            fixture("streams/text.bedrock.bin")
+        } else {
+            fixture("responses/guardrail.bedrock.json")
+        };
         let transport = Arc::new(Capture { answer, ..Capture::default() });
         let client = HttpClient::with_transport(transport.clone(), http_config());
         let model = BedrockModel::new(config(&aws_credentials(token)), client);
@@ -419,7 +439,7 @@ async fn the_production_path_signs_exactly_as_botocore() {
 
 #[tokio::test]
 async fn a_reset_or_a_stall_mid_stream_ends_it_with_an_error() {
-    let frames = fixture("stream/text.bin");
+    let frames = fixture("streams/text.bedrock.bin");
     let path = format!("{HAIKU_PATH}/converse-stream");
     let server = MockServer::start().await;
     let reset =
@@ -441,4 +461,15 @@ async fn a_reset_or_a_stall_mid_stream_ends_it_with_an_error() {
     let (chunks, error) = collect(&model, &hello(HAIKU)).await;
     assert!(!chunks.is_empty(), "the frames before the stall arrive");
     assert!(error.as_ref().is_some_and(LLMError::is_timeout), "{error:?}");
+}
+
+#[tokio::test]
+async fn transport_errors_pass_through() {
+    let transport = Arc::new(Capture { reset: true, ..Capture::default() });
+    let client = HttpClient::with_transport(transport, http_config());
+    let model = BedrockModel::new(config(&aws_credentials(None)), client);
+    let (chunks, error) = collect(&model, &hello(HAIKU)).await;
+    assert!(chunks.is_empty(), "{chunks:?}");
+    let Some(LLMError::Connection { message }) = error else { panic!("{error:?}") };
+    assert_eq!(message, "reset");
 }

@@ -1,185 +1,25 @@
-//! Gateway request -> Converse request body, with a warning for every parameter Bedrock cannot honour.
+//! Messages and content parts -> Converse `messages` and `system`: roles merged into alternating turns,
+//! tool calls and results, reasoning sent back with its signature, images, documents and audio.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
+use vllora_llm_core::support::parse_data_uri;
 use vllora_llm_core::types::gateway::{
-    AllowedToolsMode, CacheControl, CacheTtl, ChatCompletionContent, ChatCompletionMessage,
-    ChatCompletionRequest, ChatCompletionTool, ContentPart, FileInput, ImageDetail, InputAudio,
-    ReasoningDetail, ReasoningDetailType, ReasoningEffort, ResponseFormat, Role, ThinkingConfig,
-    ThinkingType, ToolChoice as GatewayToolChoice,
+    CacheControl, CacheTtl, ChatCompletionContent, ChatCompletionMessage, ContentPart, FileInput,
+    ImageDetail, InputAudio, ReasoningDetail, ReasoningDetailType, Role,
 };
 use vllora_llm_core::{LLMError, LLMResult, Warning, Warnings};
 
+use super::REASONING_PROVIDER;
 use crate::wire::{
-    AudioBlock, CachePoint, ContentBlock, ConversationRole, ConverseRequest, DocumentBlock, Empty,
-    ImageBlock, InferenceConfig, JsonSchemaDefinition, Message, OutputConfig, OutputFormat, OutputStructure,
-    ReasoningContent, ReasoningText, S3Location, ServiceTier, Source, SpecificTool, SystemBlock, Tool,
-    ToolChoice, ToolConfig, ToolInputSchema, ToolResultBlock, ToolResultContent, ToolSpec, ToolUseBlock,
+    AudioBlock, CachePoint, ContentBlock, ConversationRole, DocumentBlock, ImageBlock, Message,
+    ReasoningContent, ReasoningText, S3Location, Source, SystemBlock, ToolResultBlock, ToolResultContent,
+    ToolUseBlock,
 };
 
-/// The name reasoning blocks carry in `ReasoningDetail::provider`; only these are sent back to Bedrock.
-pub(crate) const REASONING_PROVIDER: &str = "bedrock";
-
-/// Builds the Converse body (the same for Converse and ConverseStream) for `model_id`.
-pub(crate) fn build_converse_request<'a>(
-    request: &'a ChatCompletionRequest,
-    model_id: &str,
-    warnings: &mut Warnings,
-) -> LLMResult<ConverseRequest<'a>> {
-    warn_unsupported_parameters(request, warnings);
-    let (system, messages) = translate_messages(&request.messages, warnings)?;
-    let inference_config = inference_config(request, warnings);
-    let provider_specific = request.provider_specific.as_ref();
-    let tool_config = tool_config(request, warnings)?;
-    let tool_config = tool_config.or_else(|| declared_history_tools(&messages, warnings));
-    let mut body = ConverseRequest {
-        messages,
-        system,
-        inference_config: (!inference_config.is_empty()).then_some(inference_config),
-        tool_config,
-        additional_model_request_fields: additional_fields(request, model_id, warnings),
-        request_metadata: request_metadata(request, warnings),
-        service_tier: service_tier(request.service_tier.as_deref(), warnings),
-        output_config: output_config(request, warnings),
-        ..Default::default()
-    };
-    if let Some(extra) = provider_specific.map(|specific| &specific.extra) {
-        for (key, value) in extra {
-            match key.as_str() {
-                "guardrail_config" | "guardrailConfig" => body.guardrail_config = Some(value),
-                "performance_config" | "performanceConfig" => body.performance_config = Some(value),
-                "additional_model_response_field_paths" | "additionalModelResponseFieldPaths" => {
-                    body.additional_model_response_field_paths = Some(value)
-                }
-                other => warnings.push(Warning::unsupported_because(
-                    format!("provider_specific.{other}"),
-                    "Bedrock knows guardrail_config, performance_config and \
-                     additional_model_response_field_paths; use additional_parameters for model fields",
-                )),
-            }
-        }
-    }
-    if is_claude(model_id) {
-        fit_claude_thinking(&mut body, warnings);
-    }
-    Ok(body)
-}
-
-/// While thinking, Claude refuses a forced tool choice ("Thinking may not be enabled when tool_choice forces
-/// tool use"), a temperature other than 1, and `top_k`: the call then goes out without them, each a warning.
-fn fit_claude_thinking(body: &mut ConverseRequest<'_>, warnings: &mut Warnings) {
-    let Some(fields) = body.additional_model_request_fields.as_mut() else { return };
-    let thinking_on = ["thinking", "reasoning_config"].iter().any(|key| {
-        let kind = fields.get(*key).and_then(|config| config.get("type")).and_then(Value::as_str);
-        matches!(kind, Some("enabled" | "adaptive"))
-    });
-    if !thinking_on {
-        return;
-    }
-    const WHILE_THINKING: &str = "Claude does not take it while thinking";
-    if fields.remove("top_k").is_some() {
-        warnings.push(Warning::unsupported_because("provider_specific.top_k", WHILE_THINKING));
-    }
-    if let Some(tool_config) = body.tool_config.as_mut() {
-        if matches!(tool_config.tool_choice, Some(ToolChoice::Any(_) | ToolChoice::Tool(_))) {
-            warnings.push(Warning::adjusted(
-                "tool_choice",
-                "Claude cannot be made to use a tool while thinking; sent `auto`",
-            ));
-            tool_config.tool_choice = Some(ToolChoice::Auto(Empty {}));
-        }
-    }
-    if let Some(config) = body.inference_config.as_mut() {
-        if config.temperature.is_some_and(|temperature| temperature != 1.0) {
-            warnings.push(Warning::unsupported_because("temperature", WHILE_THINKING));
-            config.temperature = None;
-        }
-        if config.is_empty() {
-            body.inference_config = None;
-        }
-    }
-}
-
-/// Serialises the body.
-pub(crate) fn to_json_bytes(body: &ConverseRequest<'_>) -> LLMResult<Vec<u8>> {
-    serde_json::to_vec(body)
-        .map_err(|error| LLMError::InvalidRequest(format!("cannot encode the request: {error}")))
-}
-
-fn warn_unsupported_parameters(request: &ChatCompletionRequest, warnings: &mut Warnings) {
-    let checks: [(bool, &str); 17] = [
-        (request.audio.is_some(), "audio"),
-        (request.frequency_penalty.is_some(), "frequency_penalty"),
-        (request.presence_penalty.is_some(), "presence_penalty"),
-        (request.function_call.is_some(), "function_call"),
-        (request.functions.is_some(), "functions"),
-        (request.logit_bias.is_some(), "logit_bias"),
-        (request.logprobs == Some(true), "logprobs"),
-        (request.top_logprobs.is_some(), "top_logprobs"),
-        (request.prediction.is_some(), "prediction"),
-        (request.prompt_cache_key.is_some(), "prompt_cache_key"),
-        (request.prompt_cache_retention.is_some(), "prompt_cache_retention"),
-        (request.safety_identifier.is_some(), "safety_identifier"),
-        (request.seed.is_some(), "seed"),
-        (request.store == Some(true), "store"),
-        (request.user.is_some(), "user"),
-        (request.verbosity.is_some(), "verbosity"),
-        (request.web_search_options.is_some(), "web_search_options"),
-    ];
-    for (present, parameter) in checks {
-        warnings.unsupported_if(present, parameter);
-    }
-    if request.n.is_some_and(|n| n > 1) {
-        warnings.push(Warning::unsupported_because("n", "Bedrock returns one choice per call"));
-    }
-    if request.parallel_tool_calls == Some(false) {
-        warnings.push(Warning::unsupported_because(
-            "parallel_tool_calls",
-            "Bedrock cannot forbid parallel tool calls",
-        ));
-    }
-    if request
-        .modalities
-        .as_ref()
-        .is_some_and(|modalities| modalities.iter().any(|modality| modality != "text"))
-    {
-        warnings.push(Warning::unsupported_because("modalities", "Converse answers with text only"));
-    }
-}
-
-fn inference_config<'a>(request: &'a ChatCompletionRequest, warnings: &mut Warnings) -> InferenceConfig<'a> {
-    // OpenAI's temperatures go up to 2, Bedrock's (AWS's service model) up to 1: above is a 400.
-    let temperature = request.temperature.map(|temperature| {
-        if temperature > 1.0 {
-            warnings.push(Warning::adjusted(
-                "temperature",
-                format!("Bedrock's range is 0 to 1; sent 1 for {temperature}"),
-            ));
-            1.0
-        } else {
-            temperature
-        }
-    });
-    InferenceConfig {
-        max_tokens: request.max_completion_tokens.or(request.max_tokens),
-        temperature,
-        top_p: request.top_p,
-        // Bedrock rejects empty stop sequences; an empty one never matches anything anyway.
-        stop_sequences: request
-            .stop
-            .iter()
-            .flatten()
-            .filter(|stop| !stop.is_empty())
-            .map(String::as_str)
-            .collect(),
-    }
-}
-
-// ---- Messages ----
-
-fn translate_messages<'a>(
+/// The system blocks and the conversation.
+pub(super) fn translate_messages<'a>(
     gateway_messages: &'a [ChatCompletionMessage],
     warnings: &mut Warnings,
 ) -> LLMResult<(Vec<SystemBlock<'a>>, Vec<Message<'a>>)> {
@@ -289,7 +129,8 @@ fn push_turn<'a>(messages: &mut Vec<Message<'a>>, role: ConversationRole, blocks
     }
 }
 
-fn cache_point(cache_control: &CacheControl) -> CachePoint {
+/// A `cache_control` mark as a cache point after the block it follows.
+pub(super) fn cache_point(cache_control: &CacheControl) -> CachePoint {
     let ttl = cache_control.ttl.map(|ttl| match ttl {
         CacheTtl::FiveMinutes => "5m",
         CacheTtl::OneHour => "1h",
@@ -578,20 +419,24 @@ fn reasoning_blocks<'a>(
 
 // ---- Media ----
 
-/// A `data:` URI split into media type and base64 payload.
-fn parse_data_uri<'a>(uri: &'a str, at: &str) -> LLMResult<(&'a str, &'a str)> {
+/// A `data:` URI's media type (without parameters such as `;charset=`, as every provider reads it) and
+/// its data, which Bedrock needs in base64.
+fn base64_data_uri<'a>(uri: &'a str, at: &str) -> LLMResult<(&'a str, &'a str)> {
     let invalid = |why: &str| LLMError::InvalidRequest(format!("{at}: {why}"));
-    let rest = uri.strip_prefix("data:").ok_or_else(|| invalid("expected a data: URI"))?;
-    let (header, data) = rest.split_once(',').ok_or_else(|| invalid("the data: URI has no comma"))?;
-    let media_type = header
-        .strip_suffix(";base64")
-        .ok_or_else(|| invalid("Bedrock needs base64 data: URIs (`data:<type>;base64,...`)"))?;
+    if !uri.starts_with("data:") {
+        return Err(invalid("expected a data: URI"));
+    }
+    let parsed = parse_data_uri(uri).ok_or_else(|| invalid("the data: URI has no comma"))?;
+    if !parsed.base64 {
+        return Err(invalid("Bedrock needs base64 data: URIs (`data:<type>;base64,...`)"));
+    }
+    let data = parsed.data;
     let plausible =
         data.bytes().all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'+' | b'/' | b'='));
     if data.is_empty() || !plausible {
         return Err(invalid("the data: URI does not hold base64 data"));
     }
-    Ok((media_type, data))
+    Ok((parsed.media_type, data))
 }
 
 fn image_format(media_type: &str) -> Option<&'static str> {
@@ -637,7 +482,7 @@ fn image_block<'a>(url: &'a str, at: &str) -> LLMResult<ImageBlock<'a>> {
             "{at}: Bedrock does not fetch image URLs; send the image as a data: URI or an s3:// URI"
         )));
     }
-    let (media_type, data) = parse_data_uri(url, at)?;
+    let (media_type, data) = base64_data_uri(url, at)?;
     let format = image_format(media_type).ok_or_else(|| {
         LLMError::InvalidRequest(format!(
             "{at}: Bedrock takes png, jpeg, gif and webp images, not `{media_type}`"
@@ -675,7 +520,7 @@ fn file_block<'a>(file: &'a FileInput, at: &str, documents: &mut Vec<String>) ->
             "{at}: Bedrock cannot read uploaded file ids; send `file_data` as a data: URI"
         )));
     };
-    let (media_type, data) = parse_data_uri(file_data, at)?;
+    let (media_type, data) = base64_data_uri(file_data, at)?;
     if let Some(format) = image_format(media_type) {
         return Ok(ContentBlock::Image(ImageBlock { format, source: Source::Bytes(data) }));
     }
@@ -685,8 +530,10 @@ fn file_block<'a>(file: &'a FileInput, at: &str, documents: &mut Vec<String>) ->
         ))
     })?;
     let name = file.filename.as_deref().map(document_name).filter(|name| !name.is_empty());
-    let name =
-        unique_document_name(name.unwrap_or_else(|| format!("document {}", documents.len() + 1)), documents);
+    let name = unique_document_name(
+        name.unwrap_or_else(|| format!("document {}", documents.len().saturating_add(1))),
+        documents,
+    );
     documents.push(name.clone());
     Ok(ContentBlock::Document(DocumentBlock { format, name, source: Source::Bytes(data) }))
 }
@@ -716,317 +563,16 @@ fn unique_document_name(name: String, taken: &[String]) -> String {
     if !is_taken(&name) {
         return name;
     }
-    let mut number = 2usize;
-    loop {
+    // One of the first `taken.len() + 1` numbers is free.
+    for number in 2..=taken.len().saturating_add(2) {
         let suffix = format!(" ({number})");
-        let stem: String = name.chars().take(200 - suffix.len()).collect();
+        let stem: String = name.chars().take(200usize.saturating_sub(suffix.len())).collect();
         let candidate = format!("{}{suffix}", stem.trim_end());
         if !is_taken(&candidate) {
             return candidate;
         }
-        number += 1;
     }
-}
-
-// ---- Tools ----
-
-fn tool_spec(tool: &ChatCompletionTool) -> ToolSpec<'_> {
-    // Bedrock refuses a schema whose root does not say `"type": "object"` ("The value at
-    // toolConfig.tools.N.toolSpec.inputSchema.json.type must be one of the following: object"), while
-    // OpenAI takes `{}` or a schema of properties only for a tool's arguments.
-    let schema = match &tool.function.parameters {
-        Some(Value::Object(schema)) if !schema.contains_key("type") => {
-            let mut schema = schema.clone();
-            schema.insert("type".to_owned(), Value::from("object"));
-            Cow::Owned(Value::Object(schema))
-        }
-        Some(Value::Null) | None => Cow::Owned(serde_json::json!({"type": "object", "properties": {}})),
-        Some(parameters) => Cow::Borrowed(parameters),
-    };
-    ToolSpec {
-        name: &tool.function.name,
-        description: tool.function.description.as_deref().filter(|description| !description.is_empty()),
-        input_schema: ToolInputSchema { json: schema },
-        strict: tool.function.strict,
-    }
-}
-
-/// Bedrock refuses toolUse and toolResult blocks without a toolConfig ("The toolConfig field must be
-/// defined when using toolUse and toolResult content blocks"), which a history replayed without its
-/// tools runs into. The tools the history calls are then declared by name, with any-object input.
-fn declared_history_tools<'a>(messages: &[Message<'a>], warnings: &mut Warnings) -> Option<ToolConfig<'a>> {
-    let mut names: Vec<&'a str> = Vec::new();
-    for block in messages.iter().flat_map(|message| &message.content) {
-        if let ContentBlock::ToolUse(tool_use) = block {
-            if !names.contains(&tool_use.name) {
-                names.push(tool_use.name);
-            }
-        }
-    }
-    if names.is_empty() {
-        return None;
-    }
-    warnings.push(Warning::adjusted(
-        "tools",
-        format!(
-            "the conversation has tool calls but no tools; Bedrock requires them, so {} declared with any-object input",
-            names.join(", ")
-        ),
-    ));
-    let schema = || Cow::Owned(serde_json::json!({"type": "object", "properties": {}}));
-    let tools = names
-        .into_iter()
-        .map(|name| {
-            Tool::ToolSpec(ToolSpec {
-                name,
-                description: None,
-                input_schema: ToolInputSchema { json: schema() },
-                strict: None,
-            })
-        })
-        .collect();
-    Some(ToolConfig { tools, tool_choice: None })
-}
-
-fn tool_config<'a>(
-    request: &'a ChatCompletionRequest,
-    warnings: &mut Warnings,
-) -> LLMResult<Option<ToolConfig<'a>>> {
-    let tools = request.tools.as_deref().unwrap_or_default();
-    if tools.is_empty() {
-        if request.tool_choice.is_some() {
-            warnings.push(Warning::unsupported_because("tool_choice", "there are no tools to choose from"));
-        }
-        return Ok(None);
-    }
-    let mut allowed: Option<&[String]> = None;
-    let tool_choice = match &request.tool_choice {
-        None => None,
-        Some(GatewayToolChoice::Auto) => Some(ToolChoice::Auto(Empty {})),
-        Some(GatewayToolChoice::Required) => Some(ToolChoice::Any(Empty {})),
-        Some(GatewayToolChoice::Function { name }) => Some(ToolChoice::Tool(SpecificTool { name })),
-        Some(GatewayToolChoice::None) => {
-            warnings.push(Warning::unsupported_because(
-                "tool_choice",
-                "Bedrock has no `none` tool choice; the tools were sent and the model chooses",
-            ));
-            None
-        }
-        Some(GatewayToolChoice::AllowedTools(allowed_tools)) => {
-            allowed = Some(&allowed_tools.function_names);
-            match (allowed_tools.mode, allowed_tools.function_names.as_slice()) {
-                (AllowedToolsMode::Required, [only]) => Some(ToolChoice::Tool(SpecificTool { name: only })),
-                (AllowedToolsMode::Required, _) => Some(ToolChoice::Any(Empty {})),
-                _ => Some(ToolChoice::Auto(Empty {})),
-            }
-        }
-        Some(_) => {
-            warnings.push(Warning::unsupported_because("tool_choice", "unknown tool choice"));
-            None
-        }
-    };
-    let mut wire_tools = Vec::with_capacity(tools.len());
-    for tool in tools {
-        if allowed.is_some_and(|names| !names.contains(&tool.function.name)) {
-            continue;
-        }
-        if tool.kind != "function" {
-            return Err(LLMError::InvalidRequest(format!(
-                "tool `{}` has type `{}`; Bedrock takes function tools",
-                tool.function.name, tool.kind
-            )));
-        }
-        wire_tools.push(Tool::ToolSpec(tool_spec(tool)));
-        if let Some(cache_control) = &tool.cache_control {
-            wire_tools.push(Tool::CachePoint(cache_point(cache_control)));
-        }
-    }
-    if wire_tools.is_empty() {
-        return Err(LLMError::InvalidRequest("tool_choice allows none of the given tools".to_owned()));
-    }
-    Ok(Some(ToolConfig { tools: wire_tools, tool_choice }))
-}
-
-// ---- Model-specific fields ----
-
-/// Model families on Bedrock that are not Claude, by the vendor part of their ids.
-const NON_CLAUDE_VENDORS: [&str; 12] = [
-    "amazon.",
-    "meta.",
-    "mistral.",
-    "cohere.",
-    "ai21.",
-    "deepseek.",
-    "openai.",
-    "qwen.",
-    "writer.",
-    "twelvelabs.",
-    "stability.",
-    "moonshot",
-];
-
-fn is_claude(model_id: &str) -> bool {
-    let lower = model_id.to_ascii_lowercase();
-    if lower.contains("anthropic.") || lower.contains("claude") {
-        return true;
-    }
-    // Claude's model and inference-profile ids all name `anthropic.`; an ARN of an application inference
-    // profile, a provisioned or a custom model may not say what it serves: give it the benefit.
-    lower.starts_with("arn:") && !NON_CLAUDE_VENDORS.iter().any(|vendor| lower.contains(vendor))
-}
-
-fn thinking_value(thinking: &ThinkingConfig) -> Value {
-    let kind = match thinking.kind {
-        ThinkingType::Enabled => "enabled",
-        ThinkingType::Disabled => "disabled",
-        ThinkingType::Adaptive => "adaptive",
-        _ => "enabled",
-    };
-    let mut value = Map::new();
-    value.insert("type".to_owned(), Value::from(kind));
-    if let Some(budget) = thinking.budget_tokens.filter(|_| thinking.kind == ThinkingType::Enabled) {
-        value.insert("budget_tokens".to_owned(), Value::from(budget));
-    }
-    Value::Object(value)
-}
-
-/// `additionalModelRequestFields`: `top_k` and thinking in each model's own spelling, then the caller's
-/// `additional_parameters` on top (an explicit field there wins).
-fn additional_fields(
-    request: &ChatCompletionRequest,
-    model_id: &str,
-    warnings: &mut Warnings,
-) -> Option<Map<String, Value>> {
-    let specific = request.provider_specific.as_ref()?;
-    let mut fields = Map::new();
-    if let Some(top_k) = specific.top_k {
-        if model_id.contains("amazon.nova") {
-            // Nova reads sampling options from a nested inferenceConfig.
-            fields.insert("inferenceConfig".to_owned(), serde_json::json!({ "topK": top_k }));
-        } else {
-            fields.insert("top_k".to_owned(), Value::from(top_k));
-        }
-    }
-    if let Some(thinking) = &specific.thinking {
-        if is_claude(model_id) {
-            fields.insert("thinking".to_owned(), thinking_value(thinking));
-        } else {
-            warnings.push(Warning::unsupported_because(
-                "provider_specific.thinking",
-                format!(
-                    "`{model_id}` is not a Claude model; pass its own reasoning field in additional_parameters"
-                ),
-            ));
-        }
-    }
-    for (key, value) in specific.additional_parameters.iter().flatten() {
-        fields.insert(key.clone(), value.clone());
-    }
-    (!fields.is_empty()).then_some(fields)
-}
-
-/// Most entries Bedrock takes in `requestMetadata`.
-const MAX_METADATA_ENTRIES: usize = 16;
-
-/// `metadata` as `requestMetadata`, keeping only what Bedrock accepts (at most 16 entries; keys of 1 to 256
-/// and values of up to 256 characters among letters, digits, whitespace and `:_@$#=/+,-.`): one entry
-/// outside that would fail the whole call.
-fn request_metadata<'a>(
-    request: &'a ChatCompletionRequest,
-    warnings: &mut Warnings,
-) -> Option<BTreeMap<&'a str, &'a str>> {
-    let allowed = |text: &str| {
-        text.chars().count() <= 256
-            && text.chars().all(|character| {
-                character.is_ascii_alphanumeric()
-                    || character.is_ascii_whitespace()
-                    || "\u{b}:_@$#=/+,-.".contains(character)
-            })
-    };
-    let mut sent = BTreeMap::new();
-    for (key, value) in request.metadata.iter().flatten() {
-        if key.is_empty() || !allowed(key) || !allowed(value) {
-            warnings.push(Warning::unsupported_because(
-                format!("metadata.{key}"),
-                "Bedrock's requestMetadata takes up to 256 letters, digits, spaces and `:_@$#=/+,-.`",
-            ));
-        } else if sent.len() == MAX_METADATA_ENTRIES {
-            warnings.push(Warning::unsupported_because(
-                format!("metadata.{key}"),
-                "Bedrock's requestMetadata takes at most 16 entries",
-            ));
-        } else {
-            sent.insert(key.as_str(), value.as_str());
-        }
-    }
-    (!sent.is_empty()).then_some(sent)
-}
-
-fn service_tier<'a>(tier: Option<&'a str>, warnings: &mut Warnings) -> Option<ServiceTier<'a>> {
-    match tier? {
-        "auto" => None,
-        known @ ("default" | "flex" | "priority" | "reserved") => Some(ServiceTier { kind: known }),
-        other => {
-            warnings.push(Warning::unsupported_because(
-                "service_tier",
-                format!("Bedrock tiers are default, flex, priority and reserved, not `{other}`"),
-            ));
-            None
-        }
-    }
-}
-
-/// `outputConfig`: a JSON schema for the answer, and the reasoning effort.
-fn output_config<'a>(
-    request: &'a ChatCompletionRequest,
-    warnings: &mut Warnings,
-) -> Option<OutputConfig<'a>> {
-    let text_format = match request.response_format.as_ref() {
-        None | Some(ResponseFormat::Text) => None,
-        Some(ResponseFormat::JsonObject) => {
-            warnings.push(Warning::unsupported_because(
-                "response_format",
-                "Bedrock constrains output to a JSON schema only; use `json_schema`",
-            ));
-            None
-        }
-        Some(ResponseFormat::JsonSchema { json_schema }) => {
-            let schema = json_schema.schema.clone().unwrap_or_else(|| serde_json::json!({"type": "object"}));
-            Some(OutputFormat {
-                kind: "json_schema",
-                structure: OutputStructure {
-                    json_schema: JsonSchemaDefinition {
-                        schema: schema.to_string(),
-                        name: Some(json_schema.name.as_str()).filter(|name| !name.is_empty()),
-                        description: json_schema.description.as_deref(),
-                    },
-                },
-            })
-        }
-    };
-    let effort = request.reasoning_effort.and_then(|effort| reasoning_effort(effort, warnings));
-    (text_format.is_some() || effort.is_some()).then_some(OutputConfig { text_format, effort })
-}
-
-/// Bedrock's efforts are low, medium, high, xhigh and max (AWS's service model).
-fn reasoning_effort(effort: ReasoningEffort, warnings: &mut Warnings) -> Option<&'static str> {
-    match effort {
-        ReasoningEffort::Low => Some("low"),
-        ReasoningEffort::Medium => Some("medium"),
-        ReasoningEffort::High => Some("high"),
-        ReasoningEffort::XHigh => Some("xhigh"),
-        ReasoningEffort::Minimal => {
-            warnings.push(Warning::adjusted("reasoning_effort", "Bedrock has no `minimal`; sent as `low`"));
-            Some("low")
-        }
-        _ => {
-            warnings.push(Warning::unsupported_because(
-                "reasoning_effort",
-                format!("Bedrock efforts are low, medium, high and xhigh, not `{}`", effort.as_str()),
-            ));
-            None
-        }
-    }
+    name
 }
 
 #[cfg(test)]
@@ -1055,31 +601,16 @@ mod tests {
     #[test]
     fn data_uris_are_checked() {
         assert_eq!(
-            parse_data_uri("data:image/png;base64,iVBORw0K", "x").ok(),
+            base64_data_uri("data:image/png;base64,iVBORw0K", "x").ok(),
             Some(("image/png", "iVBORw0K"))
         );
-        assert!(parse_data_uri("data:image/png,raw", "x").is_err());
-        assert!(parse_data_uri("data:image/png;base64,not base64!", "x").is_err());
-        assert!(parse_data_uri("https://example.com/cat.png", "x").is_err());
-    }
-
-    #[test]
-    fn claude_is_recognised_in_ids_profiles_and_arns() {
-        assert!(is_claude("anthropic.claude-sonnet-4-20250514-v1:0"));
-        assert!(is_claude("us.anthropic.claude-3-7-sonnet-20250219-v1:0"));
-        assert!(is_claude(
-            "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3d4e5f6"
-        ));
-        assert!(!is_claude("amazon.nova-pro-v1:0"));
-        assert!(!is_claude("meta.llama3-70b-instruct-v1:0"));
-        assert!(!is_claude("google.gemma-3-27b-it"));
-        assert!(!is_claude("zai.glm-4.7"));
-        assert!(!is_claude("us.minimax.minimax-m2"));
-        assert!(is_claude("arn:aws:bedrock:us-east-1:123456789012:provisioned-model/abc123"));
-        assert!(!is_claude("arn:aws:bedrock:us-east-1::foundation-model/meta.llama3-70b-instruct-v1:0"));
+        assert!(base64_data_uri("data:image/png,raw", "x").is_err());
+        assert!(base64_data_uri("data:image/png;base64,not base64!", "x").is_err());
+        assert!(base64_data_uri("https://example.com/cat.png", "x").is_err());
+        // Parameters are not part of the media type (as the other providers read data URIs).
+        assert_eq!(
+            base64_data_uri("data:text/plain;charset=utf-8;base64,aGVsbG8=", "x").ok(),
+            Some(("text/plain", "aGVsbG8="))
+        );
     }
 }
-
-#[cfg(test)]
-#[path = "request_fixture_tests.rs"]
-mod fixture_tests;

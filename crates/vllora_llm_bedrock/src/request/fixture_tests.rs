@@ -5,19 +5,15 @@ use serde_json::{Value, json};
 use vllora_llm_core::types::gateway::ChatCompletionRequest;
 use vllora_llm_core::{LLMError, Warning, Warnings};
 
-use super::{build_converse_request, to_json_bytes};
+use super::{build, to_json_bytes};
 use crate::PROVIDER_NAME;
 
-fn fixture(name: &str) -> Value {
-    let path = format!("{}/tests/fixtures/request/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{path}: {error}"));
-    serde_json::from_str(&text).unwrap_or_else(|error| panic!("{path}: {error}"))
-}
+const REQUESTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/requests");
 
 /// Translates, records the body for both operations' schema checks, and returns it with the warnings.
 fn translate(request: &ChatCompletionRequest) -> (Value, Vec<Warning>) {
     let mut warnings = Warnings::new(PROVIDER_NAME);
-    let body = build_converse_request(request, &request.model, &mut warnings);
+    let body = build(request, &request.model, &mut warnings);
     let Ok(body) = body else { panic!("{body:?}") };
     let bytes = to_json_bytes(&body).unwrap_or_default();
     let value: Value = serde_json::from_slice(&bytes).unwrap_or_default();
@@ -26,30 +22,28 @@ fn translate(request: &ChatCompletionRequest) -> (Value, Vec<Warning>) {
     (value, warnings.finish(false).unwrap_or_default())
 }
 
-fn request_fixture(name: &str) -> ChatCompletionRequest {
-    serde_json::from_value(fixture(name)).unwrap_or_else(|error| panic!("{name}: {error}"))
-}
-
 fn translate_error(request: &ChatCompletionRequest) -> String {
     let mut warnings = Warnings::new(PROVIDER_NAME);
-    match build_converse_request(request, &request.model, &mut warnings) {
+    match build(request, &request.model, &mut warnings) {
         Ok(body) => panic!("expected an error, got {body:?}"),
         Err(error) => error.to_string(),
     }
 }
 
+/// Every `requests/<case>.gateway.json` becomes exactly `<case>.bedrock.json`, without a warning: a full
+/// conversation (`full_conversation`), and sampling, tools, schema output and extra fields (`sampling`).
 #[test]
-fn a_full_conversation_becomes_the_documented_converse_body() {
-    let (body, warnings) = translate(&request_fixture("full_conversation.request.json"));
-    assert_eq!(body, fixture("full_conversation.converse.json"));
-    assert_eq!(warnings, Vec::new());
-}
-
-#[test]
-fn sampling_tools_schema_output_and_extra_fields() {
-    let (body, warnings) = translate(&request_fixture("sampling.request.json"));
-    assert_eq!(body, fixture("sampling.converse.json"));
-    assert_eq!(warnings, Vec::new());
+fn request_fixtures_become_their_documented_converse_bodies() {
+    let cases = vllora_llm_testkit::golden_cases(REQUESTS, "gateway.json", "bedrock.json");
+    let names: Vec<&str> = cases.iter().map(|case| case.name.as_str()).collect();
+    assert_eq!(names, ["full_conversation", "sampling"]);
+    vllora_llm_testkit::golden(REQUESTS, "gateway.json", "bedrock.json", |case, bytes| {
+        let request: ChatCompletionRequest =
+            serde_json::from_slice(bytes).unwrap_or_else(|error| panic!("{}: {error}", case.name));
+        let (body, warnings) = translate(&request);
+        assert_eq!(warnings, Vec::new(), "{}", case.name);
+        body
+    });
 }
 
 #[test]
@@ -88,7 +82,7 @@ fn every_unsupported_parameter_is_a_warning_and_strict_mode_refuses() {
         ]
     );
     let mut strict = Warnings::new(PROVIDER_NAME);
-    let _ = build_converse_request(&request, &request.model, &mut strict);
+    let _ = build(&request, &request.model, &mut strict);
     assert!(matches!(strict.finish(true), Err(LLMError::Unsupported(list)) if list.len() == 14));
 }
 
@@ -395,7 +389,7 @@ fn message_fields_bedrock_has_no_place_for_are_warnings() {
         ]
     );
     let mut strict = Warnings::new(PROVIDER_NAME);
-    let body = build_converse_request(&request, &request.model, &mut strict);
+    let body = build(&request, &request.model, &mut strict);
     assert!(body.is_ok());
     assert!(matches!(strict.finish(true), Err(LLMError::Unsupported { .. })));
 }
