@@ -16,6 +16,10 @@
 //! - API version `2026-10-21`, and models that reject sampling parameters on any version (Opus 4.7 and
 //!   later, generation 5), get no `temperature`, `top_p` or `top_k`: each is left out with a warning.
 //!
+//! - Streams run on the shared driver (`vllora_llm_http::ChunkStream`); the last choice chunk carries
+//!   Anthropic's own `stop_reason` (`pause_turn`, `refusal`...) as `raw_finish_reason` beside the unified
+//!   `finish_reason`, and a body that ends before the answer is `LLMError::Connection`.
+//!
 //! Most applications use this crate through the `vllora_llm` facade (feature `anthropic`).
 
 mod config;
