@@ -1,24 +1,37 @@
 //! OpenAI's error body (and the shapes compatible servers use instead) -> [`LLMError`].
 
-use std::time::Duration;
-
 use serde_json::Value;
 use vllora_llm_core::{ApiError, LLMError};
+use vllora_llm_http::{HeaderMap, StatusCode, retry_after};
 
+use crate::PROVIDER_NAME;
 use crate::wire::ErrorBody;
 
 /// The error for a non-2xx response: status, OpenAI's `type`, `code`, `param` and `message`, the start
-/// of the body, and how long the server asked to wait.
-pub(crate) fn api_error(provider: &str, status: u16, retry_after: Option<Duration>, body: &[u8]) -> LLMError {
+/// of the body, and how long the server asked to wait (`retry-after-ms` or `Retry-After`, read once).
+/// The error names [`PROVIDER_NAME`]; a proxy or Azure renames it with [`for_provider`].
+pub(crate) fn map_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> LLMError {
+    let status = status.as_u16();
     let parsed: ErrorBody = serde_json::from_slice(body).unwrap_or_default();
+    let provider = PROVIDER_NAME;
     let mut error = match (&parsed.error, &parsed.detail, &parsed.message) {
         (Some(error_value), _, _) => api_error_from_value(provider, Some(status), error_value),
         (None, Some(detail), _) => ApiError::new(provider, Some(status), detail_message(detail)),
         (None, None, Some(Value::String(message))) => ApiError::new(provider, Some(status), message.clone()),
         _ => ApiError::new(provider, Some(status), plain_text_message(status, body)),
     };
-    error.retry_after = retry_after;
+    error.retry_after = retry_after(headers);
     error.with_body(body).into()
+}
+
+/// `error` as `provider` (a proxy's name, `azure.ai.openai`) reports it.
+pub(crate) fn for_provider(mut error: LLMError, provider: &str) -> LLMError {
+    if let LLMError::Api(api) = &mut error
+        && api.provider != provider
+    {
+        provider.clone_into(&mut api.provider);
+    }
+    error
 }
 
 /// The error described by an `error` value: OpenAI's object, or a bare string (Ollama).
@@ -77,10 +90,24 @@ mod tests {
         error.api_error().cloned().unwrap_or_default()
     }
 
+    /// The error for `status` and `body`, as `provider` reports it, with these headers.
+    fn mapped(provider: &str, status: u16, headers: &[(&str, &str)], body: &[u8]) -> LLMError {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            if let (Ok(name), Ok(value)) =
+                (name.parse::<vllora_llm_http::HeaderName>(), value.parse::<vllora_llm_http::HeaderValue>())
+            {
+                map.insert(name, value);
+            }
+        }
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        for_provider(map_error(status, &map, body), provider)
+    }
+
     #[test]
     fn openai_error_body_keeps_every_field() {
         let body = br#"{"error":{"message":"Invalid value for 'temperature'","type":"invalid_request_error","param":"temperature","code":"invalid_value"}}"#;
-        let error = api_error("openai", 400, None, body);
+        let error = mapped("openai", 400, &[], body);
         let details = api(&error);
         assert_eq!(details.status, Some(400));
         assert_eq!(details.message, "Invalid value for 'temperature'");
@@ -93,11 +120,11 @@ mod tests {
     #[test]
     fn rate_limits_are_retryable_unless_the_quota_is_gone() {
         let body = br#"{"error":{"message":"Rate limit reached","type":"requests","param":null,"code":"rate_limit_exceeded"}}"#;
-        let error = api_error("openai", 429, Some(Duration::from_millis(1500)), body);
+        let error = mapped("openai", 429, &[("retry-after-ms", "1500")], body);
         assert!(error.is_retryable());
-        assert_eq!(error.retry_after(), Some(Duration::from_millis(1500)));
+        assert_eq!(error.retry_after(), Some(std::time::Duration::from_millis(1500)));
         let body = br#"{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","param":null,"code":"insufficient_quota"}}"#;
-        assert!(!api_error("openai", 429, None, body).is_retryable());
+        assert!(!mapped("openai", 429, &[], body).is_retryable());
     }
 
     #[test]
@@ -105,22 +132,22 @@ mod tests {
         // llama.cpp: a numeric code.
         let llama =
             br#"{"error":{"code":400,"message":"'messages' is required","type":"invalid_request_error"}}"#;
-        let details = api(&api_error("local", 400, None, llama));
+        let details = api(&mapped("local", 400, &[], llama));
         assert_eq!((details.code.as_deref(), details.provider.as_str()), (Some("400"), "local"));
         // Ollama: a bare string.
         let ollama = br#"{"error":"model \"llama9\" not found, try pulling it first"}"#;
         assert_eq!(
-            api(&api_error("ollama", 404, None, ollama)).message,
+            api(&mapped("ollama", 404, &[], ollama)).message,
             "model \"llama9\" not found, try pulling it first"
         );
         // FastAPI validation errors.
         let fastapi = br#"{"detail":[{"loc":["body","messages"],"msg":"field required","type":"value_error.missing"}]}"#;
-        assert_eq!(api(&api_error("vllm", 422, None, fastapi)).message, "field required");
+        assert_eq!(api(&mapped("vllm", 422, &[], fastapi)).message, "field required");
         // A proxy's HTML page.
         let html = b"<html><body><h1>502 Bad Gateway</h1></body></html>";
-        let details = api(&api_error("openai", 502, None, html));
+        let details = api(&mapped("openai", 502, &[], html));
         assert_eq!(details.message, "HTTP 502 without an error message");
         assert!(details.body.as_deref().is_some_and(|body| body.contains("502 Bad Gateway")));
-        assert!(api_error("openai", 502, None, html).is_retryable());
+        assert!(mapped("openai", 502, &[], html).is_retryable());
     }
 }

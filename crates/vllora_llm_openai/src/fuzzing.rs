@@ -1,22 +1,26 @@
 //! The body of the stream fuzz target (`fuzz/fuzz_targets/stream.rs`): arbitrary bytes read as the SSE body
-//! of a streamed chat completion, whole and in pieces, through the SSE decoder and the stream state
-//! machine, as `ChunkStream` drives them.
+//! of a streamed chat completion, whole and in pieces, through the shipped driver
+//! ([`vllora_llm_http::decode_pieces`]) with the shipped framing and decoder.
 //!
 //! Besides "never panics", it checks what the stream promises: the chunking never changes the outcome,
 //! the stream ends in an error, with a finish reason or with `[DONE]` (never silently short), and each
 //! choice gets its finish reason at most once.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
+use vllora_llm_core::LLMResult;
 use vllora_llm_core::types::gateway::ChatCompletionChunk;
-use vllora_llm_http::SseDecoder;
+use vllora_llm_http::{Chunks, EndOfBody, SseDecoder, SseEventRef, StreamDecoder, decode_pieces};
 
-use crate::stream::StreamState;
+use crate::stream::OpenAIStreamDecoder;
 
 /// Events larger than this are refused, so that the fuzzer exercises the limit too.
 const MAX_EVENT_SIZE: usize = 64 * 1024;
 
-/// What a body decodes to: the chunks, whether `[DONE]` ended it, then the error that ended it, if any.
+/// What a body decodes to: the chunks, whether the decoder saw the answer complete (`[DONE]`), then the
+/// error that ended it, if any.
 type Outcome = (Vec<ChatCompletionChunk>, bool, Option<String>);
 
 /// Decodes `data[1..]` whole and in pieces of `data[0] % 16 + 1` bytes; both must agree and end well.
@@ -39,45 +43,44 @@ pub fn decode_stream(data: &[u8]) {
     );
 }
 
+/// The shipped decoder, watched: whether it said the answer was complete. Every call goes to it
+/// unchanged; the driver's loop is the shipped one.
+#[derive(Debug)]
+struct Watched {
+    decoder: OpenAIStreamDecoder,
+    complete: Arc<AtomicBool>,
+}
+
+impl StreamDecoder for Watched {
+    type Framing = SseDecoder;
+    type Item = ChatCompletionChunk;
+
+    fn provider(&self) -> &str {
+        self.decoder.provider()
+    }
+
+    fn on_event(&mut self, event: SseEventRef<'_>, out: &mut Chunks) -> LLMResult<()> {
+        let outcome = self.decoder.on_event(event, out);
+        self.complete.store(self.decoder.is_complete(), Ordering::Relaxed);
+        outcome
+    }
+
+    fn is_complete(&self) -> bool {
+        self.decoder.is_complete()
+    }
+
+    fn on_end(&mut self, out: &mut Chunks) -> LLMResult<EndOfBody> {
+        self.decoder.on_end(out)
+    }
+}
+
 fn decode<'a>(pieces: impl IntoIterator<Item = &'a [u8]>) -> Outcome {
-    let mut decoder = SseDecoder::new(MAX_EVENT_SIZE);
-    let mut state = StreamState::new("openai");
-    let mut chunks = Vec::new();
-    for piece in pieces {
-        let pushed = decoder.push(piece);
-        // As with `SseStream`, the events decoded before a limit error come first.
-        while let Some(event) = decoder.next_event() {
-            if state.is_done() {
-                // `[DONE]` was seen: the rest of the body is read and dropped.
-                return (chunks, true, None);
-            }
-            match state.on_event(event.event.as_deref(), &event.data) {
-                Ok(chunk) => chunks.extend(chunk),
-                Err(error) => return (chunks, false, Some(error.to_string())),
-            }
-        }
-        if let Err(error) = pushed {
-            let saw_done = state.is_done();
-            return (chunks, saw_done, (!saw_done).then(|| error.to_string()));
-        }
-    }
-    while let Some(event) = decoder.finish() {
-        if state.is_done() {
-            return (chunks, true, None);
-        }
-        match state.on_event(event.event.as_deref(), &event.data) {
-            Ok(chunk) => chunks.extend(chunk),
-            Err(error) => return (chunks, false, Some(error.to_string())),
-        }
-    }
-    let saw_done = state.is_done();
-    match state.on_end() {
-        Ok(chunk) => {
-            chunks.extend(chunk);
-            (chunks, saw_done, None)
-        }
-        Err(error) => (chunks, false, Some(error.to_string())),
-    }
+    let complete = Arc::new(AtomicBool::new(false));
+    let decoder = Watched { decoder: OpenAIStreamDecoder::new("openai"), complete: Arc::clone(&complete) };
+    let (chunks, error) = decode_pieces(SseDecoder::new(MAX_EVENT_SIZE), decoder, pieces);
+    // `[DONE]` ends the answer; an error event does too, but then the error is what is reported.
+    let saw_done = complete.load(Ordering::Relaxed) && error.is_none();
+    (chunks, saw_done, error.map(|error| error.to_string()))
 }
 
 #[cfg(test)]
@@ -89,7 +92,7 @@ mod tests {
     #[test]
     fn the_fuzz_body_holds_on_fixtures_and_their_corruptions() {
         let bodies = vllora_llm_testkit::fixture_bodies(
-            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/stream"),
+            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/streams"),
             "sse",
         );
         assert!(bodies.len() >= 10, "the stream fixtures are there");

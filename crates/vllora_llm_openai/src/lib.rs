@@ -38,6 +38,7 @@
 
 mod config;
 mod embeddings;
+mod endpoint;
 mod error;
 #[cfg(any(test, feature = "fuzzing"))]
 mod fuzzing;
@@ -49,19 +50,25 @@ mod responses;
 mod stream;
 mod wire;
 
-pub use config::{AZURE_API_VERSION, AZURE_PROVIDER_NAME, OPENAI_BASE_URL, OpenAIConfig, PROVIDER_NAME, env_name};
+pub use config::{AZURE_API_VERSION, AZURE_PROVIDER_NAME, OPENAI_BASE_URL, OpenAIConfig, PROVIDER_NAME};
 pub use model::OpenAIModel;
 /// The body of the chat completions stream fuzz target; not part of the API.
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub use fuzzing::decode_stream;
 pub use responses::{
-    ContentPartEvent, FunctionCallArgumentsDoneEvent, OpenAIResponses, OutputItemEvent, Response,
-    ResponseError, ResponseEvent, ResponseIncompleteDetails, ResponseStatus, ResponsesContentPart,
-    ResponsesEventStream, ResponsesFunctionCall, ResponsesFunctionCallOutput, ResponsesFunctionOutput,
-    ResponsesFunctionTool, ResponsesInput, ResponsesInputTokensDetails, ResponsesItem, ResponsesMessage,
-    ResponsesMessageContent, ResponsesOutputTokensDetails, ResponsesReasoningConfig, ResponsesReasoningItem,
-    ResponsesRequest, ResponsesStreamEvent, ResponsesSummaryText, ResponsesTextConfig, ResponsesTextFormat,
-    ResponsesTool, ResponsesToolChoice, ResponsesUsage, StreamErrorEvent, SummaryDeltaEvent, TextDeltaEvent,
-    TextDoneEvent,
+    OpenAIResponses, ResponsesContentPart, ResponsesContentPartEvent, ResponsesError, ResponsesEventStream,
+    ResponsesFunctionCall, ResponsesFunctionCallArgumentsDoneEvent, ResponsesFunctionCallOutput,
+    ResponsesFunctionOutput, ResponsesFunctionTool, ResponsesIncompleteDetails, ResponsesInput,
+    ResponsesInputTokensDetails, ResponsesItem, ResponsesMessage, ResponsesMessageContent,
+    ResponsesOutputItemEvent, ResponsesOutputTokensDetails, ResponsesReasoningConfig, ResponsesReasoningItem,
+    ResponsesRequest, ResponsesResponse, ResponsesResponseEvent, ResponsesStatus, ResponsesStreamDecoder,
+    ResponsesStreamErrorEvent, ResponsesStreamEvent, ResponsesSummaryDeltaEvent, ResponsesSummaryText,
+    ResponsesTextConfig, ResponsesTextDeltaEvent, ResponsesTextDoneEvent, ResponsesTextFormat, ResponsesTool,
+    ResponsesToolChoice, ResponsesUsage,
 };
+use vllora_llm_core::ProviderId;
+
+/// OpenAI's identity, as errors, telemetry and routing spell it ([`PROVIDER_NAME`] as text). Azure OpenAI
+/// is [`ProviderId::AZURE_OPENAI`]; an OpenAI-compatible proxy is [`ProviderId::proxy`] of its name.
+pub const PROVIDER: ProviderId = ProviderId::OPENAI;

@@ -8,16 +8,15 @@ use vllora_llm_core::types::gateway::{
     ChatCompletionRequest, EmbeddingRequest, EmbeddingResponse, ImageGenerationRequest, ImagesResponse,
 };
 use vllora_llm_core::{
-    BoxFuture, CallOptions, ChatCompletionMessageWithFinishReason, LLMError, LLMResult, Limit, ModelInstance,
+    BoxFuture, CallOptions, ChatCompletionMessageWithFinishReason, LLMError, LLMResult, ModelInstance,
     ResultStream, Warning, Warnings,
 };
-use vllora_llm_http::{
-    BodyStream, Bytes, HeaderMap, HttpClient, HttpRequest, Method, StatusCode, retry_after, sse_stream,
-};
+use vllora_llm_http::{Bytes, ChunkStream, HeaderMap, HttpClient, HttpRequest, SseDecoder, StatusCode};
 
-use crate::config::{AZURE_PROVIDER_NAME, Dialect, OpenAIConfig, PROVIDER_NAME, RequestHeader};
+use crate::config::{AZURE_PROVIDER_NAME, Dialect, OpenAIConfig, PROVIDER_NAME};
+use crate::endpoint::{self, ChatTarget};
 use crate::request::{self, Mode};
-use crate::stream::{ChunkStream, ReadyChunks, chunks_from_response};
+use crate::stream::{OpenAIStreamDecoder, chunks_from_response, read_document};
 use crate::{embeddings, error, images, response};
 
 /// Chat completions on OpenAI, an OpenAI-compatible server or Azure OpenAI. Cheap to build per call and
@@ -30,12 +29,6 @@ pub struct OpenAIModel {
     /// The chat URL and headers, the same for every call: built once, not formatted per call. `None`
     /// when the configuration cannot make them; each call then reports why.
     chat_target: Option<Arc<ChatTarget>>,
-}
-
-/// What every chat request of a model instance shares.
-struct ChatTarget {
-    url: String,
-    headers: HeaderMap,
 }
 
 impl fmt::Debug for OpenAIModel {
@@ -51,9 +44,7 @@ impl fmt::Debug for OpenAIModel {
 impl OpenAIModel {
     /// A model instance sending requests with `http` as `config` says.
     pub fn new(config: OpenAIConfig, http: HttpClient) -> Self {
-        let chat_target = Self::chat_request(&config, Bytes::new())
-            .ok()
-            .map(|request| Arc::new(ChatTarget { url: request.url, headers: request.headers }));
+        let chat_target = ChatTarget::new(&config).ok().map(Arc::new);
         OpenAIModel { config: Arc::new(config), http, model: None, chat_target }
     }
 
@@ -97,60 +88,23 @@ impl OpenAIModel {
             Dialect::Azure { .. } => AZURE_PROVIDER_NAME,
             Dialect::Compatible => "openai-compatible",
         });
-        let body = request::chat_body(
-            request,
-            self.model_name(request),
-            self.config.dialect(),
-            mode,
-            &mut warnings,
-        )?;
+        let body =
+            request::build(request, self.model_name(request), self.config.dialect(), mode, &mut warnings)?;
         let mut all_warnings = warnings.finish(options.strict)?;
         all_warnings.extend(body.adjustments);
         let http_request = match &self.chat_target {
-            Some(target) => HttpRequest {
-                method: Method::POST,
-                url: target.url.clone(),
-                headers: target.headers.clone(),
-                body: body.bytes.into(),
-            },
-            None => Self::chat_request(&self.config, body.bytes)?,
+            Some(target) => target.request(body.bytes),
+            None => endpoint::post_json(&self.config, endpoint::chat_url(&self.config), body.bytes)?,
         };
         Ok((http_request, all_warnings))
-    }
-
-    /// A chat completions request carrying `body`.
-    fn chat_request(config: &OpenAIConfig, body: impl Into<Bytes>) -> LLMResult<HttpRequest> {
-        Self::post_json(config, config.chat_url(), body)
-    }
-
-    /// A POST of `body` to `url` with the configured headers.
-    fn post_json(config: &OpenAIConfig, url: String, body: impl Into<Bytes>) -> LLMResult<HttpRequest> {
-        let mut http_request = HttpRequest::post_json(url, body);
-        for header in config.headers() {
-            http_request = match header {
-                RequestHeader::Plain(name, value) => http_request.header(name, value)?,
-                RequestHeader::Secret(name, value) => http_request.secret_header(name, &value)?,
-            };
-        }
-        Ok(http_request)
-    }
-
-    /// The URL of another operation than chat (`embeddings`, `images/generations`): the chat URL with
-    /// its last `/chat/completions` replaced, which keeps the Azure deployment path and `api-version`
-    /// query. The deployment and version are percent-encoded, so that segment cannot occur after it.
-    fn operation_url(&self, operation: &str) -> String {
-        let chat_url = self.config.chat_url();
-        match chat_url.rsplit_once("/chat/completions") {
-            Some((base, query)) => format!("{base}/{operation}{query}"),
-            None => chat_url,
-        }
     }
 
     /// Sends a one-shot JSON request to `operation` with the chat calls' headers, retries and error
     /// mapping, and returns the 2xx body.
     async fn send_operation(&self, operation: &str, body: Vec<u8>) -> LLMResult<Bytes> {
         self.config.check_credentials()?;
-        let http_request = Self::post_json(&self.config, self.operation_url(operation), body)?;
+        let url = endpoint::operation_url(&self.config, operation);
+        let http_request = endpoint::post_json(&self.config, url, body)?;
         let reply = self.http.send(http_request, &self.error_mapper()).await?;
         Ok(reply.body)
     }
@@ -158,10 +112,7 @@ impl OpenAIModel {
     /// The error mapper the transport calls on a non-2xx response. It owns what it needs, since the
     /// transport may keep it beyond this call's borrow.
     fn error_mapper(&self) -> impl Fn(StatusCode, &HeaderMap, &[u8]) -> LLMError + Send + Sync + 'static {
-        let config = Arc::clone(&self.config);
-        move |status, headers, body| {
-            error::api_error(config.provider_name(), status.as_u16(), retry_after(headers), body)
-        }
+        error_mapper(&self.config)
     }
 }
 
@@ -188,17 +139,20 @@ impl ModelInstance for OpenAIModel {
         Box::pin(async move {
             let (http_request, warnings) = self.prepare(request, options, Mode::Stream)?;
             let reply = self.http.send_streaming(http_request, &self.error_mapper()).await?;
+            let provider = self.config.provider_name();
+            let limits = &self.http.config().limits;
+            let framing = SseDecoder::new(limits.max_event_size);
             if is_json(&reply.headers) {
                 // Some servers ignore `stream: true` (or answer an error with 200): the whole document
-                // becomes the chunks a stream would have carried.
-                let limit = self.http.config().limits.max_response_body;
-                let body = read_body(reply.body, limit).await?;
-                let result = response::parse_response(self.config.provider_name(), &body)?;
-                let chunks = ReadyChunks(chunks_from_response(result).into_iter());
-                return Ok(ResultStream::new(chunks).with_warnings(warnings));
+                // becomes the chunks a stream would have carried, and an error document fails the call.
+                let (document, spent) = read_document(reply.body, limits.max_response_body, provider).await?;
+                let result = response::parse_response(provider, &document)?;
+                let decoder = OpenAIStreamDecoder::ready(provider, chunks_from_response(result));
+                return Ok(
+                    ResultStream::new(ChunkStream::new(spent, framing, decoder)).with_warnings(warnings)
+                );
             }
-            let events = sse_stream(reply.body, self.http.config().limits.max_event_size);
-            let chunks = ChunkStream::new(events, self.config.provider_name());
+            let chunks = ChunkStream::new(reply.body, framing, OpenAIStreamDecoder::new(provider));
             Ok(ResultStream::new(chunks).with_warnings(warnings))
         })
     }
@@ -243,17 +197,14 @@ pub(crate) fn is_json(headers: &HeaderMap) -> bool {
     })
 }
 
-/// Reads a whole body, refusing more than `limit` bytes.
-pub(crate) async fn read_body(mut body: BodyStream, limit: usize) -> LLMResult<Vec<u8>> {
-    let mut collected = Vec::new();
-    while let Some(piece) = std::future::poll_fn(|context| body.as_mut().poll_next(context)).await {
-        let piece = piece?;
-        if collected.len().saturating_add(piece.len()) > limit {
-            return Err(LLMError::LimitExceeded { limit: Limit::ResponseBody, max_bytes: limit });
-        }
-        collected.extend_from_slice(&piece);
+/// The error mapper of `config`'s requests: [`error::map_error`], naming the configured provider.
+pub(crate) fn error_mapper(
+    config: &Arc<OpenAIConfig>,
+) -> impl Fn(StatusCode, &HeaderMap, &[u8]) -> LLMError + Send + Sync + 'static {
+    let config = Arc::clone(config);
+    move |status, headers, body| {
+        error::for_provider(error::map_error(status, headers, body), config.provider_name())
     }
-    Ok(collected)
 }
 
 #[cfg(test)]
@@ -261,7 +212,7 @@ mod tests {
     use std::sync::Mutex;
 
     use vllora_llm_core::types::gateway::ChatCompletionMessage;
-    use vllora_llm_http::{HttpConfig, HttpResponse, HttpTransport};
+    use vllora_llm_http::{HttpConfig, HttpResponse, HttpTransport, Method};
 
     use super::*;
 

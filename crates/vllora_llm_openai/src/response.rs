@@ -107,7 +107,7 @@ mod tests {
     use super::*;
 
     fn fixture(name: &str) -> Vec<u8> {
-        let path = format!("{}/tests/fixtures/response/{name}", env!("CARGO_MANIFEST_DIR"));
+        let path = format!("{}/tests/fixtures/responses/{name}", env!("CARGO_MANIFEST_DIR"));
         std::fs::read(&path).unwrap_or_else(|error| panic!("{path}: {error}"))
     }
 
@@ -128,7 +128,7 @@ mod tests {
 
     #[test]
     fn text_answer_with_cached_usage() {
-        let result = openai("openai_text.json");
+        let result = openai("openai_text.openai.json");
         assert_eq!(result.id(), "chatcmpl-B9MHDbslfkBeAs8l4bebGdFOJ6PeG");
         assert_eq!(result.model(), "gpt-4.1-2025-04-14");
         assert_eq!(result.message().role, Role::Assistant);
@@ -147,7 +147,7 @@ mod tests {
 
     #[test]
     fn tool_calls_keep_ids_names_and_arguments() {
-        let result = openai("openai_tool_calls.json");
+        let result = openai("openai_tool_calls.openai.json");
         assert_eq!(result.finish_reason(), Some(&FinishReason::ToolCalls));
         assert_eq!(result.message().content, None);
         let calls = result.message().tool_calls.clone().unwrap_or_default();
@@ -166,7 +166,7 @@ mod tests {
 
     #[test]
     fn refusal_and_logprobs() {
-        let result = openai("openai_refusal_logprobs.json");
+        let result = openai("openai_refusal_logprobs.openai.json");
         assert_eq!(result.message().refusal.as_deref(), Some("I'm sorry, I can't help with that."));
         let logprobs =
             result.choices().first().and_then(|choice| choice.logprobs.clone()).unwrap_or_default();
@@ -177,7 +177,7 @@ mod tests {
 
     #[test]
     fn llama_cpp_without_logprobs_and_with_timings() {
-        let result = compatible(&fixture("llama_cpp.json"));
+        let result = compatible(&fixture("llama_cpp.openai.json"));
         assert_eq!(
             result.message().content.as_ref().and_then(ChatCompletionContent::as_str),
             Some("The capital of France is Paris.")
@@ -188,14 +188,14 @@ mod tests {
 
     #[test]
     fn reasoning_content_and_deepseek_cache_hits() {
-        let result = compatible(&fixture("deepseek_reasoning.json"));
+        let result = compatible(&fixture("deepseek_reasoning.openai.json"));
         assert_eq!(result.message().reasoning_content.as_deref(), Some("2 plus 2 is 4."));
         assert_eq!(result.usage().map(Usage::reasoning_tokens), Some(18));
     }
 
     #[test]
     fn lax_servers_are_understood() {
-        let result = compatible(&fixture("compat_lax.json"));
+        let result = compatible(&fixture("compat_lax.openai.json"));
         assert_eq!(result.response.created, 1741570283);
         assert_eq!(result.message().role, Role::Assistant);
         assert_eq!(
@@ -213,7 +213,7 @@ mod tests {
 
     #[test]
     fn legacy_function_call_becomes_a_tool_call() {
-        let result = openai("legacy_function_call.json");
+        let result = openai("legacy_function_call.openai.json");
         assert_eq!(result.finish_reason(), Some(&FinishReason::FunctionCall));
         let calls = result.message().tool_calls.clone().unwrap_or_default();
         assert_eq!(calls, vec![ToolCall::function("call_0", "get_weather", r#"{"city":"Oslo"}"#)]);
@@ -221,7 +221,7 @@ mod tests {
 
     #[test]
     fn an_error_body_with_status_200_is_an_error() {
-        let error = parse_response("router", &fixture("error_with_status_200.json")).err();
+        let error = parse_response("router", &fixture("error_with_status_200.openai.json")).err();
         let api = error.as_ref().and_then(LLMError::api_error).cloned().unwrap_or_default();
         assert_eq!(api.provider, "router");
         assert_eq!(api.message, "Upstream provider returned an error");

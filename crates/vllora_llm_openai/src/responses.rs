@@ -2,7 +2,7 @@
 //! Azure OpenAI (its `/openai/v1` API) and compatible servers that serve it (llama.cpp, vLLM...).
 //!
 //! The Responses API is OpenAI's own, so its documents are not translated: [`ResponsesRequest`] is sent
-//! as it is (with `model` and `stream` set by the client) and [`Response`] comes back as OpenAI wrote it.
+//! as it is (with `model` and `stream` set by the client) and [`ResponsesResponse`] comes back as OpenAI wrote it.
 
 mod events;
 mod types;
@@ -11,14 +11,15 @@ use std::fmt;
 use std::sync::Arc;
 
 use vllora_llm_core::{CallOptions, LLMError, LLMResult};
-use vllora_llm_http::{HeaderMap, HttpClient, HttpRequest, StatusCode, retry_after, sse_stream};
+use vllora_llm_http::{ChunkStream, HeaderMap, HttpClient, HttpRequest, SseDecoder, StatusCode};
 
 pub use events::{
-    ContentPartEvent, FunctionCallArgumentsDoneEvent, OutputItemEvent, ResponseEvent, ResponsesEventStream,
-    ResponsesStreamEvent, StreamErrorEvent, SummaryDeltaEvent, TextDeltaEvent, TextDoneEvent,
+    ResponsesContentPartEvent, ResponsesEventStream, ResponsesFunctionCallArgumentsDoneEvent,
+    ResponsesOutputItemEvent, ResponsesResponseEvent, ResponsesStreamDecoder, ResponsesStreamErrorEvent,
+    ResponsesStreamEvent, ResponsesSummaryDeltaEvent, ResponsesTextDeltaEvent, ResponsesTextDoneEvent,
 };
 pub use types::{
-    Response, ResponseError, ResponseIncompleteDetails, ResponseStatus, ResponsesContentPart,
+    ResponsesResponse, ResponsesError, ResponsesIncompleteDetails, ResponsesStatus, ResponsesContentPart,
     ResponsesFunctionCall, ResponsesFunctionCallOutput, ResponsesFunctionOutput, ResponsesFunctionTool,
     ResponsesInput, ResponsesInputTokensDetails, ResponsesItem, ResponsesMessage, ResponsesMessageContent,
     ResponsesOutputTokensDetails, ResponsesReasoningConfig, ResponsesReasoningItem, ResponsesRequest,
@@ -26,14 +27,18 @@ pub use types::{
     ResponsesUsage,
 };
 
-use crate::config::{Dialect, OpenAIConfig, RequestHeader};
-use crate::error;
-use crate::model::{is_json, read_body};
+use crate::config::{Dialect, OpenAIConfig};
+use crate::model::{error_mapper, is_json};
+use crate::stream::read_document;
+use crate::{endpoint, error};
 
 /// The Responses API of OpenAI, Azure OpenAI or a compatible server. Cheap to build per call and to
 /// clone: the configuration is shared and the HTTP client's clones share one pool.
 ///
 /// ```no_run
+/// use std::pin::Pin;
+///
+/// use futures_core::Stream;
 /// use vllora_llm_core::CallOptions;
 /// use vllora_llm_http::{HttpClient, HttpConfig};
 /// use vllora_llm_openai::{OpenAIConfig, OpenAIResponses, ResponsesRequest, ResponsesStreamEvent};
@@ -49,7 +54,7 @@ use crate::model::{is_json, read_body};
 /// println!("{}", response.output_text());
 ///
 /// let mut events = responses.stream_response(&request, &CallOptions::default()).await?;
-/// while let Some(event) = events.next().await {
+/// while let Some(event) = std::future::poll_fn(|context| Pin::new(&mut events).poll_next(context)).await {
 ///     if let ResponsesStreamEvent::OutputTextDelta(delta) = event? {
 ///         print!("{}", delta.delta);
 ///     }
@@ -100,7 +105,7 @@ impl OpenAIResponses {
         &self,
         request: &ResponsesRequest,
         options: &CallOptions,
-    ) -> LLMResult<Response> {
+    ) -> LLMResult<ResponsesResponse> {
         let http_request = self.prepare(request, false, options)?;
         let reply = self.http.send(http_request, &self.error_mapper()).await?;
         parse_response(self.config.provider_name(), &reply.body)
@@ -115,14 +120,14 @@ impl OpenAIResponses {
         let http_request = self.prepare(request, true, options)?;
         let reply = self.http.send_streaming(http_request, &self.error_mapper()).await?;
         let provider = self.config.provider_name();
+        let limits = &self.http.config().limits;
+        let framing = SseDecoder::new(limits.max_event_size);
         if is_json(&reply.headers) {
-            let body = read_body(reply.body, self.http.config().limits.max_response_body).await?;
-            return Ok(ResponsesEventStream::completed(parse_response(provider, &body)?, provider));
+            let (document, spent) = read_document(reply.body, limits.max_response_body, provider).await?;
+            let decoder = ResponsesStreamDecoder::completed(parse_response(provider, &document)?, provider);
+            return Ok(ChunkStream::new(spent, framing, decoder));
         }
-        Ok(ResponsesEventStream::new(
-            sse_stream(reply.body, self.http.config().limits.max_event_size),
-            provider,
-        ))
+        Ok(ChunkStream::new(reply.body, framing, ResponsesStreamDecoder::new(provider)))
     }
 
     /// The HTTP request for `request`; fails before sending when OpenAI would get no key.
@@ -134,14 +139,7 @@ impl OpenAIResponses {
     ) -> LLMResult<HttpRequest> {
         self.config.check_credentials()?;
         let body = request_body(request, self.model_name(request), stream)?;
-        let mut http_request = HttpRequest::post_json(responses_url(&self.config), body);
-        for header in self.config.headers() {
-            http_request = match header {
-                RequestHeader::Plain(name, value) => http_request.header(name, value)?,
-                RequestHeader::Secret(name, value) => http_request.secret_header(name, &value)?,
-            };
-        }
-        Ok(http_request)
+        endpoint::post_json(&self.config, endpoint::responses_url(&self.config), body)
     }
 
     /// The model name as the server knows it; on Azure, where `model` names a deployment, the
@@ -159,19 +157,7 @@ impl OpenAIResponses {
     }
 
     fn error_mapper(&self) -> impl Fn(StatusCode, &HeaderMap, &[u8]) -> LLMError + Send + Sync + 'static {
-        let config = Arc::clone(&self.config);
-        move |status, headers, body| {
-            error::api_error(config.provider_name(), status.as_u16(), retry_after(headers), body)
-        }
-    }
-}
-
-/// `{base}/responses`; Azure serves the Responses API under its `/openai/v1` API, without `api-version`.
-fn responses_url(config: &OpenAIConfig) -> String {
-    let base = config.base_url().trim_end_matches('/');
-    match config.dialect() {
-        Dialect::OpenAI | Dialect::Compatible => format!("{base}/responses"),
-        Dialect::Azure { .. } => format!("{base}/openai/v1/responses"),
+        error_mapper(&self.config)
     }
 }
 
@@ -230,8 +216,8 @@ pub(crate) fn request_body(request: &ResponsesRequest, model: &str, stream: bool
 
 /// A response document, or a clear error for anything else: a 2xx body that is an error document
 /// (some compatible servers send those) is that error.
-pub(crate) fn parse_response(provider: &str, body: &[u8]) -> LLMResult<Response> {
-    let response: Response = serde_json::from_slice(body)
+pub(crate) fn parse_response(provider: &str, body: &[u8]) -> LLMResult<ResponsesResponse> {
+    let response: ResponsesResponse = serde_json::from_slice(body)
         .map_err(|error| LLMError::decode(provider, format_args!("not a Responses API response: {error}")))?;
     if response.id.is_empty()
         && response.output.is_empty()

@@ -1,25 +1,31 @@
-//! Chat Completions stream events -> gateway chunks: a state machine fed one SSE `data:` payload at a
-//! time, which turns what real servers send into the stream every provider delivers (role on the first
-//! chunk, finish reason once per choice, stable tool call indices, usage in a final chunk of its own).
+//! The Chat Completions stream decoder: a state machine fed one lent SSE event at a time by the one
+//! stream driver ([`vllora_llm_http::ChunkStream`]), which turns what real servers send into the stream
+//! every provider delivers (role on the first chunk, finish reason once per choice with the raw one beside
+//! it, stable tool call indices, usage in a final chunk of its own).
+//!
+//! A server that answers a stream request with one JSON document gets its chunks made from the whole
+//! response ([`chunks_from_response`]), read with [`read_document`] and handed out by the same decoder.
 
 use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use futures_core::Stream;
 use vllora_llm_core::types::gateway::{
-    CHUNK_OBJECT, ChatCompletionChunk, ChatCompletionMessageWithFinishReason, ChatCompletionDelta,
+    CHUNK_OBJECT, ChatCompletionChunk, ChatCompletionDelta, ChatCompletionMessageWithFinishReason,
     ChunkChoice, FunctionCallDelta, Role, SharedStr, ToolCallDelta, Usage,
 };
-use vllora_llm_core::{LLMError, LLMResult};
-use vllora_llm_http::SseStream;
+use vllora_llm_core::{LLMError, LLMResult, Limit};
+use vllora_llm_http::{
+    BodyStream, Bytes, ChunkStream, Chunks, EndOfBody, Framing, SseDecoder, SseEventRef, StreamDecoder,
+};
 
 use crate::error;
 use crate::response::{finish_reason, usage};
 use crate::wire::{StreamChoice, StreamChunk, StreamToolCall, WireStr};
 
-/// The state of one stream.
+/// The Chat Completions stream decoder: fed one lent SSE event at a time by the driver, it turns what
+/// real servers send into the stream every provider delivers.
 #[derive(Debug)]
-pub(crate) struct StreamState {
+pub(crate) struct OpenAIStreamDecoder {
     provider: String,
     id: SharedStr,
     model: SharedStr,
@@ -28,7 +34,11 @@ pub(crate) struct StreamState {
     service_tier: Option<SharedStr>,
     choices: Vec<ChoiceState>,
     usage: Option<Usage>,
+    /// `[DONE]`, an error or the end of the body has been seen.
     done: bool,
+    /// The chunks of a whole response, for a server that answered a stream request with one document:
+    /// handed out when the (empty) body ends.
+    held: Option<Vec<ChatCompletionChunk>>,
 }
 
 #[derive(Debug)]
@@ -47,10 +57,10 @@ struct CallState {
     named: bool,
 }
 
-impl StreamState {
+impl OpenAIStreamDecoder {
     /// A new stream from `provider` (the name its errors carry).
     pub(crate) fn new(provider: impl Into<String>) -> Self {
-        StreamState {
+        OpenAIStreamDecoder {
             provider: provider.into(),
             id: SharedStr::default(),
             model: SharedStr::default(),
@@ -60,17 +70,19 @@ impl StreamState {
             choices: Vec::new(),
             usage: None,
             done: false,
+            held: None,
         }
     }
 
-    /// Whether `[DONE]`, an error or the end has been seen.
-    pub(crate) fn is_done(&self) -> bool {
-        self.done
+    /// A decoder with nothing left to read: `chunks` (those of a whole response) are handed out when the
+    /// body, already read, ends.
+    pub(crate) fn ready(provider: impl Into<String>, chunks: Vec<ChatCompletionChunk>) -> Self {
+        OpenAIStreamDecoder { held: Some(chunks), ..OpenAIStreamDecoder::new(provider) }
     }
 
     /// Feeds one event (its `event:` name, when it has one, and its data); returns the chunk it makes,
     /// if any. Usage is held back until the end.
-    pub(crate) fn on_event(
+    pub(crate) fn on_data(
         &mut self,
         event: Option<&str>,
         data: &str,
@@ -114,20 +126,6 @@ impl StreamState {
             return Ok(None);
         }
         Ok(Some(self.chunk(choices, None)))
-    }
-
-    /// The end of the body: the usage chunk, or an error when the stream stopped before the model did.
-    pub(crate) fn on_end(&mut self) -> LLMResult<Option<ChatCompletionChunk>> {
-        if self.done {
-            return Ok(None);
-        }
-        self.done = true;
-        if !self.choices.iter().any(|choice| choice.finished) {
-            return Err(LLMError::Connection {
-                message: format!("the {} stream ended before the model finished its answer", self.provider),
-            });
-        }
-        Ok(self.usage_chunk())
     }
 
     fn remember_metadata(&mut self, wire: &StreamChunk<'_>) {
@@ -181,7 +179,7 @@ impl StreamState {
             Some(position) => position,
             None => {
                 self.choices.push(ChoiceState { index, started: false, finished: false, calls: Vec::new() });
-                self.choices.len() - 1
+                self.choices.len().saturating_sub(1)
             }
         };
         let state = self.choices.get_mut(position)?;
@@ -220,7 +218,15 @@ impl StreamState {
             state.started = true;
             gateway_delta.role = Some(delta.role.map_or(Role::Assistant, |role| Role::from(role.as_str())));
         }
-        Some(ChunkChoice { index, delta: gateway_delta, finish_reason: finish, logprobs: wire.logprobs, raw_finish_reason: None })
+        // OpenAI's own spelling is the unified one; any other value is kept as it came.
+        let raw_finish_reason = finish.as_ref().map(|reason| SharedStr::from(reason.as_str()));
+        Some(ChunkChoice {
+            index,
+            delta: gateway_delta,
+            finish_reason: finish,
+            logprobs: wire.logprobs,
+            raw_finish_reason,
+        })
     }
 }
 
@@ -279,68 +285,42 @@ impl ChoiceState {
     }
 }
 
-/// The gateway chunks of a streamed response body, decoded as it is pulled.
-pub(crate) struct ChunkStream {
-    /// `None` once the body has ended or failed.
-    events: Option<SseStream>,
-    state: StreamState,
-}
+impl StreamDecoder for OpenAIStreamDecoder {
+    type Framing = SseDecoder;
+    type Item = ChatCompletionChunk;
 
-impl ChunkStream {
-    pub(crate) fn new(events: SseStream, provider: impl Into<String>) -> Self {
-        ChunkStream { events: Some(events), state: StreamState::new(provider) }
+    fn provider(&self) -> &str {
+        &self.provider
     }
-}
 
-impl std::fmt::Debug for ChunkStream {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.debug_struct("ChunkStream").field("state", &self.state).finish_non_exhaustive()
-    }
-}
-
-impl Stream for ChunkStream {
-    type Item = LLMResult<ChatCompletionChunk>;
-
-    fn poll_next(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        loop {
-            let Some(events) = this.events.as_mut() else { return Poll::Ready(None) };
-            let polled = events.poll_next_ref(context);
-            if this.state.is_done() {
-                // After `[DONE]` the body is read to its end, whatever it still holds, so that HTTP/1.1
-                // can hand the connection to the next call; the idle timeout bounds a server that never
-                // ends it.
-                match polled {
-                    Poll::Pending => return Poll::Pending,
-                    Poll::Ready(Some(Ok(_))) => continue,
-                    Poll::Ready(Some(Err(_)) | None) => {
-                        this.events = None;
-                        return Poll::Ready(None);
-                    }
-                }
-            }
-            let outcome = match polled {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Some(Ok(event))) => this.state.on_event(event.event, event.data),
-                Poll::Ready(Some(Err(error))) => {
-                    this.events = None;
-                    return Poll::Ready(Some(Err(error)));
-                }
-                Poll::Ready(None) => {
-                    this.events = None;
-                    this.state.on_end()
-                }
-            };
-            match outcome {
-                Ok(Some(chunk)) => return Poll::Ready(Some(Ok(chunk))),
-                Ok(None) => continue,
-                Err(error) => {
-                    // An error event ends the stream; the connection is not worth keeping.
-                    this.events = None;
-                    return Poll::Ready(Some(Err(error)));
-                }
-            }
+    fn on_event(&mut self, event: SseEventRef<'_>, out: &mut Chunks) -> LLMResult<()> {
+        if let Some(chunk) = self.on_data(event.event, event.data)? {
+            out.push_back(chunk);
         }
+        Ok(())
+    }
+
+    /// `[DONE]` (or an error event) has been seen.
+    fn is_complete(&self) -> bool {
+        self.done
+    }
+
+    /// The usage chunk, or [`EndOfBody::Truncated`] when no choice finished.
+    fn on_end(&mut self, out: &mut Chunks) -> LLMResult<EndOfBody> {
+        if let Some(held) = self.held.take() {
+            self.done = true;
+            out.extend(held);
+            return Ok(EndOfBody::Complete);
+        }
+        if self.done {
+            return Ok(EndOfBody::Complete);
+        }
+        self.done = true;
+        if !self.choices.iter().any(|choice| choice.finished) {
+            return Ok(EndOfBody::Truncated);
+        }
+        out.extend(self.usage_chunk());
+        Ok(EndOfBody::Complete)
     }
 }
 
@@ -394,13 +374,14 @@ pub(crate) fn chunks_from_response(
                 refusal: message.refusal.clone(),
             };
             let finish_reason = choice.finish_reason.clone();
+            let raw_finish_reason = finish_reason.as_ref().map(|reason| SharedStr::from(reason.as_str()));
             chunk(
                 vec![ChunkChoice {
                     index: choice.index,
                     delta,
                     finish_reason,
                     logprobs: choice.logprobs.clone(),
-                    raw_finish_reason: None,
+                    raw_finish_reason,
                 }],
                 None,
             )
@@ -412,16 +393,86 @@ pub(crate) fn chunks_from_response(
     chunks
 }
 
-/// A stream over chunks that are all there already.
+/// A whole body as one event, at its end: the framing of a document read by the driver.
 #[derive(Debug)]
-pub(crate) struct ReadyChunks(pub std::vec::IntoIter<ChatCompletionChunk>);
+pub(crate) struct WholeBody {
+    body: Vec<u8>,
+    limit: usize,
+    ended: bool,
+}
 
-impl Stream for ReadyChunks {
-    type Item = LLMResult<ChatCompletionChunk>;
+impl Framing for WholeBody {
+    type Event<'a>
+        = Bytes
+    where
+        Self: 'a;
 
-    fn poll_next(self: Pin<&mut Self>, _context: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        Poll::Ready(self.get_mut().0.next().map(Ok))
+    fn push(&mut self, bytes: &[u8]) -> LLMResult<()> {
+        if self.body.len().saturating_add(bytes.len()) > self.limit {
+            return Err(LLMError::LimitExceeded { limit: Limit::ResponseBody, max_bytes: self.limit });
+        }
+        self.body.extend_from_slice(bytes);
+        Ok(())
     }
+
+    fn next_event(&mut self) -> LLMResult<Option<Bytes>> {
+        Ok(None)
+    }
+
+    fn finish(&mut self) -> LLMResult<Option<Bytes>> {
+        if self.ended {
+            return Ok(None);
+        }
+        self.ended = true;
+        Ok(Some(Bytes::from(std::mem::take(&mut self.body))))
+    }
+}
+
+/// Hands out the whole body once it has ended.
+#[derive(Debug)]
+pub(crate) struct Document {
+    provider: String,
+    read: bool,
+}
+
+impl StreamDecoder for Document {
+    type Framing = WholeBody;
+    type Item = Bytes;
+
+    fn provider(&self) -> &str {
+        &self.provider
+    }
+
+    fn on_event(&mut self, body: Bytes, out: &mut Chunks<Bytes>) -> LLMResult<()> {
+        self.read = true;
+        out.push_back(body);
+        Ok(())
+    }
+
+    fn is_complete(&self) -> bool {
+        self.read
+    }
+
+    fn on_end(&mut self, _out: &mut Chunks<Bytes>) -> LLMResult<EndOfBody> {
+        // However short, a body that ends is the whole document.
+        Ok(EndOfBody::Complete)
+    }
+}
+
+/// Reads a whole body (more than `limit` bytes is [`LLMError::LimitExceeded`]) with the shipped driver,
+/// for a server that answered a stream request with one JSON document. Returns the document and the
+/// body's spent stream, which yields nothing more: what a decoder holding ready items
+/// ([`OpenAIStreamDecoder::ready`]) runs over.
+pub(crate) async fn read_document(
+    body: BodyStream,
+    limit: usize,
+    provider: &str,
+) -> LLMResult<(Bytes, BodyStream)> {
+    let framing = WholeBody { body: Vec::new(), limit, ended: false };
+    let mut reader = ChunkStream::new(body, framing, Document { provider: provider.to_owned(), read: false });
+    let document = std::future::poll_fn(|context| Pin::new(&mut reader).poll_next(context)).await;
+    let document = document.transpose()?.unwrap_or_default();
+    Ok((document, Box::pin(reader)))
 }
 
 /// Non-empty text, owned.
@@ -432,61 +483,22 @@ fn text(value: Option<WireStr<'_>>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use serde_json::{Value, json};
-    use vllora_llm_http::SseDecoder;
-    use vllora_llm_testkit::{split_at, split_points};
+    use vllora_llm_http::decode_pieces;
+    use vllora_llm_testkit::{golden, golden_cases, split_at, split_points};
 
     use super::*;
 
-    const FIXTURES: &[&str] = &[
-        "openai_text",
-        "openai_parallel_tool_calls",
-        "openai_refusal",
-        "openai_logprobs",
-        "openai_two_choices",
-        "compat_unknown_fields",
-        "openai_error_mid_stream",
-        "azure_first_chunk_without_choices",
-        "compat_finish_reason_empty_string",
-        "compat_finish_with_content",
-        "compat_reasoning_content",
-        "compat_reasoning_field",
-        "compat_tool_calls_repeated_ids",
-        "truncated",
-    ];
+    const STREAMS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/streams");
 
-    fn fixture(name: &str) -> Vec<u8> {
-        let path = format!("{}/tests/fixtures/stream/{name}", env!("CARGO_MANIFEST_DIR"));
-        std::fs::read(&path).unwrap_or_else(|error| panic!("{path}: {error}"))
-    }
+    /// The chat stream fixtures: raw bodies (`<case>.openai.sse`) and what they condense to
+    /// (`<case>.expected.json`).
+    const CASES: usize = 14;
 
-    /// What the caller receives when the body arrives in `pieces`.
+    /// What the caller receives when the body arrives in `pieces`, through the shipped driver.
     fn replay(pieces: &[&[u8]]) -> Vec<Result<ChatCompletionChunk, LLMError>> {
-        let mut decoder = SseDecoder::new(1 << 20);
-        let mut state = StreamState::new("openai");
-        let mut items = Vec::new();
-        // Events are taken lent, as `ChunkStream` takes them.
-        let feed = |event: vllora_llm_http::SseEventRef<'_>, items: &mut Vec<_>, state: &mut StreamState| {
-            match state.on_event(event.event, event.data) {
-                Ok(Some(chunk)) => items.push(Ok(chunk)),
-                Ok(None) => {}
-                Err(error) => items.push(Err(error)),
-            }
-        };
-        for piece in pieces {
-            assert!(decoder.push(piece).is_ok());
-            while let Some(event) = decoder.next_event_ref() {
-                feed(event, &mut items, &mut state);
-            }
-        }
-        while let Some(event) = decoder.finish_ref() {
-            feed(event, &mut items, &mut state);
-        }
-        match state.on_end() {
-            Ok(Some(chunk)) => items.push(Ok(chunk)),
-            Ok(None) => {}
-            Err(error) => items.push(Err(error)),
-        }
-        items
+        let decoder = OpenAIStreamDecoder::new("openai");
+        let (chunks, error) = decode_pieces(SseDecoder::new(1 << 20), decoder, pieces.iter().copied());
+        chunks.into_iter().map(Ok).chain(error.map(Err)).collect()
     }
 
     /// The rules every provider's stream follows.
@@ -521,6 +533,11 @@ mod tests {
                 if choice.finish_reason.is_some() {
                     finished.push(choice.index);
                 }
+                assert_eq!(
+                    choice.raw_finish_reason.as_ref().map(SharedStr::as_str),
+                    choice.finish_reason.as_ref().map(|reason| reason.as_str()),
+                    "{name}: the raw finish reason beside the unified one"
+                );
                 for call in choice.delta.tool_calls.iter().flatten() {
                     let key = (choice.index, call.index);
                     let first_fragment = !call_ids.contains(&key);
@@ -637,22 +654,22 @@ mod tests {
 
     #[test]
     fn every_fixture_gives_the_same_result_however_it_is_split() {
-        for name in FIXTURES {
-            let bytes = fixture(&format!("{name}.sse"));
-            let whole = replay(&[&bytes]);
+        let mut seen = 0;
+        golden(STREAMS, "openai.sse", "expected.json", |case, bytes| {
+            let name = case.name.as_str();
+            let whole = replay(&[bytes]);
             assert_stream_rules(name, &whole);
-            let expected_text =
-                String::from_utf8(fixture(&format!("{name}.expected.json"))).unwrap_or_default();
-            let expected: Value = serde_json::from_str(&expected_text).unwrap_or_default();
-            assert_eq!(summary(&whole), expected, "{name}");
             for points in split_points(bytes.len()) {
-                let split = replay(&split_at(&bytes, &points));
+                let split = replay(&split_at(bytes, &points));
                 assert_eq!(comparable(&split), comparable(&whole), "{name} split at {points:?}");
             }
             if name.starts_with("openai_") {
-                record_events(&bytes);
+                record_events(bytes);
             }
-        }
+            seen += 1;
+            summary(&whole)
+        });
+        assert_eq!(seen, CASES, "every stream fixture is a case");
     }
 
     /// Records the OpenAI fixtures' events for validation against OpenAI's chunk schema (the other
@@ -670,40 +687,48 @@ mod tests {
 
     #[test]
     fn nothing_is_read_after_done() {
-        let mut state = StreamState::new("openai");
-        assert!(matches!(state.on_event(None, "[DONE]"), Ok(None)));
-        assert!(state.is_done());
+        let mut state = OpenAIStreamDecoder::new("openai");
+        assert!(matches!(state.on_data(None, "[DONE]"), Ok(None)));
+        assert!(state.is_complete());
         assert!(matches!(
-            state.on_event(None, "{\"choices\":[{\"delta\":{\"content\":\"late\"}}]}"),
+            state.on_data(None, "{\"choices\":[{\"delta\":{\"content\":\"late\"}}]}"),
             Ok(None)
         ));
-        assert!(matches!(state.on_end(), Ok(None)));
+        let mut out = Chunks::new();
+        assert!(matches!(state.on_end(&mut out), Ok(EndOfBody::Complete)));
+        assert!(out.is_empty());
+        // Through the driver: nothing after `[DONE]` reaches the caller.
+        let body = b"data: [DONE]\n\ndata: {\"choices\":[{\"delta\":{\"content\":\"late\"}}]}\n\n";
+        let (chunks, error) =
+            decode_pieces(SseDecoder::new(1 << 20), OpenAIStreamDecoder::new("openai"), [&body[..]]);
+        assert!(chunks.is_empty() && error.is_none(), "{chunks:?} {error:?}");
     }
 
     #[test]
     fn error_events_and_cut_events_never_panic() {
-        let mut state = StreamState::new("local");
-        let error = state.on_event(Some("error"), "upstream timed out").err();
+        let mut state = OpenAIStreamDecoder::new("local");
+        let error = state.on_data(Some("error"), "upstream timed out").err();
         assert_eq!(
             error.as_ref().and_then(LLMError::api_error).map(|api| api.message.as_str()),
             Some("upstream timed out")
         );
-        let mut state = StreamState::new("local");
-        let error = state
-            .on_event(Some("error"), r#"{"error":{"message":"overloaded","type":"server_error"}}"#)
-            .err();
+        let mut state = OpenAIStreamDecoder::new("local");
+        let error =
+            state.on_data(Some("error"), r#"{"error":{"message":"overloaded","type":"server_error"}}"#).err();
         assert!(error.is_some_and(|error| error.is_retryable() && error.to_string().contains("overloaded")));
 
         // Every event of every fixture, cut at every character: an error or a chunk, never a panic.
-        for name in FIXTURES {
-            let bytes = fixture(&format!("{name}.sse"));
+        let cases = golden_cases(STREAMS, "openai.sse", "expected.json");
+        assert_eq!(cases.len(), CASES);
+        for case in cases {
+            let bytes = std::fs::read(&case.input).unwrap_or_else(|error| panic!("{}: {error}", case.name));
             let mut decoder = SseDecoder::new(1 << 20);
             assert!(decoder.push(&bytes).is_ok());
             while let Some(event) = decoder.next_event() {
                 for (cut, _) in event.data.char_indices() {
-                    let mut state = StreamState::new("openai");
-                    let _ = state.on_event(event.event.as_deref(), &event.data[..cut]);
-                    let _ = state.on_end();
+                    let mut state = OpenAIStreamDecoder::new("openai");
+                    let _ = state.on_data(event.event.as_deref(), &event.data[..cut]);
+                    let _ = state.on_end(&mut Chunks::new());
                 }
             }
         }
@@ -711,11 +736,45 @@ mod tests {
 
     #[test]
     fn garbage_is_a_decode_error() {
-        let mut state = StreamState::new("local");
-        let error = state.on_event(None, "{not json").err();
+        let mut state = OpenAIStreamDecoder::new("local");
+        let error = state.on_data(None, "{not json").err();
         assert!(
             matches!(&error, Some(LLMError::Decode { provider, .. }) if provider == "local"),
             "{error:?}"
         );
+    }
+
+    #[test]
+    fn a_whole_document_is_read_once_and_handed_out_at_the_end() {
+        let result = crate::response::parse_response(
+            "openai",
+            &std::fs::read(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/responses/openai_tool_calls.openai.json"
+            ))
+            .unwrap_or_default(),
+        );
+        let Ok(result) = result else { panic!("{:?}", result.err()) };
+        let chunks = chunks_from_response(result);
+        assert_eq!(chunks.len(), 2);
+        let (replayed, error) =
+            decode_pieces(SseDecoder::new(1 << 20), OpenAIStreamDecoder::ready("openai", chunks.clone()), []);
+        assert!(error.is_none(), "{error:?}");
+        assert_eq!(replayed, chunks);
+        let finished = &chunks[0].choices[0];
+        assert_eq!(finished.raw_finish_reason.as_ref().map(SharedStr::as_str), Some("tool_calls"));
+
+        let (document, error) = decode_pieces(
+            WholeBody { body: Vec::new(), limit: 8, ended: false },
+            Document { provider: "openai".to_owned(), read: false },
+            [&b"{\"a\":"[..], b"1}"],
+        );
+        assert_eq!((document, error.is_none()), (vec![Bytes::from_static(b"{\"a\":1}")], true));
+        let (_, error) = decode_pieces(
+            WholeBody { body: Vec::new(), limit: 4, ended: false },
+            Document { provider: "openai".to_owned(), read: false },
+            [&b"{\"a\":"[..], b"1}"],
+        );
+        assert!(matches!(error, Some(LLMError::LimitExceeded { limit: Limit::ResponseBody, max_bytes: 4 })));
     }
 }

@@ -53,7 +53,7 @@ fn parsed<T: serde::de::DeserializeOwned>(document: Value) -> T {
 #[tokio::test]
 async fn embeddings_send_exactly_what_openai_expects_and_return_its_document() {
     let server = MockServer::start().await;
-    let canned = fixture_json("embeddings/openai_float.json");
+    let canned = fixture_json("responses/embeddings_float.openai.json");
     server.respond("POST", "/v1/embeddings", MockResponse::json(200, canned.clone()));
     let request = EmbeddingRequest {
         dimensions: Some(4),
@@ -96,7 +96,7 @@ async fn base64_embeddings_and_token_inputs() {
     server.respond(
         "POST",
         "/v1/embeddings",
-        MockResponse::json(200, fixture_json("embeddings/openai_base64.json")),
+        MockResponse::json(200, fixture_json("responses/embeddings_base64.openai.json")),
     );
     let request = EmbeddingRequest {
         encoding_format: Some(EncodingFormat::Base64),
@@ -145,7 +145,11 @@ async fn a_compatible_server_gets_its_model_name_and_no_authorization() {
 async fn azure_embeddings_go_to_the_deployment_with_the_api_key_header() {
     let server = MockServer::start().await;
     let path = "/openai/deployments/embed-small/embeddings";
-    server.respond("POST", path, MockResponse::json(200, fixture_json("embeddings/openai_float.json")));
+    server.respond(
+        "POST",
+        path,
+        MockResponse::json(200, fixture_json("responses/embeddings_float.openai.json")),
+    );
     let config = OpenAIConfig::azure(server.url(), "embed-small", "2024-10-21", "azure-key-1");
     let model = OpenAIModel::new(config, http());
 
@@ -167,7 +171,7 @@ async fn embedding_errors_are_mapped_and_overload_is_retried() {
     server.respond(
         "POST",
         "/v1/embeddings",
-        MockResponse::json(200, fixture_json("embeddings/openai_float.json")),
+        MockResponse::json(200, fixture_json("responses/embeddings_float.openai.json")),
     );
     let retried = openai(&server)
         .embed(&EmbeddingRequest::new("text-embedding-3-small", "x"), &CallOptions::default())
@@ -203,7 +207,7 @@ async fn empty_input_is_refused_before_anything_is_sent() {
 #[tokio::test]
 async fn gpt_image_generation_sends_every_option_and_returns_the_document() {
     let server = MockServer::start().await;
-    let canned = fixture_json("images/gpt_image_1.json");
+    let canned = fixture_json("responses/images_gpt_image_1.openai.json");
     server.respond("POST", "/v1/images/generations", MockResponse::json(200, canned.clone()));
     let request = ImageGenerationRequest {
         n: Some(1),
@@ -247,7 +251,7 @@ async fn gpt_image_generation_sends_every_option_and_returns_the_document() {
 async fn dall_e_urls_on_azure() {
     let server = MockServer::start().await;
     let path = "/openai/deployments/dalle3/images/generations";
-    let canned = fixture_json("images/dall_e_3_url.json");
+    let canned = fixture_json("responses/images_dall_e_3_url.openai.json");
     server.respond("POST", path, MockResponse::json(200, canned.clone()));
     let config = OpenAIConfig::azure(server.url(), "dalle3", "2024-10-21", "azure-key-2");
     let request = ImageGenerationRequest {

@@ -103,7 +103,7 @@ fn text_of(items: &[Result<ChatCompletionChunk, String>]) -> String {
 #[tokio::test]
 async fn one_shot_sends_exactly_what_openai_expects() {
     let server = MockServer::start().await;
-    let canned = fixture_json("response/openai_text.json");
+    let canned = fixture_json("responses/openai_text.openai.json");
     server.respond("POST", CHAT_PATH, MockResponse::json(200, canned));
     let config = OpenAIConfig::new(API_KEY)
         .with_base_url(format!("{}/v1/", server.url()))
@@ -149,7 +149,7 @@ async fn one_shot_sends_exactly_what_openai_expects() {
 #[tokio::test]
 async fn streams_ask_for_usage_and_survive_every_split() {
     for name in ["openai_parallel_tool_calls", "compat_tool_calls_repeated_ids", "compat_reasoning_content"] {
-        let bytes = fixture(&format!("stream/{name}.sse"));
+        let bytes = fixture(&format!("streams/{name}.openai.sse"));
         let patterns = split_points(bytes.len());
         let server = MockServer::start().await;
         for points in &patterns {
@@ -222,7 +222,11 @@ async fn rate_limits_and_server_errors_are_retried_with_retry_after() {
             json!({"error": {"message": "boom", "type": "server_error", "param": null, "code": null}}),
         ),
     );
-    server.respond("POST", CHAT_PATH, MockResponse::json(200, fixture_json("response/openai_text.json")));
+    server.respond(
+        "POST",
+        CHAT_PATH,
+        MockResponse::json(200, fixture_json("responses/openai_text.openai.json")),
+    );
     let result = openai(&server).complete(&request("gpt-4o"), &CallOptions::default()).await;
     assert!(result.is_ok(), "{:?}", result.err());
     let requests = server.requests();
@@ -241,7 +245,11 @@ async fn rate_limits_and_server_errors_are_retried_with_retry_after() {
 #[tokio::test]
 async fn a_proxy_without_a_key_sends_no_authorization_and_names_itself() {
     let server = MockServer::start().await;
-    server.respond("POST", CHAT_PATH, MockResponse::json(200, fixture_json("response/llama_cpp.json")));
+    server.respond(
+        "POST",
+        CHAT_PATH,
+        MockResponse::json(200, fixture_json("responses/llama_cpp.openai.json")),
+    );
     server.respond(
         "POST",
         CHAT_PATH,
@@ -281,7 +289,7 @@ async fn azure_uses_the_deployment_path_api_version_and_api_key() {
     server.respond(
         "POST",
         deployment_path,
-        MockResponse::json(200, fixture_json("response/openai_text.json")),
+        MockResponse::json(200, fixture_json("responses/openai_text.openai.json")),
     );
     let config = OpenAIConfig::azure(server.url(), "my-gpt4o", "2024-10-21", "azure-key-secret");
     let model = OpenAIModel::new(config, http());
@@ -303,7 +311,7 @@ async fn strict_mode_fails_before_sending_and_lenient_mode_reports_warnings() {
     server.respond_always(
         "POST",
         CHAT_PATH,
-        MockResponse::json(200, fixture_json("response/openai_text.json")),
+        MockResponse::json(200, fixture_json("responses/openai_text.openai.json")),
     );
     let model = openai(&server);
     let reasoning = request("o4-mini");
@@ -331,7 +339,11 @@ async fn strict_mode_fails_before_sending_and_lenient_mode_reports_warnings() {
 #[tokio::test]
 async fn json_schema_requests_carry_the_schema() {
     let server = MockServer::start().await;
-    server.respond("POST", CHAT_PATH, MockResponse::json(200, fixture_json("response/openai_text.json")));
+    server.respond(
+        "POST",
+        CHAT_PATH,
+        MockResponse::json(200, fixture_json("responses/openai_text.openai.json")),
+    );
     let mut structured = request("gpt-4o-mini");
     let schema = json!({"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"], "additionalProperties": false});
     structured.response_format = Some(ResponseFormat::JsonSchema {
@@ -354,7 +366,7 @@ async fn json_schema_requests_carry_the_schema() {
 #[tokio::test]
 async fn a_stream_cut_mid_way_is_an_error_and_a_dropped_stream_closes_its_connection() {
     let server = MockServer::start().await;
-    let bytes = fixture("stream/openai_text.sse");
+    let bytes = fixture("streams/openai_text.openai.sse");
     let text = String::from_utf8_lossy(&bytes).into_owned();
     server.respond("POST", CHAT_PATH, MockResponse::sse([text.clone()]).reset_after(bytes.len() / 2));
     let model = openai(&server);
@@ -378,12 +390,12 @@ async fn a_server_that_ignores_stream_true_still_gives_a_stream() {
     server.respond(
         "POST",
         CHAT_PATH,
-        MockResponse::json(200, fixture_json("response/openai_tool_calls.json")),
+        MockResponse::json(200, fixture_json("responses/openai_tool_calls.openai.json")),
     );
     server.respond(
         "POST",
         CHAT_PATH,
-        MockResponse::json(200, fixture_json("response/error_with_status_200.json")),
+        MockResponse::json(200, fixture_json("responses/error_with_status_200.openai.json")),
     );
     let model = openai(&server);
     let items = collect(&model, &request("gpt-4o")).await;
@@ -419,7 +431,7 @@ async fn a_stream_is_retried_until_its_headers_arrive() {
     let server = MockServer::start().await;
     let overloaded = json!({"error": {"message": "The server is overloaded", "type": "server_error", "param": null, "code": null}});
     server.respond("POST", CHAT_PATH, MockResponse::json(503, overloaded).header("retry-after", "0"));
-    let text = String::from_utf8_lossy(&fixture("stream/openai_text.sse")).into_owned();
+    let text = String::from_utf8_lossy(&fixture("streams/openai_text.openai.sse")).into_owned();
     server.respond("POST", CHAT_PATH, MockResponse::sse([text]));
     let items = collect(&openai(&server), &request("gpt-4o")).await;
     assert_eq!(text_of(&items), "Hello! How can I help you today?");
@@ -429,7 +441,8 @@ async fn a_stream_is_retried_until_its_headers_arrive() {
 #[tokio::test]
 async fn a_finished_stream_leaves_its_connection_for_the_next_call() {
     let server = MockServer::start().await;
-    let bytes = String::from_utf8_lossy(&fixture("stream/openai_parallel_tool_calls.sse")).into_owned();
+    let bytes =
+        String::from_utf8_lossy(&fixture("streams/openai_parallel_tool_calls.openai.sse")).into_owned();
     server.respond_always("POST", CHAT_PATH, MockResponse::sse([bytes]));
     let model = openai(&server);
     for _ in 0..3 {

@@ -4,22 +4,26 @@
 
 #![allow(clippy::panic, reason = "a test fails by panicking, helpers included")]
 
+use std::pin::Pin;
+
+use futures_core::Stream;
 use serde_json::{Value, json};
 use vllora_llm_core::{CallOptions, LLMError};
 use vllora_llm_http::{HttpClient, HttpConfig};
 use vllora_llm_openai::{
-    OpenAIConfig, OpenAIResponses, Response, ResponseStatus, ResponsesContentPart, ResponsesFunctionTool,
-    ResponsesInput, ResponsesItem, ResponsesMessage, ResponsesMessageContent, ResponsesReasoningConfig,
-    ResponsesRequest, ResponsesStreamEvent, ResponsesTextConfig, ResponsesTextFormat, ResponsesTool,
-    ResponsesToolChoice,
+    OpenAIConfig, OpenAIResponses, ResponsesResponse, ResponsesStatus, ResponsesContentPart,
+    ResponsesFunctionTool, ResponsesInput, ResponsesItem, ResponsesMessage, ResponsesMessageContent,
+    ResponsesReasoningConfig, ResponsesRequest, ResponsesStreamEvent, ResponsesTextConfig,
+    ResponsesTextFormat, ResponsesTool, ResponsesToolChoice,
 };
 use vllora_llm_testkit::{MockResponse, MockServer, record_conformance, split_at, split_points};
 
 const PATH: &str = "/v1/responses";
 const API_KEY: &str = "sk-test-0123456789abcdef";
 
+/// A fixture under `tests/fixtures`: `requests/`, `responses/` or `streams/<case>.openai-responses.<ext>`.
 fn fixture(name: &str) -> Vec<u8> {
-    let full = format!("{}/tests/fixtures/responses/{name}", env!("CARGO_MANIFEST_DIR"));
+    let full = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read(&full).unwrap_or_else(|error| panic!("{full}: {error}"))
 }
 
@@ -35,14 +39,18 @@ fn client(server: &MockServer) -> OpenAIResponses {
     OpenAIResponses::new(OpenAIConfig::new(API_KEY).with_base_url(format!("{}/v1", server.url())), http())
 }
 
-fn parse(name: &str) -> Response {
+fn parse(name: &str) -> ResponsesResponse {
     serde_json::from_slice(&fixture(name)).unwrap_or_else(|error| panic!("{name}: {error}"))
 }
 
 /// Every field of every fixture survives decoding and encoding again.
 #[test]
 fn real_responses_round_trip_unchanged() {
-    for name in ["response_text.json", "response_reasoning_function_call.json", "response_incomplete.json"] {
+    for name in [
+        "responses/text.openai-responses.json",
+        "responses/reasoning_function_call.openai-responses.json",
+        "responses/incomplete.openai-responses.json",
+    ] {
         let response = parse(name);
         let encoded = serde_json::to_value(&response).unwrap_or_else(|error| panic!("{error}"));
         assert_eq!(encoded, fixture_json(name), "{name}");
@@ -51,9 +59,9 @@ fn real_responses_round_trip_unchanged() {
 
 #[test]
 fn a_text_response_decodes_to_typed_fields() {
-    let response = parse("response_text.json");
+    let response = parse("responses/text.openai-responses.json");
     assert_eq!(response.id, "resp_67ccd2bed1ec8190b14f964abc0542670bb6a6b452d3795b");
-    assert_eq!(response.status, ResponseStatus::Completed);
+    assert_eq!(response.status, ResponsesStatus::Completed);
     assert_eq!(response.created_at, 1_741_476_542);
     assert_eq!(response.model, "gpt-4.1-mini-2025-04-14");
     assert_eq!(response.output_text(), "The capital of France is Paris.");
@@ -64,7 +72,7 @@ fn a_text_response_decodes_to_typed_fields() {
 
 #[test]
 fn reasoning_and_function_calls_decode() {
-    let response = parse("response_reasoning_function_call.json");
+    let response = parse("responses/reasoning_function_call.openai-responses.json");
     let [ResponsesItem::Reasoning(reasoning), ResponsesItem::FunctionCall(call)] = response.output.as_slice()
     else {
         panic!("{:?}", response.output)
@@ -83,8 +91,8 @@ fn reasoning_and_function_calls_decode() {
 
 #[test]
 fn refusals_unknown_items_and_incomplete_details() {
-    let response = parse("response_incomplete.json");
-    assert_eq!(response.status, ResponseStatus::Incomplete);
+    let response = parse("responses/incomplete.openai-responses.json");
+    assert_eq!(response.status, ResponsesStatus::Incomplete);
     assert_eq!(
         response.incomplete_details.as_ref().and_then(|details| details.reason.as_deref()),
         Some("max_output_tokens")
@@ -104,16 +112,16 @@ fn refusals_unknown_items_and_incomplete_details() {
 #[test]
 fn garbage_and_odd_shapes_never_panic() {
     for body in [&b""[..], b"null", b"[]", b"{\"output\": 3}", b"{\"output\": [{\"type\": \"message\"}]}"] {
-        let _ = serde_json::from_slice::<Response>(body);
+        let _ = serde_json::from_slice::<ResponsesResponse>(body);
     }
     // A float timestamp and an unknown status, as compatible servers may write them.
-    let response: Response =
+    let response: ResponsesResponse =
         serde_json::from_value(json!({"id": "r", "created_at": 1.7e9, "status": "paused", "output": []}))
             .unwrap_or_else(|error| panic!("{error}"));
     assert_eq!(response.created_at, 1_700_000_000);
-    assert_eq!(response.status, ResponseStatus::Other("paused".to_owned()));
+    assert_eq!(response.status, ResponsesStatus::Other("paused".to_owned()));
     // Nulls where lists belong, a numeric error code (llama.cpp's style).
-    let response: Response = serde_json::from_value(json!({
+    let response: ResponsesResponse = serde_json::from_value(json!({
         "id": "r", "status": "failed", "output": null,
         "error": {"code": 500, "message": "boom"}
     }))
@@ -243,11 +251,11 @@ async fn one_shot_sends_the_exact_body_and_returns_the_response() {
     server.respond(
         "POST",
         PATH,
-        MockResponse::json(200, fixture_json("response_reasoning_function_call.json")),
+        MockResponse::json(200, fixture_json("responses/reasoning_function_call.openai-responses.json")),
     );
     let result = client(&server).create_response(&full_request(), &CallOptions::default()).await;
     let Ok(response) = result else { panic!("{result:?}") };
-    assert_eq!(response, parse("response_reasoning_function_call.json"));
+    assert_eq!(response, parse("responses/reasoning_function_call.openai-responses.json"));
 
     let requests = server.requests();
     assert_eq!(requests.len(), 1);
@@ -262,8 +270,12 @@ async fn one_shot_sends_the_exact_body_and_returns_the_response() {
 #[tokio::test]
 async fn function_results_and_earlier_output_go_back_as_items() {
     let server = MockServer::start().await;
-    server.respond("POST", PATH, MockResponse::json(200, fixture_json("response_text.json")));
-    let earlier = parse("response_reasoning_function_call.json");
+    server.respond(
+        "POST",
+        PATH,
+        MockResponse::json(200, fixture_json("responses/text.openai-responses.json")),
+    );
+    let earlier = parse("responses/reasoning_function_call.openai-responses.json");
     let mut input = vec![ResponsesItem::message("user", "Weather in Paris?")];
     input.extend(earlier.output.iter().cloned());
     input.push(ResponsesItem::function_call_output("call_Xk2mR9pL4vQ7wN1sT8yB3cD6", r#"{"celsius":18}"#));
@@ -277,7 +289,8 @@ async fn function_results_and_earlier_output_go_back_as_items() {
     let result = client(&server).create_response(&request, &CallOptions::default()).await;
     assert!(result.is_ok(), "{result:?}");
     let sent = server.requests()[0].json();
-    let earlier_output = fixture_json("response_reasoning_function_call.json")["output"].clone();
+    let earlier_output =
+        fixture_json("responses/reasoning_function_call.openai-responses.json")["output"].clone();
     let mut expected_input = vec![json!({"type": "message", "role": "user", "content": "Weather in Paris?"})];
     expected_input.extend(earlier_output.as_array().cloned().unwrap_or_default());
     expected_input.push(json!({"type": "function_call_output", "call_id": "call_Xk2mR9pL4vQ7wN1sT8yB3cD6", "output": "{\"celsius\":18}"}));
@@ -339,7 +352,7 @@ async fn collect(
         Err(error) => return (Vec::new(), Some(error)),
     };
     let mut events = Vec::new();
-    while let Some(event) = stream.next().await {
+    while let Some(event) = std::future::poll_fn(|context| Pin::new(&mut stream).poll_next(context)).await {
         match event {
             Ok(event) => events.push(event),
             Err(error) => return (events, Some(error)),
@@ -384,10 +397,10 @@ async fn replay(name: &str) -> Vec<ResponsesStreamEvent> {
 
 #[tokio::test]
 async fn a_text_stream_decodes_the_same_however_it_is_split() {
-    let events = replay("stream_text.sse").await;
+    let events = replay("streams/text.openai-responses.sse").await;
     assert_eq!(events.len(), 12);
     assert!(
-        matches!(&events[0], ResponsesStreamEvent::Created(created) if created.response.status == ResponseStatus::InProgress)
+        matches!(&events[0], ResponsesStreamEvent::Created(created) if created.response.status == ResponsesStatus::InProgress)
     );
     let text: String = events
         .iter()
@@ -409,7 +422,7 @@ async fn a_text_stream_decodes_the_same_however_it_is_split() {
 
 #[tokio::test]
 async fn reasoning_summaries_and_function_arguments_stream() {
-    let events = replay("stream_reasoning_function_call.sse").await;
+    let events = replay("streams/reasoning_function_call.openai-responses.sse").await;
     let mut summary = String::new();
     let mut arguments = String::new();
     for event in &events {
@@ -442,7 +455,7 @@ async fn an_error_event_then_the_end_of_the_body_ends_the_stream_cleanly() {
     server.respond(
         "POST",
         PATH,
-        MockResponse::stream(200, "text/event-stream", [fixture("stream_error.sse")]),
+        MockResponse::stream(200, "text/event-stream", [fixture("streams/error.openai-responses.sse")]),
     );
     let (events, error) = collect(&client(&server), &stream_request()).await;
     assert!(error.is_none(), "{error:?}");
@@ -455,7 +468,7 @@ async fn an_error_event_then_the_end_of_the_body_ends_the_stream_cleanly() {
 
 #[tokio::test]
 async fn a_stream_cut_before_the_end_is_an_error() {
-    let bytes = fixture("stream_text.sse");
+    let bytes = fixture("streams/text.openai-responses.sse");
     let middle = bytes.len() / 2;
     let event_end =
         bytes[middle..].windows(2).position(|pair| pair == b"\n\n").map_or(middle, |at| middle + at + 2);
@@ -479,21 +492,29 @@ async fn a_stream_cut_before_the_end_is_an_error() {
 #[tokio::test]
 async fn a_server_that_ignores_stream_gives_one_completed_event() {
     let server = MockServer::start().await;
-    server.respond("POST", PATH, MockResponse::json(200, fixture_json("response_text.json")));
+    server.respond(
+        "POST",
+        PATH,
+        MockResponse::json(200, fixture_json("responses/text.openai-responses.json")),
+    );
     let (events, error) = collect(&client(&server), &stream_request()).await;
     assert!(error.is_none(), "{error:?}");
     let [ResponsesStreamEvent::Completed(completed)] = events.as_slice() else { panic!("{events:?}") };
-    assert_eq!(completed.response, parse("response_text.json"));
+    assert_eq!(completed.response, parse("responses/text.openai-responses.json"));
 }
 
 #[tokio::test]
 async fn proxies_and_azure_use_their_own_urls_and_headers() {
     let server = MockServer::start().await;
-    server.respond_always("POST", PATH, MockResponse::json(200, fixture_json("response_text.json")));
+    server.respond_always(
+        "POST",
+        PATH,
+        MockResponse::json(200, fixture_json("responses/text.openai-responses.json")),
+    );
     server.respond_always(
         "POST",
         "/openai/v1/responses",
-        MockResponse::json(200, fixture_json("response_text.json")),
+        MockResponse::json(200, fixture_json("responses/text.openai-responses.json")),
     );
     let request =
         ResponsesRequest { model: "local/qwen3".to_owned(), input: "hi".into(), ..Default::default() };
@@ -533,7 +554,7 @@ async fn foreign_error_documents_are_errors() {
     assert!(api.retryable);
 
     // In a stream: `event: error` with the same document.
-    let created = String::from_utf8_lossy(&fixture("stream_error.sse"))
+    let created = String::from_utf8_lossy(&fixture("streams/error.openai-responses.sse"))
         .split("\n\n")
         .next()
         .unwrap_or_default()
@@ -551,12 +572,12 @@ async fn foreign_error_documents_are_errors() {
 #[tokio::test]
 async fn a_failed_response_after_an_error_event_still_arrives() {
     let server = MockServer::start().await;
-    let mut failed = fixture_json("response_text.json");
+    let mut failed = fixture_json("responses/text.openai-responses.json");
     failed["status"] = json!("failed");
     failed["output"] = json!([]);
     failed["usage"] = Value::Null;
     failed["error"] = json!({"code": "server_error", "message": "The model crashed."});
-    let mut body = fixture("stream_error.sse");
+    let mut body = fixture("streams/error.openai-responses.sse");
     body.extend(
         format!(
             "event: response.failed\ndata: {}\n\n",
@@ -576,7 +597,7 @@ async fn a_failed_response_after_an_error_event_still_arrives() {
     else {
         panic!("{events:?}")
     };
-    assert_eq!(failed.response.status, ResponseStatus::Failed);
+    assert_eq!(failed.response.status, ResponsesStatus::Failed);
     assert_eq!(
         failed.response.error.as_ref().map(|error| error.message.as_str()),
         Some("The model crashed.")
@@ -586,7 +607,7 @@ async fn a_failed_response_after_an_error_event_still_arrives() {
 /// A gateway reads its caller's request and forwards it: every field, typed or not, goes out as it came.
 #[tokio::test]
 async fn a_callers_request_is_forwarded_unchanged() {
-    let document = fixture_json("request_from_a_caller.json");
+    let document = fixture_json("requests/from_a_caller.openai-responses.json");
     let request: ResponsesRequest =
         serde_json::from_value(document.clone()).unwrap_or_else(|error| panic!("{error}"));
     let ResponsesInput::Items(items) = &request.input else { panic!("{:?}", request.input) };
@@ -624,7 +645,11 @@ async fn a_callers_request_is_forwarded_unchanged() {
     assert_eq!(request.extra.get("max_tool_calls"), Some(&json!(4)));
 
     let server = MockServer::start().await;
-    server.respond("POST", PATH, MockResponse::json(200, fixture_json("response_text.json")));
+    server.respond(
+        "POST",
+        PATH,
+        MockResponse::json(200, fixture_json("responses/text.openai-responses.json")),
+    );
     let result = client(&server).create_response(&request, &CallOptions::default()).await;
     assert!(result.is_ok(), "{result:?}");
     let sent = server.requests()[0].json();

@@ -1,16 +1,12 @@
-//! The Responses API's stream: its typed events, and the pulled stream that decodes them from
-//! server-sent events.
+//! The Responses API's stream: its typed events, and the decoder the one stream driver runs to make them
+//! from server-sent events.
 
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use futures_core::Stream;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use vllora_llm_core::{LLMError, LLMResult};
-use vllora_llm_http::SseStream;
+use vllora_llm_http::{ChunkStream, Chunks, EndOfBody, SseDecoder, SseEventRef, StreamDecoder};
 
-use super::types::{Response, ResponsesContentPart, ResponsesItem};
+use super::types::{ResponsesResponse, ResponsesContentPart, ResponsesItem};
 
 /// One event of a streamed response. Events this version does not model arrive as [`Other`], whole.
 ///
@@ -21,55 +17,55 @@ use super::types::{Response, ResponsesContentPart, ResponsesItem};
 pub enum ResponsesStreamEvent {
     /// The response exists (`status: in_progress`).
     #[serde(rename = "response.created")]
-    Created(ResponseEvent),
+    Created(ResponsesResponseEvent),
     /// The response is being generated.
     #[serde(rename = "response.in_progress")]
-    InProgress(ResponseEvent),
+    InProgress(ResponsesResponseEvent),
     /// The response is done: it carries the whole output and the usage.
     #[serde(rename = "response.completed")]
-    Completed(ResponseEvent),
+    Completed(ResponsesResponseEvent),
     /// The response failed: see its `error`.
     #[serde(rename = "response.failed")]
-    Failed(ResponseEvent),
+    Failed(ResponsesResponseEvent),
     /// The response stopped early: see its `incomplete_details`.
     #[serde(rename = "response.incomplete")]
-    Incomplete(ResponseEvent),
+    Incomplete(ResponsesResponseEvent),
     /// An output item starts.
     #[serde(rename = "response.output_item.added")]
-    OutputItemAdded(OutputItemEvent),
+    OutputItemAdded(ResponsesOutputItemEvent),
     /// An output item is complete.
     #[serde(rename = "response.output_item.done")]
-    OutputItemDone(OutputItemEvent),
+    OutputItemDone(ResponsesOutputItemEvent),
     /// A content part of a message starts.
     #[serde(rename = "response.content_part.added")]
-    ContentPartAdded(ContentPartEvent),
+    ContentPartAdded(ResponsesContentPartEvent),
     /// A content part of a message is complete.
     #[serde(rename = "response.content_part.done")]
-    ContentPartDone(ContentPartEvent),
+    ContentPartDone(ResponsesContentPartEvent),
     /// More output text.
     #[serde(rename = "response.output_text.delta")]
-    OutputTextDelta(TextDeltaEvent),
+    OutputTextDelta(ResponsesTextDeltaEvent),
     /// An output text part is complete: `text` is all of it.
     #[serde(rename = "response.output_text.done")]
-    OutputTextDone(TextDoneEvent),
+    OutputTextDone(ResponsesTextDoneEvent),
     /// More of a refusal.
     #[serde(rename = "response.refusal.delta")]
-    RefusalDelta(TextDeltaEvent),
+    RefusalDelta(ResponsesTextDeltaEvent),
     /// More of a function call's arguments.
     #[serde(rename = "response.function_call_arguments.delta")]
-    FunctionCallArgumentsDelta(TextDeltaEvent),
+    FunctionCallArgumentsDelta(ResponsesTextDeltaEvent),
     /// A function call's arguments are complete.
     #[serde(rename = "response.function_call_arguments.done")]
-    FunctionCallArgumentsDone(FunctionCallArgumentsDoneEvent),
+    FunctionCallArgumentsDone(ResponsesFunctionCallArgumentsDoneEvent),
     /// More of a reasoning summary.
     #[serde(rename = "response.reasoning_summary_text.delta")]
-    ReasoningSummaryTextDelta(SummaryDeltaEvent),
+    ReasoningSummaryTextDelta(ResponsesSummaryDeltaEvent),
     /// More reasoning text, from models that expose it.
     #[serde(rename = "response.reasoning_text.delta")]
-    ReasoningTextDelta(TextDeltaEvent),
+    ReasoningTextDelta(ResponsesTextDeltaEvent),
     /// The server reports an error; a `response.failed` may follow, or the body ends.
     #[serde(rename = "error")]
-    Error(StreamErrorEvent),
+    Error(ResponsesStreamErrorEvent),
     /// Any other event (`response.output_text.annotation.added`, built-in tools' progress...), whole.
     #[serde(untagged)]
     Other(Value),
@@ -77,7 +73,7 @@ pub enum ResponsesStreamEvent {
 
 impl ResponsesStreamEvent {
     /// The response of `response.created`, `.in_progress`, `.completed`, `.failed` and `.incomplete`.
-    pub fn response(&self) -> Option<&Response> {
+    pub fn response(&self) -> Option<&ResponsesResponse> {
         match self {
             ResponsesStreamEvent::Created(event)
             | ResponsesStreamEvent::InProgress(event)
@@ -101,9 +97,9 @@ impl ResponsesStreamEvent {
 
 /// An event that carries the response as it stands.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ResponseEvent {
+pub struct ResponsesResponseEvent {
     /// The response.
-    pub response: Response,
+    pub response: ResponsesResponse,
     /// The event's position in the stream.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sequence_number: Option<u64>,
@@ -111,7 +107,7 @@ pub struct ResponseEvent {
 
 /// An output item that starts or is complete.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OutputItemEvent {
+pub struct ResponsesOutputItemEvent {
     /// The item's position in `output`.
     #[serde(default)]
     pub output_index: u32,
@@ -124,7 +120,7 @@ pub struct OutputItemEvent {
 
 /// A content part that starts or is complete.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ContentPartEvent {
+pub struct ResponsesContentPartEvent {
     /// The message item's id.
     #[serde(default)]
     pub item_id: String,
@@ -143,7 +139,7 @@ pub struct ContentPartEvent {
 
 /// A piece of text: output text, a refusal, function arguments, reasoning.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TextDeltaEvent {
+pub struct ResponsesTextDeltaEvent {
     /// The item's id.
     #[serde(default)]
     pub item_id: String,
@@ -163,7 +159,7 @@ pub struct TextDeltaEvent {
 
 /// A complete output text part.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TextDoneEvent {
+pub struct ResponsesTextDoneEvent {
     /// The message item's id.
     #[serde(default)]
     pub item_id: String,
@@ -183,7 +179,7 @@ pub struct TextDoneEvent {
 
 /// A function call's complete arguments.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FunctionCallArgumentsDoneEvent {
+pub struct ResponsesFunctionCallArgumentsDoneEvent {
     /// The function call item's id.
     #[serde(default)]
     pub item_id: String,
@@ -203,7 +199,7 @@ pub struct FunctionCallArgumentsDoneEvent {
 
 /// A piece of a reasoning summary.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SummaryDeltaEvent {
+pub struct ResponsesSummaryDeltaEvent {
     /// The reasoning item's id.
     #[serde(default)]
     pub item_id: String,
@@ -223,7 +219,7 @@ pub struct SummaryDeltaEvent {
 
 /// The `error` event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StreamErrorEvent {
+pub struct ResponsesStreamErrorEvent {
     /// Such as `server_error` (a number on some compatible servers).
     #[serde(default)]
     pub code: Option<Value>,
@@ -263,7 +259,7 @@ pub(crate) fn parse_event(
 fn error_event(document: Value) -> ResponsesStreamEvent {
     let error = document.get("error").unwrap_or(&document);
     let text = |field: &str| error.get(field).and_then(Value::as_str).map(str::to_owned);
-    ResponsesStreamEvent::Error(StreamErrorEvent {
+    ResponsesStreamEvent::Error(ResponsesStreamErrorEvent {
         code: error.get("code").filter(|code| !code.is_null()).cloned(),
         message: text("message").unwrap_or_else(|| document.to_string()),
         param: text("param"),
@@ -271,95 +267,73 @@ fn error_event(document: Value) -> ResponsesStreamEvent {
     })
 }
 
-/// The events of a streamed response, decoded as they are pulled. It ends after the terminal event
-/// (`response.completed`, `.failed`, `.incomplete`), releasing the connection. A body that ends before
-/// one is an error, unless an `error` event said why.
-pub struct ResponsesEventStream {
-    source: Source,
+/// The events of a streamed response, decoded as they are pulled by the one stream driver. It ends after
+/// the terminal event (`response.completed`, `.failed`, `.incomplete`), releasing the connection. A body
+/// that ends before one is [`LLMError::Connection`], unless an `error` event said why.
+///
+/// Pull it as any [`Stream`](futures_core::Stream) (`StreamExt::next` of `futures`, or
+/// [`std::future::poll_fn`] over `poll_next`).
+pub type ResponsesEventStream = ChunkStream<ResponsesStreamDecoder>;
+
+/// The Responses API's stream decoder, which [`ResponsesEventStream`] runs: one lent server-sent event
+/// in, one [`ResponsesStreamEvent`] out. Made by [`OpenAIResponses`](crate::OpenAIResponses) only.
+#[derive(Debug)]
+pub struct ResponsesStreamDecoder {
     provider: String,
+    /// An `error` event was seen: a body that ends after it ends cleanly.
     error_seen: bool,
+    /// A terminal event was seen: nothing more is read.
+    terminal_seen: bool,
+    /// The one event of a server that answered with the whole response, handed out when the (already
+    /// read) body ends.
+    held: Option<ResponsesStreamEvent>,
 }
 
-enum Source {
-    Events(SseStream),
-    /// A server that ignored `stream: true` answered with the whole response.
-    Ready(Option<ResponsesStreamEvent>),
-    Done,
-}
-
-impl std::fmt::Debug for ResponsesEventStream {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter
-            .debug_struct("ResponsesEventStream")
-            .field("provider", &self.provider)
-            .finish_non_exhaustive()
-    }
-}
-
-impl ResponsesEventStream {
-    pub(crate) fn new(events: SseStream, provider: impl Into<String>) -> Self {
-        ResponsesEventStream { source: Source::Events(events), provider: provider.into(), error_seen: false }
-    }
-
-    /// A stream of one `response.completed` event, for a server that answered in one document.
-    pub(crate) fn completed(response: Response, provider: impl Into<String>) -> Self {
-        let event = ResponsesStreamEvent::Completed(ResponseEvent { response, sequence_number: None });
-        ResponsesEventStream {
-            source: Source::Ready(Some(event)),
+impl ResponsesStreamDecoder {
+    /// The decoder of a stream from `provider` (the name its errors carry).
+    pub(crate) fn new(provider: impl Into<String>) -> Self {
+        ResponsesStreamDecoder {
             provider: provider.into(),
             error_seen: false,
+            terminal_seen: false,
+            held: None,
         }
     }
 
-    /// The next event, or `None` at the end.
-    pub async fn next(&mut self) -> Option<LLMResult<ResponsesStreamEvent>> {
-        std::future::poll_fn(|context| Pin::new(&mut *self).poll_next(context)).await
+    /// A decoder with nothing left to read: one `response.completed` event for `response`, handed out when
+    /// the body ends, for a server that answered in one document.
+    pub(crate) fn completed(response: ResponsesResponse, provider: impl Into<String>) -> Self {
+        let event =
+            ResponsesStreamEvent::Completed(ResponsesResponseEvent { response, sequence_number: None });
+        ResponsesStreamDecoder { held: Some(event), ..ResponsesStreamDecoder::new(provider) }
     }
 }
 
-impl Stream for ResponsesEventStream {
-    type Item = LLMResult<ResponsesStreamEvent>;
+impl StreamDecoder for ResponsesStreamDecoder {
+    type Framing = SseDecoder;
+    type Item = ResponsesStreamEvent;
 
-    fn poll_next(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        loop {
-            let events = match &mut this.source {
-                Source::Done => return Poll::Ready(None),
-                Source::Ready(event) => {
-                    let event = event.take();
-                    this.source = Source::Done;
-                    return Poll::Ready(event.map(Ok));
-                }
-                Source::Events(events) => events,
-            };
-            let parsed = match Pin::new(events).poll_next(context) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Some(Ok(event))) => {
-                    parse_event(&this.provider, event.event.as_deref(), &event.data)
-                }
-                Poll::Ready(Some(Err(error))) => Err(error),
-                Poll::Ready(None) if this.error_seen => {
-                    this.source = Source::Done;
-                    return Poll::Ready(None);
-                }
-                Poll::Ready(None) => Err(LLMError::Connection {
-                    message: format!("the {} stream ended before the response was complete", this.provider),
-                }),
-            };
-            match parsed {
-                Ok(None) => continue,
-                Ok(Some(event)) => {
-                    if event.is_terminal() {
-                        this.source = Source::Done;
-                    }
-                    this.error_seen |= matches!(event, ResponsesStreamEvent::Error(_));
-                    return Poll::Ready(Some(Ok(event)));
-                }
-                Err(error) => {
-                    this.source = Source::Done;
-                    return Poll::Ready(Some(Err(error)));
-                }
-            }
+    fn provider(&self) -> &str {
+        &self.provider
+    }
+
+    fn on_event(&mut self, event: SseEventRef<'_>, out: &mut Chunks<ResponsesStreamEvent>) -> LLMResult<()> {
+        let Some(event) = parse_event(&self.provider, event.event, event.data)? else { return Ok(()) };
+        self.terminal_seen |= event.is_terminal();
+        self.error_seen |= matches!(event, ResponsesStreamEvent::Error(_));
+        out.push_back(event);
+        Ok(())
+    }
+
+    fn is_complete(&self) -> bool {
+        self.terminal_seen
+    }
+
+    fn on_end(&mut self, out: &mut Chunks<ResponsesStreamEvent>) -> LLMResult<EndOfBody> {
+        if let Some(event) = self.held.take() {
+            out.push_back(event);
+            return Ok(EndOfBody::Complete);
         }
+        Ok(if self.error_seen { EndOfBody::Complete } else { EndOfBody::Truncated })
     }
 }

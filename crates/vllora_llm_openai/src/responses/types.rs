@@ -425,7 +425,7 @@ pub struct ResponsesReasoningConfig {
 
 /// A response object: what `POST /v1/responses` returns, and what `response.*` stream events carry.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Response {
+pub struct ResponsesResponse {
     /// The response's id (for `previous_response_id`).
     #[serde(default)]
     pub id: String,
@@ -437,7 +437,7 @@ pub struct Response {
     pub created_at: u64,
     /// Where it stands.
     #[serde(default)]
-    pub status: ResponseStatus,
+    pub status: ResponsesStatus,
     /// The model that answered.
     #[serde(default)]
     pub model: String,
@@ -449,10 +449,10 @@ pub struct Response {
     pub usage: Option<ResponsesUsage>,
     /// Why the response failed, when it did (always written, `null` when not, as OpenAI does).
     #[serde(default)]
-    pub error: Option<ResponseError>,
+    pub error: Option<ResponsesError>,
     /// Why the response is incomplete, when it is.
     #[serde(default)]
-    pub incomplete_details: Option<ResponseIncompleteDetails>,
+    pub incomplete_details: Option<ResponsesIncompleteDetails>,
     /// Every other field (the request's parameters as applied, `instructions`, `tools`, `text`...), kept
     /// as it came.
     #[serde(flatten)]
@@ -491,7 +491,7 @@ fn unix_seconds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Er
     .unwrap_or_default())
 }
 
-impl Response {
+impl ResponsesResponse {
     /// The text of every `output_text` part of every message, joined: the answer, for most uses.
     pub fn output_text(&self) -> String {
         let mut text = String::new();
@@ -524,7 +524,7 @@ impl Response {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
-pub enum ResponseStatus {
+pub enum ResponsesStatus {
     /// Done.
     #[default]
     Completed,
@@ -584,7 +584,7 @@ pub struct ResponsesOutputTokensDetails {
 
 /// Why a response failed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ResponseError {
+pub struct ResponsesError {
     /// Such as `server_error` or `rate_limit_exceeded` (a number from some compatible servers, as text).
     #[serde(default, deserialize_with = "code_as_text")]
     pub code: Option<String>,
@@ -595,7 +595,7 @@ pub struct ResponseError {
 
 /// Why a response is incomplete.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ResponseIncompleteDetails {
+pub struct ResponsesIncompleteDetails {
     /// `max_output_tokens` or `content_filter`.
     #[serde(default)]
     pub reason: Option<String>,
