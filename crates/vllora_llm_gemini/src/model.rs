@@ -9,9 +9,7 @@ use bytes::Bytes;
 use vllora_llm_core::types::gateway::{
     ChatCompletionMessageWithFinishReason, ChatCompletionRequest, EmbeddingRequest, EmbeddingResponse,
 };
-use vllora_llm_core::{
-    BoxFuture, CallOptions, LLMError, LLMResult, ModelInstance, ResultStream, Warning, Warnings,
-};
+use vllora_llm_core::{BoxFuture, CallOptions, LLMResult, ModelInstance, ResultStream, Warning, Warnings};
 use vllora_llm_http::{ChunkStream, HttpClient, HttpRequest, SseDecoder};
 
 use crate::cache::GeminiCacheClient;
@@ -66,9 +64,7 @@ impl GeminiModel {
         let mut warnings = Warnings::new(PROVIDER_NAME);
         let call = request::build(request, self.model.as_deref(), &mut warnings)?;
         let warnings = warnings.finish(options.strict)?;
-        let bytes =
-            serde_json::to_vec(&call.body).map_err(|error| LLMError::InvalidRequest(error.to_string()))?;
-        let http_request = endpoint::generate(&self.config, &call.model, streaming, Bytes::from(bytes))?;
+        let http_request = endpoint::generate(&self.config, &call.model, streaming, call.body_bytes()?)?;
         let model_name = call.model.rsplit('/').next().unwrap_or(&call.model).to_owned();
         Ok(Prepared { http_request, warnings, model_name })
     }

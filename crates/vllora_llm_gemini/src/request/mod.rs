@@ -7,12 +7,11 @@
 
 mod messages;
 mod options;
-#[cfg(test)]
-mod request_tests;
 mod tools;
 
 use std::collections::BTreeSet;
 
+use bytes::Bytes;
 use serde_json::Value;
 use vllora_llm_core::types::gateway::{ChatCompletionMessage, ChatCompletionRequest, ProviderSpecificRequest};
 use vllora_llm_core::{LLMError, LLMResult, Warning, Warnings};
@@ -94,6 +93,13 @@ pub(crate) struct GeminiCall {
     pub model: String,
     /// The `GenerateContentRequest`.
     pub body: GenerateContentRequest,
+}
+
+impl GeminiCall {
+    /// The body as JSON bytes, to send.
+    pub(crate) fn body_bytes(&self) -> LLMResult<Bytes> {
+        serde_json::to_vec(&self.body).map(Bytes::from).map_err(|error| invalid(error.to_string()))
+    }
 }
 
 /// The body for `request`, on `model_override` when given (`GeminiModel::with_model`), else on the
@@ -320,3 +326,6 @@ fn report_removed(parameter: &str, removed: &BTreeSet<String>, warnings: &mut Wa
         ));
     }
 }
+
+#[cfg(test)]
+mod request_tests;
