@@ -165,6 +165,9 @@ impl<D: StreamDecoder> ChunkStream<D> {
         let pushed = self.framing.push(bytes);
         // The events completed before a framing error are still delivered; the error comes after them.
         let taken = self.take_events(false);
+        // A framing error after the end marker (an oversize event the server sent after the answer) does
+        // not undo a complete answer: whether the body is read whole or in pieces, the outcome is the same.
+        let pushed = if self.decoder.is_complete() { Ok(()) } else { pushed };
         if let Err(error) = taken.and(pushed) {
             self.fail(error);
         }

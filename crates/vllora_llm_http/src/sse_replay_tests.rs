@@ -1,7 +1,6 @@
 //! The SSE decoder against generated event streams: the events a model of the stream predicts, the same
 //! for every chunking (one byte at a time, seeded random splits, one read), in work linear in the input.
 
-
 use crate::{SseDecoder, SseEvent};
 use vllora_llm_testkit::{split_at, split_points};
 

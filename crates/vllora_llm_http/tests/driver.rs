@@ -117,6 +117,13 @@ fn errors_come_after_the_chunks_before_them_and_end_the_stream() {
     let (chunks, error) = decode(b"data: a\n\ndata: 0123456789012345678901234567890123456789\n\n", 24);
     assert_eq!(texts(&chunks), ["a"]);
     assert!(matches!(error, Some(LLMError::LimitExceeded { limit: Limit::Event, .. })), "{error:?}");
+    // The same oversize event after the end marker does not undo the answer, in one read or in pieces.
+    let body = b"data: a\n\ndata: stop\n\ndata: end\n\ndata: 0123456789012345678901234567890123456789\n\n";
+    let (whole, error) = decode(body, 24);
+    assert!(error.is_none(), "{error:?}");
+    let (pieces, error) = decode_pieces(SseDecoder::new(24), TextDecoder::default(), body.chunks(5));
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(whole, pieces);
 }
 
 async fn stream_from(server: &MockServer) -> ChunkStream<TextDecoder> {
