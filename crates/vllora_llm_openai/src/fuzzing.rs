@@ -33,7 +33,8 @@ pub fn decode_stream(data: &[u8]) {
     let mut finishes = BTreeMap::new();
     for choice in chunks.iter().flat_map(|chunk| &chunk.choices) {
         if choice.finish_reason.is_some() {
-            *finishes.entry(choice.index).or_insert(0) += 1;
+            let count = finishes.entry(choice.index).or_insert(0_usize);
+            *count = count.saturating_add(1);
         }
     }
     assert!(finishes.values().all(|&count| count == 1), "a choice finished more than once: {finishes:?}");

@@ -35,6 +35,12 @@
 //! image generation ([`ModelInstance::generate_images`](vllora_llm_core::ModelInstance::generate_images),
 //! `POST /images/generations`) go through the same configuration, headers, retries and error mapping as
 //! chat; on Azure they are under the deployment, like chat.
+//!
+//! The Responses API (`POST /responses`) is [`OpenAIResponses`]; its types are OpenAI's own documents,
+//! every one named `Responses...` ([`ResponsesRequest`], [`ResponsesResponse`], [`ResponsesStreamEvent`]).
+//! Streams, chat and Responses alike, run on the one stream driver of `vllora_llm_http`
+//! ([`ChunkStream`](vllora_llm_http::ChunkStream)); each chat chunk that finishes a choice carries the
+//! server's own finish reason in `raw_finish_reason` beside the unified one.
 
 mod config;
 mod embeddings;

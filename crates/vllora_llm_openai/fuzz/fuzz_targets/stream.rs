@@ -1,5 +1,6 @@
 //! Fuzzes the chat completions stream: arbitrary bytes as its SSE body, whole and in pieces, through the
-//! SSE decoder and the stream state machine (see `vllora_llm_openai::decode_stream`).
+//! shipped stream driver (`vllora_llm_http::decode_pieces`) with the SSE framing and OpenAI's stream
+//! decoder (see `vllora_llm_openai::decode_stream`).
 
 #![no_main]
 
