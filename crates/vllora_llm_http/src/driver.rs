@@ -148,6 +148,11 @@ impl<D: StreamDecoder> ChunkStream<D> {
         }
     }
 
+    /// The next item, without importing a `StreamExt`; `None` once the stream has ended.
+    pub async fn next(&mut self) -> Option<LLMResult<D::Item>> {
+        std::future::poll_fn(|context| Pin::new(&mut *self).poll_next(context)).await
+    }
+
     /// Takes every event `framing` has ready, or the events the end of the body completes.
     fn take_events(&mut self, at_end: bool) -> LLMResult<()> {
         loop {

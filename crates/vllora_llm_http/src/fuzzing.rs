@@ -80,7 +80,7 @@ mod tests {
     fn sse_fixtures() -> Vec<Vec<u8>> {
         let crates = format!("{}/..", env!("CARGO_MANIFEST_DIR"));
         let directories =
-            ["vllora_llm_openai/tests/fixtures/stream", "vllora_llm_anthropic/tests/fixtures/streams"]
+            ["vllora_llm_openai/tests/fixtures/streams", "vllora_llm_anthropic/tests/fixtures/streams"]
                 .into_iter()
                 .chain(["vllora_llm_gemini/tests/fixtures/streams"]);
         let mut bodies = Vec::new();
