@@ -252,6 +252,7 @@ mod build {
 
     /// A provider's model, configured and with its headers built, serving no model name yet.
     #[derive(Debug)]
+    #[allow(clippy::large_enum_variant, reason = "one per provider, built once, kept inside an Arc")]
     pub(super) enum Base {
         #[cfg(feature = "openai")]
         OpenAI {

@@ -11,7 +11,9 @@ use std::time::Instant;
 use futures_core::Stream;
 use tracing::Span;
 use vllora_llm_core::{CallOptions, LLMError, LLMResult};
-use vllora_llm_openai::{OpenAIResponses, Response, ResponsesEventStream, ResponsesRequest, ResponsesStreamEvent};
+use vllora_llm_openai::{
+    OpenAIResponses, ResponsesResponse, ResponsesEventStream, ResponsesRequest, ResponsesStreamEvent,
+};
 
 use crate::routing::InferenceModelProvider;
 use crate::settings::{Settings, Target};
@@ -72,7 +74,7 @@ impl ResponsesClient {
     }
 
     /// Creates a response and waits for all of it.
-    pub async fn create(&self, request: ResponsesRequest) -> LLMResult<Response> {
+    pub async fn create(&self, request: ResponsesRequest) -> LLMResult<ResponsesResponse> {
         let responses = self.resolve(&request.model).await?;
         let span =
             responses_span(responses.config().provider_name(), &request, false, self.settings.record_content);
@@ -209,7 +211,7 @@ fn responses_span(provider: &str, request: &ResponsesRequest, streaming: bool, r
 }
 
 /// Records a whole response on the span; its text only when the caller opted in.
-fn record_response(span: &Span, response: &Response, record_content: bool) {
+fn record_response(span: &Span, response: &ResponsesResponse, record_content: bool) {
     span.record("gen_ai.response.id", response.id.as_str());
     span.record("gen_ai.response.model", response.model.as_str());
     let status = serde_json::to_value(&response.status).unwrap_or_default();

@@ -215,6 +215,7 @@ async fn gemini_embedding_models_go_to_gemini() {
     assert_eq!(span.get("gen_ai.embeddings.dimension.count").map(String::as_str), Some("2"));
 }
 
+#[cfg(feature = "anthropic")]
 #[tokio::test]
 async fn providers_without_embeddings_say_so_and_unknown_models_are_config_errors() {
     let server = MockServer::start().await;

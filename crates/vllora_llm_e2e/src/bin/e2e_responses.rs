@@ -9,7 +9,7 @@
 use vllora_llm::InferenceModelProvider;
 use vllora_llm::client::VlloraLLMClient;
 use vllora_llm::error::LLMError;
-use vllora_llm::openai::{ResponseStatus, ResponsesItem, ResponsesRequest, ResponsesStreamEvent};
+use vllora_llm::openai::{ResponsesStatus, ResponsesItem, ResponsesRequest, ResponsesStreamEvent};
 use vllora_llm_e2e::{Checks, expect};
 
 fn request(model: &str, prompt: &str) -> ResponsesRequest {
@@ -33,7 +33,10 @@ async fn run_checks(checks: &mut Checks, label: &str, client: &VlloraLLMClient, 
                 &format!("{label} one-shot: id and status"),
                 expect(
                     !response.id.is_empty()
-                        && matches!(response.status, ResponseStatus::Completed | ResponseStatus::Incomplete),
+                        && matches!(
+                            response.status,
+                            ResponsesStatus::Completed | ResponsesStatus::Incomplete
+                        ),
                     || format!("id {:?}, status {:?}", response.id, response.status),
                 ),
             );
