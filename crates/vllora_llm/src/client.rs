@@ -109,7 +109,7 @@ impl VlloraLLMClient {
 
     /// Reads configuration (keys, endpoints, regions, `VLLORA_{NAME}_ENDPOINT` of proxies, the AWS shared
     /// files) from `environment` instead of the process environment and file system
-    /// ([`ProcessEnvironment`](crate::types::ProcessEnvironment), the default). Each variable and file is
+    /// ([`ProcessEnvironment`], the default). Each variable and file is
     /// read at most once per provider by a client and its clones. The transport's proxy variables
     /// (`HTTPS_PROXY`...) are the transport's: pass your own with [`with_http_client`](Self::with_http_client).
     pub fn with_environment(self, environment: Arc<dyn Environment>) -> Self {
