@@ -1,5 +1,7 @@
-//! The measured side: `vllora_llm_openai::OpenAIModel` over `vllora_llm_http::HttpClient`, used as an
-//! application would, through `ModelInstance`.
+//! The measured side, two ways: `vllora_llm_openai::OpenAIModel` over `vllora_llm_http::HttpClient`
+//! through `ModelInstance` (the direct model path), and `vllora_llm::VlloraLLMClient::completions()` as
+//! the README's quick start calls it (the facade path: routing, the provider cache, telemetry, and the
+//! request passed by value).
 
 use std::sync::{Arc, Mutex};
 
@@ -12,9 +14,17 @@ use vllora_llm_openai::{OpenAIConfig, OpenAIModel};
 
 use crate::fixtures;
 
+/// Which way the library is called.
+enum Path {
+    /// `ModelInstance` on an `OpenAIModel` built once.
+    Direct(OpenAIModel),
+    /// `VlloraLLMClient::completions()`, routed to OpenAI with an explicit endpoint and key.
+    Facade(vllora_llm::VlloraLLMClient),
+}
+
 /// An OpenAI model pointed at one scenario of the loopback server, with its request.
 pub struct LibraryClient {
-    model: OpenAIModel,
+    path: Path,
     request: ChatCompletionRequest,
     options: CallOptions,
 }
@@ -45,8 +55,24 @@ impl LibraryClient {
         let http = HttpClient::new(config).map_err(|error| format!("HttpClient: {error}"))?;
         let config = OpenAIConfig::new(fixtures::API_KEY).with_base_url(base_url);
         Ok(LibraryClient {
-            model: OpenAIModel::new(config, http),
+            path: Path::Direct(OpenAIModel::new(config, http)),
             // What a gateway hands over: `stream` unset, `ModelInstance::stream` asks for it (and usage).
+            request: fixtures::gateway_request(false),
+            options: CallOptions::default(),
+        })
+    }
+
+    /// The facade, as the README's quick start builds it (default HTTP configuration), pointed at
+    /// `base_url` with an explicit key so that no environment is needed.
+    pub fn facade(base_url: &str) -> Result<LibraryClient, String> {
+        let client = vllora_llm::VlloraLLMClient::new()
+            .with_model_provider(vllora_llm::InferenceModelProvider::OpenAI)
+            .with_credentials(vllora_llm_core::Credentials::ApiKey(vllora_llm_core::Secret::new(
+                fixtures::API_KEY,
+            )))
+            .with_inference_endpoint(base_url);
+        Ok(LibraryClient {
+            path: Path::Facade(client),
             request: fixtures::gateway_request(false),
             options: CallOptions::default(),
         })
@@ -54,8 +80,12 @@ impl LibraryClient {
 
     /// One completion; returns the length of the answer's text.
     pub async fn one_shot(&self) -> Result<usize, String> {
-        let answer =
-            self.model.complete(&self.request, &self.options).await.map_err(|error| error.to_string())?;
+        let answer = match &self.path {
+            Path::Direct(model) => model.complete(&self.request, &self.options).await,
+            // As users call it: the request by value (a gateway keeping its conversation clones it).
+            Path::Facade(client) => client.completions().create(self.request.clone()).await,
+        }
+        .map_err(|error| error.to_string())?;
         Ok(answer.message().content.as_ref().and_then(|content| content.as_str()).map_or(0, str::len))
     }
 
@@ -83,7 +113,11 @@ impl LibraryClient {
     }
 
     async fn open(&self) -> Result<ResultStream, String> {
-        self.model.stream(&self.request, &self.options).await.map_err(|error| error.to_string())
+        match &self.path {
+            Path::Direct(model) => model.stream(&self.request, &self.options).await,
+            Path::Facade(client) => client.completions().create_stream(self.request.clone()).await,
+        }
+        .map_err(|error| error.to_string())
     }
 
     /// Opens a stream and reads its first chunk, then keeps it open.

@@ -224,6 +224,7 @@ fn run(settings: &Settings) -> Result<(), String> {
 fn one_shot(server: &ServerProcess, runtime: &Runtime, settings: &Settings) -> Result<Vec<Row>, String> {
     let base_url = server.base_url("oneshot");
     let client = LibraryClient::new(&base_url)?;
+    let facade_client = LibraryClient::facade(&base_url)?;
     let raw = RawClient::new(&base_url, fixtures::API_KEY, request_body(false)?)?;
     let sent = request_json()?;
     let wire = wire::wire_request(&sent, false).ok_or("the fixture lacks a field the wire struct needs")?;
@@ -251,12 +252,43 @@ fn one_shot(server: &ServerProcess, runtime: &Runtime, settings: &Settings) -> R
             Ok(count as u64)
         })
     };
-    let [library, baseline, by_hand] = compare_all(&[&library, &baseline, &by_hand], settings)?[..] else {
-        return Err("three jobs give three samples".to_owned());
+    let facade = |count: usize| {
+        runtime.block_on(async {
+            for _ in 0..count {
+                black_box(facade_client.one_shot().await?);
+            }
+            Ok(count as u64)
+        })
+    };
+    let [library, baseline, by_hand, facade] =
+        compare_all(&[&library, &baseline, &by_hand, &facade], settings)?[..]
+    else {
+        return Err("four jobs give four samples".to_owned());
     };
     Ok(vec![
         Row {
-            measure: "one-shot: client CPU per request".to_owned(),
+            measure: "one-shot through VlloraLLMClient::completions() (facade): CPU per request".to_owned(),
+            library: micros(facade.cpu_per_unit),
+            baseline: micros(baseline.cpu_per_unit),
+            ratio: Some(facade.cpu_per_unit / baseline.cpu_per_unit),
+            target: Some(1.15),
+        },
+        Row {
+            measure: "one-shot, facade over the direct model path: CPU per request".to_owned(),
+            library: micros(facade.cpu_per_unit),
+            baseline: micros(library.cpu_per_unit),
+            ratio: Some(facade.cpu_per_unit / library.cpu_per_unit),
+            target: None,
+        },
+        Row {
+            measure: "one-shot through the facade: allocations per request".to_owned(),
+            library: format!("{:.1}", facade.allocations_per_unit),
+            baseline: format!("{:.1}", library.allocations_per_unit),
+            ratio: Some(facade.allocations_per_unit / library.allocations_per_unit),
+            target: None,
+        },
+        Row {
+            measure: "one-shot, direct model path (OpenAIModel): client CPU per request".to_owned(),
             library: micros(library.cpu_per_unit),
             baseline: micros(baseline.cpu_per_unit),
             ratio: Some(library.cpu_per_unit / baseline.cpu_per_unit),
@@ -286,6 +318,7 @@ fn streams(server: &ServerProcess, runtime: &Runtime, settings: &Settings) -> Re
     for (scenario, label) in [("stream-split", "one event per read"), ("stream-whole", "coalesced reads")] {
         let base_url = server.base_url(scenario);
         let client = LibraryClient::new(&base_url)?;
+        let facade_client = LibraryClient::facade(&base_url)?;
         let raw = RawClient::new(&base_url, fixtures::API_KEY, request_body(true)?)?;
         let library = |count: usize| {
             runtime.block_on(async {
@@ -305,8 +338,26 @@ fn streams(server: &ServerProcess, runtime: &Runtime, settings: &Settings) -> Re
                 Ok(events)
             })
         };
-        let (library, baseline) = compare(&library, &baseline, settings)?;
+        let facade = |count: usize| {
+            runtime.block_on(async {
+                let mut events = 0;
+                for _ in 0..count {
+                    events += facade_client.stream().await? as u64;
+                }
+                Ok(events)
+            })
+        };
+        let [library, baseline, facade] = compare_all(&[&library, &baseline, &facade], settings)?[..] else {
+            return Err("three jobs give three samples".to_owned());
+        };
         library_per_event.push(library.cpu_per_unit);
+        rows.push(Row {
+            measure: format!("stream, {label}: facade over the direct model path, CPU per event"),
+            library: micros(facade.cpu_per_unit),
+            baseline: micros(library.cpu_per_unit),
+            ratio: Some(facade.cpu_per_unit / library.cpu_per_unit),
+            target: None,
+        });
         rows.push(Row {
             measure: format!("stream, {label}: client CPU per event"),
             library: micros(library.cpu_per_unit),

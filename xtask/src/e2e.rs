@@ -28,8 +28,7 @@ const EMBEDDINGS_BINARY: &str = "e2e_embeddings";
 /// to `totals` (a binary that ends without that line counts as one failure).
 fn run_binary(binary: &str, server: &LlamaServer, totals: &mut Totals) -> Result<(), String> {
     println!("==> {binary}");
-    let mut command =
-        cargo(&["run", "--quiet", "-p", E2E_PACKAGE, "--bin", binary, "--", server.base_url()]);
+    let mut command = cargo(&["run", "--quiet", "-p", E2E_PACKAGE, "--bin", binary, "--", server.base_url()]);
     let output = command
         .stderr(std::process::Stdio::inherit())
         .output()

@@ -89,7 +89,10 @@ impl Providers {
         if let Some(client) = self.http.get() {
             return Ok(client.clone());
         }
-        let client = HttpClient::new(self.sources.http_config)?;
+        // Proxy variables come through the client's environment too, read once with the client.
+        let proxy = vllora_llm_http::ProxyConfig::from_environment(self.sources.environment.as_ref());
+        let transport = vllora_llm_http::HyperTransport::new(&self.sources.http_config.timeouts, &proxy)?;
+        let client = HttpClient::with_transport(Arc::new(transport), self.sources.http_config);
         Ok(self.http.get_or_init(|| client).clone())
     }
 

@@ -127,14 +127,20 @@ async fn server() -> MockServer {
 
 /// The clients under test and the model each call names: one routed client for OpenAI, the proxy
 /// `local` (found through `VLLORA_LOCAL_ENDPOINT`), Anthropic and Gemini, and one for Bedrock (which
-/// has no endpoint variable, so its base URL is given).
+/// has no endpoint variable, so its base URL is given). The Bedrock client is given its HTTP client, so
+/// the proxy variables are the routed client's reads alone (each client reads them once, with its pool).
 fn cases(
     server: &MockServer,
     environment: &Arc<CountingEnvironment>,
 ) -> Vec<(VlloraLLMClient, &'static str)> {
     let routed = VlloraLLMClient::new().with_environment(environment.clone());
-    let bedrock =
-        VlloraLLMClient::new().with_environment(environment.clone()).with_inference_endpoint(server.url());
+    let Ok(http) = vllora_llm::http::HttpClient::new(vllora_llm::http::HttpConfig::default()) else {
+        panic!("an HTTP client")
+    };
+    let bedrock = VlloraLLMClient::new()
+        .with_environment(environment.clone())
+        .with_inference_endpoint(server.url())
+        .with_http_client(http);
     vec![
         (routed.clone(), "gpt-4.1-mini"),
         (routed.clone(), "local/qwen3"),

@@ -43,14 +43,6 @@ impl ResultStream {
     pub fn warnings(&self) -> &[Warning] {
         &self.warnings
     }
-
-    /// Replaces the inner stream with one built from it, keeping the warnings (used to add telemetry).
-    pub fn map_inner<S>(self, wrap: impl FnOnce(BoxedChunkStream) -> S) -> Self
-    where
-        S: Stream<Item = LLMResult<ChatCompletionChunk>> + Send + 'static,
-    {
-        ResultStream { inner: Box::pin(wrap(self.inner)), warnings: self.warnings }
-    }
 }
 
 impl Stream for ResultStream {

@@ -32,6 +32,11 @@ impl ProxyConfig {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
+    /// The same, read through `env` (a gateway's own configuration source, or a test's).
+    pub fn from_environment(env: &dyn vllora_llm_core::Environment) -> Self {
+        Self::from_lookup(|name| env.var(name))
+    }
+
     fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
         let read = |name: &str| {
             lookup(name)
