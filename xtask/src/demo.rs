@@ -12,16 +12,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let question = if args.is_empty() { DEFAULT_QUESTION.to_owned() } else { args.join(" ") };
     let has_key = std::env::var("VLLORA_OPENAI_API_KEY").is_ok_and(|key| !key.trim().is_empty());
     if has_key {
-        println!(
-            "VLLORA_OPENAI_API_KEY is set: running the quick start against OpenAI (examples/src/bin/openai.rs)."
-        );
-        return run_example(&["--bin", "openai", "--", &question]);
+        println!("VLLORA_OPENAI_API_KEY is set: running the quick start against OpenAI (examples/openai).");
+        return run_example("openai", &[&question]);
     }
     println!(
         "No VLLORA_OPENAI_API_KEY set, so this demo answers with a small model running on this machine."
     );
-    println!("[1/4] Building the example (examples/src/bin/local_chat.rs)...");
-    run_quietly(&["build", "--quiet", "-p", "vllora_llm_examples", "--bin", "local_chat"])?;
+    println!("[1/4] Building the example (examples/local_chat)...");
+    run_quietly(&["build", "--quiet", "-p", "vllora_llm_example_local_chat"])?;
     let install = workspace_root().join("target/llama");
     println!(
         "[2/4] Setting up llama.cpp's server and Gemma 3 270M in {} (about 300 MB, first time only)...",
@@ -33,7 +31,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     println!("      It speaks OpenAI's chat completions at {}/v1.", server.base_url());
     println!("[4/4] Streaming the answer through vllora_llm (InferenceModelProvider::Proxy(\"local\")):");
     println!();
-    let outcome = run_example(&["--bin", "local_chat", "--", server.base_url(), &question]);
+    let outcome = run_example("local_chat", &[server.base_url(), &question]);
     drop(server);
     outcome?;
     println!();
@@ -41,8 +39,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-fn run_example(args: &[&str]) -> Result<(), String> {
-    let mut full = vec!["run", "--quiet", "-p", "vllora_llm_examples"];
+/// Runs `examples/<example>` with `args`.
+fn run_example(example: &str, args: &[&str]) -> Result<(), String> {
+    let package = format!("vllora_llm_example_{example}");
+    let mut full = vec!["run", "--quiet", "-p", &package, "--"];
     full.extend_from_slice(args);
     let status = cargo(&full).status().map_err(|error| format!("cannot run cargo: {error}"))?;
     if status.success() { Ok(()) } else { Err(format!("the example failed ({status})")) }

@@ -92,7 +92,7 @@ fn ci(args: &[String]) -> Result<(), String> {
     }
     for example in ["seed_basic_usage", "seed_streaming"] {
         let output =
-            util::capture(util::cargo(&["run", "--quiet", "-p", "vllora_llm_examples", "--bin", example]))?;
+            util::capture(util::cargo(&["run", "--quiet", "-p", &format!("vllora_llm_example_{example}")]))?;
         if !output.contains("Hello from DummyModelInstance!") {
             return Err(format!("example {example} did not print the dummy's reply: {output:?}"));
         }

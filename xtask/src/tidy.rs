@@ -219,7 +219,7 @@ fn seed_example_problems(root: &Path) -> Vec<String> {
         return problems;
     }
     for (example, block) in examples {
-        let path = root.join(format!("examples/src/bin/{example}.rs"));
+        let path = root.join(format!("examples/{example}/src/main.rs"));
         let Ok(text) = fs::read_to_string(&path) else {
             problems.push(format!("{}: missing", path.display()));
             continue;
@@ -227,7 +227,8 @@ fn seed_example_problems(root: &Path) -> Vec<String> {
         let body: String =
             text.lines().filter(|line| !line.starts_with("//!")).collect::<Vec<_>>().join("\n");
         if squash(&body) != squash(&blocks[block]) {
-            problems.push(format!("examples/src/bin/{example}.rs differs from the usage guide's code block"));
+            problems
+                .push(format!("examples/{example}/src/main.rs differs from the usage guide's code block"));
         }
     }
     problems

@@ -2,7 +2,7 @@
 //! signature goes back on the next turn, and a streamed answer.
 //!
 //! Needs `VLLORA_GEMINI_API_KEY` (or `GEMINI_API_KEY`, `GOOGLE_API_KEY`); `VLLORA_GEMINI_ENDPOINT` points it
-//! elsewhere. Run with `cargo run -p vllora_llm_examples --bin gemini`.
+//! elsewhere. Run with `cargo run -p vllora_llm_example_gemini` (or `cargo run` in `examples/gemini`).
 
 use std::time::Duration;
 

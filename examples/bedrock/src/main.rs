@@ -3,7 +3,7 @@
 //!
 //! Needs AWS credentials and a region: `AWS_BEARER_TOKEN_BEDROCK` (a Bedrock API key), or
 //! `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, or a profile in `~/.aws/credentials`; `AWS_REGION`.
-//! Run with `cargo run -p vllora_llm_examples --bin bedrock`.
+//! Run with `cargo run -p vllora_llm_example_bedrock` (or `cargo run` in `examples/bedrock`).
 
 use vllora_llm::client::VlloraLLMClient;
 use vllora_llm::error::LLMResult;

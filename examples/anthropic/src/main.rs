@@ -1,7 +1,7 @@
 //! Claude through the Anthropic provider: a cached system prompt, extended thinking, and a streamed answer.
 //!
 //! Needs `VLLORA_ANTHROPIC_API_KEY` (or `ANTHROPIC_API_KEY`); `ANTHROPIC_BASE_URL` points it elsewhere.
-//! Run with `cargo run -p vllora_llm_examples --bin anthropic`.
+//! Run with `cargo run -p vllora_llm_example_anthropic` (or `cargo run` in `examples/anthropic`).
 
 use vllora_llm::client::VlloraLLMClient;
 use vllora_llm::error::LLMResult;
