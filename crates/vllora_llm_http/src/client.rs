@@ -59,6 +59,17 @@ impl HttpClient {
         &self.config
     }
 
+    /// The transport this client sends through (shared by its clones).
+    pub fn transport(&self) -> &Arc<dyn HttpTransport> {
+        &self.transport
+    }
+
+    /// A client over the same transport (the same connection pool) with another configuration: cloud
+    /// metadata services, for instance, are asked with short timeouts and few retries.
+    pub fn with_config(&self, config: HttpConfig) -> HttpClient {
+        HttpClient { transport: Arc::clone(&self.transport), config }
+    }
+
     /// One-shot: retries per policy, total timeout, body limit; `Ok` only for 2xx.
     pub async fn send(&self, request: HttpRequest, on_error: &ErrorMapper) -> LLMResult<HttpReply> {
         let deadline = self.deadline();

@@ -39,6 +39,7 @@
 mod body;
 mod client;
 mod config;
+mod credential_cache;
 mod driver;
 #[cfg(any(test, feature = "fuzzing"))]
 mod fuzzing;
@@ -53,6 +54,7 @@ pub use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 
 pub use client::{ErrorMapper, HttpClient};
 pub use config::{HttpConfig, Limits, RetryPolicy, Timeouts};
+pub use credential_cache::{CachedCredential, Clock, CredentialSource, DEFAULT_REFRESH_BEFORE, Expiring};
 pub use driver::{ChunkStream, Chunks, EndOfBody, Framing, StreamDecoder, decode_pieces, truncated};
 pub use message::{BodyStream, HttpReply, HttpRequest, HttpResponse, StreamingReply};
 pub use proxy::ProxyConfig;
