@@ -121,6 +121,7 @@ pub(crate) fn record_result(
 /// Keeps the span open for the stream's life and records what the chunks say.
 pub(crate) fn instrument_stream(stream: ResultStream, span: Span, record_content: bool) -> ResultStream {
     let warnings = stream.warnings().to_vec();
+    let metadata = stream.metadata().cloned();
     ResultStream::new(InstrumentedStream {
         inner: stream,
         span,
@@ -131,6 +132,7 @@ pub(crate) fn instrument_stream(stream: ResultStream, span: Span, record_content
         completion: record_content.then(String::new),
     })
     .with_warnings(warnings)
+    .with_metadata(metadata)
 }
 
 struct InstrumentedStream<S> {

@@ -68,7 +68,8 @@ impl AnthropicModel {
         let (bytes, betas) = translated.into_bytes()?;
         let endpoint =
             self.endpoint.as_ref().as_ref().map_err(|message| LLMError::Config(message.clone()))?;
-        Ok((endpoint.request(bytes, &betas)?, warnings))
+        let http_request = endpoint.request(bytes, &betas)?.with_extra_headers(&options.extra_headers)?;
+        Ok((http_request, warnings))
     }
 }
 
@@ -81,7 +82,9 @@ impl ModelInstance for AnthropicModel {
         Box::pin(async move {
             let (http_request, warnings) = self.prepare(request, options, false)?;
             let reply = self.http.send(http_request, ERROR_MAPPER).await?;
-            parse_response(&reply.body, warnings)
+            let mut result = parse_response(&reply.body, warnings)?;
+            result.response_metadata = Some(reply.metadata());
+            Ok(result)
         })
     }
 
@@ -93,9 +96,10 @@ impl ModelInstance for AnthropicModel {
         Box::pin(async move {
             let (http_request, warnings) = self.prepare(request, options, true)?;
             let reply = self.http.send_streaming(http_request, ERROR_MAPPER).await?;
+            let metadata = reply.metadata();
             let framing = SseDecoder::new(self.http.config().limits.max_event_size);
             let chunks = ChunkStream::new(reply.body, framing, AnthropicStreamDecoder::new());
-            Ok(ResultStream::new(chunks).with_warnings(warnings))
+            Ok(ResultStream::new(chunks).with_warnings(warnings).with_metadata(Some(metadata)))
         })
     }
 

@@ -72,6 +72,8 @@ pub(crate) fn into_gateway(
         warnings,
         raw_finish_reason: message.stop_reason,
         provider_metadata,
+        // Set by the model from the HTTP reply.
+        response_metadata: None,
     }
 }
 

@@ -73,7 +73,9 @@ impl BedrockModel {
         let body = build(request, &model_id, &mut warnings)?;
         let warnings = warnings.finish(options.strict)?;
         let bytes = Bytes::from(to_json_bytes(&body)?);
-        let request = converse_request(&self.config, &model_id, operation, accept, bytes)?;
+        // Extra headers go on after signing: AWS accepts unsigned headers beside the signed ones.
+        let request = converse_request(&self.config, &model_id, operation, accept, bytes)?
+            .with_extra_headers(&options.extra_headers)?;
         Ok(Prepared { request, warnings, model_id })
     }
 
@@ -99,6 +101,7 @@ impl ModelInstance for BedrockModel {
             let context = self.context(&reply.headers, prepared.model_id);
             let mut result = parse_response(&reply.body, &context)?;
             result.warnings = prepared.warnings;
+            result.response_metadata = Some(reply.metadata());
             Ok(result)
         })
     }
@@ -111,10 +114,11 @@ impl ModelInstance for BedrockModel {
         Box::pin(async move {
             let prepared = self.prepare(request, options, "converse-stream", EVENT_STREAM)?;
             let reply = self.http.send_streaming(prepared.request, &map_error).await?;
+            let metadata = Some(reply.metadata());
             let context = self.context(&reply.headers, prepared.model_id);
             let framing = FrameDecoder::new(self.http.config().limits.max_event_size);
             let stream = ChunkStream::new(reply.body, framing, BedrockStreamDecoder::new(context));
-            Ok(ResultStream::new(stream).with_warnings(prepared.warnings))
+            Ok(ResultStream::new(stream).with_warnings(prepared.warnings).with_metadata(metadata))
         })
     }
 

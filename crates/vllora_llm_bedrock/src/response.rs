@@ -99,6 +99,8 @@ pub(crate) fn converse_response(
         warnings: Vec::new(),
         raw_finish_reason,
         provider_metadata: (!metadata.is_empty()).then_some(Value::Object(metadata)),
+        // Set by the model from the HTTP reply.
+        response_metadata: None,
     }
 }
 

@@ -75,6 +75,9 @@ pub struct ApiError {
     pub retry_after: Option<Duration>,
     /// Whether sending the same request again may succeed.
     pub retryable: bool,
+    /// What the HTTP response said besides its body (status, the provider's request id, rate limits);
+    /// `None` for an error event inside a stream (the stream's own metadata has them).
+    pub metadata: Option<crate::metadata::ResponseMetadata>,
 }
 
 /// Longest body kept in an [`ApiError`].
@@ -259,6 +262,11 @@ impl LLMError {
             LLMError::Api(api) => Some(api),
             _ => None,
         }
+    }
+
+    /// The provider's request id of an API error, to quote to the provider's support.
+    pub fn request_id(&self) -> Option<&str> {
+        self.api_error()?.metadata.as_ref()?.request_id.as_deref()
     }
 
     /// Whether a timeout fired.

@@ -10,6 +10,7 @@
 
 pub mod credentials;
 pub mod error;
+pub mod metadata;
 pub mod model;
 pub mod provider;
 pub mod stream;
@@ -20,6 +21,7 @@ pub mod warning;
 
 pub use credentials::{AwsCredentials, Credentials, Environment, ProcessEnvironment, Secret};
 pub use error::{ApiError, LLMError, LLMResult, Limit, TimeoutPhase};
+pub use metadata::{RateLimit, RateLimitWindow, ResponseMetadata};
 pub use model::{BoxFuture, CallOptions, DummyModelInstance, ModelInstance};
 pub use provider::ProviderId;
 pub use stream::ResultStream;

@@ -25,12 +25,22 @@ pub struct CallOptions {
     /// Fail with [`crate::LLMError::Unsupported`] instead of warning when the provider cannot honour a
     /// parameter. The error comes before anything is sent.
     pub strict: bool,
+    /// Headers added to this call's HTTP request (after the client's and the provider's own, replacing
+    /// a header of the same name). Values are not logged; put no secret here that the provider does not
+    /// need.
+    pub extra_headers: Vec<(String, String)>,
 }
 
 impl CallOptions {
     /// Options with strict mode on or off.
     pub fn strict(strict: bool) -> Self {
-        CallOptions { strict }
+        CallOptions { strict, ..Default::default() }
+    }
+
+    /// Adds a header to this call's HTTP request (`OpenAI-Beta`, `HTTP-Referer`, a tracing header...).
+    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.extra_headers.push((name.into(), value.into()));
+        self
     }
 }
 

@@ -7,6 +7,7 @@ use std::task::{Context, Poll};
 use futures_core::Stream;
 
 use crate::error::LLMResult;
+use crate::metadata::ResponseMetadata;
 use crate::types::gateway::ChatCompletionChunk;
 use crate::warning::Warning;
 
@@ -20,18 +21,31 @@ type BoxedChunkStream = Pin<Box<dyn Stream<Item = LLMResult<ChatCompletionChunk>
 pub struct ResultStream {
     inner: BoxedChunkStream,
     warnings: Vec<Warning>,
+    metadata: Option<ResponseMetadata>,
 }
 
 impl ResultStream {
     /// Wraps a stream of chunks.
     pub fn new(stream: impl Stream<Item = LLMResult<ChatCompletionChunk>> + Send + 'static) -> Self {
-        ResultStream { inner: Box::pin(stream), warnings: Vec::new() }
+        ResultStream { inner: Box::pin(stream), warnings: Vec::new(), metadata: None }
     }
 
     /// Attaches the warnings produced while translating the request.
     pub fn with_warnings(mut self, warnings: Vec<Warning>) -> Self {
         self.warnings = warnings;
         self
+    }
+
+    /// Attaches what the HTTP response said besides its body (status, request id, rate limits).
+    pub fn with_metadata(mut self, metadata: Option<ResponseMetadata>) -> Self {
+        self.metadata = metadata;
+        self
+    }
+
+    /// The HTTP status, the provider's request id and rate limits of the response the stream reads,
+    /// known before the first chunk; `None` for a stream no HTTP call made.
+    pub fn metadata(&self) -> Option<&ResponseMetadata> {
+        self.metadata.as_ref()
     }
 
     /// The next chunk, or `None` at the end of the stream.
@@ -59,6 +73,10 @@ impl Stream for ResultStream {
 
 impl fmt::Debug for ResultStream {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.debug_struct("ResultStream").field("warnings", &self.warnings).finish_non_exhaustive()
+        formatter
+            .debug_struct("ResultStream")
+            .field("warnings", &self.warnings)
+            .field("metadata", &self.metadata)
+            .finish_non_exhaustive()
     }
 }

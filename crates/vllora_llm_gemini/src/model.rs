@@ -64,7 +64,8 @@ impl GeminiModel {
         let mut warnings = Warnings::new(PROVIDER_NAME);
         let call = request::build(request, self.model.as_deref(), &mut warnings)?;
         let warnings = warnings.finish(options.strict)?;
-        let http_request = endpoint::generate(&self.config, &call.model, streaming, call.body_bytes()?)?;
+        let http_request = endpoint::generate(&self.config, &call.model, streaming, call.body_bytes()?)?
+            .with_extra_headers(&options.extra_headers)?;
         let model_name = call.model.rsplit('/').next().unwrap_or(&call.model).to_owned();
         Ok(Prepared { http_request, warnings, model_name })
     }
@@ -86,6 +87,7 @@ impl ModelInstance for GeminiModel {
             let context = ResponseContext { model: model_name, created: now() };
             let mut result = parse_response(&reply.body, &context)?;
             result.warnings = warnings;
+            result.response_metadata = Some(reply.metadata());
             Ok(result)
         })
     }
@@ -98,11 +100,12 @@ impl ModelInstance for GeminiModel {
         Box::pin(async move {
             let Prepared { http_request, warnings, model_name } = self.prepare(request, options, true)?;
             let reply = self.http.send_streaming(http_request, &map_error).await?;
+            let metadata = reply.metadata();
             let framing = SseDecoder::new(self.http.config().limits.max_event_size);
             let context = ResponseContext { model: model_name, created: now() };
             let decoder = GeminiStreamDecoder::new(context, request.n.unwrap_or(1));
             let chunks = ChunkStream::new(reply.body, framing, decoder);
-            Ok(ResultStream::new(chunks).with_warnings(warnings))
+            Ok(ResultStream::new(chunks).with_warnings(warnings).with_metadata(Some(metadata)))
         })
     }
 

@@ -89,6 +89,8 @@ pub(crate) fn convert_response(
         warnings: Vec::new(),
         raw_finish_reason,
         provider_metadata: Some(provider_metadata(response, block_reason)),
+        // Set by the model from the HTTP reply.
+        response_metadata: None,
     }
 }
 

@@ -187,6 +187,10 @@ impl HttpClient {
             if api.retry_after.is_none() {
                 api.retry_after = retry_after(&response.headers);
             }
+            // Every provider's errors carry the response's request id and rate limits.
+            if api.metadata.is_none() {
+                api.metadata = Some(crate::message::response_metadata(response.status, &response.headers));
+            }
         }
         Err(error)
     }

@@ -62,6 +62,20 @@ impl HttpRequest {
         self.insert("authorization", value.expose(), true)
     }
 
+    /// Sets each `(name, value)` (a client's or a call's extra headers), replacing what the request
+    /// already has under that name; credential headers are marked sensitive like [`header`](Self::header).
+    pub fn with_extra_headers(mut self, headers: &[(String, String)]) -> LLMResult<Self> {
+        for (name, _) in headers {
+            if let Ok(header_name) = HeaderName::from_bytes(name.as_bytes()) {
+                self.headers.remove(header_name);
+            }
+        }
+        for (name, value) in headers {
+            self = self.header(name, value)?;
+        }
+        Ok(self)
+    }
+
     fn insert(mut self, name: &str, value: &str, sensitive: bool) -> LLMResult<Self> {
         let header_name = HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| LLMError::Config(format!("invalid header name {name:?}")))?;
@@ -92,16 +106,94 @@ impl fmt::Debug for HttpRequest {
     }
 }
 
-/// A URL without its query, which may hold a key (`?key=...`).
-pub(crate) struct RedactedUrl<'a>(pub(crate) &'a str);
+/// A URL as it may be shown: without its `user:password@` and without its query (which may hold a
+/// key, `?key=...`). `Debug` quotes it, `Display` does not.
+///
+/// ```
+/// use vllora_llm_http::RedactedUrl;
+///
+/// let shown = RedactedUrl("https://user:pw@proxy.internal/v1/models?key=AIza").to_string();
+/// assert_eq!(shown, "https://[redacted]@proxy.internal/v1/models?[redacted]");
+/// ```
+#[derive(Clone, Copy)]
+pub struct RedactedUrl<'a>(pub &'a str);
+
+impl fmt::Display for RedactedUrl<'_> {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (before_query, query) = match self.0.split_once('?') {
+            Some((before, _)) => (before, "?[redacted]"),
+            None => (self.0, ""),
+        };
+        match userinfo_span(before_query) {
+            Some((scheme_end, at)) => write!(
+                formatter,
+                "{}[redacted]{}{query}",
+                before_query.get(..scheme_end).unwrap_or_default(),
+                before_query.get(at..).unwrap_or_default()
+            ),
+            None => write!(formatter, "{before_query}{query}"),
+        }
+    }
+}
 
 impl fmt::Debug for RedactedUrl<'_> {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0.split_once('?') {
-            Some((before, _)) => write!(formatter, "\"{before}?[redacted]\""),
-            None => write!(formatter, "{:?}", self.0),
-        }
+        write!(formatter, "\"{self}\"")
     }
+}
+
+/// Where the `user:password` of a URL's authority is: from the end of `scheme://` to its `@`.
+fn userinfo_span(url: &str) -> Option<(usize, usize)> {
+    let scheme_end = url.find("://").map_or(0, |position| position + 3);
+    let rest = url.get(scheme_end..)?;
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let at = rest.get(..authority_end)?.rfind('@')?;
+    Some((scheme_end, scheme_end + at))
+}
+
+/// Refuses a URL with a `user:password@`: nothing would send it as credentials, and every log line
+/// naming the connection would show it.
+pub(crate) fn refuse_userinfo(url: &str) -> LLMResult<()> {
+    match userinfo_span(url) {
+        None => Ok(()),
+        Some(_) => Err(LLMError::Config(format!(
+            "the URL {} carries a user name or password, which would be sent to no one and shown in \
+             logs: give the credential as the provider's API key instead",
+            RedactedUrl(url)
+        ))),
+    }
+}
+
+/// Checks a provider's base URL (what a configuration's `with_base_url` or an `..._ENDPOINT` variable
+/// gave) before a path is appended to it: `http://` or `https://` with a host, and no `user:password@`
+/// (refused rather than silently unused), no `?query` and no `#fragment` (the path would land inside
+/// them: `/v1?tenant=1/chat/completions`). The error names the URL, redacted.
+///
+/// ```
+/// use vllora_llm_http::check_base_url;
+///
+/// assert!(check_base_url("https://api.openai.com/v1/").is_ok());
+/// let error = check_base_url("http://user:pw@host/v1").err().map(|error| error.to_string());
+/// assert!(error.is_some_and(|message| message.contains("[redacted]@host") && !message.contains("pw")));
+/// assert!(check_base_url("http://host/v1?tenant=1").is_err());
+/// ```
+pub fn check_base_url(url: &str) -> LLMResult<()> {
+    refuse_userinfo(url)?;
+    let shown = RedactedUrl(url);
+    let (scheme, rest) = url.split_once("://").unwrap_or_default();
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        return Err(LLMError::Config(format!("the base URL `{shown}` is not an http:// or https:// URL")));
+    }
+    if rest.is_empty() || rest.starts_with(['/', '?', '#']) {
+        return Err(LLMError::Config(format!("the base URL `{shown}` names no host")));
+    }
+    if url.contains('?') || url.contains('#') {
+        return Err(LLMError::Config(format!(
+            "the base URL `{shown}` has a query or fragment, so the request path would be appended \
+             inside it: give the base URL without `?...` or `#...`"
+        )));
+    }
+    Ok(())
 }
 
 /// Headers with sensitive values replaced (also for credentials added as plain headers by hand).
@@ -163,6 +255,23 @@ impl fmt::Debug for HttpReply {
     }
 }
 
+impl HttpReply {
+    /// The status, the provider's request id and rate limits this reply carries.
+    pub fn metadata(&self) -> vllora_llm_core::ResponseMetadata {
+        response_metadata(self.status, &self.headers)
+    }
+}
+
+/// The [`ResponseMetadata`](vllora_llm_core::ResponseMetadata) of a response with `status` and
+/// `headers`: request id and rate limits, and the wait [`retry_after`](crate::retry_after) reads
+/// (HTTP dates included).
+pub fn response_metadata(status: StatusCode, headers: &HeaderMap) -> vllora_llm_core::ResponseMetadata {
+    let text = headers.iter().filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)));
+    let mut metadata = vllora_llm_core::ResponseMetadata::from_headers(status.as_u16(), text);
+    metadata.retry_after = crate::retry_after(headers).or(metadata.retry_after);
+    metadata
+}
+
 /// A successful streaming response: the body is read as it arrives, under the idle and total timeouts.
 pub struct StreamingReply {
     /// The status (2xx).
@@ -171,6 +280,13 @@ pub struct StreamingReply {
     pub headers: HeaderMap,
     /// The body. Dropping it closes the connection.
     pub body: BodyStream,
+}
+
+impl StreamingReply {
+    /// The status, the provider's request id and rate limits this reply carries.
+    pub fn metadata(&self) -> vllora_llm_core::ResponseMetadata {
+        response_metadata(self.status, &self.headers)
+    }
 }
 
 impl fmt::Debug for StreamingReply {
@@ -203,6 +319,37 @@ mod tests {
         );
         assert!(debug.contains("\"content-type\": \"application/json\""), "{debug}");
         assert!(request.headers.get("authorization").is_some_and(HeaderValue::is_sensitive));
+    }
+
+    #[test]
+    fn userinfo_and_query_are_never_shown_and_userinfo_is_refused() {
+        let request = HttpRequest::post_json("http://user:SECRET@host:8/v1/chat?key=KEY", "{}");
+        let debug = format!("{request:?}");
+        assert!(debug.contains("\"http://[redacted]@host:8/v1/chat?[redacted]\""), "{debug}");
+        assert!(!debug.contains("SECRET") && !debug.contains("KEY"), "{debug}");
+        // An `@` in the path or query is no userinfo.
+        assert_eq!(RedactedUrl("http://host/a@b").to_string(), "http://host/a@b");
+        assert_eq!(RedactedUrl("http://host?x=a@b").to_string(), "http://host?[redacted]");
+        assert_eq!(RedactedUrl("http://a:b@c@host/").to_string(), "http://[redacted]@host/");
+        let error = refuse_userinfo("https://me:SECRET@api.example.com/v1").err().map(|error| error.to_string());
+        assert!(
+            error.as_deref().is_some_and(|message| message.contains("https://[redacted]@api.example.com/v1")
+                && !message.contains("SECRET")),
+            "{error:?}"
+        );
+        assert!(refuse_userinfo("https://api.example.com/v1/x@y").is_ok());
+        for (bad, says) in [
+            ("http://h/v1?tenant=1", "query or fragment"),
+            ("http://h/v1#frag", "query or fragment"),
+            ("ftp://h/v1", "not an http"),
+            ("h/v1", "not an http"),
+            ("http:///v1", "no host"),
+            ("http://u:SECRET@h/v1", "user name or password"),
+        ] {
+            let message = check_base_url(bad).err().map(|error| error.to_string()).unwrap_or_default();
+            assert!(message.contains(says) && !message.contains("SECRET"), "{bad}: {message}");
+        }
+        assert!(check_base_url("https://api.openai.com/v1/").is_ok());
     }
 
     #[test]

@@ -96,7 +96,7 @@ impl OpenAIModel {
             Some(target) => target.request(body.bytes),
             None => endpoint::post_json(&self.config, endpoint::chat_url(&self.config), body.bytes)?,
         };
-        Ok((http_request, all_warnings))
+        Ok((http_request.with_extra_headers(&options.extra_headers)?, all_warnings))
     }
 
     /// Sends a one-shot JSON request to `operation` with the chat calls' headers, retries and error
@@ -127,6 +127,7 @@ impl ModelInstance for OpenAIModel {
             let reply = self.http.send(http_request, &self.error_mapper()).await?;
             let mut result = response::parse_response(self.config.provider_name(), &reply.body)?;
             result.warnings = warnings;
+            result.response_metadata = Some(reply.metadata());
             Ok(result)
         })
     }
@@ -139,6 +140,7 @@ impl ModelInstance for OpenAIModel {
         Box::pin(async move {
             let (http_request, warnings) = self.prepare(request, options, Mode::Stream)?;
             let reply = self.http.send_streaming(http_request, &self.error_mapper()).await?;
+            let metadata = Some(reply.metadata());
             let provider = self.config.provider_name();
             let limits = &self.http.config().limits;
             let framing = SseDecoder::new(limits.max_event_size);
@@ -148,12 +150,12 @@ impl ModelInstance for OpenAIModel {
                 let (document, spent) = read_document(reply.body, limits.max_response_body, provider).await?;
                 let result = response::parse_response(provider, &document)?;
                 let decoder = OpenAIStreamDecoder::ready(provider, chunks_from_response(result));
-                return Ok(
-                    ResultStream::new(ChunkStream::new(spent, framing, decoder)).with_warnings(warnings)
-                );
+                return Ok(ResultStream::new(ChunkStream::new(spent, framing, decoder))
+                    .with_warnings(warnings)
+                    .with_metadata(metadata));
             }
             let chunks = ChunkStream::new(reply.body, framing, OpenAIStreamDecoder::new(provider));
-            Ok(ResultStream::new(chunks).with_warnings(warnings))
+            Ok(ResultStream::new(chunks).with_warnings(warnings).with_metadata(metadata))
         })
     }
 

@@ -174,6 +174,9 @@ pub struct ChatCompletionMessageWithFinishReason {
     pub raw_finish_reason: Option<String>,
     /// The provider's untranslated response, for fields the gateway types have no place for.
     pub provider_metadata: Option<Value>,
+    /// What the HTTP response said besides its body: status, the provider's request id, rate limits.
+    /// `None` for a result no HTTP call made (a custom or dummy model instance).
+    pub response_metadata: Option<crate::metadata::ResponseMetadata>,
 }
 
 impl ChatCompletionMessageWithFinishReason {
@@ -223,5 +226,11 @@ impl ChatCompletionMessageWithFinishReason {
     /// Parameters the provider could not honour.
     pub fn warnings(&self) -> &[Warning] {
         &self.warnings
+    }
+
+    /// The HTTP status, the provider's request id and rate limits of the response, when an HTTP call
+    /// made it.
+    pub fn response_metadata(&self) -> Option<&crate::metadata::ResponseMetadata> {
+        self.response_metadata.as_ref()
     }
 }

@@ -1,0 +1,271 @@
+//! [`ResponseMetadata`]: what a provider's HTTP response says beside its body — the status, the
+//! provider's request id and its rate limits — kept on one-shot results, streams and API errors.
+//!
+//! Typed where providers agree (the request id, the request and token windows of OpenAI-style
+//! `x-ratelimit-*` and Anthropic's `anthropic-ratelimit-*`, `retry-after`), raw otherwise: every
+//! request-id, rate-limit and retry header is also kept as the provider sent it, in
+//! [`ResponseMetadata::headers`].
+
+use std::time::Duration;
+
+/// The request-id headers providers send, in the order they are preferred: OpenAI, Groq, Mistral and
+/// most compatible hosts (`x-request-id`), Anthropic (`request-id`), AWS (`x-amzn-requestid`,
+/// `x-amz-request-id`), Azure (`apim-request-id`, `x-ms-request-id`).
+pub const REQUEST_ID_HEADERS: &[&str] = &[
+    "x-request-id",
+    "request-id",
+    "x-amzn-requestid",
+    "x-amz-request-id",
+    "apim-request-id",
+    "x-ms-request-id",
+];
+
+/// What one HTTP response said about the call, besides its body.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct ResponseMetadata {
+    /// The HTTP status.
+    pub status: Option<u16>,
+    /// The provider's id for the request (the first of [`REQUEST_ID_HEADERS`] present), the one to quote
+    /// to the provider's support.
+    pub request_id: Option<String>,
+    /// The rate limits the provider reported.
+    pub rate_limit: RateLimit,
+    /// How long the provider asked to wait before the next request (`retry-after-ms`, `retry-after`).
+    pub retry_after: Option<Duration>,
+    /// Every request-id, rate-limit (`*ratelimit*`), `retry-after*` and provider-specific diagnostic
+    /// header (`openai-processing-ms`, `x-amzn-bedrock-*`...) exactly as sent, names lower-cased, in the
+    /// order received. Nothing else is kept (no cookies, no echoed credentials).
+    pub headers: Vec<(String, String)>,
+}
+
+/// The rate-limit windows a provider reported.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct RateLimit {
+    /// Requests: `x-ratelimit-*-requests` (OpenAI, Groq, Together, xAI...),
+    /// `anthropic-ratelimit-requests-*`, or the unsuffixed `x-ratelimit-*` (OpenRouter).
+    pub requests: Option<RateLimitWindow>,
+    /// Tokens: `x-ratelimit-*-tokens`, `anthropic-ratelimit-tokens-*`.
+    pub tokens: Option<RateLimitWindow>,
+    /// Input tokens (`anthropic-ratelimit-input-tokens-*`).
+    pub input_tokens: Option<RateLimitWindow>,
+    /// Output tokens (`anthropic-ratelimit-output-tokens-*`).
+    pub output_tokens: Option<RateLimitWindow>,
+}
+
+/// One rate-limit window.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct RateLimitWindow {
+    /// The most allowed in the window.
+    pub limit: Option<u64>,
+    /// What is left of it.
+    pub remaining: Option<u64>,
+    /// When it resets, as the provider wrote it: a duration for OpenAI-style hosts (`6m0s`, `20ms`), an
+    /// RFC 3339 time for Anthropic, epoch milliseconds for OpenRouter. Providers disagree, so it is kept
+    /// raw.
+    pub reset: Option<String>,
+}
+
+impl RateLimitWindow {
+    fn is_empty(&self) -> bool {
+        self.limit.is_none() && self.remaining.is_none() && self.reset.is_none()
+    }
+}
+
+impl ResponseMetadata {
+    /// The metadata of a response with `status` and these headers (names in any case; values that are
+    /// not text are skipped by the caller).
+    pub fn from_headers<'a>(status: u16, headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut metadata = ResponseMetadata { status: Some(status), ..Default::default() };
+        let mut request_id: Option<(usize, String)> = None;
+        let (mut requests, mut tokens, mut input_tokens, mut output_tokens) = Default::default();
+        for (name, value) in headers {
+            let name = name.to_ascii_lowercase();
+            if !kept(&name) {
+                continue;
+            }
+            let value = value.trim();
+            if let Some(rank) = REQUEST_ID_HEADERS.iter().position(|known| *known == name) {
+                if !value.is_empty() && request_id.as_ref().is_none_or(|(best, _)| rank < *best) {
+                    request_id = Some((rank, value.to_owned()));
+                }
+            }
+            match name.as_str() {
+                "retry-after-ms" => {
+                    let millis =
+                        value.parse::<f64>().ok().filter(|millis| millis.is_finite() && *millis >= 0.0);
+                    if let Some(wait) =
+                        millis.and_then(|millis| Duration::try_from_secs_f64(millis / 1000.0).ok())
+                    {
+                        metadata.retry_after = Some(wait);
+                    }
+                }
+                "retry-after" if metadata.retry_after.is_none() => {
+                    metadata.retry_after = value.parse::<u64>().ok().map(Duration::from_secs);
+                }
+                _ => {}
+            }
+            window_field(&name, value, &mut requests, &mut tokens, &mut input_tokens, &mut output_tokens);
+            metadata.headers.push((name, value.to_owned()));
+        }
+        metadata.request_id = request_id.map(|(_, id)| id);
+        let non_empty = |window: RateLimitWindow| (!window.is_empty()).then_some(window);
+        metadata.rate_limit = RateLimit {
+            requests: non_empty(requests),
+            tokens: non_empty(tokens),
+            input_tokens: non_empty(input_tokens),
+            output_tokens: non_empty(output_tokens),
+        };
+        metadata
+    }
+
+    /// The raw value of header `name` (lower-case), when it was kept.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(known, _)| known.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// Whether a header is one [`ResponseMetadata::headers`] keeps.
+fn kept(name: &str) -> bool {
+    REQUEST_ID_HEADERS.contains(&name)
+        || name.contains("ratelimit")
+        || name.starts_with("retry-after")
+        || name.starts_with("openai-processing-ms")
+        || name.starts_with("x-amzn-bedrock-")
+}
+
+/// Fills the window a rate-limit header names.
+fn window_field(
+    name: &str,
+    value: &str,
+    requests: &mut RateLimitWindow,
+    tokens: &mut RateLimitWindow,
+    input_tokens: &mut RateLimitWindow,
+    output_tokens: &mut RateLimitWindow,
+) {
+    // (window, field) from `x-ratelimit-{field}-{window}`, `x-ratelimit-{field}` (OpenRouter: requests)
+    // or `anthropic-ratelimit-{window}-{field}`.
+    let (window, field) = if let Some(rest) = name.strip_prefix("x-ratelimit-") {
+        match rest.split_once('-') {
+            Some((field, window)) => (window, field),
+            None => ("requests", rest),
+        }
+    } else if let Some(rest) = name.strip_prefix("anthropic-ratelimit-") {
+        match rest.rsplit_once('-') {
+            Some((window, field)) => (window, field),
+            None => return,
+        }
+    } else {
+        return;
+    };
+    let target = match window {
+        "requests" => requests,
+        "tokens" => tokens,
+        "input-tokens" => input_tokens,
+        "output-tokens" => output_tokens,
+        // Per-day or per-minute windows (Cerebras, Mistral) stay in the raw headers.
+        _ => return,
+    };
+    match field {
+        "limit" => target.limit = value.parse().ok(),
+        "remaining" => target.remaining = value.parse().ok(),
+        "reset" => target.reset = Some(value.to_owned()),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn openai_headers_are_typed_and_kept() {
+        let headers = [
+            ("Content-Type", "application/json"),
+            ("x-request-id", "req_0123abc"),
+            ("openai-processing-ms", "412"),
+            ("x-ratelimit-limit-requests", "10000"),
+            ("x-ratelimit-limit-tokens", "30000000"),
+            ("x-ratelimit-remaining-requests", "9999"),
+            ("x-ratelimit-remaining-tokens", "29999980"),
+            ("x-ratelimit-reset-requests", "6ms"),
+            ("x-ratelimit-reset-tokens", "0s"),
+            ("set-cookie", "__cf_bm=secret"),
+        ];
+        let metadata = ResponseMetadata::from_headers(200, headers);
+        assert_eq!(metadata.status, Some(200));
+        assert_eq!(metadata.request_id.as_deref(), Some("req_0123abc"));
+        let requests = metadata.rate_limit.requests.clone().unwrap_or_default();
+        assert_eq!(
+            (requests.limit, requests.remaining, requests.reset.as_deref()),
+            (Some(10000), Some(9999), Some("6ms"))
+        );
+        let tokens = metadata.rate_limit.tokens.clone().unwrap_or_default();
+        assert_eq!(
+            (tokens.limit, tokens.remaining, tokens.reset.as_deref()),
+            (Some(30000000), Some(29999980), Some("0s"))
+        );
+        assert_eq!(metadata.headers.len(), 8, "content-type and cookies are not kept");
+        assert_eq!(metadata.header("OpenAI-Processing-Ms"), Some("412"));
+        assert_eq!(metadata.header("set-cookie"), None);
+    }
+
+    #[test]
+    fn anthropic_bedrock_and_openrouter_headers() {
+        let anthropic = ResponseMetadata::from_headers(
+            429,
+            [
+                ("request-id", "req_018EeWyXxfu5pfWkrYcMdjWG"),
+                ("anthropic-ratelimit-requests-limit", "50"),
+                ("anthropic-ratelimit-requests-remaining", "0"),
+                ("anthropic-ratelimit-requests-reset", "2026-12-05T14:00:30Z"),
+                ("anthropic-ratelimit-input-tokens-limit", "40000"),
+                ("anthropic-ratelimit-output-tokens-remaining", "7000"),
+                ("retry-after", "30"),
+            ],
+        );
+        assert_eq!(anthropic.request_id.as_deref(), Some("req_018EeWyXxfu5pfWkrYcMdjWG"));
+        assert_eq!(anthropic.retry_after, Some(Duration::from_secs(30)));
+        let requests = anthropic.rate_limit.requests.clone().unwrap_or_default();
+        assert_eq!(requests.remaining, Some(0));
+        assert_eq!(requests.reset.as_deref(), Some("2026-12-05T14:00:30Z"));
+        assert_eq!(anthropic.rate_limit.input_tokens.as_ref().and_then(|window| window.limit), Some(40000));
+        assert_eq!(
+            anthropic.rate_limit.output_tokens.as_ref().and_then(|window| window.remaining),
+            Some(7000)
+        );
+        assert_eq!(anthropic.rate_limit.tokens, None);
+
+        let bedrock = ResponseMetadata::from_headers(
+            200,
+            [
+                ("x-amzn-RequestId", "4f1b1f33-9a7e-4c39-8a7e-4b8f0f7d2a11"),
+                ("X-Amzn-Bedrock-Invocation-Latency", "812"),
+            ],
+        );
+        assert_eq!(bedrock.request_id.as_deref(), Some("4f1b1f33-9a7e-4c39-8a7e-4b8f0f7d2a11"));
+        assert_eq!(bedrock.header("x-amzn-bedrock-invocation-latency"), Some("812"));
+
+        let openrouter = ResponseMetadata::from_headers(
+            429,
+            [
+                ("X-RateLimit-Limit", "20"),
+                ("X-RateLimit-Remaining", "0"),
+                ("X-RateLimit-Reset", "1764943230000"),
+                ("retry-after-ms", "1500"),
+                ("retry-after", "2"),
+            ],
+        );
+        let requests = openrouter.rate_limit.requests.clone().unwrap_or_default();
+        assert_eq!((requests.limit, requests.remaining), (Some(20), Some(0)));
+        assert_eq!(openrouter.retry_after, Some(Duration::from_millis(1500)), "milliseconds win");
+        // Azure sends both ids; the generic one wins.
+        let azure = ResponseMetadata::from_headers(200, [("apim-request-id", "a"), ("x-request-id", "b")]);
+        assert_eq!(azure.request_id.as_deref(), Some("b"));
+    }
+}
