@@ -69,3 +69,27 @@ impl PartialEq<&str> for ProviderId {
         self.0 == *other
     }
 }
+
+/// Serialised as its name (`"anthropic"`, `"gcp.gemini"`...).
+impl serde::Serialize for ProviderId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+/// Read from its name; the built-in providers come back as their constants (no allocation kept).
+impl<'de> serde::Deserialize<'de> for ProviderId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = Cow::<'de, str>::deserialize(deserializer)?;
+        Ok([
+            ProviderId::OPENAI,
+            ProviderId::AZURE_OPENAI,
+            ProviderId::ANTHROPIC,
+            ProviderId::GEMINI,
+            ProviderId::BEDROCK,
+        ]
+        .into_iter()
+        .find(|known| known.as_str() == name)
+        .unwrap_or_else(|| ProviderId(Cow::Owned(name.into_owned()))))
+    }
+}

@@ -97,6 +97,7 @@ pub(crate) fn usage(wire: WireUsage) -> Usage {
         total_tokens: wire.total_tokens.unwrap_or(wire.prompt_tokens.saturating_add(wire.completion_tokens)),
         prompt_tokens_details,
         completion_tokens_details: wire.completion_tokens_details,
+        server_tool_use: None,
     }
 }
 

@@ -198,6 +198,7 @@ impl OpenAIStreamDecoder {
             reasoning_details: None,
             tool_calls: (!tool_calls.is_empty()).then_some(tool_calls),
             refusal: text(delta.refusal),
+            provider_content: None,
         };
         // The first finish reason of a choice is its finish reason; servers that repeat it are not echoed.
         let finish =
@@ -372,6 +373,7 @@ pub(crate) fn chunks_from_response(
                 reasoning_details: None,
                 tool_calls: (!tool_calls.is_empty()).then_some(tool_calls),
                 refusal: message.refusal.clone(),
+                provider_content: None,
             };
             let finish_reason = choice.finish_reason.clone();
             let raw_finish_reason = finish_reason.as_ref().map(|reason| SharedStr::from(reason.as_str()));

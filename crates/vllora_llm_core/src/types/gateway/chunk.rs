@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::message::{ReasoningDetail, Role};
+use super::provider_content::ProviderContent;
 use super::response::{ChoiceLogprobs, FinishReason};
 use super::shared_str::SharedStr;
 use super::usage::Usage;
@@ -63,6 +64,10 @@ pub struct ChatCompletionDelta {
     /// A piece of a refusal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refusal: Option<String>,
+    /// Entries of the message's block order, as they become known; appended in arrival order they give the
+    /// one-shot message's `provider_content` (extension; see [`ProviderContent`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_content: Option<Vec<ProviderContent>>,
 }
 
 /// One choice's part of a chunk.

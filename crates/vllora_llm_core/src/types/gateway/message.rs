@@ -5,7 +5,9 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::provider_content::{OrderedBlocks, ProviderContent, ordered_blocks};
 use super::tools::ToolCall;
+use crate::provider::ProviderId;
 
 /// Who wrote a message.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
@@ -382,6 +384,11 @@ pub struct ChatCompletionMessage {
     /// Cache breakpoint after the whole message (extension).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_control: Option<CacheControl>,
+    /// The provider's blocks in order, with the content that has no OpenAI field (server-side tool calls
+    /// and results, citations, code execution, grounding...), sent back to the provider that produced them
+    /// (extension; see [`ProviderContent`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_content: Option<Vec<ProviderContent>>,
 }
 
 impl ChatCompletionMessage {
@@ -401,6 +408,16 @@ impl ChatCompletionMessage {
             content: Some(ChatCompletionContent::Parts(parts)),
             ..Default::default()
         }
+    }
+
+    /// The message's blocks in the order to send them to `provider`: the order its `provider_content`
+    /// records when `provider` produced it, reasoning then text then tool calls otherwise.
+    ///
+    /// `text` is the message's text as the provider's translator reads it (the string content, or the text
+    /// parts joined). The result counts other providers' native entries (to warn that they are dropped) and
+    /// says when the recorded order no longer matches the message (to warn that the default order is used).
+    pub fn blocks_for<'a>(&'a self, provider: &ProviderId, text: Option<&'a str>) -> OrderedBlocks<'a> {
+        ordered_blocks(self, text, provider)
     }
 
     /// A `tool` message answering the call `tool_call_id`.

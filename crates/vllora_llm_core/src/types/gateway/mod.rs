@@ -2,13 +2,14 @@
 //!
 //! A request serialised from [`ChatCompletionRequest`] is a valid OpenAI request, and an OpenAI response
 //! deserialises into [`ChatCompletionResponse`]. Fields that OpenAI does not define (`cache_control`,
-//! `reasoning_content`, `reasoning_details`, `provider_specific`) are extensions read by the other
-//! providers; they are omitted from the JSON when unset. Unknown fields are tolerated on input.
+//! `reasoning_content`, `reasoning_details`, `provider_content`, `provider_specific`) are extensions read by
+//! the other providers; they are omitted from the JSON when unset. Unknown fields are tolerated on input.
 
 mod chunk;
 mod embeddings;
 mod images;
 mod message;
+mod provider_content;
 mod request;
 mod response;
 mod shared_str;
@@ -30,6 +31,7 @@ pub use message::{
     AssistantAudio, CacheControl, CacheControlType, CacheTtl, ChatCompletionContent, ChatCompletionMessage,
     ContentPart, FileInput, ImageDetail, ImageUrl, InputAudio, ReasoningDetail, ReasoningDetailType, Role,
 };
+pub use provider_content::{MessageBlock, OrderedBlocks, ProviderContent, ProviderContentKind};
 pub use request::{
     AudioOutput, ChatCompletionRequest, JsonSchemaFormat, Prediction, ProviderSpecificRequest,
     ReasoningEffort, ResponseFormat, StreamOptions, ThinkingConfig, ThinkingType, Verbosity,
@@ -43,4 +45,4 @@ pub use tools::{
     ToolChoice,
 };
 pub use shared_str::SharedStr;
-pub use usage::{CompletionTokensDetails, PromptTokensDetails, Usage};
+pub use usage::{CompletionTokensDetails, PromptTokensDetails, ServerToolUsage, Usage};

@@ -23,6 +23,10 @@ pub struct Usage {
     /// Breakdown of the output.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completion_tokens_details: Option<CompletionTokensDetails>,
+    /// Server-side tools the provider ran and bills apart (extension: Anthropic's `server_tool_use`,
+    /// Gemini's tool-use prompt tokens).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_tool_use: Option<ServerToolUsage>,
 }
 
 impl Usage {
@@ -81,4 +85,23 @@ pub struct CompletionTokensDetails {
     /// Predicted tokens that did not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rejected_prediction_tokens: Option<u32>,
+}
+
+/// Server-side tool use in one call (extension).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ServerToolUsage {
+    /// Web searches run (Anthropic `web_search_requests`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub web_search_requests: Option<u32>,
+    /// Pages fetched (Anthropic `web_fetch_requests`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub web_fetch_requests: Option<u32>,
+    /// Code executions run (counted from the response's code-execution results where the provider reports
+    /// no count).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_execution_requests: Option<u32>,
+    /// Prompt tokens spent on tool results the provider fed back to itself (Gemini
+    /// `toolUsePromptTokenCount`); also counted in `prompt_tokens`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_use_prompt_tokens: Option<u32>,
 }
