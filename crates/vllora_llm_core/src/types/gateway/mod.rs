@@ -28,10 +28,13 @@ pub use images::{
     ImageResponseFormat, ImageStyle, ImageTokensDetails, ImageUsage, ImagesResponse,
 };
 pub use message::{
-    AssistantAudio, CacheControl, CacheControlType, CacheTtl, ChatCompletionContent, ChatCompletionMessage,
-    ContentPart, FileInput, ImageDetail, ImageUrl, InputAudio, ReasoningDetail, ReasoningDetailType, Role,
+    Annotation, AssistantAudio, CacheControl, CacheControlType, CacheTtl, ChatCompletionContent,
+    ChatCompletionMessage, ContentPart, FileInput, ImageDetail, ImageUrl, InputAudio, ReasoningDetail,
+    ReasoningDetailType, Role, UrlCitation,
 };
-pub use provider_content::{MessageBlock, OrderedBlocks, ProviderContent, ProviderContentKind};
+pub use provider_content::{
+    BlockOrderRecorder, MessageBlock, OrderedBlocks, ProviderContent, ProviderContentKind,
+};
 pub use request::{
     AudioOutput, ChatCompletionRequest, JsonSchemaFormat, Prediction, ProviderSpecificRequest,
     ReasoningEffort, ResponseFormat, StreamOptions, ThinkingConfig, ThinkingType, Verbosity,

@@ -113,6 +113,71 @@ impl ProviderContent {
     }
 }
 
+/// Records a response's block order as a provider decodes it, and says when the order must be kept.
+///
+/// A decoder [`push`](Self::push)es one entry per block, in order. The order is *needed* as soon as an
+/// entry carries provider JSON or the blocks leave the default order (reasoning, then text, then tool
+/// calls); until then nothing is handed out, so an ordinary answer keeps OpenAI's JSON. A stream calls
+/// [`take_ready`](Self::take_ready) after each push (everything recorded so far the first time the order
+/// is needed, then each new entry); a one-shot response calls [`into_entries`](Self::into_entries).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BlockOrderRecorder {
+    entries: Vec<ProviderContent>,
+    handed_out: usize,
+    needed: bool,
+    highest_rank: u8,
+}
+
+impl BlockOrderRecorder {
+    /// An empty recorder.
+    pub fn new() -> Self {
+        BlockOrderRecorder::default()
+    }
+
+    /// Records the next block.
+    pub fn push(&mut self, entry: ProviderContent) {
+        let rank = match entry.kind {
+            ProviderContentKind::Reasoning { .. } => 0,
+            ProviderContentKind::Text { .. } => 1,
+            ProviderContentKind::ToolCall { .. } => 2,
+            ProviderContentKind::Native { .. } => 3,
+        };
+        if entry.carries_native() || rank < self.highest_rank {
+            self.needed = true;
+        }
+        self.highest_rank = self.highest_rank.max(rank);
+        self.entries.push(entry);
+    }
+
+    /// Whether the order must be kept.
+    pub fn is_needed(&self) -> bool {
+        self.needed
+    }
+
+    /// How many entries of each kind have been recorded: reasoning blocks (the next reasoning index).
+    pub fn reasoning_count(&self) -> usize {
+        self.entries
+            .iter()
+            .filter(|entry| matches!(entry.kind, ProviderContentKind::Reasoning { .. }))
+            .count()
+    }
+
+    /// For streams: the entries not yet handed out, once the order is needed.
+    pub fn take_ready(&mut self) -> Option<Vec<ProviderContent>> {
+        if !self.needed || self.handed_out >= self.entries.len() {
+            return None;
+        }
+        let ready = self.entries.get(self.handed_out..).map(<[ProviderContent]>::to_vec);
+        self.handed_out = self.entries.len();
+        ready
+    }
+
+    /// For one-shot responses: every entry, when the order is needed.
+    pub fn into_entries(self) -> Option<Vec<ProviderContent>> {
+        self.needed.then_some(self.entries)
+    }
+}
+
 /// One block of a message to send, in order: what a provider's request translator walks (see
 /// [`ChatCompletionMessage::blocks_for`](super::ChatCompletionMessage::blocks_for)).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -184,10 +249,8 @@ pub(super) fn ordered_blocks<'a>(
     provider: &ProviderId,
 ) -> OrderedBlocks<'a> {
     let entries = message.provider_content.as_deref().unwrap_or_default();
-    let dropped_foreign = entries
-        .iter()
-        .filter(|entry| !entry.is_from(provider) && entry.carries_native())
-        .count();
+    let dropped_foreign =
+        entries.iter().filter(|entry| !entry.is_from(provider) && entry.carries_native()).count();
     let own: Vec<&ProviderContent> = entries.iter().filter(|entry| entry.is_from(provider)).collect();
     if own.is_empty() {
         return OrderedBlocks {
@@ -387,6 +450,28 @@ mod tests {
         let text = message.content.as_ref().and_then(ChatCompletionContent::as_str);
         let described = describe(&message.blocks_for(&ProviderId::ANTHROPIC, text).blocks);
         assert_eq!(described[7..], ["text: More.:false".to_owned(), "tool:call_3".to_owned()]);
+    }
+
+    #[test]
+    fn the_recorder_keeps_the_order_only_when_it_is_needed() {
+        let anthropic = ProviderId::ANTHROPIC;
+        let mut plain = BlockOrderRecorder::new();
+        plain.push(ProviderContent::reasoning(anthropic.clone(), 0));
+        plain.push(ProviderContent::text(anthropic.clone(), 5, None));
+        plain.push(ProviderContent::tool_call(anthropic.clone(), "toolu_1"));
+        assert_eq!(plain.take_ready(), None);
+        assert_eq!(plain.into_entries(), None);
+
+        let mut interleaved = BlockOrderRecorder::new();
+        interleaved.push(ProviderContent::text(anthropic.clone(), 5, None));
+        assert_eq!(interleaved.take_ready(), None);
+        interleaved.push(ProviderContent::reasoning(anthropic.clone(), 0));
+        assert_eq!(interleaved.take_ready().map(|ready| ready.len()), Some(2));
+        interleaved.push(ProviderContent::native(anthropic.clone(), json!({"type": "server_tool_use"})));
+        assert_eq!(interleaved.take_ready().map(|ready| ready.len()), Some(1));
+        assert_eq!(interleaved.take_ready(), None);
+        assert_eq!(interleaved.reasoning_count(), 1);
+        assert_eq!(interleaved.into_entries().map(|entries| entries.len()), Some(3));
     }
 
     #[test]
