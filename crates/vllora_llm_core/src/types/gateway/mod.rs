@@ -28,9 +28,8 @@ pub use images::{
     ImageResponseFormat, ImageStyle, ImageTokensDetails, ImageUsage, ImagesResponse,
 };
 pub use message::{
-    Annotation, AssistantAudio, CacheControl, CacheControlType, CacheTtl, ChatCompletionContent,
-    ChatCompletionMessage, ContentPart, FileInput, ImageDetail, ImageUrl, InputAudio, ReasoningDetail,
-    ReasoningDetailType, Role, UrlCitation,
+    AssistantAudio, CacheControl, CacheControlType, CacheTtl, ChatCompletionContent, ChatCompletionMessage,
+    ContentPart, FileInput, ImageDetail, ImageUrl, InputAudio, ReasoningDetail, ReasoningDetailType, Role,
 };
 pub use provider_content::{
     BlockOrderRecorder, MessageBlock, OrderedBlocks, ProviderContent, ProviderContentKind,
