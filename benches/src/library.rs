@@ -18,8 +18,11 @@ use crate::fixtures;
 enum Path {
     /// `ModelInstance` on an `OpenAIModel` built once.
     Direct(OpenAIModel),
-    /// `VlloraLLMClient::completions()`, routed to OpenAI with an explicit endpoint and key.
+    /// `VlloraLLMClient::completions().create(request.clone())`, routed to OpenAI with an explicit
+    /// endpoint and key: the quick start's call, with the clone a caller keeping its request makes.
     Facade(vllora_llm::VlloraLLMClient),
+    /// The same client through `create_ref(&request)`: the borrowed call a gateway makes.
+    FacadeRef(vllora_llm::VlloraLLMClient),
 }
 
 /// An OpenAI model pointed at one scenario of the loopback server, with its request.
@@ -44,7 +47,7 @@ impl LibraryClient {
     /// The same with no timeouts and no retries: what those cost, for profiling.
     pub fn bare(base_url: &str) -> Result<LibraryClient, String> {
         let config = HttpConfig {
-            timeouts: Timeouts { connect: None, first_byte: None, idle: None, total: None },
+            timeouts: Timeouts { connect: None, first_byte: None, idle: None, total: None, stream_total: None },
             retry: RetryPolicy::none(),
             ..HttpConfig::default()
         };
@@ -65,14 +68,21 @@ impl LibraryClient {
     /// The facade, as the README's quick start builds it (default HTTP configuration), pointed at
     /// `base_url` with an explicit key so that no environment is needed.
     pub fn facade(base_url: &str) -> Result<LibraryClient, String> {
+        LibraryClient::facade_with(base_url, false)
+    }
+
+    /// The facade called by reference (`create_ref`, `create_stream_ref`).
+    pub fn facade_ref(base_url: &str) -> Result<LibraryClient, String> {
+        LibraryClient::facade_with(base_url, true)
+    }
+
+    fn facade_with(base_url: &str, by_reference: bool) -> Result<LibraryClient, String> {
         let client = vllora_llm::VlloraLLMClient::new()
             .with_model_provider(vllora_llm::InferenceModelProvider::OpenAI)
-            .with_credentials(vllora_llm_core::Credentials::ApiKey(vllora_llm_core::Secret::new(
-                fixtures::API_KEY,
-            )))
+            .with_credentials(vllora_llm_core::Credentials::api_key(fixtures::API_KEY))
             .with_inference_endpoint(base_url);
         Ok(LibraryClient {
-            path: Path::Facade(client),
+            path: if by_reference { Path::FacadeRef(client) } else { Path::Facade(client) },
             request: fixtures::gateway_request(false),
             options: CallOptions::default(),
         })
@@ -84,6 +94,7 @@ impl LibraryClient {
             Path::Direct(model) => model.complete(&self.request, &self.options).await,
             // As users call it: the request by value (a gateway keeping its conversation clones it).
             Path::Facade(client) => client.completions().create(self.request.clone()).await,
+            Path::FacadeRef(client) => client.completions().create_ref(&self.request).await,
         }
         .map_err(|error| error.to_string())?;
         Ok(answer.message().content.as_ref().and_then(|content| content.as_str()).map_or(0, str::len))
@@ -116,6 +127,7 @@ impl LibraryClient {
         match &self.path {
             Path::Direct(model) => model.stream(&self.request, &self.options).await,
             Path::Facade(client) => client.completions().create_stream(self.request.clone()).await,
+            Path::FacadeRef(client) => client.completions().create_stream_ref(&self.request).await,
         }
         .map_err(|error| error.to_string())
     }

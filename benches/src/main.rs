@@ -225,6 +225,7 @@ fn one_shot(server: &ServerProcess, runtime: &Runtime, settings: &Settings) -> R
     let base_url = server.base_url("oneshot");
     let client = LibraryClient::new(&base_url)?;
     let facade_client = LibraryClient::facade(&base_url)?;
+    let facade_ref_client = LibraryClient::facade_ref(&base_url)?;
     let raw = RawClient::new(&base_url, fixtures::API_KEY, request_body(false)?)?;
     let sent = request_json()?;
     let wire = wire::wire_request(&sent, false).ok_or("the fixture lacks a field the wire struct needs")?;
@@ -260,12 +261,35 @@ fn one_shot(server: &ServerProcess, runtime: &Runtime, settings: &Settings) -> R
             Ok(count as u64)
         })
     };
-    let [library, baseline, by_hand, facade] =
-        compare_all(&[&library, &baseline, &by_hand, &facade], settings)?[..]
+    let facade_ref = |count: usize| {
+        runtime.block_on(async {
+            for _ in 0..count {
+                black_box(facade_ref_client.one_shot().await?);
+            }
+            Ok(count as u64)
+        })
+    };
+    let [library, baseline, by_hand, facade, facade_ref] =
+        compare_all(&[&library, &baseline, &by_hand, &facade, &facade_ref], settings)?[..]
     else {
-        return Err("four jobs give four samples".to_owned());
+        return Err("five jobs give five samples".to_owned());
     };
     Ok(vec![
+        Row {
+            measure: "one-shot, facade by reference (create_ref) over the direct model path: CPU per request"
+                .to_owned(),
+            library: micros(facade_ref.cpu_per_unit),
+            baseline: micros(library.cpu_per_unit),
+            ratio: Some(facade_ref.cpu_per_unit / library.cpu_per_unit),
+            target: None,
+        },
+        Row {
+            measure: "one-shot, facade by reference: allocations per request".to_owned(),
+            library: format!("{:.1}", facade_ref.allocations_per_unit),
+            baseline: format!("{:.1}", library.allocations_per_unit),
+            ratio: Some(facade_ref.allocations_per_unit / library.allocations_per_unit),
+            target: None,
+        },
         Row {
             measure: "one-shot through VlloraLLMClient::completions() (facade): CPU per request".to_owned(),
             library: micros(facade.cpu_per_unit),

@@ -26,6 +26,11 @@ impl CompletionsClient {
         CompletionsClient { settings }
     }
 
+    /// What the client is configured with (the tool loop reads its tools and content recording).
+    pub(crate) fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
     fn options(&self) -> CallOptions {
         CallOptions::strict(self.settings.strict)
     }
@@ -35,32 +40,44 @@ impl CompletionsClient {
         &self,
         request: impl Into<ChatCompletionRequest>,
     ) -> LLMResult<ChatCompletionMessageWithFinishReason> {
-        let request = request.into();
+        self.create_ref(&request.into()).await
+    }
+
+    /// Sends a one-shot completion request the caller keeps: nothing is cloned, so a gateway that holds
+    /// its conversation sends it as it is.
+    pub async fn create_ref(
+        &self,
+        request: &ChatCompletionRequest,
+    ) -> LLMResult<ChatCompletionMessageWithFinishReason> {
         let resolved = self.settings.instance(&request.model).await?;
         let instance = resolved.get();
         let record_content = self.settings.record_content;
-        let span = telemetry::chat_span(instance.provider_name(), &request, false, record_content);
+        let mut call = telemetry::chat_call(instance.provider_name(), request, false, record_content);
         let options = self.options();
-        let result =
-            tracing::Instrument::instrument(instance.complete(&request, &options), span.clone()).await;
-        telemetry::record_result(&span, &result, record_content);
+        let result = call.run(instance.complete(request, &options)).await;
+        telemetry::record_result(&mut call, &result, record_content);
         result
     }
 
     /// Sends a streaming completion request. The stream is read as you pull it; dropping it cancels the
     /// request.
     pub async fn create_stream(&self, request: impl Into<ChatCompletionRequest>) -> LLMResult<ResultStream> {
-        let request = request.into();
+        self.create_stream_ref(&request.into()).await
+    }
+
+    /// Sends a streaming completion request the caller keeps: nothing is cloned, and the stream, once
+    /// returned, holds nothing of the request.
+    pub async fn create_stream_ref(&self, request: &ChatCompletionRequest) -> LLMResult<ResultStream> {
         let resolved = self.settings.instance(&request.model).await?;
         let instance = resolved.get();
         let record_content = self.settings.record_content;
-        let span = telemetry::chat_span(instance.provider_name(), &request, true, record_content);
+        let mut call = telemetry::chat_call(instance.provider_name(), request, true, record_content);
         let options = self.options();
-        let result = tracing::Instrument::instrument(instance.stream(&request, &options), span.clone()).await;
+        let result = call.run(instance.stream(request, &options)).await;
         match result {
-            Ok(stream) => Ok(telemetry::instrument_stream(stream, span, record_content)),
+            Ok(stream) => Ok(telemetry::instrument_stream(stream, call, record_content)),
             Err(error) => {
-                telemetry::record_error(&span, &error);
+                call.fail(&error);
                 Err(error)
             }
         }
