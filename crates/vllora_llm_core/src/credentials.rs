@@ -55,6 +55,55 @@ pub struct AwsCredentials {
     pub region: Option<String>,
 }
 
+/// Google Cloud credentials for Vertex AI, given explicitly. Unset fields are read from the environment
+/// as without them (`GOOGLE_APPLICATION_CREDENTIALS`, gcloud's application default credentials, the
+/// metadata server; `VLLORA_VERTEX_PROJECT`...).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct GoogleCloudCredentials {
+    /// The text of a credentials file: a service account key (`"type": "service_account"`) or gcloud's
+    /// authorized user file (`"type": "authorized_user"`).
+    pub credentials_json: Option<Secret>,
+    /// An OAuth access token used as is (from `gcloud auth print-access-token`, or your own token
+    /// service); it is not refreshed.
+    pub access_token: Option<Secret>,
+    /// A Vertex AI express mode API key (Google models only, no project).
+    pub api_key: Option<Secret>,
+    /// The Google Cloud project.
+    pub project: Option<String>,
+    /// The location (`us-central1`, `europe-west4`, `global`...).
+    pub location: Option<String>,
+}
+
+impl GoogleCloudCredentials {
+    /// Credentials from the text of a service account key or authorized user file.
+    pub fn from_json(json: impl Into<String>) -> Self {
+        GoogleCloudCredentials { credentials_json: Some(Secret::new(json)), ..Default::default() }
+    }
+
+    /// An access token used as is.
+    pub fn from_access_token(token: impl Into<String>) -> Self {
+        GoogleCloudCredentials { access_token: Some(Secret::new(token)), ..Default::default() }
+    }
+
+    /// An express mode API key.
+    pub fn from_api_key(key: impl Into<String>) -> Self {
+        GoogleCloudCredentials { api_key: Some(Secret::new(key)), ..Default::default() }
+    }
+
+    /// The same, in `project`.
+    pub fn with_project(mut self, project: impl Into<String>) -> Self {
+        self.project = Some(project.into());
+        self
+    }
+
+    /// The same, at `location`.
+    pub fn with_location(mut self, location: impl Into<String>) -> Self {
+        self.location = Some(location.into());
+        self
+    }
+}
+
 /// Credentials given to the client explicitly instead of read from the environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -77,6 +126,8 @@ pub enum Credentials {
         /// The region.
         region: Option<String>,
     },
+    /// Google Cloud credentials for Vertex AI.
+    Google(GoogleCloudCredentials),
 }
 
 impl Credentials {

@@ -19,7 +19,9 @@ pub mod support;
 pub mod types;
 pub mod warning;
 
-pub use credentials::{AwsCredentials, Credentials, Environment, ProcessEnvironment, Secret};
+pub use credentials::{
+    AwsCredentials, Credentials, Environment, GoogleCloudCredentials, ProcessEnvironment, Secret,
+};
 pub use error::{ApiError, LLMError, LLMResult, Limit, TimeoutPhase};
 pub use metadata::{RateLimit, RateLimitWindow, ResponseMetadata};
 pub use model::{BoxFuture, CallOptions, DummyModelInstance, ModelInstance};

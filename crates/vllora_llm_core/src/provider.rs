@@ -20,6 +20,8 @@ impl ProviderId {
     pub const ANTHROPIC: ProviderId = ProviderId(Cow::Borrowed("anthropic"));
     /// Google Gemini (AI Studio).
     pub const GEMINI: ProviderId = ProviderId(Cow::Borrowed("gcp.gemini"));
+    /// Google Vertex AI (Gemini and Claude models in a Google Cloud project).
+    pub const VERTEX_AI: ProviderId = ProviderId(Cow::Borrowed("gcp.vertex_ai"));
     /// AWS Bedrock.
     pub const BEDROCK: ProviderId = ProviderId(Cow::Borrowed("aws.bedrock"));
 
