@@ -1,5 +1,9 @@
-//! The `chat` span every call opens: its OpenTelemetry GenAI fields, the first-token event of streams,
-//! and prompt/completion text only when the caller opts in. Captured with a small subscriber of our own.
+//! The `chat` span every call opens (its OpenTelemetry GenAI fields, the first-token event of streams,
+//! prompt/completion text only when the caller opts in) and the metric events every call ends with, in
+//! the shape `tracing-opentelemetry`'s `MetricsLayer` turns into histograms (a `histogram.` prefix, the
+//! value's type deciding between `u64` and `f64` histograms, every other field an attribute). Captured
+//! with a small subscriber of our own; the OTLP end-to-end check (`cargo xtask otlp`) exports the same
+//! events through the real bridge.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
 
@@ -12,19 +16,43 @@ use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};
 use vllora_llm::client::{DummyModelInstance, ModelInstance, VlloraLLMClient};
-use vllora_llm::types::gateway::{ChatCompletionMessage, ChatCompletionRequest};
+use vllora_llm::error::{LLMError, LLMResult};
+use vllora_llm::http::BoxFuture;
+use vllora_llm::types::gateway::{
+    ChatCompletionMessage, ChatCompletionMessageWithFinishReason, ChatCompletionRequest,
+};
+
+/// A field as the subscriber saw it: its value as text and which `record_*` method carried it.
+#[derive(Debug, Clone, PartialEq)]
+struct Value {
+    text: String,
+    kind: &'static str,
+}
+
+type Fields = BTreeMap<String, Value>;
 
 #[derive(Debug, Default, Clone)]
 struct CapturedSpan {
     name: String,
-    fields: BTreeMap<String, String>,
+    fields: Fields,
 }
 
 #[derive(Debug, Default, Clone)]
 struct CapturedEvent {
     name: String,
+    target: String,
+    /// The explicit or contextual parent span; `None` for root events.
     parent: Option<u64>,
-    fields: BTreeMap<String, String>,
+    fields: Fields,
+}
+
+impl CapturedEvent {
+    fn text(&self, name: &str) -> Option<&str> {
+        self.fields.get(name).map(|value| value.text.as_str())
+    }
+    fn kind(&self, name: &str) -> Option<&'static str> {
+        self.fields.get(name).map(|value| value.kind)
+    }
 }
 
 #[derive(Default)]
@@ -38,14 +66,32 @@ struct Captured {
 #[derive(Clone, Default)]
 struct Capture(Arc<Captured>);
 
-struct FieldVisitor<'a>(&'a mut BTreeMap<String, String>);
+struct FieldVisitor<'a>(&'a mut Fields);
+
+impl FieldVisitor<'_> {
+    fn put(&mut self, field: &Field, text: String, kind: &'static str) {
+        self.0.insert(field.name().to_owned(), Value { text, kind });
+    }
+}
 
 impl Visit for FieldVisitor<'_> {
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.0.insert(field.name().to_owned(), format!("{value:?}"));
+        self.put(field, format!("{value:?}"), "debug");
     }
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.insert(field.name().to_owned(), value.to_owned());
+        self.put(field, value.to_owned(), "str");
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.put(field, value.to_string(), "u64");
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.put(field, value.to_string(), "i64");
+    }
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.put(field, value.to_string(), "f64");
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.put(field, value.to_string(), "bool");
     }
 }
 
@@ -67,10 +113,18 @@ impl Subscriber for Capture {
     }
     fn record_follows_from(&self, _span: &Id, _follows: &Id) {}
     fn event(&self, event: &Event<'_>) {
-        let parent =
-            event.parent().map(Id::into_u64).or_else(|| self.0.stack.lock().unwrap().last().copied());
-        let mut captured =
-            CapturedEvent { name: event.metadata().name().to_owned(), parent, ..Default::default() };
+        let parent = if event.is_root() {
+            None
+        } else {
+            event.parent().map(Id::into_u64).or_else(|| self.0.stack.lock().unwrap().last().copied())
+        };
+        let metadata = event.metadata();
+        let mut captured = CapturedEvent {
+            name: metadata.name().to_owned(),
+            target: metadata.target().to_owned(),
+            parent,
+            ..Default::default()
+        };
         event.record(&mut FieldVisitor(&mut captured.fields));
         self.0.events.lock().unwrap().push(captured);
     }
@@ -89,6 +143,15 @@ impl Capture {
     fn events(&self) -> Vec<CapturedEvent> {
         self.0.events.lock().unwrap().clone()
     }
+    /// The metric events carrying `histogram.{metric}`.
+    fn metric(&self, metric: &str) -> Vec<CapturedEvent> {
+        let field = format!("histogram.{metric}");
+        self.events().into_iter().filter(|event| event.fields.contains_key(&field)).collect()
+    }
+}
+
+fn span_field<'a>(span: &'a CapturedSpan, name: &str) -> Option<&'a str> {
+    span.fields.get(name).map(|value| value.text.as_str())
 }
 
 fn dummy_client() -> VlloraLLMClient {
@@ -106,6 +169,19 @@ fn request() -> ChatCompletionRequest {
     }
 }
 
+/// Asserts the attributes every metric event carries for a dummy call, and that it is a root event of
+/// the metrics target (so a bridge exports it and no span collects it as a span event).
+fn assert_dummy_metric_attributes(event: &CapturedEvent) {
+    assert_eq!(event.target, "vllora_llm::metrics", "{event:?}");
+    assert_eq!(event.parent, None, "metric events have no parent span: {event:?}");
+    assert_eq!(event.text("gen_ai.operation.name"), Some("chat"));
+    assert_eq!(event.text("gen_ai.provider.name"), Some("dummy"));
+    assert_eq!(event.text("gen_ai.request.model"), Some("gpt-4.1-mini"));
+    assert_eq!(event.text("gen_ai.response.model"), Some("gpt-4.1-mini"));
+    assert!(!event.fields.contains_key("message"), "no message: it would become an attribute: {event:?}");
+    assert!(event.fields.values().all(|value| !value.text.contains("secret prompt words")));
+}
+
 #[tokio::test]
 async fn a_one_shot_call_records_the_genai_fields_and_no_content() {
     let capture = Capture::default();
@@ -115,8 +191,7 @@ async fn a_one_shot_call_records_the_genai_fields_and_no_content() {
 
     let spans = capture.chat_spans();
     assert_eq!(spans.len(), 1);
-    let fields = &spans[0].fields;
-    let field = |name: &str| fields.get(name).map(String::as_str);
+    let field = |name: &str| span_field(&spans[0], name);
     assert_eq!(field("otel.name"), Some("chat gpt-4.1-mini"));
     assert_eq!(field("gen_ai.operation.name"), Some("chat"));
     assert_eq!(field("gen_ai.provider.name"), Some("dummy"));
@@ -129,7 +204,42 @@ async fn a_one_shot_call_records_the_genai_fields_and_no_content() {
     assert_eq!(field("gen_ai.usage.input_tokens"), Some("3"));
     assert_eq!(field("gen_ai.usage.output_tokens"), Some("8"));
     assert_eq!(field("gen_ai.request.stream"), Some("false"));
-    assert!(fields.values().all(|value| !value.contains("secret prompt words")), "{fields:?}");
+    // No HTTP request was sent, so no server; no failure, so no error type.
+    assert_eq!(field("server.address"), None);
+    assert_eq!(field("error.type"), None);
+    assert!(spans[0].fields.values().all(|value| !value.text.contains("secret prompt words")));
+}
+
+#[tokio::test]
+async fn a_one_shot_call_ends_with_duration_and_token_usage_metrics() {
+    let capture = Capture::default();
+    let _guard = tracing::subscriber::set_default(capture.clone());
+    dummy_client().completions().create(request()).await.unwrap();
+
+    let durations = capture.metric("gen_ai.client.operation.duration");
+    assert_eq!(durations.len(), 1, "{:?}", capture.events());
+    let duration = &durations[0];
+    assert_dummy_metric_attributes(duration);
+    assert_eq!(duration.kind("histogram.gen_ai.client.operation.duration"), Some("f64"));
+    let seconds: f64 = duration.text("histogram.gen_ai.client.operation.duration").unwrap().parse().unwrap();
+    assert!((0.0..10.0).contains(&seconds), "{seconds}");
+    assert_eq!(duration.text("error.type"), None);
+
+    let usage = capture.metric("gen_ai.client.token.usage");
+    let by_type: BTreeMap<&str, &str> = usage
+        .iter()
+        .map(|event| {
+            assert_dummy_metric_attributes(event);
+            assert_eq!(event.kind("histogram.gen_ai.client.token.usage"), Some("u64"), "integer histogram");
+            (
+                event.text("gen_ai.token.type").unwrap(),
+                event.text("histogram.gen_ai.client.token.usage").unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(by_type, BTreeMap::from([("input", "3"), ("output", "8")]));
+    // A one-shot call has no time to first chunk.
+    assert!(capture.metric("gen_ai.client.operation.time_to_first_chunk").is_empty());
 }
 
 #[tokio::test]
@@ -139,8 +249,8 @@ async fn content_is_recorded_only_when_asked_for() {
     let client = dummy_client().with_content_recording(true);
     client.completions().create(request()).await.unwrap();
     let spans = capture.chat_spans();
-    let input = spans[0].fields.get("gen_ai.input.messages").cloned().unwrap_or_default();
-    let output = spans[0].fields.get("gen_ai.output.messages").cloned().unwrap_or_default();
+    let input = span_field(&spans[0], "gen_ai.input.messages").unwrap_or_default();
+    let output = span_field(&spans[0], "gen_ai.output.messages").unwrap_or_default();
     assert!(input.contains("secret prompt words"), "{input}");
     assert!(output.contains("You said: secret prompt words"), "{output}");
 }
@@ -159,13 +269,169 @@ async fn a_stream_records_first_token_usage_and_finish_reason_when_it_ends() {
     assert_eq!(text, "Hello from DummyModelInstance! You said: secret prompt words");
     let spans = capture.chat_spans();
     assert_eq!(spans.len(), 1);
-    let fields = &spans[0].fields;
-    assert_eq!(fields.get("gen_ai.response.finish_reasons").map(String::as_str), Some(r#"["stop"]"#));
-    assert_eq!(fields.get("gen_ai.usage.output_tokens").map(String::as_str), Some("8"));
-    assert_eq!(fields.get("gen_ai.request.stream").map(String::as_str), Some("true"));
+    assert_eq!(span_field(&spans[0], "gen_ai.response.finish_reasons"), Some(r#"["stop"]"#));
+    assert_eq!(span_field(&spans[0], "gen_ai.usage.output_tokens"), Some("8"));
+    assert_eq!(span_field(&spans[0], "gen_ai.request.stream"), Some("true"));
+    assert_eq!(
+        spans[0].fields.get("gen_ai.response.time_to_first_chunk").map(|value| value.kind),
+        Some("f64")
+    );
     let first_tokens: Vec<_> =
         capture.events().into_iter().filter(|event| event.name == "gen_ai.first_token").collect();
     assert_eq!(first_tokens.len(), 1, "exactly one first-token event");
     assert_eq!(first_tokens[0].parent, Some(1));
     assert!(first_tokens[0].fields.contains_key("gen_ai.response.time_to_first_chunk"));
+
+    let first_chunk = capture.metric("gen_ai.client.operation.time_to_first_chunk");
+    assert_eq!(first_chunk.len(), 1);
+    assert_dummy_metric_attributes(&first_chunk[0]);
+    assert_eq!(first_chunk[0].kind("histogram.gen_ai.client.operation.time_to_first_chunk"), Some("f64"));
+    let durations = capture.metric("gen_ai.client.operation.duration");
+    assert_eq!(durations.len(), 1, "one duration, when the stream ends");
+    assert_dummy_metric_attributes(&durations[0]);
+    let first: f64 = first_chunk[0]
+        .text("histogram.gen_ai.client.operation.time_to_first_chunk")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let whole: f64 =
+        durations[0].text("histogram.gen_ai.client.operation.duration").unwrap().parse().unwrap();
+    assert!(first <= whole, "first chunk {first} s within the whole {whole} s");
+    let usage: Vec<_> = capture
+        .metric("gen_ai.client.token.usage")
+        .iter()
+        .map(|event| {
+            (
+                event.text("gen_ai.token.type").unwrap().to_owned(),
+                event.text("histogram.gen_ai.client.token.usage").unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(usage, [("input".to_owned(), "3".to_owned()), ("output".to_owned(), "8".to_owned())]);
+}
+
+#[tokio::test]
+async fn a_stream_dropped_before_its_end_is_a_cancelled_operation() {
+    let capture = Capture::default();
+    let _guard = tracing::subscriber::set_default(capture.clone());
+    let mut stream = dummy_client().completions().create_stream(request()).await.unwrap();
+    stream.next().await.unwrap().unwrap();
+    assert!(capture.metric("gen_ai.client.operation.duration").is_empty(), "not over while it is read");
+    drop(stream);
+
+    let durations = capture.metric("gen_ai.client.operation.duration");
+    assert_eq!(durations.len(), 1);
+    assert_eq!(durations[0].text("error.type"), Some("cancelled"));
+    let spans = capture.chat_spans();
+    assert_eq!(span_field(&spans[0], "error.type"), Some("cancelled"));
+    assert_eq!(span_field(&spans[0], "otel.status_code"), None, "the reader stopped: nothing failed");
+}
+
+/// A backend that fails every call with a rate limit, as a provider's 429 maps.
+#[derive(Debug)]
+struct RateLimited;
+
+fn rate_limit() -> LLMError {
+    let mut error = vllora_llm::error::ApiError::new("openai", Some(429), "slow down");
+    error.error_type = Some("rate_limit_exceeded".to_owned());
+    LLMError::from(error)
+}
+
+impl ModelInstance for RateLimited {
+    fn complete<'a>(
+        &'a self,
+        _request: &'a ChatCompletionRequest,
+        _options: &'a vllora_llm::client::CallOptions,
+    ) -> BoxFuture<'a, LLMResult<ChatCompletionMessageWithFinishReason>> {
+        Box::pin(async { Err(rate_limit()) })
+    }
+    fn stream<'a>(
+        &'a self,
+        _request: &'a ChatCompletionRequest,
+        _options: &'a vllora_llm::client::CallOptions,
+    ) -> BoxFuture<'a, LLMResult<vllora_llm::client::ResultStream>> {
+        Box::pin(async { Err(rate_limit()) })
+    }
+    fn provider_name(&self) -> &str {
+        "openai"
+    }
+}
+
+#[tokio::test]
+async fn a_failed_call_carries_its_error_type_on_the_span_and_the_duration() {
+    let capture = Capture::default();
+    let _guard = tracing::subscriber::set_default(capture.clone());
+    let instance: Arc<Box<dyn ModelInstance>> = Arc::new(Box::new(RateLimited));
+    let client = VlloraLLMClient::new_with_instance(instance);
+    assert!(client.completions().create(request()).await.is_err());
+    assert!(client.completions().create_stream(request()).await.is_err());
+
+    for span in capture.chat_spans() {
+        assert_eq!(span_field(&span, "error.type"), Some("rate_limit_exceeded"));
+        assert_eq!(span_field(&span, "otel.status_code"), Some("ERROR"));
+    }
+    let durations = capture.metric("gen_ai.client.operation.duration");
+    assert_eq!(durations.len(), 2, "one per call");
+    for duration in &durations {
+        assert_eq!(duration.text("error.type"), Some("rate_limit_exceeded"));
+        assert_eq!(duration.text("gen_ai.provider.name"), Some("openai"));
+        assert_eq!(duration.text("gen_ai.response.model"), None, "no response, no response model");
+    }
+    assert!(capture.metric("gen_ai.client.token.usage").is_empty(), "no usage reported, none invented");
+}
+
+#[cfg(feature = "openai")]
+mod over_http {
+    //! Through a real provider and the loopback server: the server the request went to, and cache
+    //! token counts as the provider reported them.
+
+    use serde_json::json;
+    use vllora_llm::client::{InferenceModelProvider, VlloraLLMClient};
+    use vllora_llm_testkit::{MockResponse, MockServer};
+
+    use super::{Capture, request, span_field};
+
+    #[tokio::test]
+    async fn spans_and_metrics_name_the_server_and_the_cache_counts() {
+        let capture = Capture::default();
+        let _guard = tracing::subscriber::set_default(capture.clone());
+        let server = MockServer::start().await;
+        let answer = json!({
+            "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "served-model",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "Paris."}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 120, "completion_tokens": 2, "total_tokens": 122,
+                      "prompt_tokens_details": {"cached_tokens": 100},
+                      "completion_tokens_details": {"reasoning_tokens": 1}}
+        });
+        server.respond("POST", "/v1/chat/completions", MockResponse::json(200, answer));
+        let client = VlloraLLMClient::new()
+            .with_model_provider(InferenceModelProvider::Proxy("local".to_owned()))
+            .with_inference_endpoint(format!("{}/v1", server.url()));
+        client.completions().create(request()).await.unwrap();
+
+        let port = server.address().port().to_string();
+        let spans = capture.chat_spans();
+        assert_eq!(spans.len(), 1);
+        assert_eq!(span_field(&spans[0], "server.address"), Some("127.0.0.1"));
+        assert_eq!(span_field(&spans[0], "server.port"), Some(port.as_str()));
+        assert_eq!(span_field(&spans[0], "gen_ai.response.model"), Some("served-model"));
+        assert_eq!(span_field(&spans[0], "gen_ai.usage.input_tokens"), Some("120"));
+        assert_eq!(span_field(&spans[0], "gen_ai.usage.cache_read.input_tokens"), Some("100"));
+        assert_eq!(span_field(&spans[0], "gen_ai.usage.reasoning.output_tokens"), Some("1"));
+        assert_eq!(span_field(&spans[0], "gen_ai.usage.cache_creation.input_tokens"), None, "not reported");
+
+        let durations = capture.metric("gen_ai.client.operation.duration");
+        assert_eq!(durations.len(), 1);
+        assert_eq!(durations[0].text("server.address"), Some("127.0.0.1"));
+        assert_eq!(durations[0].text("server.port"), Some(port.as_str()));
+        assert_eq!(durations[0].kind("server.port"), Some("u64"));
+        assert_eq!(durations[0].text("gen_ai.response.model"), Some("served-model"));
+        let input = capture
+            .metric("gen_ai.client.token.usage")
+            .into_iter()
+            .find(|event| event.text("gen_ai.token.type") == Some("input"))
+            .unwrap();
+        assert_eq!(input.text("histogram.gen_ai.client.token.usage"), Some("120"));
+        assert_eq!(input.text("server.address"), Some("127.0.0.1"));
+    }
 }

@@ -163,6 +163,7 @@ impl HttpClient {
         on_error: &ErrorMapper,
     ) -> LLMResult<HttpResponse> {
         let timeouts = &self.config.timeouts;
+        crate::observe::note_request(&request.url);
         let sending = self.transport.send(request);
         let response = match timeouts.first_byte {
             Some(first_byte) => {

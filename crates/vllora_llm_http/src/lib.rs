@@ -44,6 +44,7 @@ mod driver;
 #[cfg(any(test, feature = "fuzzing"))]
 mod fuzzing;
 mod message;
+mod observe;
 mod proxy;
 mod retry;
 mod sse;
@@ -57,6 +58,7 @@ pub use config::{HttpConfig, Limits, RetryPolicy, Timeouts};
 pub use credential_cache::{CachedCredential, Clock, CredentialSource, DEFAULT_REFRESH_BEFORE, Expiring};
 pub use driver::{ChunkStream, Chunks, EndOfBody, Framing, StreamDecoder, decode_pieces, truncated};
 pub use message::{BodyStream, HttpReply, HttpRequest, HttpResponse, StreamingReply, response_metadata};
+pub use observe::{ServerAddress, observe_server};
 pub use proxy::ProxyConfig;
 pub use retry::retry_after;
 pub use sse::{SseDecoder, SseEvent, SseEventRef, SseStream, sse_stream};
