@@ -355,6 +355,12 @@ mod build {
                     "proxy `{name}` takes an API key, not AWS credentials"
                 )));
             }
+            // An explicit key replaces only the environment's key: the base URL, organisation and project
+            // are still read from it, as OpenAI's own SDKs do (so the documents' async-openai program,
+            // which passes its key explicitly, can be pointed at any server with VLLORA_OPENAI_ENDPOINT).
+            (None, Some(Credentials::ApiKey(key))) => {
+                with_endpoint(OpenAIConfig::from_environment(env)?.with_api_key(key.clone()), endpoint)
+            }
             (None, Some(credentials)) => {
                 with_endpoint(OpenAIConfig::from_credentials(credentials)?, endpoint)
             }
@@ -409,7 +415,8 @@ mod build {
         let env = sources.environment.as_ref();
         let config = match &sources.credentials {
             Some(credentials) => BedrockConfig::from_credentials_in(credentials, env)?,
-            None => BedrockConfig::from_environment(env)?,
+            // Shared, so that rotating token files (web identity, EKS Pod Identity) are read again at refresh.
+            None => BedrockConfig::from_shared_environment(std::sync::Arc::clone(&sources.environment))?,
         };
         let config = match &sources.endpoint {
             Some(endpoint) => config.with_base_url(endpoint.clone()),

@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use vllora_llm_core::{Credentials, Environment, LLMError, LLMResult, ProcessEnvironment, Secret};
 
 use crate::PROVIDER_NAME;
+use crate::credentials::{CredentialPlan, SnapshotEnvironment, plan_after_static, static_keys};
 use crate::profile::{LazyProfile, non_empty};
 use crate::sign::SigningCredentials;
 
@@ -22,6 +23,9 @@ pub(crate) enum BedrockAuth {
     SigV4(SigningCredentials),
     /// A Bedrock API key, sent as `Authorization: Bearer`.
     Bearer(Secret),
+    /// SigV4 with keys fetched at call time (a role, web identity, a container or instance role, a
+    /// credential process), cached and refreshed by the model.
+    Chain(Arc<CredentialPlan>),
 }
 
 /// When temporary credentials stop working, as the environment said it.
@@ -34,6 +38,9 @@ pub(crate) struct CredentialExpiry {
     /// The variable it was read from.
     pub(crate) source: &'static str,
 }
+
+/// The model ids (comma-separated, `*` for every Anthropic model) called through InvokeModel.
+const INVOKE_MODELS_VARIABLE: &str = "VLLORA_BEDROCK_INVOKE_MODELS";
 
 /// The variable AWS's SDKs read the expiry of environment credentials from.
 const EXPIRATION_VARIABLE: &str = "AWS_CREDENTIAL_EXPIRATION";
@@ -49,6 +56,12 @@ pub struct BedrockConfig {
     pub(crate) base_url: Option<String>,
     clock: Clock,
     pub(crate) expiry: Option<CredentialExpiry>,
+    /// Where sources that are read again at each refresh (token files) are read.
+    pub(crate) environment: Option<Arc<dyn Environment>>,
+    /// STS's base URL when set (`AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, `with_sts_endpoint`).
+    pub(crate) sts_endpoint: Option<String>,
+    /// Model ids called through InvokeModel instead of Converse.
+    pub(crate) invoke_models: Vec<String>,
 }
 
 impl fmt::Debug for BedrockConfig {
@@ -59,6 +72,14 @@ impl fmt::Debug for BedrockConfig {
             }
             BedrockAuth::SigV4(_) => "sigv4",
             BedrockAuth::Bearer(_) => "bearer (Bedrock API key)",
+            BedrockAuth::Chain(plan) => {
+                return formatter
+                    .debug_struct("BedrockConfig")
+                    .field("auth", &format_args!("sigv4, keys from {}", plan.describe()))
+                    .field("region", &self.region)
+                    .field("base_url", &self.base_url())
+                    .finish_non_exhaustive();
+            }
         };
         formatter
             .debug_struct("BedrockConfig")
@@ -70,7 +91,7 @@ impl fmt::Debug for BedrockConfig {
     }
 }
 
-const MISSING_KEY_HINT: &str = "set VLLORA_BEDROCK_API_KEY or AWS_BEARER_TOKEN_BEDROCK (a Bedrock API key), or \
+pub(crate) const MISSING_KEY_HINT: &str = "set VLLORA_BEDROCK_API_KEY or AWS_BEARER_TOKEN_BEDROCK (a Bedrock API key), or \
      AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or keys for AWS_PROFILE (default `default`) in ~/.aws/credentials";
 const MISSING_REGION_HINT: &str =
     "set AWS_REGION (or AWS_DEFAULT_REGION, or `region` in the profile's section of ~/.aws/config)";
@@ -88,14 +109,32 @@ fn region_from_env(env: &dyn Environment, profile: &mut LazyProfile<'_>) -> Opti
 
 impl BedrockConfig {
     fn new(auth: BedrockAuth, region: String) -> Self {
-        BedrockConfig { auth, region, base_url: None, clock: Arc::new(SystemTime::now), expiry: None }
+        BedrockConfig {
+            auth,
+            region,
+            base_url: None,
+            clock: Arc::new(SystemTime::now),
+            expiry: None,
+            environment: None,
+            sts_endpoint: None,
+            invoke_models: Vec::new(),
+        }
     }
 
     /// Reads credentials and region from the process environment and the shared AWS files:
     /// [`from_environment`](Self::from_environment) over [`ProcessEnvironment`]. It may read files, so
     /// async code calls it off the runtime (a blocking thread), once per client.
     pub fn from_env() -> LLMResult<Self> {
-        Self::from_environment(&ProcessEnvironment)
+        Self::from_shared_environment(Arc::new(ProcessEnvironment))
+    }
+
+    /// [`from_environment`](Self::from_environment) through an environment the config keeps: token
+    /// files that rotate (web identity, EKS Pod Identity) are read through it again at each refresh.
+    /// The `vllora_llm` facade builds Bedrock this way.
+    pub fn from_shared_environment(env: Arc<dyn Environment>) -> LLMResult<Self> {
+        let mut config = Self::resolve(env.as_ref())?;
+        config.environment = Some(env);
+        Ok(config)
     }
 
     /// Reads credentials and region through `env`, in this order: `VLLORA_BEDROCK_API_KEY` or
@@ -113,11 +152,27 @@ impl BedrockConfig {
     /// Profiles that need SSO, role assumption or a credential process are not resolved here: export
     /// their credentials (`aws configure export-credentials --format env`) or pass them explicitly.
     pub fn from_environment(env: &dyn Environment) -> LLMResult<Self> {
+        let mut config = Self::resolve(env)?;
+        // `env` is only lent: the token files a refresh needs are read now, once.
+        if let BedrockAuth::Chain(plan) = &config.auth {
+            config.environment = Some(Arc::new(SnapshotEnvironment::of(plan, env)));
+        }
+        Ok(config)
+    }
+
+    fn resolve(env: &dyn Environment) -> LLMResult<Self> {
         let mut profile = LazyProfile::new(env);
         let (auth, expiry) = auth_from_env(env, &mut profile)?;
         let region = region_from_env(env, &mut profile).ok_or_else(|| missing(MISSING_REGION_HINT))?;
         let mut config = BedrockConfig::new(auth, region);
         config.expiry = expiry;
+        config.sts_endpoint =
+            non_empty(env, "AWS_ENDPOINT_URL_STS").or_else(|| non_empty(env, "AWS_ENDPOINT_URL"));
+        config.invoke_models = non_empty(env, INVOKE_MODELS_VARIABLE)
+            .map(|list| {
+                list.split(',').map(str::trim).filter(|id| !id.is_empty()).map(str::to_owned).collect()
+            })
+            .unwrap_or_default();
         Ok(config)
     }
 
@@ -152,9 +207,7 @@ impl BedrockConfig {
             Credentials::AwsBearer { api_key, region } => {
                 (BedrockAuth::Bearer(api_key.clone()), region_or_env(region), None)
             }
-            Credentials::ApiKey(api_key) => {
-                (BedrockAuth::Bearer(api_key.clone()), region_or_env(&None), None)
-            }
+            Credentials::ApiKey(api_key) => (BedrockAuth::Bearer(api_key.into()), region_or_env(&None), None),
             Credentials::ApiKeyWithEndpoint { api_key, endpoint } => {
                 (BedrockAuth::Bearer(api_key.clone()), region_or_env(&None), Some(endpoint.clone()))
             }
@@ -188,6 +241,38 @@ impl BedrockConfig {
         self
     }
 
+    /// Sends STS requests (AssumeRole, AssumeRoleWithWebIdentity) to `url` instead of
+    /// `https://sts.{region}.amazonaws.com` (`AWS_ENDPOINT_URL_STS` or `AWS_ENDPOINT_URL` when set).
+    pub fn with_sts_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.sts_endpoint = Some(url.into().trim_end_matches('/').to_owned());
+        self
+    }
+
+    /// The STS base URL the credential chain uses.
+    pub fn sts_endpoint(&self) -> String {
+        match &self.sts_endpoint {
+            Some(url) => url.clone(),
+            None => format!("https://sts.{}.amazonaws.com", self.region),
+        }
+    }
+
+    /// Calls `model_id` through InvokeModel (`/invoke`, `/invoke-with-response-stream`) with the Anthropic
+    /// Messages body instead of Converse (feature `anthropic`). `*` selects every Anthropic model; the
+    /// variable `VLLORA_BEDROCK_INVOKE_MODELS` (comma-separated) adds to the list.
+    pub fn with_invoke_model(mut self, model_id: impl Into<String>) -> Self {
+        self.invoke_models.push(model_id.into());
+        self
+    }
+
+    /// Whether `model_id` goes through InvokeModel.
+    #[cfg_attr(
+        not(feature = "anthropic"),
+        allow(dead_code, reason = "InvokeModel needs the Anthropic translator")
+    )]
+    pub(crate) fn uses_invoke(&self, model_id: &str) -> bool {
+        self.invoke_models.iter().any(|chosen| chosen == model_id || chosen == "*")
+    }
+
     /// The region requests are signed for.
     pub fn region(&self) -> &str {
         &self.region
@@ -211,6 +296,11 @@ impl BedrockConfig {
     /// The current time by the configured clock.
     pub(crate) fn now(&self) -> SystemTime {
         (self.clock)()
+    }
+
+    /// The configured clock.
+    pub(crate) fn clock(&self) -> Clock {
+        Arc::clone(&self.clock)
     }
 }
 
@@ -248,37 +338,19 @@ fn auth_from_env(
         (None, None) => {}
     }
     let profile = profile.get();
-    if let (Some(access_key_id), Some(secret_access_key)) =
-        (profile.get("aws_access_key_id"), profile.get("aws_secret_access_key"))
-    {
-        let auth = BedrockAuth::SigV4(SigningCredentials {
-            access_key_id: Secret::new(access_key_id),
-            secret_access_key: Secret::new(secret_access_key),
-            session_token: profile.get("aws_session_token").map(Secret::new),
-        });
-        return Ok((auth, None));
+    // A role profile assumes its role even when it holds keys too (they may be its own source).
+    if profile.get("role_arn").is_none() {
+        if let Some(keys) = static_keys(profile) {
+            return Ok((BedrockAuth::SigV4(keys), None));
+        }
     }
-    let indirect =
-        ["sso_session", "sso_start_url", "role_arn", "credential_process", "web_identity_token_file"];
-    if let Some(kind) = indirect.iter().find(|key| profile.get(key).is_some()) {
-        return Err(missing(format!(
-            "profile `{}` gets its credentials through `{kind}`, which vllora_llm does not resolve; export them \
-             (`aws configure export-credentials --profile {} --format env`) or {MISSING_KEY_HINT}",
-            profile.name, profile.name
-        )));
-    }
-    if profile.found {
-        return Err(missing(format!(
-            "profile `{}` has no aws_access_key_id and aws_secret_access_key; {MISSING_KEY_HINT}",
-            profile.name
-        )));
-    }
-    Err(missing(MISSING_KEY_HINT))
+    let plan = plan_after_static(env, profile)?;
+    Ok((BedrockAuth::Chain(Arc::new(plan)), None))
 }
 
 /// An RFC 3339 time (`2024-05-01T12:00:00Z`, `2024-05-01T14:00:00.123+02:00`), as AWS writes credential
 /// expiries; `None` when it is not one.
-fn parse_rfc3339(text: &str) -> Option<SystemTime> {
+pub(crate) fn parse_rfc3339(text: &str) -> Option<SystemTime> {
     let text = text.trim();
     let number = |range: std::ops::Range<usize>| -> Option<i64> {
         let digits = text.get(range)?;
@@ -484,26 +556,37 @@ mod tests {
         let config = BedrockConfig::from_environment(&lookup(&region_wins));
         assert_eq!(config.ok().map(|config| config.region().to_owned()).as_deref(), Some("ap-south-1"));
 
+        // Without keys anywhere, the chain ends at the instance metadata service, noting what it tried.
         let region_only = [files[0], files[1], ("AWS_PROFILE", "other"), ("AWS_REGION", "us-east-1")];
-        let error = BedrockConfig::from_environment(&lookup(&region_only))
+        let config = BedrockConfig::from_environment(&lookup(&region_only));
+        let Ok(config) = config else { panic!("{config:?}") };
+        let BedrockAuth::Chain(plan) = auth_of(&config) else { panic!("expected the chain") };
+        let CredentialPlan::InstanceMetadata { endpoint, tried } = plan.as_ref() else { panic!("{plan:?}") };
+        assert_eq!(endpoint, "http://169.254.169.254");
+        assert!(tried.iter().any(|tried| tried.contains("profile `other` is in neither")), "{tried:?}");
+        let disabled = [files[0], files[1], ("AWS_PROFILE", "other"), ("AWS_EC2_METADATA_DISABLED", "true")];
+        let error = BedrockConfig::from_environment(&lookup(&disabled))
             .err()
             .map(|error| error.to_string())
             .unwrap_or_default();
-        assert!(error.contains("no credentials for aws.bedrock: set VLLORA_BEDROCK_API_KEY"), "{error}");
+        assert!(
+            error.contains("no AWS credentials found") && error.contains("set VLLORA_BEDROCK_API_KEY"),
+            "{error}"
+        );
 
-        let plain = [files[0], files[1], ("AWS_PROFILE", "plain")];
+        let plain = [files[0], files[1], ("AWS_PROFILE", "plain"), ("AWS_EC2_METADATA_DISABLED", "TRUE")];
         let error = BedrockConfig::from_environment(&lookup(&plain))
             .err()
             .map(|error| error.to_string())
             .unwrap_or_default();
-        assert!(error.contains("profile `plain` has no aws_access_key_id"), "{error}");
+        assert!(error.contains("profile `plain` has no credentials"), "{error}");
 
         let sso = [files[0], files[1], ("AWS_PROFILE", "sso")];
         let error = BedrockConfig::from_environment(&lookup(&sso))
             .err()
             .map(|error| error.to_string())
             .unwrap_or_default();
-        assert!(error.contains("sso_session") && error.contains("export-credentials"), "{error}");
+        assert!(error.contains("(SSO)") && error.contains("export-credentials"), "{error}");
 
         // HOME is where the files are looked for when the variables are not set.
         let home = [("/home/me/.aws/credentials", shared[0].1), ("/home/me/.aws/config", shared[1].1)];
@@ -535,7 +618,10 @@ mod tests {
 
     #[test]
     fn missing_key_or_region_names_what_to_set() {
-        let error = BedrockConfig::from_environment(&lookup(&[("AWS_REGION", "us-east-1")]));
+        let error = BedrockConfig::from_environment(&lookup(&[
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ]));
         let Err(LLMError::MissingCredentials { provider, hint }) = error else { panic!("{error:?}") };
         assert_eq!(provider, PROVIDER_NAME);
         assert!(hint.contains("AWS_BEARER_TOKEN_BEDROCK") && hint.contains("AWS_ACCESS_KEY_ID"), "{hint}");

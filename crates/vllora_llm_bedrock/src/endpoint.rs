@@ -6,11 +6,13 @@ use vllora_llm_core::{LLMError, LLMResult};
 use vllora_llm_http::{Bytes, HttpRequest};
 
 use crate::config::{BedrockAuth, BedrockConfig, missing};
-use crate::sign::{SIGNING_NAME, SigningScope, sign_request};
+use crate::sign::{SIGNING_NAME, SigningCredentials, SigningScope, sign_request};
 
-/// The signed (or bearer-authenticated) `POST /model/{modelId}/{operation}` request.
+/// The signed (or bearer-authenticated) `POST /model/{modelId}/{operation}` request. `chain_keys` are the
+/// keys the credential chain fetched for this call, when the config gets its keys that way.
 pub(crate) fn converse_request(
     config: &BedrockConfig,
+    chain_keys: Option<&SigningCredentials>,
     model_id: &str,
     operation: &str,
     accept: &str,
@@ -28,6 +30,15 @@ pub(crate) fn converse_request(
     let request = HttpRequest::post_json(url, body).header("accept", accept)?;
     match &config.auth {
         BedrockAuth::Bearer(key) => request.bearer_auth(key),
+        BedrockAuth::Chain(plan) => {
+            let keys = chain_keys.ok_or_else(|| {
+                missing(format!("no keys were fetched from {} for this request", plan.describe()))
+            })?;
+            let scope = SigningScope { region, service: SIGNING_NAME, time: config.now() };
+            let HttpRequest { method, url, mut headers, body } = request;
+            sign_request(method.as_str(), &url, &mut headers, &body, keys, scope)?;
+            Ok(HttpRequest { method, url, headers, body })
+        }
         BedrockAuth::SigV4(credentials) => {
             let time = config.now();
             // AWS would answer 403 (ExpiredTokenException); saying which variable is out of date is clearer.
@@ -90,7 +101,7 @@ mod tests {
             ("AWS_REGION", "us-east-1"),
         ]);
         let Ok(config) = BedrockConfig::from_environment(&env) else { panic!("no config") };
-        let request = converse_request(&config, "m", "converse", "*/*", Bytes::from_static(b"{}"));
+        let request = converse_request(&config, None, "m", "converse", "*/*", Bytes::from_static(b"{}"));
         let Ok(request) = request else { panic!("{request:?}") };
         assert!(request.headers.get("x-amz-security-token").is_some_and(|value| value.is_sensitive()));
         for shown in [format!("{config:?}"), format!("{request:?}")] {
@@ -105,18 +116,24 @@ mod tests {
         let body = || Bytes::from_static(b"{}");
         for region in ["attacker.example/x", "evil.com#", "", "US-EAST-1"] {
             let config = config.clone().with_region(region);
-            let request = converse_request(&config, "m", "converse", "application/json", body());
+            let request = converse_request(&config, None, "m", "converse", "application/json", body());
             assert!(matches!(request, Err(LLMError::Config(_))), "{region}: {request:?}");
         }
-        let request =
-            converse_request(&config.clone().with_region("eu-central-2"), "m", "converse", "*/*", body());
+        let request = converse_request(
+            &config.clone().with_region("eu-central-2"),
+            None,
+            "m",
+            "converse",
+            "*/*",
+            body(),
+        );
         assert_eq!(
             request.map(|request| request.url).ok().as_deref(),
             Some("https://bedrock-runtime.eu-central-2.amazonaws.com/model/m/converse")
         );
         let proxied = config.with_region("any thing").with_base_url("http://proxy:8080");
         assert!(
-            converse_request(&proxied, "m", "converse", "*/*", body()).is_ok(),
+            converse_request(&proxied, None, "m", "converse", "*/*", body()).is_ok(),
             "a base URL decides the host"
         );
     }
@@ -150,9 +167,9 @@ mod tests {
         let Ok(config) = BedrockConfig::from_environment(&env) else { panic!("no config") };
         let expiry = UNIX_EPOCH + Duration::from_secs(1_714_564_800);
         let before = config.clone().with_clock(move || expiry - Duration::from_secs(1));
-        assert!(converse_request(&before, "m", "converse", "*/*", Bytes::from_static(b"{}")).is_ok());
+        assert!(converse_request(&before, None, "m", "converse", "*/*", Bytes::from_static(b"{}")).is_ok());
         let after = config.with_clock(move || expiry);
-        let error = converse_request(&after, "m", "converse", "*/*", Bytes::from_static(b"{}"));
+        let error = converse_request(&after, None, "m", "converse", "*/*", Bytes::from_static(b"{}"));
         let Err(LLMError::MissingCredentials { hint, .. }) = error else { panic!("{error:?}") };
         assert!(
             hint.contains("AWS_CREDENTIAL_EXPIRATION") && hint.contains("2024-05-01T12:00:00Z"),
@@ -164,7 +181,7 @@ mod tests {
     fn a_bedrock_api_key_is_a_sensitive_bearer_header() {
         let env = lookup(&[("AWS_BEARER_TOKEN_BEDROCK", "ABSKkey"), ("AWS_REGION", "us-east-1")]);
         let Ok(config) = BedrockConfig::from_environment(&env) else { panic!("no config") };
-        let request = converse_request(&config, "m", "converse", "*/*", Bytes::from_static(b"{}"));
+        let request = converse_request(&config, None, "m", "converse", "*/*", Bytes::from_static(b"{}"));
         let Ok(request) = request else { panic!("{request:?}") };
         let header = request.headers.get("authorization");
         assert_eq!(header.and_then(|value| value.to_str().ok()), Some("Bearer ABSKkey"));

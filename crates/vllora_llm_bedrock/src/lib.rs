@@ -30,8 +30,19 @@
 //! Configuration ([`BedrockConfig::from_environment`]) is read once, through a
 //! [`vllora_llm_core::Environment`]: variables and the shared AWS files, each file at most once, and
 //! kept for every call.
+//!
+//! Credentials are found as AWS's SDKs find them, without the AWS SDK: a Bedrock API key; the
+//! environment's keys; the profile's keys, role (`role_arn` with `source_profile` or
+//! `credential_source`, through STS AssumeRole), web identity or `credential_process`; web identity
+//! from `AWS_WEB_IDENTITY_TOKEN_FILE` (EKS, STS AssumeRoleWithWebIdentity); ECS and EKS Pod Identity
+//! container credentials; EC2 instance metadata (IMDSv2). Keys fetched at call time are cached and
+//! fetched again five minutes before they expire, by one call while the others wait
+//! ([`vllora_llm_http::CachedCredential`]). A source that fails is a
+//! [`LLMError::MissingCredentials`](vllora_llm_core::LLMError::MissingCredentials) naming it and
+//! why; the page `docs/providers/aws-credentials.md` has every variable.
 
 mod config;
+mod credentials;
 mod endpoint;
 mod error;
 mod event_stream;

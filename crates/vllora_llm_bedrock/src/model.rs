@@ -9,10 +9,13 @@ use vllora_llm_core::types::gateway::{ChatCompletionMessageWithFinishReason, Cha
 use vllora_llm_core::{
     BoxFuture, CallOptions, LLMError, LLMResult, ModelInstance, ResultStream, Warning, Warnings,
 };
-use vllora_llm_http::{Bytes, ChunkStream, HeaderMap, HttpClient, HttpRequest};
+use vllora_llm_core::ProcessEnvironment;
+use vllora_llm_http::{Bytes, CachedCredential, ChunkStream, HeaderMap, HttpClient, HttpRequest};
 
 use crate::PROVIDER_NAME;
-use crate::config::BedrockConfig;
+use crate::config::{BedrockAuth, BedrockConfig};
+use crate::credentials::{ChainSource, FetchContext, metadata_http};
+use crate::sign::SigningCredentials;
 use crate::endpoint::converse_request;
 use crate::error::map_error;
 use crate::event_stream::FrameDecoder;
@@ -29,6 +32,9 @@ pub struct BedrockModel {
     config: Arc<BedrockConfig>,
     http: HttpClient,
     model: Option<String>,
+    /// The keys of the credential chain (roles, web identity, container, instance metadata, process),
+    /// cached and refreshed before they expire; shared by clones.
+    chain: Option<Arc<CachedCredential<SigningCredentials>>>,
 }
 
 /// A request ready to send, with what the response needs.
@@ -41,7 +47,23 @@ struct Prepared {
 impl BedrockModel {
     /// A model sending through `http` with `config`.
     pub fn new(config: BedrockConfig, http: HttpClient) -> Self {
-        BedrockModel { config: Arc::new(config), http, model: None }
+        let chain = match &config.auth {
+            BedrockAuth::Chain(plan) => {
+                let config_clock = config.clock();
+                let context = FetchContext {
+                    metadata_http: metadata_http(&http),
+                    http: http.clone(),
+                    env: config.environment.clone().unwrap_or_else(|| Arc::new(ProcessEnvironment)),
+                    sts_endpoint: config.sts_endpoint(),
+                    region: config.region().to_owned(),
+                    clock: config_clock.clone(),
+                };
+                let source = Arc::new(ChainSource { plan: Arc::clone(plan), context });
+                Some(Arc::new(CachedCredential::new(source).with_clock(config_clock)))
+            }
+            _ => None,
+        };
+        BedrockModel { config: Arc::new(config), http, model: None, chain }
     }
 
     /// Uses this model id (a model id, an inference-profile id or an ARN) instead of `request.model`.
@@ -61,7 +83,7 @@ impl BedrockModel {
     }
 
     /// Translates and signs; every warning (or the strict-mode error) comes before anything is sent.
-    fn prepare(
+    async fn prepare(
         &self,
         request: &ChatCompletionRequest,
         options: &CallOptions,
@@ -74,9 +96,28 @@ impl BedrockModel {
         let warnings = warnings.finish(options.strict)?;
         let bytes = Bytes::from(to_json_bytes(&body)?);
         // Extra headers go on after signing: AWS accepts unsigned headers beside the signed ones.
-        let request = converse_request(&self.config, &model_id, operation, accept, bytes)?
+        let keys = match &self.chain {
+            Some(chain) => Some(chain.get().await?),
+            None => None,
+        };
+        let request = converse_request(&self.config, keys.as_ref(), &model_id, operation, accept, bytes)?
             .with_extra_headers(&options.extra_headers)?;
         Ok(Prepared { request, warnings, model_id })
+    }
+
+    /// Keys AWS refuses (expired or revoked before their stated expiry) are fetched again next call.
+    fn refused(&self, error: &LLMError) {
+        if let Some(chain) = &self.chain {
+            let refused = error.api_error().and_then(|api| api.error_type.as_deref()).is_some_and(|kind| {
+                matches!(
+                    kind,
+                    "ExpiredTokenException" | "UnrecognizedClientException" | "InvalidSignatureException"
+                )
+            });
+            if refused || error.status() == Some(403) {
+                chain.invalidate();
+            }
+        }
     }
 
     fn context(&self, headers: &HeaderMap, model_id: String) -> ResponseContext {
@@ -96,8 +137,12 @@ impl ModelInstance for BedrockModel {
         options: &'a CallOptions,
     ) -> BoxFuture<'a, LLMResult<ChatCompletionMessageWithFinishReason>> {
         Box::pin(async move {
-            let prepared = self.prepare(request, options, "converse", "application/json")?;
-            let reply = self.http.send(prepared.request, &map_error).await?;
+            let prepared = self.prepare(request, options, "converse", "application/json").await?;
+            let reply = self
+                .http
+                .send(prepared.request, &map_error)
+                .await
+                .inspect_err(|error| self.refused(error))?;
             let context = self.context(&reply.headers, prepared.model_id);
             let mut result = parse_response(&reply.body, &context)?;
             result.warnings = prepared.warnings;
@@ -112,8 +157,12 @@ impl ModelInstance for BedrockModel {
         options: &'a CallOptions,
     ) -> BoxFuture<'a, LLMResult<ResultStream>> {
         Box::pin(async move {
-            let prepared = self.prepare(request, options, "converse-stream", EVENT_STREAM)?;
-            let reply = self.http.send_streaming(prepared.request, &map_error).await?;
+            let prepared = self.prepare(request, options, "converse-stream", EVENT_STREAM).await?;
+            let reply = self
+                .http
+                .send_streaming(prepared.request, &map_error)
+                .await
+                .inspect_err(|error| self.refused(error))?;
             let metadata = Some(reply.metadata());
             let context = self.context(&reply.headers, prepared.model_id);
             let framing = FrameDecoder::new(self.http.config().limits.max_event_size);

@@ -11,14 +11,43 @@ pub(crate) fn non_empty(env: &dyn Environment, name: &str) -> Option<String> {
     env.var(name).map(|value| value.trim().to_owned()).filter(|value| !value.is_empty())
 }
 
-/// The profile's sections of the shared `credentials` and `config` files (empty when absent).
-#[derive(Debug, Default)]
+/// The profile's sections of the shared `credentials` and `config` files (empty when absent). `Debug`
+/// shows the name only: the sections hold keys.
+#[derive(Default)]
 pub(crate) struct SharedProfile {
     pub(crate) name: String,
     /// Whether either file has a section for the profile.
     pub(crate) found: bool,
     credentials: BTreeMap<String, String>,
     config: BTreeMap<String, String>,
+    /// The files' text, for the profiles this one names (`source_profile`).
+    files: SharedFiles,
+}
+
+impl std::fmt::Debug for SharedProfile {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("SharedProfile").field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+/// The text of the shared `credentials` and `config` files, as read once. `Debug` shows the paths only.
+#[derive(Default, Clone)]
+pub(crate) struct SharedFiles {
+    credentials: Option<String>,
+    config: Option<String>,
+    /// Where they were looked for, for messages.
+    pub(crate) credentials_path: Option<PathBuf>,
+    pub(crate) config_path: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for SharedFiles {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("SharedFiles")
+            .field("credentials_path", &self.credentials_path)
+            .field("config_path", &self.config_path)
+            .finish_non_exhaustive()
+    }
 }
 
 impl SharedProfile {
@@ -28,25 +57,44 @@ impl SharedProfile {
     pub(crate) fn load(env: &dyn Environment) -> SharedProfile {
         let name = non_empty(env, "AWS_PROFILE").unwrap_or_else(|| "default".to_owned());
         let home = non_empty(env, "HOME").or_else(|| non_empty(env, "USERPROFILE")).map(PathBuf::from);
-        let file = |variable: &str, default: &str| -> Option<String> {
+        let path = |variable: &str, default: &str| -> Option<PathBuf> {
             // `~/` is the home directory, as AWS's SDKs and CLI read these variables.
-            let path = match non_empty(env, variable) {
+            Some(match non_empty(env, variable) {
                 Some(set) => match (set.strip_prefix("~/"), home.as_ref()) {
                     (Some(relative), Some(home)) => home.join(relative),
                     _ => PathBuf::from(set),
                 },
                 None => home.as_ref()?.join(default),
-            };
-            env.read_file(&path)
+            })
         };
-        let credentials = file("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials")
-            .and_then(|text| section(&text, &name))
-            .unwrap_or_default();
-        let config = file("AWS_CONFIG_FILE", ".aws/config")
-            .and_then(|text| config_section(&text, &name))
-            .unwrap_or_default();
+        let credentials_path = path("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials");
+        let config_path = path("AWS_CONFIG_FILE", ".aws/config");
+        let files = SharedFiles {
+            credentials: credentials_path.as_deref().and_then(|path| env.read_file(path)),
+            config: config_path.as_deref().and_then(|path| env.read_file(path)),
+            credentials_path,
+            config_path,
+        };
+        SharedProfile::named(files, name)
+    }
+
+    /// The profile `name` of files already read.
+    pub(crate) fn named(files: SharedFiles, name: String) -> SharedProfile {
+        let credentials =
+            files.credentials.as_deref().and_then(|text| section(text, &name)).unwrap_or_default();
+        let config = files.config.as_deref().and_then(|text| config_section(text, &name)).unwrap_or_default();
         let found = !credentials.is_empty() || !config.is_empty();
-        SharedProfile { name, found, credentials, config }
+        SharedProfile { name, found, credentials, config, files }
+    }
+
+    /// Another profile of the same files (a `source_profile`).
+    pub(crate) fn other(&self, name: &str) -> SharedProfile {
+        SharedProfile::named(self.files.clone(), name.to_owned())
+    }
+
+    /// Where the shared files were looked for, for messages.
+    pub(crate) fn files(&self) -> &SharedFiles {
+        &self.files
     }
 
     /// A key from the credentials file, else from the config file (the AWS CLI accepts both).
