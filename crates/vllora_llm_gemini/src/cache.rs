@@ -12,13 +12,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use vllora_llm_core::types::gateway::{ChatCompletionMessage, ChatCompletionTool, ToolChoice};
 use vllora_llm_core::{LLMError, LLMResult, Warning, Warnings};
-use vllora_llm_http::{HttpClient, HttpRequest};
+use vllora_llm_http::{HttpClient, HttpRequest, Method};
 
 use crate::config::GeminiConfig;
-use crate::endpoint::{self, model_resource};
-use crate::error::map_error;
+use crate::endpoint::{Api, Transport, model_resource};
 use crate::request::{Generation, ToolFields, build_conversation};
-use crate::PROVIDER_NAME;
 
 /// What to cache. The messages are translated as a request's would be: system and developer messages
 /// become the system instruction, the rest the cached turns.
@@ -89,62 +87,87 @@ pub struct GeminiCachedContentList {
     pub next_page_token: Option<String>,
 }
 
-/// The `cachedContents` API: create, list, get, update the lifetime of, and delete caches.
+/// The `cachedContents` API: create, list, get, update the lifetime of, and delete caches — on AI Studio,
+/// or under the project on Vertex AI when built from a Vertex model ([`GeminiModel::cache_client`]
+/// (crate::GeminiModel::cache_client) or [`GeminiCacheClient::vertex`]).
 #[derive(Debug, Clone)]
 pub struct GeminiCacheClient {
-    config: Arc<GeminiConfig>,
+    transport: Arc<Transport>,
     http: HttpClient,
 }
 
 impl GeminiCacheClient {
     /// A client over `http` for `config`.
     pub fn new(config: GeminiConfig, http: HttpClient) -> Self {
-        Self::from_parts(Arc::new(config), http)
+        Self::from_parts(Arc::new(Transport::AiStudio(config)), http)
     }
 
-    pub(crate) fn from_parts(config: Arc<GeminiConfig>, http: HttpClient) -> Self {
-        GeminiCacheClient { config, http }
+    /// A client for the caches of a Vertex AI project (`projects/{p}/locations/{l}/cachedContents`).
+    #[cfg(feature = "vertex")]
+    pub fn vertex(config: vllora_llm_vertex::VertexConfig, http: HttpClient) -> Self {
+        Self::from_parts(Arc::new(Transport::Vertex(config)), http)
+    }
+
+    pub(crate) fn from_parts(transport: Arc<Transport>, http: HttpClient) -> Self {
+        GeminiCacheClient { transport, http }
     }
 
     /// Creates a cache. Translation warnings are in the result's `warnings`.
     pub async fn create(&self, request: &GeminiCacheRequest) -> LLMResult<GeminiCachedContent> {
-        let mut warnings = Warnings::new(PROVIDER_NAME);
-        let body = create_body(request, &mut warnings)?;
-        let mut created: GeminiCachedContent =
-            self.call(endpoint::cache_create(&self.config, json_bytes(&body)?)?).await?;
+        let mut warnings = Warnings::new(self.transport.provider_name());
+        let mut body = create_body(request, &mut warnings)?;
+        let api = self.transport.resolve(&self.http).await?;
+        if let Some(Value::String(model)) = body.get_mut("model") {
+            *model = api.cache_model(std::mem::take(model))?;
+        }
+        let http_request = api.cache_create(json_bytes(&body)?)?;
+        let mut created: GeminiCachedContent = self.call(&api, http_request).await?;
         created.warnings = warnings.finish(false)?;
         Ok(created)
     }
 
-    /// One page of the caches of this API key's project.
+    /// One page of the caches of this API key's (or Vertex AI configuration's) project.
     pub async fn list(
         &self,
         page_size: Option<u32>,
         page_token: Option<&str>,
     ) -> LLMResult<GeminiCachedContentList> {
-        self.call(endpoint::cache_list(&self.config, page_size, page_token)?).await
+        let api = self.transport.resolve(&self.http).await?;
+        let http_request = api.cache_list(page_size, page_token)?;
+        self.call(&api, http_request).await
     }
 
-    /// One cache, by name (`cachedContents/{id}`, or the bare id).
+    /// One cache, by name (`cachedContents/{id}`, the bare id, or on Vertex AI the full
+    /// `projects/{p}/locations/{l}/cachedContents/{id}`).
     pub async fn get(&self, name: &str) -> LLMResult<GeminiCachedContent> {
-        self.call(endpoint::cache_get(&self.config, name)?).await
+        let api = self.transport.resolve(&self.http).await?;
+        let http_request = api.cache_item(Method::GET, name, None)?;
+        self.call(&api, http_request).await
     }
 
     /// Gives a cache a new lifetime, counted from now.
     pub async fn update_ttl(&self, name: &str, ttl: Duration) -> LLMResult<GeminiCachedContent> {
         let body = serde_json::json!({ "ttl": duration_text(ttl) });
-        self.call(endpoint::cache_update_ttl(&self.config, name, json_bytes(&body)?)?).await
+        let api = self.transport.resolve(&self.http).await?;
+        let http_request = api.cache_item(Method::PATCH, name, Some(json_bytes(&body)?))?;
+        self.call(&api, http_request).await
     }
 
     /// Deletes a cache.
     pub async fn delete(&self, name: &str) -> LLMResult<()> {
-        let http_request = endpoint::cache_delete(&self.config, name)?;
-        self.http.send(http_request, &map_error).await.map(|_| ())
+        let api = self.transport.resolve(&self.http).await?;
+        let http_request = api.cache_item(Method::DELETE, name, None)?;
+        self.http.send(http_request, api.error_mapper()).await.map(|_| ())
     }
 
-    async fn call<T: for<'de> Deserialize<'de>>(&self, http_request: HttpRequest) -> LLMResult<T> {
-        let reply = self.http.send(http_request, &map_error).await?;
-        serde_json::from_slice(&reply.body).map_err(|error| LLMError::decode(PROVIDER_NAME, error))
+    async fn call<T: for<'de> Deserialize<'de>>(
+        &self,
+        api: &Api<'_>,
+        http_request: HttpRequest,
+    ) -> LLMResult<T> {
+        let reply = self.http.send(http_request, api.error_mapper()).await?;
+        serde_json::from_slice(&reply.body)
+            .map_err(|error| LLMError::decode(self.transport.provider_name(), error))
     }
 }
 
@@ -208,18 +231,34 @@ pub(crate) fn duration_text(duration: Duration) -> String {
     }
 }
 
-/// `cachedContents/{id}` from a full name or a bare id; anything that could leave the path is refused.
+/// `cachedContents/{id}` from a full name or a bare id, or a Vertex AI cache's full name
+/// (`projects/{p}/locations/{l}/cachedContents/{id}`) as is; anything that could leave the path is
+/// refused.
 pub(crate) fn cache_name(name: &str) -> LLMResult<String> {
     let name = name.trim();
+    let segment_ok = |segment: &str| {
+        !segment.is_empty()
+            && !segment.contains("..")
+            && segment != "."
+            && segment
+                .chars()
+                .all(|character| character.is_ascii_alphanumeric() || matches!(character, '-' | '_' | '.'))
+    };
+    let invalid = || LLMError::InvalidRequest(format!("`{name}` is not a Gemini cached content name"));
+    if name.starts_with("projects/") {
+        let segments: Vec<&str> = name.split('/').collect();
+        return match segments.as_slice() {
+            ["projects", project, "locations", location, "cachedContents", id]
+                if segment_ok(project) && segment_ok(location) && segment_ok(id) =>
+            {
+                Ok(name.to_owned())
+            }
+            _ => Err(invalid()),
+        };
+    }
     let id = name.strip_prefix("cachedContents/").unwrap_or(name);
-    let valid = !id.is_empty()
-        && !id.contains("..")
-        && id != "."
-        && id
-            .chars()
-            .all(|character| character.is_ascii_alphanumeric() || matches!(character, '-' | '_' | '.'));
-    if !valid {
-        return Err(LLMError::InvalidRequest(format!("`{name}` is not a Gemini cached content name")));
+    if !segment_ok(id) {
+        return Err(invalid());
     }
     Ok(format!("cachedContents/{id}"))
 }
@@ -227,6 +266,8 @@ pub(crate) fn cache_name(name: &str) -> LLMResult<String> {
 #[cfg(test)]
 mod tests {
     use serde_json::json;
+
+    use crate::PROVIDER_NAME;
     use vllora_llm_core::types::gateway::FunctionDefinition;
 
     use super::*;
@@ -289,7 +330,20 @@ mod tests {
         assert_eq!(cache_name("abc-123").ok().as_deref(), Some("cachedContents/abc-123"));
         assert_eq!(cache_name(" cachedContents/abc ").ok().as_deref(), Some("cachedContents/abc"));
         // A lone `.` is a dot segment: URL normalisation would turn `cachedContents/.` into the collection.
-        for bad in ["", "cachedContents/", "../models", "abc/def", "abc?x=1", ".", "cachedContents/."] {
+        let vertex = "projects/p-1/locations/us-central1/cachedContents/123";
+        assert_eq!(cache_name(vertex).ok().as_deref(), Some(vertex));
+        for bad in [
+            "",
+            "cachedContents/",
+            "../models",
+            "abc/def",
+            "abc?x=1",
+            ".",
+            "cachedContents/.",
+            "projects/p/locations/l/cachedContents/../x",
+            "projects/p/locations/l/other/1",
+            "projects/p?/locations/l/cachedContents/1",
+        ] {
             assert!(cache_name(bad).is_err(), "{bad}");
         }
         assert_eq!(duration_text(Duration::from_secs(300)), "300s");

@@ -4,13 +4,187 @@
 
 use vllora_llm_core::support::encode_path_segment;
 use vllora_llm_core::{LLMError, LLMResult};
-use vllora_llm_http::{Bytes, HttpRequest, Method};
+use vllora_llm_http::{Bytes, ErrorMapper, HttpClient, HttpRequest, Method};
 
 use crate::cache::cache_name;
 use crate::config::GeminiConfig;
+use crate::error::map_error;
 
 /// The header that carries the API key.
 const API_KEY_HEADER: &str = "x-goog-api-key";
+
+/// How a model reaches Gemini: AI Studio's API with a key, or Vertex AI (feature `vertex`). The
+/// translator is the same; the URLs, credentials and (for embeddings) the method differ.
+#[derive(Debug)]
+pub(crate) enum Transport {
+    /// `generativelanguage.googleapis.com` (or the configured base URL) with an API key.
+    AiStudio(GeminiConfig),
+    /// Vertex AI: a project and location, Google credentials or an express mode key.
+    #[cfg(feature = "vertex")]
+    Vertex(vllora_llm_vertex::VertexConfig),
+}
+
+/// One call's resolved endpoint: for Vertex AI the token and project are known.
+pub(crate) enum Api<'a> {
+    AiStudio(&'a GeminiConfig),
+    #[cfg(feature = "vertex")]
+    Vertex(vllora_llm_vertex::VertexTarget),
+}
+
+impl Transport {
+    /// The provider's name in telemetry and errors: `gcp.gemini`, or `gcp.vertex_ai`.
+    pub(crate) fn provider_name(&self) -> &'static str {
+        match self {
+            Transport::AiStudio(_) => crate::PROVIDER_NAME,
+            #[cfg(feature = "vertex")]
+            Transport::Vertex(_) => vllora_llm_vertex::PROVIDER_NAME,
+        }
+    }
+
+    /// Resolves what a call needs: nothing for AI Studio; for Vertex AI a token (cached, refreshed when
+    /// due) and the project.
+    #[cfg_attr(not(feature = "vertex"), allow(clippy::unused_async, unused_variables))]
+    pub(crate) async fn resolve(&self, http: &HttpClient) -> LLMResult<Api<'_>> {
+        match self {
+            Transport::AiStudio(config) => Ok(Api::AiStudio(config)),
+            #[cfg(feature = "vertex")]
+            Transport::Vertex(config) => Ok(Api::Vertex(config.target(http).await?)),
+        }
+    }
+}
+
+impl Api<'_> {
+    /// The mapper of error answers.
+    pub(crate) fn error_mapper(&self) -> &'static ErrorMapper {
+        match self {
+            Api::AiStudio(_) => &map_error,
+            #[cfg(feature = "vertex")]
+            Api::Vertex(_) => &crate::vertex::map_vertex_error,
+        }
+    }
+
+    /// `generateContent` / `streamGenerateContent?alt=sse` of `model` (`models/...`).
+    pub(crate) fn generate(&self, model: &str, streaming: bool, body: Bytes) -> LLMResult<HttpRequest> {
+        match self {
+            Api::AiStudio(config) => generate(config, model, streaming, body),
+            #[cfg(feature = "vertex")]
+            Api::Vertex(target) => {
+                let name = crate::vertex::publisher_model(model)?;
+                let url = if streaming {
+                    format!(
+                        "{}?alt=sse",
+                        target.publisher_model_url(
+                            crate::vertex::PUBLISHER,
+                            name,
+                            "streamGenerateContent"
+                        )?
+                    )
+                } else {
+                    target.publisher_model_url(crate::vertex::PUBLISHER, name, "generateContent")?
+                };
+                target.authorize(HttpRequest::post_json(url, body))
+            }
+        }
+    }
+
+    /// The name a request gives its cache: as written on AI Studio; under the project on Vertex AI.
+    #[cfg_attr(not(feature = "vertex"), allow(clippy::unnecessary_wraps))]
+    pub(crate) fn cache_reference(&self, name: String) -> LLMResult<String> {
+        match self {
+            Api::AiStudio(_) => Ok(name),
+            #[cfg(feature = "vertex")]
+            Api::Vertex(target) => target.project_resource(&name),
+        }
+    }
+
+    /// The model a cache is created for: `models/...` on AI Studio, the publisher model's resource name
+    /// under the project on Vertex AI.
+    pub(crate) fn cache_model(&self, model: String) -> LLMResult<String> {
+        match self {
+            Api::AiStudio(_) => Ok(model),
+            #[cfg(feature = "vertex")]
+            Api::Vertex(target) => target
+                .publisher_model_resource(crate::vertex::PUBLISHER, crate::vertex::publisher_model(&model)?),
+        }
+    }
+
+    /// `POST cachedContents`.
+    pub(crate) fn cache_create(&self, body: Bytes) -> LLMResult<HttpRequest> {
+        match self {
+            Api::AiStudio(config) => cache_create(config, body),
+            #[cfg(feature = "vertex")]
+            Api::Vertex(target) => {
+                target.authorize(HttpRequest::post_json(target.project_url("cachedContents")?, body))
+            }
+        }
+    }
+
+    /// `GET cachedContents[?pageSize=..&pageToken=..]`.
+    pub(crate) fn cache_list(
+        &self,
+        page_size: Option<u32>,
+        page_token: Option<&str>,
+    ) -> LLMResult<HttpRequest> {
+        match self {
+            Api::AiStudio(config) => cache_list(config, page_size, page_token),
+            #[cfg(feature = "vertex")]
+            Api::Vertex(target) => {
+                let url = with_page_query(target.project_url("cachedContents")?, page_size, page_token);
+                target.authorize(HttpRequest::new(Method::GET, url))
+            }
+        }
+    }
+
+    /// `GET`, `PATCH ?updateMask=ttl` (with `body`) or `DELETE` of one cache.
+    pub(crate) fn cache_item(
+        &self,
+        method: Method,
+        name: &str,
+        body: Option<Bytes>,
+    ) -> LLMResult<HttpRequest> {
+        match self {
+            Api::AiStudio(config) => match (method, body) {
+                (Method::PATCH, Some(body)) => cache_update_ttl(config, name, body),
+                (Method::DELETE, _) => cache_delete(config, name),
+                _ => cache_get(config, name),
+            },
+            #[cfg(feature = "vertex")]
+            Api::Vertex(target) => {
+                let url = target.project_url(&cache_name(name)?)?;
+                let request = match (method, body) {
+                    (Method::PATCH, Some(body)) => {
+                        let mut request = HttpRequest::post_json(format!("{url}?updateMask=ttl"), body);
+                        request.method = Method::PATCH;
+                        request
+                    }
+                    (method, _) => HttpRequest::new(method, url),
+                };
+                target.authorize(request)
+            }
+        }
+    }
+}
+
+/// `POST {model}:predict` on Vertex AI (embeddings), authorised.
+#[cfg(feature = "vertex")]
+pub(crate) fn predict(
+    target: &vllora_llm_vertex::VertexTarget,
+    url: &str,
+    body: Bytes,
+) -> LLMResult<HttpRequest> {
+    target.authorize(HttpRequest::post_json(url, body))
+}
+
+fn with_page_query(url: String, page_size: Option<u32>, page_token: Option<&str>) -> String {
+    let mut query = Vec::new();
+    if let Some(size) = page_size {
+        query.push(format!("pageSize={size}"));
+    }
+    if let Some(token) = page_token {
+        query.push(format!("pageToken={}", encode_path_segment(token)));
+    }
+    if query.is_empty() { url } else { format!("{url}?{}", query.join("&")) }
+}
 
 /// The root every API path hangs from, such as `https://generativelanguage.googleapis.com/v1beta`:
 /// the base URL as given when it names a version, else with `/v1beta` added.
@@ -74,17 +248,7 @@ pub(crate) fn cache_list(
     page_size: Option<u32>,
     page_token: Option<&str>,
 ) -> LLMResult<HttpRequest> {
-    let mut query = Vec::new();
-    if let Some(size) = page_size {
-        query.push(format!("pageSize={size}"));
-    }
-    if let Some(token) = page_token {
-        query.push(format!("pageToken={}", encode_path_segment(token)));
-    }
-    let mut url = format!("{}/cachedContents", api_root(config));
-    if !query.is_empty() {
-        url = format!("{url}?{}", query.join("&"));
-    }
+    let url = with_page_query(format!("{}/cachedContents", api_root(config)), page_size, page_token);
     authorised(HttpRequest::new(Method::GET, url), config)
 }
 

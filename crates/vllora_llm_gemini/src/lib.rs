@@ -42,6 +42,8 @@ mod request;
 mod response;
 mod schema;
 mod stream;
+#[cfg(feature = "vertex")]
+mod vertex;
 mod wire;
 
 pub use cache::{

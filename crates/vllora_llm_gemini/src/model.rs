@@ -10,21 +10,21 @@ use vllora_llm_core::types::gateway::{
     ChatCompletionMessageWithFinishReason, ChatCompletionRequest, EmbeddingRequest, EmbeddingResponse,
 };
 use vllora_llm_core::{BoxFuture, CallOptions, LLMResult, ModelInstance, ResultStream, Warning, Warnings};
-use vllora_llm_http::{ChunkStream, HttpClient, HttpRequest, SseDecoder};
+use vllora_llm_http::{ChunkStream, ErrorMapper, HttpClient, HttpRequest, SseDecoder};
 
 use crate::cache::GeminiCacheClient;
 use crate::config::GeminiConfig;
-use crate::endpoint::{self, model_resource};
-use crate::error::map_error;
+use crate::endpoint::{Api, Transport, model_resource};
 use crate::response::{ResponseContext, parse_response};
 use crate::stream::GeminiStreamDecoder;
-use crate::{PROVIDER_NAME, embeddings, request};
+use crate::{embeddings, request};
 
-/// A Gemini model. Build it once and reuse it: the configuration is shared and the client's clones
-/// share their connection pool.
+/// A Gemini model, on AI Studio ([`GeminiModel::new`]) or Vertex AI ([`GeminiModel::vertex`], feature
+/// `vertex`). Build it once and reuse it: the configuration (and on Vertex AI the cached access token) is
+/// shared and the client's clones share their connection pool.
 #[derive(Debug, Clone)]
 pub struct GeminiModel {
-    config: Arc<GeminiConfig>,
+    transport: Arc<Transport>,
     http: HttpClient,
     model: Option<String>,
 }
@@ -35,12 +35,20 @@ struct Prepared {
     warnings: Vec<Warning>,
     /// The model's name as responses report it when Gemini leaves it out.
     model_name: String,
+    error_mapper: &'static ErrorMapper,
 }
 
 impl GeminiModel {
     /// A model instance that calls the model each request names.
     pub fn new(config: GeminiConfig, http: HttpClient) -> Self {
-        GeminiModel { config: Arc::new(config), http, model: None }
+        GeminiModel { transport: Arc::new(Transport::AiStudio(config)), http, model: None }
+    }
+
+    /// A model instance on Vertex AI: `publishers/google/models/{model}` in the configured project and
+    /// location, with the configured Google credentials (or express mode key).
+    #[cfg(feature = "vertex")]
+    pub fn vertex(config: vllora_llm_vertex::VertexConfig, http: HttpClient) -> Self {
+        GeminiModel { transport: Arc::new(Transport::Vertex(config)), http, model: None }
     }
 
     /// Calls `model` whatever the request says (a `provider/` prefix is stripped).
@@ -49,26 +57,94 @@ impl GeminiModel {
         self
     }
 
-    /// The `cachedContents` client over the same configuration and connections.
+    /// The `cachedContents` client over the same configuration (AI Studio or Vertex AI) and connections.
     pub fn cache_client(&self) -> GeminiCacheClient {
-        GeminiCacheClient::from_parts(Arc::clone(&self.config), self.http.clone())
+        GeminiCacheClient::from_parts(Arc::clone(&self.transport), self.http.clone())
     }
 
-    /// Translates the request and builds the HTTP request; nothing is sent when this fails.
-    fn prepare(
+    /// Translates the request and builds the HTTP request (on Vertex AI after getting a token); nothing
+    /// is sent to the model when this fails.
+    async fn prepare(
         &self,
         request: &ChatCompletionRequest,
         options: &CallOptions,
         streaming: bool,
     ) -> LLMResult<Prepared> {
-        let mut warnings = Warnings::new(PROVIDER_NAME);
-        let call = request::build(request, self.model.as_deref(), &mut warnings)?;
+        let mut warnings = Warnings::new(self.transport.provider_name());
+        let mut call = request::build(request, self.model.as_deref(), &mut warnings)?;
         let warnings = warnings.finish(options.strict)?;
-        let http_request = endpoint::generate(&self.config, &call.model, streaming, call.body_bytes()?)?
+        let api = self.transport.resolve(&self.http).await?;
+        if let Some(name) = call.body.cached_content.take() {
+            call.body.cached_content = Some(api.cache_reference(name)?);
+        }
+        let http_request = api
+            .generate(&call.model, streaming, call.body_bytes()?)?
             .with_extra_headers(&options.extra_headers)?;
         let model_name = call.model.rsplit('/').next().unwrap_or(&call.model).to_owned();
-        Ok(Prepared { http_request, warnings, model_name })
+        Ok(Prepared { http_request, warnings, model_name, error_mapper: api.error_mapper() })
     }
+
+    /// Embeddings through `batchEmbedContents` (AI Studio) or `:predict` (Vertex AI).
+    async fn embed_texts(
+        &self,
+        request: &EmbeddingRequest,
+        options: &CallOptions,
+    ) -> LLMResult<EmbeddingResponse> {
+        let model = model_resource(self.model.as_deref().unwrap_or(&request.model))?;
+        let mut warnings = Warnings::new(self.transport.provider_name());
+        let api = self.transport.resolve(&self.http).await?;
+        let mut response = EmbeddingResponse::default();
+        match &api {
+            Api::AiStudio(config) => {
+                let bodies = embeddings::batch_bodies(request, &model, &mut warnings)?;
+                warnings.finish(options.strict)?;
+                let model_name = model.rsplit('/').next().unwrap_or(&model);
+                for body in bodies {
+                    let http_request = crate::endpoint::batch_embed(config, &model, Bytes::from(body))?;
+                    let reply = self.http.send(http_request, api.error_mapper()).await?;
+                    let first_index = u32::try_from(response.data.len()).unwrap_or(u32::MAX);
+                    let batch = embeddings::parse_batch(
+                        &reply.body,
+                        model_name,
+                        request.encoding_format,
+                        first_index,
+                    )?;
+                    merge(&mut response, batch);
+                }
+            }
+            #[cfg(feature = "vertex")]
+            Api::Vertex(target) => {
+                let name = crate::vertex::publisher_model(&model)?;
+                let bodies = crate::vertex::predict_bodies(request, name, &mut warnings)?;
+                warnings.finish(options.strict)?;
+                let url = target.publisher_model_url(crate::vertex::PUBLISHER, name, "predict")?;
+                for body in bodies {
+                    let http_request = crate::endpoint::predict(target, &url, Bytes::from(body))?;
+                    let reply = self.http.send(http_request, api.error_mapper()).await?;
+                    let first_index = u32::try_from(response.data.len()).unwrap_or(u32::MAX);
+                    let batch = crate::vertex::parse_predictions(
+                        &reply.body,
+                        name,
+                        request.encoding_format,
+                        first_index,
+                    )?;
+                    merge(&mut response, batch);
+                }
+            }
+        }
+        Ok(response)
+    }
+}
+
+/// Adds one batch's embeddings and tokens to the answer so far.
+fn merge(response: &mut EmbeddingResponse, batch: EmbeddingResponse) {
+    response.data.extend(batch.data);
+    let tokens = response.usage.prompt_tokens.saturating_add(batch.usage.prompt_tokens);
+    response.usage = batch.usage;
+    response.usage.prompt_tokens = tokens;
+    response.usage.total_tokens = tokens;
+    response.model = batch.model;
+    response.object = batch.object;
 }
 
 fn now() -> u64 {
@@ -82,8 +158,9 @@ impl ModelInstance for GeminiModel {
         options: &'a CallOptions,
     ) -> BoxFuture<'a, LLMResult<ChatCompletionMessageWithFinishReason>> {
         Box::pin(async move {
-            let Prepared { http_request, warnings, model_name } = self.prepare(request, options, false)?;
-            let reply = self.http.send(http_request, &map_error).await?;
+            let Prepared { http_request, warnings, model_name, error_mapper } =
+                self.prepare(request, options, false).await?;
+            let reply = self.http.for_call(options).send(http_request, error_mapper).await?;
             let context = ResponseContext { model: model_name, created: now() };
             let mut result = parse_response(&reply.body, &context)?;
             result.warnings = warnings;
@@ -98,8 +175,9 @@ impl ModelInstance for GeminiModel {
         options: &'a CallOptions,
     ) -> BoxFuture<'a, LLMResult<ResultStream>> {
         Box::pin(async move {
-            let Prepared { http_request, warnings, model_name } = self.prepare(request, options, true)?;
-            let reply = self.http.send_streaming(http_request, &map_error).await?;
+            let Prepared { http_request, warnings, model_name, error_mapper } =
+                self.prepare(request, options, true).await?;
+            let reply = self.http.for_call(options).send_streaming(http_request, error_mapper).await?;
             let metadata = reply.metadata();
             let framing = SseDecoder::new(self.http.config().limits.max_event_size);
             let context = ResponseContext { model: model_name, created: now() };
@@ -110,7 +188,7 @@ impl ModelInstance for GeminiModel {
     }
 
     fn provider_name(&self) -> &str {
-        PROVIDER_NAME
+        self.transport.provider_name()
     }
 
     fn embed<'a>(
@@ -118,28 +196,6 @@ impl ModelInstance for GeminiModel {
         request: &'a EmbeddingRequest,
         options: &'a CallOptions,
     ) -> BoxFuture<'a, LLMResult<EmbeddingResponse>> {
-        Box::pin(async move {
-            let model = model_resource(self.model.as_deref().unwrap_or(&request.model))?;
-            let mut warnings = Warnings::new(PROVIDER_NAME);
-            let bodies = embeddings::batch_bodies(request, &model, &mut warnings)?;
-            warnings.finish(options.strict)?;
-            let model_name = model.rsplit('/').next().unwrap_or(&model);
-            let mut response = EmbeddingResponse::default();
-            for body in bodies {
-                let http_request = endpoint::batch_embed(&self.config, &model, Bytes::from(body))?;
-                let reply = self.http.send(http_request, &map_error).await?;
-                let first_index = u32::try_from(response.data.len()).unwrap_or(u32::MAX);
-                let batch =
-                    embeddings::parse_batch(&reply.body, model_name, request.encoding_format, first_index)?;
-                response.data.extend(batch.data);
-                let tokens = response.usage.prompt_tokens.saturating_add(batch.usage.prompt_tokens);
-                response.usage = batch.usage;
-                response.usage.prompt_tokens = tokens;
-                response.usage.total_tokens = tokens;
-                response.model = batch.model;
-                response.object = batch.object;
-            }
-            Ok(response)
-        })
+        Box::pin(self.embed_texts(request, options))
     }
 }
