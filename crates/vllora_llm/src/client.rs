@@ -83,6 +83,7 @@ impl VlloraLLMClient {
                 providers: Arc::new(Providers::new(sources)),
                 strict: false,
                 record_content: false,
+                tools: crate::tools::ToolSet::new(),
             }),
         }
     }
@@ -152,6 +153,12 @@ impl VlloraLLMClient {
     /// Records prompts and completions in the telemetry span (off by default: they may be sensitive).
     pub fn with_content_recording(self, record: bool) -> Self {
         self.update(|settings| settings.record_content = record)
+    }
+
+    /// Tools every tool loop of this client offers the model ([`CompletionsClient::tool_loop`]); a loop
+    /// can add more for its own runs. Plain `create` calls are not affected.
+    pub fn with_tools(self, tools: crate::tools::ToolSet) -> Self {
+        self.update(|settings| settings.tools = tools)
     }
 
     /// The chat completions API.

@@ -35,6 +35,10 @@
 //! and a provider that is not enabled is not compiled at all. Asking for it at run time is an
 //! [`LLMError::ProviderNotCompiled`](error::LLMError::ProviderNotCompiled) naming the feature.
 //!
+//! `mcp` (off by default) adds MCP servers as tool sources ([`tools::mcp`]), through the official Rust SDK
+//! `rmcp`; with it the crate needs Rust 1.88 (rmcp's minimum). [`tools`] (Rust tools, the bounded tool
+//! loop) is always there.
+//!
 //! # Supported Rust versions
 //!
 //! Rust 1.85 or later (edition 2024).
@@ -51,6 +55,7 @@ mod responses;
 mod routing;
 mod settings;
 mod telemetry;
+pub mod tools;
 
 /// Errors: [`LLMError`](error::LLMError) and [`LLMResult`](error::LLMResult).
 pub mod error {

@@ -25,6 +25,8 @@ pub(crate) struct Settings {
     pub(crate) providers: Arc<Providers>,
     pub(crate) strict: bool,
     pub(crate) record_content: bool,
+    /// The tools of `with_tools`, offered by every tool loop of the client.
+    pub(crate) tools: crate::tools::ToolSet,
 }
 
 /// Where one request goes, before any provider is built.
