@@ -175,3 +175,5 @@ impl ModelInstance for BedrockModel {
         PROVIDER_NAME
     }
 }
+                .for_call(options)
+                .for_call(options)

@@ -135,10 +135,20 @@ pub enum LLMError {
     /// The provider answered with an error.
     #[error("{0}")]
     Api(Box<ApiError>),
-    /// The connection failed or broke (DNS, TCP, TLS, reset).
+    /// The connection broke or the server answered with something that is not HTTP, after the request
+    /// may have reached it (a reset, a close before or during the response, garbage). The provider may
+    /// have generated (and billed) an answer, so the transport repeats such a request only when the
+    /// caller allows it ([`CallOptions::with_safe_to_repeat`](crate::CallOptions::with_safe_to_repeat)).
     #[error("connection error: {message}")]
     Connection {
-        /// What happened.
+        /// What happened, where, and how many attempts were made.
+        message: String,
+    },
+    /// No connection could be opened (DNS, TCP, the proxy tunnel, the TLS handshake): nothing was sent,
+    /// so trying again is always safe and the transport retries it.
+    #[error("connection error: {message}")]
+    ConnectFailed {
+        /// What happened, where, and how many attempts were made.
         message: String,
     },
     /// A timeout fired.
@@ -224,14 +234,30 @@ impl LLMError {
     }
 
     /// Whether sending the same request again may succeed: retryable statuses and error types,
-    /// connection errors, connect and first-byte timeouts.
+    /// connection errors, connect and first-byte timeouts. Whether it is also *safe* (no answer
+    /// generated twice) is [`may_have_generated`](Self::may_have_generated).
     pub fn is_retryable(&self) -> bool {
         match self {
             LLMError::Api(api) => api.retryable,
-            LLMError::Connection { .. } => true,
+            LLMError::Connection { .. } | LLMError::ConnectFailed { .. } => true,
             LLMError::Timeout { phase, .. } => {
                 matches!(phase, TimeoutPhase::Connect | TimeoutPhase::FirstByte)
             }
+            _ => false,
+        }
+    }
+
+    /// Whether the provider may have generated (and billed) an answer before this error: the request
+    /// reached the server and no error status came back (a broken connection or garbage after sending,
+    /// a first-byte, idle or total timeout, a body cut off, oversize or undecodable). Sending the request
+    /// again may then generate a second answer. `false` for an error status (the provider said the
+    /// request failed), a failed connect and every error raised before sending.
+    pub fn may_have_generated(&self) -> bool {
+        match self {
+            LLMError::Connection { .. } | LLMError::LimitExceeded { .. } | LLMError::Decode { .. } => true,
+            LLMError::Timeout { phase, .. } => !matches!(phase, TimeoutPhase::Connect),
+            // An error event inside a stream (no status) comes after the answer began.
+            LLMError::Api(api) => api.status.is_none(),
             _ => false,
         }
     }
@@ -300,6 +326,27 @@ mod tests {
         assert_eq!(error.retry_after(), Some(Duration::from_secs(3)));
         assert_eq!(error.provider(), Some("anthropic"));
         assert_eq!(LLMError::InvalidRequest("x".into()).retry_after(), None);
+    }
+
+    #[test]
+    fn what_may_have_generated_an_answer_is_told_apart() {
+        let connect = LLMError::ConnectFailed { message: "refused".into() };
+        assert!(connect.is_retryable() && !connect.may_have_generated());
+        let reset = LLMError::Connection { message: "reset".into() };
+        assert!(reset.is_retryable() && reset.may_have_generated());
+        let phases =
+            [TimeoutPhase::Connect, TimeoutPhase::FirstByte, TimeoutPhase::Idle, TimeoutPhase::Total];
+        let generated: Vec<bool> = phases
+            .iter()
+            .map(|phase| {
+                LLMError::Timeout { phase: *phase, after: Duration::from_secs(1) }.may_have_generated()
+            })
+            .collect();
+        assert_eq!(generated, vec![false, true, true, true]);
+        assert!(!LLMError::from(ApiError::new("openai", Some(500), "boom")).may_have_generated());
+        assert!(LLMError::from(ApiError::new("anthropic", None, "overloaded")).may_have_generated());
+        assert!(!LLMError::InvalidRequest("x".into()).may_have_generated());
+        assert!(LLMError::decode("openai", "bad json").may_have_generated());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use futures_core::Stream;
 
@@ -29,6 +30,21 @@ pub struct CallOptions {
     /// a header of the same name). Values are not logged; put no secret here that the provider does not
     /// need.
     pub extra_headers: Vec<(String, String)>,
+    /// This call's first-byte timeout (until the response headers), replacing the client's.
+    /// `Duration::MAX` means no limit.
+    pub first_byte_timeout: Option<Duration>,
+    /// This call's idle timeout (the longest gap between two pieces of the body), replacing the
+    /// client's.
+    pub idle_timeout: Option<Duration>,
+    /// This call's total timeout (every attempt, the waits between them and the whole body, to the end
+    /// of a stream), replacing the client's one-shot or stream total.
+    pub total_timeout: Option<Duration>,
+    /// The caller accepts that the request is sent again after a failure that may have produced (and
+    /// billed) an answer: a connection broken after sending, a first-byte timeout, a one-shot body cut
+    /// off. Off by default: such failures are returned, never repeated. Failures that cannot have
+    /// generated anything (a failed connect, 408/409/429/5xx/529 statuses) are retried either way. A
+    /// stream is never repeated once its body has begun.
+    pub safe_to_repeat: bool,
 }
 
 impl CallOptions {
@@ -40,6 +56,31 @@ impl CallOptions {
     /// Adds a header to this call's HTTP request (`OpenAI-Beta`, `HTTP-Referer`, a tracing header...).
     pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.extra_headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Replaces the client's first-byte timeout for this call.
+    pub fn with_first_byte_timeout(mut self, after: Duration) -> Self {
+        self.first_byte_timeout = Some(after);
+        self
+    }
+
+    /// Replaces the client's idle timeout for this call.
+    pub fn with_idle_timeout(mut self, after: Duration) -> Self {
+        self.idle_timeout = Some(after);
+        self
+    }
+
+    /// Replaces the client's total timeout (one-shot or stream) for this call.
+    pub fn with_total_timeout(mut self, after: Duration) -> Self {
+        self.total_timeout = Some(after);
+        self
+    }
+
+    /// Allows (or forbids) sending the request again after a failure that may have produced an answer;
+    /// see [`safe_to_repeat`](Self::safe_to_repeat).
+    pub fn with_safe_to_repeat(mut self, safe_to_repeat: bool) -> Self {
+        self.safe_to_repeat = safe_to_repeat;
         self
     }
 }

@@ -57,7 +57,10 @@ impl TimedBody {
         let now = Instant::now();
         TimedBody {
             inner: Some(inner),
-            idle: idle.map(|idle| (idle, Box::pin(tokio::time::sleep_until(now + idle)))),
+            // An idle timeout too long for the clock (`Duration::MAX`) is no limit.
+            idle: idle.and_then(|idle| {
+                now.checked_add(idle).map(|at| (idle, Box::pin(tokio::time::sleep_until(at))))
+            }),
             last_progress: now,
             total: total
                 .map(|(total, deadline)| (total, deadline, Box::pin(tokio::time::sleep_until(deadline)))),
@@ -104,7 +107,10 @@ impl Stream for TimedBody {
         }
         if let Some((idle, sleep)) = this.idle.as_mut() {
             while sleep.as_mut().poll(context).is_ready() {
-                let deadline = this.last_progress + *idle;
+                let Some(deadline) = this.last_progress.checked_add(*idle) else {
+                    this.idle = None;
+                    break;
+                };
                 if Instant::now() >= deadline {
                     let error = LLMError::Timeout { phase: TimeoutPhase::Idle, after: *idle };
                     return this.fail(error);
@@ -123,6 +129,28 @@ pub(crate) fn timed(
     total: Option<(Duration, Instant)>,
 ) -> BodyStream {
     if idle.is_none() && total.is_none() { body } else { Box::pin(TimedBody::new(body, idle, total)) }
+}
+
+/// Reads the start of an error body: at most `max_bytes`, for at most `within`. What arrived is kept
+/// when the body stalls, breaks or goes on past the cap (the status already says what happened, and the
+/// start of the body says why); the rest is never downloaded, since dropping the body closes the
+/// connection.
+pub(crate) async fn read_error_body(mut body: BodyStream, max_bytes: usize, within: Duration) -> Bytes {
+    let mut kept = BytesMut::new();
+    let reading = async {
+        while kept.len() < max_bytes {
+            match std::future::poll_fn(|context| body.as_mut().poll_next(context)).await {
+                Some(Ok(piece)) => {
+                    let room = max_bytes.saturating_sub(kept.len()).min(piece.len());
+                    kept.extend_from_slice(piece.get(..room).unwrap_or_default());
+                }
+                Some(Err(_)) | None => break,
+            }
+        }
+    };
+    // Cut off at `within`: `Err(Elapsed)` only means the body stalled, and what it sent is kept.
+    let _ = tokio::time::timeout(within, reading).await;
+    kept.freeze()
 }
 
 /// Reads a whole body, refusing more than `max_bytes` (a larger `Content-Length` is refused before

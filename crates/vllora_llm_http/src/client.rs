@@ -7,11 +7,11 @@ use std::time::Duration;
 use http::header::CONTENT_LENGTH;
 use http::{HeaderMap, StatusCode};
 use tokio::time::Instant;
-use vllora_llm_core::{LLMError, LLMResult, TimeoutPhase};
+use vllora_llm_core::{CallOptions, LLMError, LLMResult, TimeoutPhase};
 
-use crate::body::{TimedBody, read_to_end, timed};
+use crate::body::{TimedBody, read_error_body, read_to_end, timed};
 use crate::config::HttpConfig;
-use crate::message::{HttpReply, HttpRequest, HttpResponse, StreamingReply};
+use crate::message::{HttpReply, HttpRequest, HttpResponse, RedactedUrl, StreamingReply, refuse_userinfo};
 use crate::retry::{backoff, jitter_draw, retry_after};
 use crate::transport::{HttpTransport, HyperTransport};
 
@@ -26,7 +26,14 @@ pub type ErrorMapper = dyn Fn(StatusCode, &HeaderMap, &[u8]) -> LLMError + Send 
 pub struct HttpClient {
     transport: Arc<dyn HttpTransport>,
     config: HttpConfig,
+    /// The call allows repeating a request that may have produced an answer
+    /// ([`CallOptions::safe_to_repeat`]).
+    safe_to_repeat: bool,
 }
+
+/// The longest an error response's body is waited for: its status already says what happened, and a
+/// body that stalls must not cost an idle timeout per attempt.
+const ERROR_BODY_WAIT: Duration = Duration::from_secs(2);
 
 impl fmt::Debug for HttpClient {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -34,6 +41,7 @@ impl fmt::Debug for HttpClient {
             .debug_struct("HttpClient")
             .field("transport", &self.transport)
             .field("config", &self.config)
+            .field("safe_to_repeat", &self.safe_to_repeat)
             .finish()
     }
 }
@@ -51,7 +59,7 @@ impl HttpClient {
     /// A client over any transport. The connect timeout is then the transport's business, and the
     /// first-byte timeout is measured from the send, with the connect timeout granted on top.
     pub fn with_transport(transport: Arc<dyn HttpTransport>, config: HttpConfig) -> Self {
-        HttpClient { transport, config }
+        HttpClient { transport, config, safe_to_repeat: false }
     }
 
     /// The configuration.
@@ -67,12 +75,33 @@ impl HttpClient {
     /// A client over the same transport (the same connection pool) with another configuration: cloud
     /// metadata services, for instance, are asked with short timeouts and few retries.
     pub fn with_config(&self, config: HttpConfig) -> HttpClient {
-        HttpClient { transport: Arc::clone(&self.transport), config }
+        HttpClient { transport: Arc::clone(&self.transport), config, safe_to_repeat: self.safe_to_repeat }
+    }
+
+    /// This client as one call wants it (same transport and pool): the call's first-byte, idle and
+    /// total timeouts replace the configured ones (the total replaces the one-shot and the stream
+    /// total), and [`CallOptions::safe_to_repeat`] allows repeating a request that may have produced an
+    /// answer. The connect timeout belongs to the transport and stays.
+    pub fn for_call(&self, options: &CallOptions) -> HttpClient {
+        let mut config = self.config;
+        let timeouts = &mut config.timeouts;
+        if let Some(first_byte) = options.first_byte_timeout {
+            timeouts.first_byte = Some(first_byte);
+        }
+        if let Some(idle) = options.idle_timeout {
+            timeouts.idle = Some(idle);
+        }
+        if let Some(total) = options.total_timeout {
+            timeouts.total = Some(total);
+            timeouts.stream_total = Some(total);
+        }
+        HttpClient { transport: Arc::clone(&self.transport), config, safe_to_repeat: options.safe_to_repeat }
     }
 
     /// One-shot: retries per policy, total timeout, body limit; `Ok` only for 2xx.
     pub async fn send(&self, request: HttpRequest, on_error: &ErrorMapper) -> LLMResult<HttpReply> {
-        let deadline = self.deadline();
+        refuse_userinfo(&request.url)?;
+        let deadline = deadline(self.config.timeouts.total);
         let idle = self.config.timeouts.idle;
         let max_body = self.config.limits.max_response_body;
         let call = self.with_retries(request, on_error, deadline, |response: HttpResponse| async move {
@@ -92,7 +121,8 @@ impl HttpClient {
         request: HttpRequest,
         on_error: &ErrorMapper,
     ) -> LLMResult<StreamingReply> {
-        let deadline = self.deadline();
+        refuse_userinfo(&request.url)?;
+        let deadline = deadline(self.config.timeouts.stream_total);
         let call = self.with_retries(request, on_error, deadline, |response| async move { Ok(response) });
         let response = within(deadline, call).await?;
         Ok(StreamingReply {
@@ -100,10 +130,6 @@ impl HttpClient {
             headers: response.headers,
             body: timed(response.body, self.config.timeouts.idle, deadline),
         })
-    }
-
-    fn deadline(&self) -> Deadline {
-        self.config.timeouts.total.map(|total| (total, Instant::now() + total))
     }
 
     /// Runs attempts until one succeeds (2xx and `finish` succeeded) or the policy says stop.
@@ -119,28 +145,55 @@ impl HttpClient {
         Finishing: Future<Output = LLMResult<T>>,
     {
         let policy = &self.config.retry;
+        let target = Target { method: request.method.clone(), url: RedactedUrl(&request.url).to_string() };
         for failed_attempts in 1..policy.max_attempts {
             let error = match self.attempt(request.clone(), on_error, &finish).await {
                 Ok(value) => return Ok(value),
                 Err(error) => error,
             };
-            if !error.is_retryable() {
-                return Err(error);
-            }
-            let wait = match error.retry_after() {
-                Some(asked) if asked > policy.max_retry_after => return Err(error),
-                Some(asked) => asked,
-                None => backoff(policy, failed_attempts, jitter_draw()),
+            let wait = match self.retry_wait(&error, failed_attempts, deadline) {
+                Ok(wait) => wait,
+                Err(why_not) => return Err(target.explain(error, failed_attempts, why_not)),
             };
-            if deadline.is_some_and(|(_, at)| Instant::now() + wait >= at) {
-                // Waiting would outlast the call: the server's answer says more than a timeout would.
-                return Err(error);
-            }
             tracing::debug!(attempt = failed_attempts, ?wait, %error, "retrying HTTP request");
             tokio::time::sleep(wait).await;
         }
         // The last attempt takes the request itself; earlier ones cloned it for the next.
-        self.attempt(request, on_error, &finish).await
+        let attempts = policy.max_attempts.max(1);
+        self.attempt(request, on_error, &finish).await.map_err(|error| target.explain(error, attempts, None))
+    }
+
+    /// How long to wait before the next attempt, or why there is none (with a note for the caller when
+    /// the reason is worth saying).
+    fn retry_wait(
+        &self,
+        error: &LLMError,
+        failed_attempts: u32,
+        deadline: Deadline,
+    ) -> Result<Duration, Option<&'static str>> {
+        if !error.is_retryable() {
+            return Err(None);
+        }
+        if error.may_have_generated() && !self.safe_to_repeat {
+            return Err(Some(
+                "not retried: the request reached the server, which may have generated (and billed) an \
+                 answer; CallOptions::with_safe_to_repeat(true) allows repeating it",
+            ));
+        }
+        let policy = &self.config.retry;
+        let wait = match error.retry_after() {
+            // Waiting longer than that is the caller's decision.
+            Some(asked) if asked > policy.max_retry_after => return Err(None),
+            Some(asked) => asked,
+            None => backoff(policy, failed_attempts, jitter_draw()),
+        };
+        if let Some((_, at)) = deadline {
+            // Waiting would outlast the call: the server's answer says more than a timeout would.
+            if Instant::now().checked_add(wait).is_none_or(|end| end >= at) {
+                return Err(None);
+            }
+        }
+        Ok(wait)
     }
 
     async fn attempt<T, Finish, Finishing>(
@@ -164,7 +217,7 @@ impl HttpClient {
     ) -> LLMResult<HttpResponse> {
         let timeouts = &self.config.timeouts;
         crate::observe::note_request(&request.url);
-        let sending = self.transport.send(request);
+        let sending = self.transport.send_with_timeouts(request, timeouts);
         let response = match timeouts.first_byte {
             Some(first_byte) => {
                 let budget = first_byte.saturating_add(timeouts.connect.unwrap_or(Duration::ZERO));
@@ -177,12 +230,10 @@ impl HttpClient {
         if response.status.is_success() {
             return Ok(response);
         }
-        let max_body = self.config.limits.max_response_body;
-        let declared = content_length(&response.headers);
-        // The status says what happened even when the error body cannot be read to its end.
-        let body = read_to_end(TimedBody::new(response.body, timeouts.idle, None), declared, max_body, true)
-            .await
-            .unwrap_or_default();
+        // The status says what happened; the start of the body says why. It is read to a small cap for a
+        // few seconds at most, and the rest is never downloaded (dropping the body closes the connection).
+        let wait = timeouts.idle.map_or(ERROR_BODY_WAIT, |idle| idle.min(ERROR_BODY_WAIT));
+        let body = read_error_body(response.body, self.config.limits.max_error_body, wait).await;
         let mut error = on_error(response.status, &response.headers, &body);
         if let LLMError::Api(api) = &mut error {
             if api.retry_after.is_none() {
@@ -194,6 +245,39 @@ impl HttpClient {
             }
         }
         Err(error)
+    }
+}
+
+/// The deadline of a call that may last `total`; a length too long for the clock is no deadline.
+fn deadline(total: Option<Duration>) -> Deadline {
+    let total = total?;
+    Some((total, Instant::now().checked_add(total)?))
+}
+
+/// What a call was sent to, for the messages of connection errors.
+struct Target {
+    method: http::Method,
+    /// Without user name, password or query.
+    url: String,
+}
+
+impl Target {
+    /// Says where a connection error happened, after how many attempts, and why it was not retried.
+    fn explain(&self, error: LLMError, attempts: u32, why_not: Option<&str>) -> LLMError {
+        let context = |message: String| {
+            let plural = if attempts == 1 { "" } else { "s" };
+            let mut message = format!("{message} ({} {}, {attempts} attempt{plural})", self.method, self.url);
+            if let Some(why_not) = why_not {
+                message.push_str("; ");
+                message.push_str(why_not);
+            }
+            message
+        };
+        match error {
+            LLMError::Connection { message } => LLMError::Connection { message: context(message) },
+            LLMError::ConnectFailed { message } => LLMError::ConnectFailed { message: context(message) },
+            other => other,
+        }
     }
 }
 

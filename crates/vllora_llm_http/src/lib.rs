@@ -57,7 +57,10 @@ pub use client::{ErrorMapper, HttpClient};
 pub use config::{HttpConfig, Limits, RetryPolicy, Timeouts};
 pub use credential_cache::{CachedCredential, Clock, CredentialSource, DEFAULT_REFRESH_BEFORE, Expiring};
 pub use driver::{ChunkStream, Chunks, EndOfBody, Framing, StreamDecoder, decode_pieces, truncated};
-pub use message::{BodyStream, HttpReply, HttpRequest, HttpResponse, StreamingReply, response_metadata};
+pub use message::{
+    BodyStream, HttpReply, HttpRequest, HttpResponse, RedactedUrl, StreamingReply, check_base_url,
+    response_metadata,
+};
 pub use observe::{ServerAddress, observe_server};
 pub use proxy::ProxyConfig;
 pub use retry::retry_after;

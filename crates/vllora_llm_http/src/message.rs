@@ -331,7 +331,8 @@ mod tests {
         assert_eq!(RedactedUrl("http://host/a@b").to_string(), "http://host/a@b");
         assert_eq!(RedactedUrl("http://host?x=a@b").to_string(), "http://host?[redacted]");
         assert_eq!(RedactedUrl("http://a:b@c@host/").to_string(), "http://[redacted]@host/");
-        let error = refuse_userinfo("https://me:SECRET@api.example.com/v1").err().map(|error| error.to_string());
+        let error =
+            refuse_userinfo("https://me:SECRET@api.example.com/v1").err().map(|error| error.to_string());
         assert!(
             error.as_deref().is_some_and(|message| message.contains("https://[redacted]@api.example.com/v1")
                 && !message.contains("SECRET")),

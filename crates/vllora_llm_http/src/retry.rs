@@ -48,20 +48,22 @@ fn parse_http_date(value: &str) -> Option<SystemTime> {
     if clock.next().is_some() || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
         return None;
     }
-    let days = u64::try_from(days_from_civil(year, month, day)).ok()?;
-    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second;
+    // The date comes from a server: every step is checked, a year too large for the clock is no date.
+    let days = u64::try_from(days_from_civil(year, month, day)?).ok()?;
+    let seconds = days.checked_mul(86_400)?.checked_add(hour * 3600 + minute * 60 + second)?;
     UNIX_EPOCH.checked_add(Duration::from_secs(seconds))
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm); `None` when the
+/// year is too large to count in days.
+fn days_from_civil(year: i64, month: u32, day: u32) -> Option<i64> {
+    let year = if month <= 2 { year.checked_sub(1)? } else { year };
     let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
+    let year_of_era = year.rem_euclid(400);
     let month_from_march = i64::from((month + 9) % 12);
     let day_of_year = (153 * month_from_march + 2) / 5 + i64::from(day) - 1;
     let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
+    era.checked_mul(146_097)?.checked_add(day_of_era - 719_468)
 }
 
 /// The wait after `failed_attempts` failures: uniform in `[0, min(max_backoff, initial * 2^(n-1))]`,
@@ -126,6 +128,14 @@ mod tests {
         assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 PST"), None);
         assert_eq!(parse_http_date("Sun, 06 Foo 1994 08:49:37 GMT"), None);
         assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49 GMT"), None);
+        // A hostile year overflows nothing (the probe's header panicked with overflow checks on).
+        for year in ["1000000000000000", "9223372036854775807", "-9223372036854775808"] {
+            let date = format!("Sun, 06 Nov {year} 08:49:37 GMT");
+            assert_eq!(parse_http_date(&date), None, "{date}");
+            let mut map = HeaderMap::new();
+            map.insert("retry-after", HeaderValue::from_str(&date).unwrap_or(HeaderValue::from_static("x")));
+            assert_eq!(retry_after(&map), None, "{date}");
+        }
     }
 
     #[test]

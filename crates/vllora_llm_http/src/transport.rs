@@ -19,7 +19,7 @@ use vllora_llm_core::{BoxFuture, LLMError, LLMResult, TimeoutPhase};
 
 use crate::body::IncomingStream;
 use crate::config::Timeouts;
-use crate::message::{HttpRequest, HttpResponse, RedactedUrl};
+use crate::message::{HttpRequest, HttpResponse, RedactedUrl, refuse_userinfo};
 use crate::proxy::ProxyConfig;
 
 /// What actually moves bytes. The default is [`HyperTransport`]; tests and gateways may inject their own.
@@ -30,6 +30,18 @@ use crate::proxy::ProxyConfig;
 pub trait HttpTransport: Send + Sync + fmt::Debug {
     /// Sends one request.
     fn send(&self, request: HttpRequest) -> BoxFuture<'static, LLMResult<HttpResponse>>;
+
+    /// Sends one request under these connect and first-byte timeouts (one call's, which may differ
+    /// from the client's). The default ignores them and calls [`send`](Self::send): the client then
+    /// bounds the wait for the headers by the first-byte timeout with the connect timeout on top.
+    fn send_with_timeouts(
+        &self,
+        request: HttpRequest,
+        timeouts: &Timeouts,
+    ) -> BoxFuture<'static, LLMResult<HttpResponse>> {
+        let _ = timeouts;
+        self.send(request)
+    }
 }
 
 type DirectClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
@@ -149,10 +161,31 @@ enum Route {
 
 impl HttpTransport for HyperTransport {
     fn send(&self, request: HttpRequest) -> BoxFuture<'static, LLMResult<HttpResponse>> {
+        self.send_within(request, self.connect_timeout, self.first_byte_timeout)
+    }
+
+    /// The connect timeout of the call bounds the wait for a connection (the TCP connector keeps the
+    /// transport's own per-address timeout); the first-byte timeout is the call's.
+    fn send_with_timeouts(
+        &self,
+        request: HttpRequest,
+        timeouts: &Timeouts,
+    ) -> BoxFuture<'static, LLMResult<HttpResponse>> {
+        self.send_within(request, timeouts.connect, timeouts.first_byte)
+    }
+}
+
+impl HyperTransport {
+    fn send_within(
+        &self,
+        request: HttpRequest,
+        connect_timeout: Option<Duration>,
+        first_byte_timeout: Option<Duration>,
+    ) -> BoxFuture<'static, LLMResult<HttpResponse>> {
         let prepared = self.prepare(request);
-        let (connect_timeout, first_byte_timeout) = (self.connect_timeout, self.first_byte_timeout);
         Box::pin(async move {
             let (route, mut hyper_request) = prepared?;
+            let destination = destination(hyper_request.uri());
             let mut connection = capture_connection(&mut hyper_request);
             let mut response = match route {
                 Route::Direct(client) => client.request(hyper_request),
@@ -180,7 +213,7 @@ impl HttpTransport for HyperTransport {
                     .map_err(|_| LLMError::Timeout { phase: TimeoutPhase::FirstByte, after })?,
                 (None, None) => response.await,
             };
-            let response = response.map_err(|error| request_error(&error, connect_timeout))?;
+            let response = response.map_err(|error| request_error(&error, connect_timeout, &destination))?;
             let (parts, body) = response.into_parts();
             Ok(HttpResponse {
                 status: parts.status,
@@ -194,6 +227,7 @@ impl HttpTransport for HyperTransport {
 impl HyperTransport {
     fn prepare(&self, request: HttpRequest) -> LLMResult<(Route, http::Request<Full<Bytes>>)> {
         let invalid = || LLMError::InvalidRequest(format!("invalid URL {:?}", RedactedUrl(&request.url)));
+        refuse_userinfo(&request.url)?;
         let mut uri: Uri = request.url.parse().map_err(|_| invalid())?;
         let scheme = uri.scheme().cloned().ok_or_else(invalid)?;
         if scheme != Scheme::HTTP && scheme != Scheme::HTTPS || uri.host().is_none() {
@@ -253,29 +287,45 @@ fn find_cause<'a, T: StdError + 'static>(error: &'a (dyn StdError + 'static)) ->
     None
 }
 
-/// Maps a failed request (no response headers) to an error.
-fn request_error(error: &hyper_util::client::legacy::Error, connect_timeout: Option<Duration>) -> LLMError {
+/// `host:port` of a request, for error messages (never its user name or password: those are refused).
+fn destination(uri: &Uri) -> String {
+    let host = uri.host().unwrap_or_default();
+    let port = uri.port_u16().unwrap_or(if uri.scheme() == Some(&Scheme::HTTPS) { 443 } else { 80 });
+    format!("{host}:{port}")
+}
+
+/// Maps a failed request (no response headers) to an error: [`LLMError::ConnectFailed`] when no
+/// connection could be opened (nothing was sent), [`LLMError::Connection`] when it broke after.
+fn request_error(
+    error: &hyper_util::client::legacy::Error,
+    connect_timeout: Option<Duration>,
+    destination: &str,
+) -> LLMError {
     let timed_out =
         find_cause::<std::io::Error>(error).is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut);
     if error.is_connect() {
         if let (true, Some(after)) = (timed_out, connect_timeout) {
             return LLMError::Timeout { phase: TimeoutPhase::Connect, after };
         }
-        return LLMError::Connection { message: format!("could not connect: {}", describe(error)) };
+        return LLMError::ConnectFailed {
+            message: format!("could not connect to {destination}: {}", describe(error)),
+        };
     }
     if let Some(hyper_error) = find_cause::<hyper::Error>(error) {
         if hyper_error.is_parse() || hyper_error.is_parse_status() {
             return LLMError::Connection {
-                message: format!("the server sent an invalid HTTP response: {}", describe(hyper_error)),
+                message: format!("{destination} sent an invalid HTTP response: {}", describe(hyper_error)),
             };
         }
         if hyper_error.is_incomplete_message() {
             return LLMError::Connection {
-                message: "the connection closed before the response headers arrived".to_owned(),
+                message: format!(
+                    "the connection to {destination} closed before the response headers arrived"
+                ),
             };
         }
     }
-    LLMError::Connection { message: format!("request failed: {}", describe(error)) }
+    LLMError::Connection { message: format!("the request to {destination} failed: {}", describe(error)) }
 }
 
 /// Maps an error while reading a response body.

@@ -93,9 +93,27 @@ async fn refused_connections_are_connection_errors() {
     let http = client_with(Timeouts::default(), &ProxyConfig::none());
     let error =
         http.send(HttpRequest::new(Method::GET, format!("http://{address}/")), &*mock_errors()).await.err();
-    let Some(LLMError::Connection { message }) = &error else { panic!("{error:?}") };
-    assert!(message.starts_with("could not connect"), "{message}");
-    assert!(error.as_ref().is_some_and(LLMError::is_retryable));
+    let Some(LLMError::ConnectFailed { message }) = &error else { panic!("{error:?}") };
+    assert!(message.starts_with(&format!("could not connect to {address}: ")), "{message}");
+    assert!(error.as_ref().is_some_and(|error| error.is_retryable() && !error.may_have_generated()));
+
+    // Issue 10 item 8: the error says what was tried, where, and how many times.
+    let retrying = HttpClient::with_transport(
+        Arc::new(
+            HyperTransport::new(&Timeouts::default(), &ProxyConfig::none()).unwrap_or_else(|_| panic!()),
+        ),
+        HttpConfig { retry: common::quick_retries(3), ..HttpConfig::default() },
+    );
+    let url = format!("http://{address}/v1/chat/completions?key=SECRET");
+    let error = retrying.send(HttpRequest::post_json(url, "{}"), &*mock_errors()).await.err();
+    let shown = error.as_ref().map(ToString::to_string).unwrap_or_default();
+    assert!(
+        shown.starts_with(&format!("connection error: could not connect to {address}: "))
+            && shown.contains("Connection refused")
+            && shown
+                .ends_with(&format!("(POST http://{address}/v1/chat/completions?[redacted], 3 attempts)")),
+        "{shown}"
+    );
 }
 
 /// A minimal HTTP CONNECT proxy that records each request head it receives.

@@ -87,8 +87,8 @@ fn scripted(outcomes: Vec<Outcome>) -> Arc<ScriptedTransport> {
 }
 
 #[tokio::test]
-async fn connection_errors_are_retried_on_any_transport() {
-    let refused: Outcome = Box::new(|| Err(LLMError::Connection { message: "refused".into() }));
+async fn failed_connects_are_retried_on_any_transport_and_broken_connections_are_not() {
+    let refused: Outcome = Box::new(|| Err(LLMError::ConnectFailed { message: "refused".into() }));
     let transport = scripted(vec![refused, response(200, b"{}")]);
     let http = HttpClient::with_transport(
         transport.clone(),
@@ -99,6 +99,20 @@ async fn connection_errors_are_retried_on_any_transport() {
     assert_eq!(transport.sends.load(Ordering::SeqCst), 2);
     let urls = transport.urls.lock().map(|urls| urls.clone()).unwrap_or_default();
     assert_eq!(urls, vec!["https://api.test/v1/x".to_owned(); 2], "the same request is sent again");
+
+    let reset: Outcome = Box::new(|| Err(LLMError::Connection { message: "reset by peer".into() }));
+    let transport = scripted(vec![reset, response(200, b"{}")]);
+    let http = HttpClient::with_transport(
+        transport.clone(),
+        HttpConfig { retry: quick_retries(3), ..HttpConfig::default() },
+    );
+    let error = http.send(HttpRequest::post_json("https://api.test/v1/x", "{}"), &*mock_errors()).await.err();
+    let Some(LLMError::Connection { message }) = &error else { panic!("{error:?}") };
+    assert!(
+        message.starts_with("reset by peer (POST https://api.test/v1/x, 1 attempt); not retried"),
+        "{message}"
+    );
+    assert_eq!(transport.sends.load(Ordering::SeqCst), 1);
 }
 
 #[tokio::test(start_paused = true)]
@@ -112,7 +126,12 @@ async fn first_byte_timeout_applies_around_a_custom_transport() {
     );
     let error = http.send(HttpRequest::post_json("https://api.test/v1/x", "{}"), &*mock_errors()).await.err();
     assert!(matches!(error, Some(LLMError::Timeout { phase: TimeoutPhase::FirstByte, .. })), "{error:?}");
-    assert_eq!(transport.sends.load(Ordering::SeqCst), 2, "first-byte timeouts are retryable");
+    assert_eq!(transport.sends.load(Ordering::SeqCst), 1, "the server may be generating: not sent again");
+    let consenting = http.for_call(&vllora_llm_core::CallOptions::default().with_safe_to_repeat(true));
+    let request = HttpRequest::post_json("https://api.test/v1/x", "{}");
+    let error = consenting.send(request, &*mock_errors()).await.err();
+    assert!(matches!(error, Some(LLMError::Timeout { phase: TimeoutPhase::FirstByte, .. })), "{error:?}");
+    assert_eq!(transport.sends.load(Ordering::SeqCst), 3, "sent twice more with the caller's consent");
 }
 
 #[tokio::test(start_paused = true)]
@@ -121,7 +140,7 @@ async fn a_body_that_never_pauses_still_meets_the_total_deadline() {
         Ok(HttpResponse { status: StatusCode::OK, headers: HeaderMap::new(), body: Box::pin(Endless) })
     });
     let transport = scripted(vec![endless]);
-    let timeouts = Timeouts { total: Some(Duration::from_millis(50)), ..Timeouts::default() };
+    let timeouts = Timeouts { stream_total: Some(Duration::from_millis(50)), ..Timeouts::default() };
     let http = HttpClient::with_transport(transport, HttpConfig { timeouts, ..HttpConfig::default() });
     let Ok(reply) =
         http.send_streaming(HttpRequest::post_json("https://api.test/s", "{}"), &*mock_errors()).await

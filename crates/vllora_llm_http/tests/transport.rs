@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use common::{client, mock_errors, no_retries, quick_retries};
 use serde_json::json;
-use vllora_llm_core::{LLMError, Limit, Secret, TimeoutPhase};
+use vllora_llm_core::{CallOptions, LLMError, Limit, Secret, TimeoutPhase};
 use vllora_llm_http::{BodyStream, HttpConfig, HttpRequest, Limits, Method, StatusCode, Timeouts, sse_stream};
 use vllora_llm_testkit::{Chunking, MockResponse, MockServer};
 
@@ -166,32 +166,168 @@ async fn nothing_is_retried_once_stream_bytes_reached_the_caller() {
     assert_eq!(server.requests().len(), 1);
 }
 
+/// Issue 10 item 3: before, the one-shot call below was sent again (and a real server generated and billed a
+/// second completion); now it is returned, unless the call allows repeating it.
 #[tokio::test]
-async fn a_one_shot_body_cut_off_is_read_again_by_a_new_attempt() {
+async fn a_one_shot_body_cut_off_is_not_sent_again_unless_the_call_allows_it() {
     let server = MockServer::start().await;
     server.respond("POST", "/v1/chat/completions", MockResponse::json(200, json!({})).reset_after(0));
-    server.respond("POST", "/v1/chat/completions", MockResponse::json(200, json!({"second": true})));
     let http = client(HttpConfig { retry: quick_retries(3), ..HttpConfig::default() });
-    // The reset comes after the headers: a one-shot body that breaks is read again from a new attempt.
-    let reply = http.send(chat_request(&server), &*mock_errors()).await;
+    let error = http.send(chat_request(&server), &*mock_errors()).await.err();
+    let Some(LLMError::Connection { message }) = &error else { panic!("{error:?}") };
+    assert!(message.contains("1 attempt);") && message.contains("not retried"), "{message}");
+    assert_eq!(server.requests().len(), 1, "a 200 whose body broke may have been billed: sent once");
+
+    // The caller's consent: the body is read again from a new attempt.
+    server.respond("POST", "/v1/chat/completions", MockResponse::json(200, json!({})).reset_after(0));
+    server.respond("POST", "/v1/chat/completions", MockResponse::json(200, json!({"second": true})));
+    let consenting = http.for_call(&CallOptions::default().with_safe_to_repeat(true));
+    let reply = consenting.send(chat_request(&server), &*mock_errors()).await;
     assert!(matches!(&reply, Ok(reply) if &reply.body[..] == br#"{"second":true}"#), "{reply:?}");
-    assert_eq!(server.requests().len(), 2);
+    assert_eq!(server.requests().len(), 3);
 }
 
 #[tokio::test]
-async fn a_connection_closed_before_any_response_is_retried() {
+async fn a_connection_closed_before_the_response_is_not_retried_unless_the_call_allows_it() {
     let server = MockServer::start().await;
     server.respond("POST", "/v1/chat/completions", MockResponse::raw(Vec::new()));
-    server.respond("POST", "/v1/chat/completions", MockResponse::json(200, json!({"n": 2})));
     let http = client(HttpConfig { retry: quick_retries(3), ..HttpConfig::default() });
-    let reply = http.send(chat_request(&server), &*mock_errors()).await;
-    assert!(matches!(&reply, Ok(reply) if &reply.body[..] == br#"{"n":2}"#), "{reply:?}");
-    assert_eq!(server.requests().len(), 2);
+    let error = http.send(chat_request(&server), &*mock_errors()).await.err();
+    let Some(LLMError::Connection { message }) = &error else { panic!("{error:?}") };
+    let address = server.address();
+    assert!(
+        message
+            .starts_with(&format!("the connection to {address} closed before the response headers arrived"))
+            && message.contains(&format!("(POST {}/v1/chat/completions, 1 attempt);", server.url())),
+        "{message}"
+    );
+    assert_eq!(server.requests().len(), 1);
 
     server.respond("POST", "/v1/chat/completions", MockResponse::raw(Vec::new()));
-    let error = client(no_retries()).send(chat_request(&server), &*mock_errors()).await.err();
-    let Some(LLMError::Connection { message }) = &error else { panic!("{error:?}") };
-    assert!(message.contains("closed before the response"), "{message}");
+    server.respond("POST", "/v1/chat/completions", MockResponse::json(200, json!({"n": 2})));
+    let consenting = http.for_call(&CallOptions::default().with_safe_to_repeat(true));
+    let reply = consenting.send(chat_request(&server), &*mock_errors()).await;
+    assert!(matches!(&reply, Ok(reply) if &reply.body[..] == br#"{"n":2}"#), "{reply:?}");
+    assert_eq!(server.requests().len(), 3);
+}
+
+/// Issue 10 item 3: a first-byte timeout may hide a generation in progress; before, it was sent three times.
+#[tokio::test]
+async fn a_first_byte_timeout_is_not_retried_unless_the_call_allows_it() {
+    let server = MockServer::start().await;
+    let slow = MockResponse::json(200, json!({})).delay_first_byte(Duration::from_secs(5));
+    server.respond_always("POST", "/v1/chat/completions", slow);
+    let timeouts = Timeouts { first_byte: Some(Duration::from_millis(150)), ..Timeouts::default() };
+    let http = client(HttpConfig { timeouts, retry: quick_retries(3), ..HttpConfig::default() });
+    let error = http.send(chat_request(&server), &*mock_errors()).await.err();
+    assert!(matches!(error, Some(LLMError::Timeout { phase: TimeoutPhase::FirstByte, .. })), "{error:?}");
+    assert_eq!(server.requests().len(), 1);
+    let consenting = http.for_call(&CallOptions::default().with_safe_to_repeat(true));
+    let error = consenting.send(chat_request(&server), &*mock_errors()).await.err();
+    assert!(matches!(error, Some(LLMError::Timeout { phase: TimeoutPhase::FirstByte, .. })), "{error:?}");
+    assert_eq!(server.requests().len(), 4, "three more attempts with the caller's consent");
+}
+
+/// Issue 10 item 2: the timeouts of one call replace the client's.
+#[tokio::test]
+async fn a_call_sets_its_own_timeouts() {
+    let server = MockServer::start().await;
+    let slow = MockResponse::json(200, json!({"late": true})).delay_first_byte(Duration::from_millis(600));
+    server.respond_always("POST", "/v1/chat/completions", slow);
+    let timeouts = Timeouts { first_byte: Some(Duration::from_millis(150)), ..Timeouts::default() };
+    let http = client(HttpConfig { timeouts, ..no_retries() });
+    let patient = http.for_call(&CallOptions::default().with_first_byte_timeout(Duration::from_secs(5)));
+    let reply = patient.send(chat_request(&server), &*mock_errors()).await;
+    assert!(matches!(&reply, Ok(reply) if &reply.body[..] == br#"{"late":true}"#), "{reply:?}");
+    let hurried = http.for_call(&CallOptions::default().with_total_timeout(Duration::from_millis(100)));
+    let error = hurried.send(chat_request(&server), &*mock_errors()).await.err();
+    assert!(
+        matches!(error, Some(LLMError::Timeout { phase: TimeoutPhase::Total, after }) if after == Duration::from_millis(100)),
+        "{error:?}"
+    );
+    let error = http.send(chat_request(&server), &*mock_errors()).await.err();
+    assert!(matches!(error, Some(LLMError::Timeout { phase: TimeoutPhase::FirstByte, .. })), "{error:?}");
+}
+
+/// Issue 10 item 5: `Duration::MAX` as a timeout panicked on every call (`Instant + Duration` overflowed).
+#[tokio::test]
+async fn duration_max_timeouts_mean_no_limit() {
+    let server = MockServer::start().await;
+    server.respond_always("POST", "/v1/chat/completions", MockResponse::sse(["data: 1\n\n", "data: 2\n\n"]));
+    let max = Some(Duration::MAX);
+    let timeouts = Timeouts { connect: max, first_byte: max, idle: max, total: max, stream_total: max };
+    let http = client(HttpConfig { timeouts, ..no_retries() });
+    let reply = http.send(chat_request(&server), &*mock_errors()).await;
+    assert!(matches!(&reply, Ok(reply) if &reply.body[..] == b"data: 1\n\ndata: 2\n\n"), "{reply:?}");
+    let Ok(reply) = http.send_streaming(chat_request(&server), &*mock_errors()).await else { panic!("2xx") };
+    let mut stream = sse_stream(reply.body, 1 << 20);
+    let mut events = 0;
+    while let Some(event) = stream.next().await {
+        assert!(event.is_ok(), "{event:?}");
+        events += 1;
+    }
+    assert_eq!(events, 2);
+    let per_call = CallOptions::default().with_idle_timeout(Duration::MAX).with_total_timeout(Duration::MAX);
+    let reply = client(no_retries()).for_call(&per_call).send(chat_request(&server), &*mock_errors()).await;
+    assert!(reply.is_ok(), "{reply:?}");
+}
+
+/// Issue 10 item 5: a `Retry-After` date in the year 10^15 overflowed in the date arithmetic.
+#[tokio::test]
+async fn a_hostile_retry_after_neither_panics_nor_waits() {
+    let server = MockServer::start().await;
+    let values =
+        ["Sun, 06 Nov 1000000000000000 08:49:37 GMT", "Fri, 31 Dec 99999999999 23:59:59 GMT", "1e300"];
+    for (position, value) in values.iter().enumerate() {
+        let busy = MockResponse::json(429, json!({})).header("Retry-After", value);
+        server.respond_always("POST", &format!("/{position}"), busy);
+    }
+    let http = client(HttpConfig { retry: quick_retries(2), ..HttpConfig::default() });
+    for position in 0..values.len() {
+        let started = Instant::now();
+        let request = HttpRequest::post_json(format!("{}/{position}", server.url()), "{}");
+        let error = http.send(request, &*mock_errors()).await.err();
+        assert_eq!(error.as_ref().and_then(LLMError::status), Some(429), "{error:?}");
+        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    }
+}
+
+/// Issue 10 item 6: a 500 declaring 2 GB was read to the 64 MiB body limit on each of three attempts.
+#[tokio::test]
+async fn error_bodies_are_read_to_a_small_cap_and_no_further() {
+    let (url, written) = common::endless_error_server(500).await;
+    let http = client(HttpConfig { retry: quick_retries(3), ..HttpConfig::default() });
+    let started = Instant::now();
+    let error = http
+        .send(HttpRequest::post_json(format!("{url}/v1/chat/completions"), "{}"), &*mock_errors())
+        .await
+        .err();
+    let Some(LLMError::Api(api)) = &error else { panic!("{error:?}") };
+    assert_eq!(api.status, Some(500));
+    assert!(api.body.as_deref().is_some_and(|body| body.starts_with("{\"error\": \"boom")), "{api:?}");
+    let written = written.load(std::sync::atomic::Ordering::SeqCst);
+    // Three attempts of 64 KiB each, plus what the sockets' buffers took before the client hung up.
+    assert!(written < 3 * (16 << 20), "{} MiB written", written >> 20);
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+}
+
+/// Issue 10 item 9: a 429 whose body stalls cost an idle timeout per attempt and lost its message.
+#[tokio::test]
+async fn a_stalled_error_body_costs_little_and_keeps_what_arrived() {
+    let server = MockServer::start().await;
+    let text = r#"{"error":{"message":"rate limited, try later"}}"#;
+    let stalled = MockResponse::body(429, "application/json", text).stall_after(30);
+    server.respond_always("POST", "/v1/chat/completions", stalled);
+    let timeouts = Timeouts { idle: Some(Duration::from_secs(30)), ..Timeouts::default() };
+    let http = client(HttpConfig { timeouts, retry: quick_retries(2), ..HttpConfig::default() });
+    let started = Instant::now();
+    let error = http.send(chat_request(&server), &*mock_errors()).await.err();
+    let Some(LLMError::Api(api)) = &error else { panic!("{error:?}") };
+    assert_eq!((api.status, api.body.as_deref()), (Some(429), text.get(..30)));
+    assert_eq!(server.requests().len(), 2, "a 429 is still retried");
+    // Two attempts, each waiting at most the 2 s error-body bound (not the 30 s idle timeout).
+    let elapsed = started.elapsed();
+    assert!(elapsed >= Duration::from_millis(3900) && elapsed < Duration::from_secs(8), "{elapsed:?}");
 }
 
 #[tokio::test]
@@ -240,7 +376,11 @@ async fn total_timeout_covers_the_whole_stream_and_one_shot_calls() {
     let events: Vec<String> = (0..50).map(|n| format!("data: {n}\n\n")).collect();
     let trickle = MockResponse::sse(events).delay_between_chunks(Duration::from_millis(50));
     server.respond_always("POST", "/stream", trickle);
-    let timeouts = Timeouts { total: Some(Duration::from_millis(400)), ..Timeouts::default() };
+    let timeouts = Timeouts {
+        total: Some(Duration::from_millis(400)),
+        stream_total: Some(Duration::from_millis(400)),
+        ..Timeouts::default()
+    };
     let http = client(HttpConfig { timeouts, ..no_retries() });
     let request = HttpRequest::post_json(format!("{}/stream", server.url()), "{}");
     let Ok(reply) = http.send_streaming(request, &*mock_errors()).await else { panic!("2xx") };
@@ -287,7 +427,7 @@ async fn oversize_event_and_oversize_bodies_are_clear_errors() {
     server.respond_always("POST", "/body", MockResponse::body(200, "application/json", vec![b'x'; 2 << 20]));
     let chunked: Vec<String> = (0..64).map(|_| "y".repeat(32 * 1024)).collect();
     server.respond_always("POST", "/chunked", MockResponse::sse(chunked));
-    let limits = Limits { max_response_body: 1 << 20, max_event_size: 16 * 1024 };
+    let limits = Limits { max_response_body: 1 << 20, max_event_size: 16 * 1024, ..Limits::default() };
     let http = client(HttpConfig { limits, ..no_retries() });
 
     let request = HttpRequest::post_json(format!("{}/event", server.url()), "{}");
@@ -310,18 +450,19 @@ async fn oversize_event_and_oversize_bodies_are_clear_errors() {
     }
 }
 
+/// Issue 10 item 9: garbage that is not HTTP was retried three times.
 #[tokio::test]
-async fn garbage_from_the_server_is_a_clear_error() {
+async fn garbage_from_the_server_is_a_clear_error_and_not_retried() {
     let server = MockServer::start().await;
     server.respond_always(
         "POST",
         "/v1/chat/completions",
         MockResponse::raw(b"\x16\x03\x01garbage\r\n\r\n".to_vec()),
     );
-    let http = client(no_retries());
+    let http = client(HttpConfig { retry: quick_retries(3), ..HttpConfig::default() });
     let error = http.send(chat_request(&server), &*mock_errors()).await.err();
     let Some(LLMError::Connection { message }) = &error else { panic!("{error:?}") };
-    assert!(message.contains("invalid HTTP response"), "{message}");
+    assert!(message.contains(&format!("{} sent an invalid HTTP response", server.address())), "{message}");
     assert_eq!(server.requests().len(), 1);
 }
 

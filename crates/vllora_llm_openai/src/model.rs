@@ -124,7 +124,7 @@ impl ModelInstance for OpenAIModel {
     ) -> BoxFuture<'a, LLMResult<ChatCompletionMessageWithFinishReason>> {
         Box::pin(async move {
             let (http_request, warnings) = self.prepare(request, options, Mode::OneShot)?;
-            let reply = self.http.send(http_request, &self.error_mapper()).await?;
+            let reply = self.http.for_call(options).send(http_request, &self.error_mapper()).await?;
             let mut result = response::parse_response(self.config.provider_name(), &reply.body)?;
             result.warnings = warnings;
             result.response_metadata = Some(reply.metadata());
@@ -139,7 +139,8 @@ impl ModelInstance for OpenAIModel {
     ) -> BoxFuture<'a, LLMResult<ResultStream>> {
         Box::pin(async move {
             let (http_request, warnings) = self.prepare(request, options, Mode::Stream)?;
-            let reply = self.http.send_streaming(http_request, &self.error_mapper()).await?;
+            let reply =
+                self.http.for_call(options).send_streaming(http_request, &self.error_mapper()).await?;
             let metadata = Some(reply.metadata());
             let provider = self.config.provider_name();
             let limits = &self.http.config().limits;

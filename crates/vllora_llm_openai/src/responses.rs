@@ -107,7 +107,7 @@ impl OpenAIResponses {
         options: &CallOptions,
     ) -> LLMResult<ResponsesResponse> {
         let http_request = self.prepare(request, false, options)?;
-        let reply = self.http.send(http_request, &self.error_mapper()).await?;
+        let reply = self.http.for_call(options).send(http_request, &self.error_mapper()).await?;
         parse_response(self.config.provider_name(), &reply.body)
     }
 
@@ -118,7 +118,7 @@ impl OpenAIResponses {
         options: &CallOptions,
     ) -> LLMResult<ResponsesEventStream> {
         let http_request = self.prepare(request, true, options)?;
-        let reply = self.http.send_streaming(http_request, &self.error_mapper()).await?;
+        let reply = self.http.for_call(options).send_streaming(http_request, &self.error_mapper()).await?;
         let provider = self.config.provider_name();
         let limits = &self.http.config().limits;
         let framing = SseDecoder::new(limits.max_event_size);
