@@ -2,13 +2,13 @@
 
 use serde_json::json;
 use vllora_llm_core::types::gateway::{
-    ChatCompletionContent, ChatCompletionMessage, ChatCompletionMessageWithFinishReason,
+    ChatCompletionContent, ChatCompletionMessage, ChatCompletionMessageWithFinishReason, BlockOrderRecorder,
     ChatCompletionResponse, Choice, CompletionTokensDetails, FinishReason, PromptTokensDetails,
-    ReasoningDetail, ReasoningDetailType, Role, ToolCall, Usage,
+    ProviderContent, ReasoningDetail, ReasoningDetailType, Role, ServerToolUsage, ToolCall, Usage,
 };
 use vllora_llm_core::{LLMError, LLMResult, Warning};
 
-use crate::PROVIDER_NAME;
+use crate::{PROVIDER, PROVIDER_NAME};
 use crate::wire::{ContentBlock, MessageResponse, WireUsage};
 
 /// Decodes a one-shot response body.
@@ -30,10 +30,16 @@ pub(crate) fn into_gateway(
     let mut reasoning = String::new();
     let mut details = Vec::new();
     let mut tool_calls = Vec::new();
+    let mut order = BlockOrderRecorder::new();
+    let mut code_executions = 0u32;
     for block in message.content {
         match block {
-            ContentBlock::Text { text: piece } => text.push_str(&piece),
+            ContentBlock::Text { text: piece, citations } => {
+                order.push(ProviderContent::text(PROVIDER, piece.len(), citations_native(citations)));
+                text.push_str(&piece);
+            }
             ContentBlock::ToolUse { id, name, input } => {
+                order.push(ProviderContent::tool_call(PROVIDER, id.clone()));
                 let arguments = match input {
                     serde_json::Value::Null => "{}".to_owned(),
                     input => input.to_string(),
@@ -41,11 +47,20 @@ pub(crate) fn into_gateway(
                 tool_calls.push(ToolCall::function(id, name, arguments));
             }
             ContentBlock::Thinking { thinking, signature } => {
+                order.push(ProviderContent::reasoning(PROVIDER, details.len()));
                 reasoning.push_str(&thinking);
                 details.push(thinking_detail(thinking, signature));
             }
-            ContentBlock::RedactedThinking { data } => details.push(redacted_detail(data)),
-            ContentBlock::Other => {}
+            ContentBlock::RedactedThinking { data } => {
+                order.push(ProviderContent::reasoning(PROVIDER, details.len()));
+                details.push(redacted_detail(data));
+            }
+            ContentBlock::Native(block) => {
+                if is_code_execution_result(&block) {
+                    code_executions = code_executions.saturating_add(1);
+                }
+                order.push(ProviderContent::native(PROVIDER, block));
+            }
         }
     }
     let finish_reason = message.stop_reason.as_deref().map(map_stop_reason);
@@ -55,6 +70,7 @@ pub(crate) fn into_gateway(
         tool_calls: (!tool_calls.is_empty()).then_some(tool_calls),
         reasoning_content: (!reasoning.is_empty()).then_some(reasoning),
         reasoning_details: (!details.is_empty()).then_some(details),
+        provider_content: order.into_entries(),
         ..Default::default()
     };
     let response = ChatCompletionResponse {
@@ -63,10 +79,17 @@ pub(crate) fn into_gateway(
         created: 0,
         model: message.model,
         choices: vec![Choice { index: 0, message: assistant, finish_reason, logprobs: None }],
-        usage: Some(map_usage(&message.usage)),
+        usage: Some(map_usage(&message.usage, code_executions)),
         ..Default::default()
     };
-    let provider_metadata = message.stop_sequence.as_ref().map(|stop| json!({"stop_sequence": stop}));
+    let mut metadata = serde_json::Map::new();
+    if let Some(stop) = message.stop_sequence {
+        metadata.insert("stop_sequence".to_owned(), serde_json::Value::String(stop));
+    }
+    if let Some(container) = message.container.filter(|container| !container.is_null()) {
+        metadata.insert("container".to_owned(), container);
+    }
+    let provider_metadata = (!metadata.is_empty()).then_some(serde_json::Value::Object(metadata));
     ChatCompletionMessageWithFinishReason {
         response,
         warnings,
@@ -75,6 +98,20 @@ pub(crate) fn into_gateway(
         // Set by the model from the HTTP reply.
         response_metadata: None,
     }
+}
+
+/// A text block's citations as the native fields of its `provider_content` entry.
+pub(crate) fn citations_native(citations: Option<serde_json::Value>) -> Option<serde_json::Value> {
+    citations.map(|citations| json!({"citations": citations}))
+}
+
+/// Whether a native block is the result of a code execution (`code_execution_tool_result`,
+/// `bash_code_execution_tool_result`, `text_editor_code_execution_tool_result`).
+pub(crate) fn is_code_execution_result(block: &serde_json::Value) -> bool {
+    block
+        .get("type")
+        .and_then(serde_json::Value::as_str)
+        .is_some_and(|kind| kind.ends_with("code_execution_tool_result"))
 }
 
 /// A thinking block, kept whole so it can be sent back in a later turn.
@@ -110,8 +147,10 @@ pub(crate) fn map_stop_reason(reason: &str) -> FinishReason {
     }
 }
 
-/// Usage in OpenAI's terms: prompt tokens count cache reads and writes too, each also reported apart.
-pub(crate) fn map_usage(usage: &WireUsage) -> Usage {
+/// Usage in OpenAI's terms: prompt tokens count cache reads and writes too, each also reported apart; the
+/// server tools Anthropic ran (web searches, page fetches, and the `code_executions` results the answer
+/// holds) in `server_tool_use`.
+pub(crate) fn map_usage(usage: &WireUsage, code_executions: u32) -> Usage {
     let cache_read = usage.cache_read_input_tokens;
     let cache_creation = usage.cache_creation_input_tokens;
     let prompt = usage
@@ -123,6 +162,15 @@ pub(crate) fn map_usage(usage: &WireUsage) -> Usage {
     if let Some(thinking) = usage.output_tokens_details.and_then(|details| details.thinking_tokens) {
         mapped.completion_tokens_details =
             Some(CompletionTokensDetails { reasoning_tokens: Some(thinking), ..Default::default() });
+    }
+    let server = usage.server_tool_use.unwrap_or_default();
+    if server.web_search_requests.is_some() || server.web_fetch_requests.is_some() || code_executions > 0 {
+        mapped.server_tool_use = Some(ServerToolUsage {
+            web_search_requests: server.web_search_requests,
+            web_fetch_requests: server.web_fetch_requests,
+            code_execution_requests: (code_executions > 0).then_some(code_executions),
+            tool_use_prompt_tokens: None,
+        });
     }
     if cache_read.is_some() || cache_creation.is_some() {
         mapped.prompt_tokens_details = Some(PromptTokensDetails {

@@ -9,21 +9,27 @@
 //! Anthropic's own `stop_reason` (`end_turn`, `pause_turn`, `refusal`...) as `raw_finish_reason`.
 
 use vllora_llm_core::types::gateway::{
-    CHUNK_OBJECT, ChatCompletionChunk, ChatCompletionDelta, ChunkChoice, FinishReason, FunctionCallDelta,
-    Role, SharedStr, ToolCallDelta,
+    BlockOrderRecorder, CHUNK_OBJECT, ChatCompletionChunk, ChatCompletionDelta, ChunkChoice, FinishReason,
+    FunctionCallDelta, ProviderContent, Role, SharedStr, ToolCallDelta,
 };
 use vllora_llm_core::{LLMError, LLMResult};
 use vllora_llm_http::{Chunks, EndOfBody, SseDecoder, SseEventRef, StreamDecoder};
 
-use crate::PROVIDER_NAME;
 use crate::error::stream_error;
-use crate::response::{map_stop_reason, map_usage, redacted_detail, thinking_detail};
+use crate::response::{
+    citations_native, is_code_execution_result, map_stop_reason, map_usage, redacted_detail, thinking_detail,
+};
+use crate::{PROVIDER, PROVIDER_NAME};
 use crate::wire::{BlockDelta, ContentBlock, StreamEvent, WireUsage};
 
 /// What a content block in progress is.
 #[derive(Debug)]
 enum OpenBlock {
-    Text,
+    /// Text, with its length so far and the citations its deltas added.
+    Text {
+        len: usize,
+        citations: Vec<serde_json::Value>,
+    },
     /// A tool call, with its position among this turn's calls.
     Tool {
         index: u32,
@@ -31,12 +37,23 @@ enum OpenBlock {
         /// piece: a call without arguments streams none (or only empty ones), and its arguments must still
         /// add up to JSON (`{}`), as the official SDKs' accumulators give.
         unstreamed_input: Option<String>,
+        /// The call's id, for the block order.
+        id: String,
     },
     Thinking {
         text: String,
         signature: Option<String>,
     },
-    Ignored,
+    /// A redacted thinking block (its detail went out when it started), at this reasoning index.
+    Redacted {
+        reasoning_index: usize,
+    },
+    /// A block with no OpenAI field (a server-tool call, its result, an MCP block...), kept whole; the
+    /// input of a server-tool call streams as JSON pieces.
+    Native {
+        block: serde_json::Value,
+        input_json: String,
+    },
 }
 
 /// The state of one streamed message: the decoder of an Anthropic Messages stream.
@@ -53,6 +70,11 @@ pub(crate) struct AnthropicStreamDecoder {
     /// Open blocks by Anthropic's block index (a handful per message, so a vector is fastest).
     blocks: Vec<(u32, OpenBlock)>,
     tool_calls: u32,
+    /// Reasoning details handed out so far (the index of the next one).
+    reasoning_details: usize,
+    /// The message's block order, handed out as `provider_content` once it is needed.
+    order: BlockOrderRecorder,
+    code_executions: u32,
     usage: WireUsage,
     stop_reason: Option<String>,
 }
@@ -87,19 +109,7 @@ impl AnthropicStreamDecoder {
                     return Ok(());
                 };
                 let (_, block) = self.blocks.swap_remove(position);
-                match block {
-                    OpenBlock::Thinking { text, signature } => {
-                        let delta = ChatCompletionDelta {
-                            reasoning_details: Some(vec![thinking_detail(text, signature)]),
-                            ..Default::default()
-                        };
-                        out.push_back(self.choice_chunk(delta, None));
-                    }
-                    OpenBlock::Tool { index, unstreamed_input: Some(arguments) } => {
-                        out.push_back(self.choice_chunk(arguments_delta(index, arguments), None));
-                    }
-                    OpenBlock::Tool { .. } | OpenBlock::Text | OpenBlock::Ignored => {}
-                }
+                self.stop_block(block, out);
             }
             StreamEvent::MessageDelta { delta, usage } => {
                 if delta.stop_reason.is_some() {
@@ -134,24 +144,76 @@ impl AnthropicStreamDecoder {
         };
         out.push_back(self.chunk(vec![choice]));
         let mut usage_chunk = self.chunk(Vec::new());
-        usage_chunk.usage = Some(map_usage(&self.usage));
+        usage_chunk.usage = Some(map_usage(&self.usage, self.code_executions));
         out.push_back(usage_chunk);
+    }
+
+    /// A block ended: the reasoning detail of a thinking block, the rest of a call's arguments, and the
+    /// block's place in the order.
+    fn stop_block(&mut self, block: OpenBlock, out: &mut Chunks) {
+        let entry = match block {
+            OpenBlock::Thinking { text, signature } => {
+                let delta = ChatCompletionDelta {
+                    reasoning_details: Some(vec![thinking_detail(text, signature)]),
+                    ..Default::default()
+                };
+                out.push_back(self.choice_chunk(delta, None));
+                let index = self.reasoning_details;
+                self.reasoning_details = self.reasoning_details.saturating_add(1);
+                ProviderContent::reasoning(PROVIDER, index)
+            }
+            OpenBlock::Redacted { reasoning_index } => ProviderContent::reasoning(PROVIDER, reasoning_index),
+            OpenBlock::Tool { index, unstreamed_input, id } => {
+                if let Some(arguments) = unstreamed_input {
+                    out.push_back(self.choice_chunk(arguments_delta(index, arguments), None));
+                }
+                ProviderContent::tool_call(PROVIDER, id)
+            }
+            OpenBlock::Text { len, citations } => {
+                let citations = (!citations.is_empty()).then_some(serde_json::Value::Array(citations));
+                ProviderContent::text(PROVIDER, len, citations_native(citations))
+            }
+            OpenBlock::Native { mut block, input_json } => {
+                if !input_json.is_empty() {
+                    let input =
+                        serde_json::from_str(&input_json).unwrap_or(serde_json::Value::String(input_json));
+                    if let Some(fields) = block.as_object_mut() {
+                        fields.insert("input".to_owned(), input);
+                    }
+                }
+                if is_code_execution_result(&block) {
+                    self.code_executions = self.code_executions.saturating_add(1);
+                }
+                ProviderContent::native(PROVIDER, block)
+            }
+        };
+        self.order.push(entry);
+        if let Some(ready) = self.order.take_ready() {
+            let delta = ChatCompletionDelta { provider_content: Some(ready), ..Default::default() };
+            out.push_back(self.choice_chunk(delta, None));
+        }
     }
 
     fn start_block(&mut self, index: u32, block: ContentBlock, out: &mut Chunks) {
         let open = match block {
-            ContentBlock::Text { text } => {
+            ContentBlock::Text { text, citations } => {
+                let len = text.len();
                 if !text.is_empty() {
                     out.push_back(self.choice_chunk(content_delta(text), None));
                 }
-                OpenBlock::Text
+                let citations = match citations {
+                    Some(serde_json::Value::Array(list)) => list,
+                    Some(other) => vec![other],
+                    None => Vec::new(),
+                };
+                OpenBlock::Text { len, citations }
             }
             ContentBlock::ToolUse { id, name, input } => {
                 let tool_index = self.tool_calls;
                 self.tool_calls = self.tool_calls.saturating_add(1);
                 let fragment = ToolCallDelta {
                     index: tool_index,
-                    id: Some(id),
+                    id: Some(id.clone()),
                     kind: Some("function".to_owned()),
                     function: Some(FunctionCallDelta { name: Some(name), arguments: Some(String::new()) }),
                     extra_content: None,
@@ -162,7 +224,7 @@ impl AnthropicStreamDecoder {
                     serde_json::Value::Null => "{}".to_owned(),
                     input => input.to_string(),
                 };
-                OpenBlock::Tool { index: tool_index, unstreamed_input: Some(unstreamed_input) }
+                OpenBlock::Tool { index: tool_index, unstreamed_input: Some(unstreamed_input), id }
             }
             ContentBlock::Thinking { thinking, signature } => {
                 if !thinking.is_empty() {
@@ -180,9 +242,11 @@ impl AnthropicStreamDecoder {
                     ..Default::default()
                 };
                 out.push_back(self.choice_chunk(delta, None));
-                OpenBlock::Ignored
+                let reasoning_index = self.reasoning_details;
+                self.reasoning_details = self.reasoning_details.saturating_add(1);
+                OpenBlock::Redacted { reasoning_index }
             }
-            ContentBlock::Other => OpenBlock::Ignored,
+            ContentBlock::Native(block) => OpenBlock::Native { block, input_json: String::new() },
         };
         self.blocks.push((index, open));
     }
@@ -190,11 +254,21 @@ impl AnthropicStreamDecoder {
     fn block_delta(&mut self, index: u32, delta: BlockDelta, out: &mut Chunks) {
         let open = self.blocks.iter_mut().find(|(open, _)| *open == index).map(|(_, block)| block);
         let gateway_delta = match (open, delta) {
-            (Some(OpenBlock::Text) | None, BlockDelta::TextDelta { text }) if !text.is_empty() => {
+            (Some(OpenBlock::Text { len, .. }), BlockDelta::TextDelta { text }) if !text.is_empty() => {
+                *len = len.saturating_add(text.len());
                 content_delta(text)
             }
+            (None, BlockDelta::TextDelta { text }) if !text.is_empty() => content_delta(text),
+            (Some(OpenBlock::Text { citations, .. }), BlockDelta::CitationsDelta { citation }) => {
+                citations.push(citation);
+                return;
+            }
+            (Some(OpenBlock::Native { input_json, .. }), BlockDelta::InputJsonDelta { partial_json }) => {
+                input_json.push_str(&partial_json);
+                return;
+            }
             (
-                Some(OpenBlock::Tool { index, unstreamed_input }),
+                Some(OpenBlock::Tool { index, unstreamed_input, .. }),
                 BlockDelta::InputJsonDelta { partial_json },
             ) if !partial_json.is_empty() => {
                 // Streamed pieces replace the start's input, as in the official SDKs.

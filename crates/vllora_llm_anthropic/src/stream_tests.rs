@@ -2,15 +2,22 @@
 //! decoded.
 
 use vllora_llm_core::types::gateway::{
-    ChatCompletionChunk, FinishReason, FunctionCallDelta, ReasoningDetailType, Role, ToolCallDelta,
+    ChatCompletionChunk, ChatCompletionContent, ChatCompletionMessage, FinishReason, FunctionCallDelta,
+    ReasoningDetailType, Role, ToolCall, ToolCallDelta,
 };
 use vllora_llm_core::{LLMError, LLMResult};
 use vllora_llm_http::{Chunks, EndOfBody, SseDecoder, SseEventRef, StreamDecoder, decode_pieces};
 
 use super::AnthropicStreamDecoder;
 
-pub(crate) const FIXTURES: [&str; 5] =
-    ["text.sse", "tools.sse", "thinking.sse", "overloaded.sse", "thinking_text_tool.sse"];
+pub(crate) const FIXTURES: [&str; 6] = [
+    "text.sse",
+    "tools.sse",
+    "thinking.sse",
+    "overloaded.sse",
+    "thinking_text_tool.sse",
+    "server_tools_citations.sse",
+];
 
 fn fixture(name: &str) -> String {
     let path = format!("{}/tests/fixtures/streams/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -408,4 +415,86 @@ fn golden_streams() {
             "error": error.map(|error| error.to_string()),
         })
     });
+}
+
+/// Folds a stream's chunks into the message a caller accumulating deltas would hold: text and reasoning
+/// concatenated, reasoning details and provider content appended, tool calls assembled by index.
+fn accumulate(chunks: &[ChatCompletionChunk]) -> ChatCompletionMessage {
+    let mut message = ChatCompletionMessage { role: Role::Assistant, ..Default::default() };
+    let mut text = String::new();
+    let mut reasoning = String::new();
+    let mut calls: Vec<ToolCall> = Vec::new();
+    for delta in chunks.iter().flat_map(|chunk| &chunk.choices).map(|choice| &choice.delta) {
+        text.push_str(delta.content.as_deref().unwrap_or_default());
+        reasoning.push_str(delta.reasoning_content.as_deref().unwrap_or_default());
+        if let Some(details) = &delta.reasoning_details {
+            message.reasoning_details.get_or_insert_with(Vec::new).extend(details.iter().cloned());
+        }
+        if let Some(entries) = &delta.provider_content {
+            message.provider_content.get_or_insert_with(Vec::new).extend(entries.iter().cloned());
+        }
+        for fragment in delta.tool_calls.iter().flatten() {
+            let position = usize::try_from(fragment.index).unwrap_or(usize::MAX);
+            if position >= calls.len() {
+                calls.push(ToolCall::function("", "", ""));
+            }
+            let Some(call) = calls.get_mut(position) else { panic!("tool call indexes grow one by one") };
+            if let Some(id) = &fragment.id {
+                call.id.clone_from(id);
+            }
+            if let Some(function) = &fragment.function {
+                call.function.name.push_str(function.name.as_deref().unwrap_or_default());
+                call.function.arguments.push_str(function.arguments.as_deref().unwrap_or_default());
+            }
+        }
+    }
+    message.content = Some(ChatCompletionContent::Text(text));
+    message.reasoning_content = (!reasoning.is_empty()).then_some(reasoning);
+    message.tool_calls = (!calls.is_empty()).then_some(calls);
+    message
+}
+
+/// The streamed server-tool answer, at every chunking (byte by byte, random pieces, whole), adds up to the
+/// one-shot answer: the same text, reasoning blocks, calls, block order with server-tool blocks and
+/// citations, and the same usage with its server-tool counts.
+#[test]
+fn server_tool_blocks_and_citations_stream_as_the_one_shot_answer_at_every_chunking() {
+    let body = fixture("server_tools_citations.sse");
+    let path = format!(
+        "{}/tests/fixtures/responses/server_tools_citations.anthropic.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let one_shot_body = std::fs::read(&path).unwrap_or_else(|error| panic!("{path}: {error}"));
+    let one_shot = crate::response::parse_response(&one_shot_body, Vec::new())
+        .unwrap_or_else(|error| panic!("one-shot: {error}"));
+    let expected = one_shot.message();
+    for points in vllora_llm_testkit::split_points(body.len()) {
+        let pieces = vllora_llm_testkit::split_at(body.as_bytes(), &points);
+        let (chunks, error) = decode_pieces(SseDecoder::new(1 << 20), AnthropicStreamDecoder::new(), pieces);
+        assert!(error.is_none(), "{error:?}");
+        let streamed = accumulate(&chunks);
+        assert_eq!(streamed.content, expected.content);
+        assert_eq!(streamed.reasoning_content, expected.reasoning_content);
+        assert_eq!(streamed.reasoning_details, expected.reasoning_details);
+        // Streamed arguments are the JSON text Anthropic wrote; the one-shot ones are re-serialised.
+        let calls = |message: &ChatCompletionMessage| -> Vec<(String, String, serde_json::Value)> {
+            let calls = message.tool_calls.iter().flatten();
+            calls
+                .map(|call| {
+                    let arguments = serde_json::from_str(&call.function.arguments).unwrap_or_default();
+                    (call.id.clone(), call.function.name.clone(), arguments)
+                })
+                .collect()
+        };
+        assert_eq!(calls(&streamed), calls(expected));
+        assert_eq!(streamed.provider_content, expected.provider_content);
+        let usage = chunks.iter().rev().find_map(|chunk| chunk.usage);
+        assert_eq!(usage.as_ref(), one_shot.usage());
+    }
+    let entries = expected.provider_content.as_deref().unwrap_or_default();
+    assert_eq!(entries.len(), 9, "every block of the answer has its place");
+    assert_eq!(
+        one_shot.usage().and_then(|usage| usage.server_tool_use).and_then(|tools| tools.web_search_requests),
+        Some(1)
+    );
 }

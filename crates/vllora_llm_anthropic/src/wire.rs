@@ -121,6 +121,10 @@ pub(crate) enum ContentBlockParam {
     RedactedThinking {
         data: String,
     },
+    /// A block in Anthropic's own JSON, sent as it is: a server-tool call or result, an MCP block, a text
+    /// block with its citations, from a message's `provider_content`.
+    #[serde(untagged)]
+    Native(Value),
 }
 
 impl ContentBlockParam {
@@ -132,7 +136,9 @@ impl ContentBlockParam {
             | ContentBlockParam::Document { cache_control, .. }
             | ContentBlockParam::ToolUse { cache_control, .. }
             | ContentBlockParam::ToolResult { cache_control, .. } => Some(cache_control),
-            ContentBlockParam::Thinking { .. } | ContentBlockParam::RedactedThinking { .. } => None,
+            ContentBlockParam::Thinking { .. }
+            | ContentBlockParam::RedactedThinking { .. }
+            | ContentBlockParam::Native(_) => None,
         }
     }
 
@@ -147,6 +153,7 @@ impl ContentBlockParam {
             | ContentBlockParam::Image { cache_control, .. }
             | ContentBlockParam::Document { cache_control, .. }
             | ContentBlockParam::ToolUse { cache_control, .. } => usize::from(cache_control.is_some()),
+            ContentBlockParam::Native(block) => usize::from(block.get("cache_control").is_some()),
             ContentBlockParam::Thinking { .. } | ContentBlockParam::RedactedThinking { .. } => 0,
         }
     }
@@ -231,42 +238,116 @@ pub(crate) struct MessageResponse {
     pub stop_reason: Option<String>,
     #[serde(default)]
     pub stop_sequence: Option<String>,
+    /// The code-execution container (id and expiry), to reuse in the next turn.
+    #[serde(default)]
+    pub container: Option<Value>,
     #[serde(default)]
     pub usage: WireUsage,
 }
 
 /// A block of the model's answer.
-#[derive(Debug, Deserialize, PartialEq)]
-#[serde(tag = "type", rename_all = "snake_case")]
+/// A block of a response. The blocks the gateway types hold (text, tool use, thinking) are read; any other
+/// (`server_tool_use`, `web_search_tool_result`, `web_fetch_tool_result`, `code_execution_tool_result`,
+/// `bash_code_execution_tool_result`, `mcp_tool_use`, `mcp_tool_result`, `tool_search_tool_result`,
+/// `container_upload`, and kinds newer than this crate) is kept whole as [`ContentBlock::Native`].
+#[derive(Debug, PartialEq)]
 pub(crate) enum ContentBlock {
     Text {
-        #[serde(default)]
         text: String,
+        /// The block's `citations`, when it has some.
+        citations: Option<Value>,
     },
     ToolUse {
-        #[serde(default)]
         id: String,
-        #[serde(default)]
         name: String,
-        #[serde(default)]
         input: Value,
     },
     Thinking {
-        #[serde(default)]
         thinking: String,
-        #[serde(default)]
         signature: Option<String>,
     },
     RedactedThinking {
-        #[serde(default)]
         data: String,
     },
-    /// Server tools, citations-only blocks and whatever comes next.
-    #[serde(other)]
-    Other,
+    Native(Value),
 }
 
-/// Token counts. `message_delta` repeats them cumulatively, so every field is optional.
+#[derive(Deserialize)]
+struct TextFields {
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    citations: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct ToolUseFields {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    input: Value,
+}
+
+#[derive(Deserialize)]
+struct ThinkingFields {
+    #[serde(default)]
+    thinking: String,
+    #[serde(default)]
+    signature: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RedactedFields {
+    #[serde(default)]
+    data: String,
+}
+
+impl<'de> Deserialize<'de> for ContentBlock {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let block = Value::deserialize(deserializer)?;
+        let kind = block.get("type").and_then(Value::as_str).unwrap_or_default();
+        Ok(match kind {
+            "text" => {
+                let TextFields { text, citations } =
+                    serde_json::from_value(block).map_err(D::Error::custom)?;
+                let citations = citations.filter(|citations| match citations {
+                    Value::Null => false,
+                    Value::Array(list) => !list.is_empty(),
+                    _ => true,
+                });
+                ContentBlock::Text { text, citations }
+            }
+            "tool_use" => {
+                let ToolUseFields { id, name, input } =
+                    serde_json::from_value(block).map_err(D::Error::custom)?;
+                ContentBlock::ToolUse { id, name, input }
+            }
+            "thinking" => {
+                let ThinkingFields { thinking, signature } =
+                    serde_json::from_value(block).map_err(D::Error::custom)?;
+                ContentBlock::Thinking { thinking, signature }
+            }
+            "redacted_thinking" => {
+                let RedactedFields { data } = serde_json::from_value(block).map_err(D::Error::custom)?;
+                ContentBlock::RedactedThinking { data }
+            }
+            _ => ContentBlock::Native(block),
+        })
+    }
+}
+
+/// Server-side tool use as Anthropic counts it.
+#[derive(Debug, Deserialize, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct WireServerToolUse {
+    #[serde(default)]
+    pub web_search_requests: Option<u32>,
+    #[serde(default)]
+    pub web_fetch_requests: Option<u32>,
+}
+
 #[derive(Debug, Deserialize, Default, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct WireUsage {
     #[serde(default)]
@@ -279,6 +360,8 @@ pub(crate) struct WireUsage {
     pub cache_read_input_tokens: Option<u32>,
     #[serde(default)]
     pub output_tokens_details: Option<OutputTokensDetails>,
+    #[serde(default)]
+    pub server_tool_use: Option<WireServerToolUse>,
 }
 
 /// The part of the output spent thinking (counted in `output_tokens` too).
@@ -302,6 +385,9 @@ impl WireUsage {
         keep(&mut self.cache_read_input_tokens, later.cache_read_input_tokens);
         if later.output_tokens_details.is_some() {
             self.output_tokens_details = later.output_tokens_details;
+        }
+        if later.server_tool_use.is_some() {
+            self.server_tool_use = later.server_tool_use;
         }
     }
 }
@@ -382,6 +468,11 @@ pub(crate) enum BlockDelta {
     SignatureDelta {
         #[serde(default)]
         signature: String,
+    },
+    /// A citation added to the text block in progress.
+    CitationsDelta {
+        #[serde(default)]
+        citation: Value,
     },
     /// `citations_delta` and anything newer.
     #[serde(other)]

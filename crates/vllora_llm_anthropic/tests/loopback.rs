@@ -421,3 +421,97 @@ async fn a_finished_stream_leaves_its_connection_for_the_next_call() {
     assert!(chunks.last().is_some_and(|chunk| chunk.usage.is_some()));
     assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
 }
+
+/// A two-turn conversation with server tools: the first answer (thinking, text, a web search and its
+/// results, cited text, a code execution, more thinking, a tool call) comes back to the caller with its block
+/// order in `provider_content`; sending that message back gives Anthropic every block exactly as it wrote
+/// it, in its order, and the native tools and MCP servers given in `provider_specific` reach the body.
+#[tokio::test]
+async fn server_tool_and_thinking_blocks_go_back_in_order_on_the_next_turn() {
+    let server = MockServer::start().await;
+    let first = fixture_json("responses/server_tools_citations.anthropic.json");
+    server.respond_always("POST", "/v1/messages", MockResponse::json(200, first.clone()));
+    let model = model(&server, AnthropicConfig::new(KEY));
+    let web_search = json!({"type": "web_search_20250305", "name": "web_search", "max_uses": 3});
+    let mcp = json!([{"type": "url", "url": "https://mcp.example.com/sse", "name": "example"}]);
+    let mut extra = serde_json::Map::new();
+    extra.insert("tools".to_owned(), json!([web_search]));
+    extra.insert("mcp_servers".to_owned(), mcp.clone());
+    let specific = ProviderSpecificRequest {
+        thinking: Some(ThinkingConfig::enabled(2048)),
+        extra,
+        ..Default::default()
+    };
+    let mut request = ChatCompletionRequest {
+        provider_specific: Some(specific),
+        max_tokens: Some(4096),
+        ..hello("claude-sonnet-4-5-20250929")
+    };
+    let Ok(answer) = model.complete(&request, &CallOptions::default()).await else { panic!("first turn") };
+    assert!(answer.warnings().is_empty(), "{:?}", answer.warnings());
+    let mut assistant = answer.message().clone();
+    // The caller stores the message as JSON and reads it back, as a gateway does.
+    let stored = serde_json::to_string(&assistant).unwrap_or_default();
+    assistant = serde_json::from_str(&stored).unwrap_or_else(|error| panic!("{error}"));
+    request.messages.push(assistant);
+    request.messages.push(ChatCompletionMessage::new_tool_result("toolu_01Weather", "12°C, clear"));
+    let second = model
+        .complete(&request, &CallOptions::default())
+        .await
+        .unwrap_or_else(|error| panic!("second turn: {error}"));
+    assert!(second.warnings().is_empty(), "{:?}", second.warnings());
+
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    let sent = requests[1].json();
+    record_conformance("anthropic-messages", &sent);
+    let mut expected_blocks = first["content"].clone();
+    // The one block Anthropic wrote `"citations": null` on goes back without the null.
+    if let Some(block) = expected_blocks.get_mut(1).and_then(Value::as_object_mut) {
+        block.remove("citations");
+    }
+    assert_eq!(sent["messages"][1], json!({"role": "assistant", "content": expected_blocks}));
+    assert_eq!(
+        sent["messages"][2]["content"],
+        json!([{"type": "tool_result", "tool_use_id": "toolu_01Weather", "content": [{"type": "text", "text": "12°C, clear"}]}])
+    );
+    assert_eq!(sent["tools"], json!([web_search]));
+    assert_eq!(sent["mcp_servers"], mcp);
+    assert_eq!(requests[0].json()["tools"], json!([web_search]));
+}
+
+/// Another provider's native blocks in a message cannot go to Anthropic: they are left out with a
+/// warning, and the message's text and calls still go in the default order.
+#[tokio::test]
+async fn another_providers_native_blocks_are_dropped_with_a_warning() {
+    use vllora_llm_core::ProviderId;
+    use vllora_llm_core::types::gateway::ProviderContent;
+    let server = MockServer::start().await;
+    server.respond(
+        "POST",
+        "/v1/messages",
+        MockResponse::json(200, fixture_json("responses/text_with_cache.anthropic.json")),
+    );
+    let model = model(&server, AnthropicConfig::new(KEY));
+    let mut assistant = ChatCompletionMessage::new_text("assistant", "The answer is 2.");
+    assistant.provider_content = Some(vec![
+        ProviderContent::native(
+            ProviderId::GEMINI,
+            json!({"executableCode": {"language": "PYTHON", "code": "print(1+1)"}}),
+        ),
+        ProviderContent::text(ProviderId::GEMINI, 16, None),
+    ]);
+    let mut request = hello("claude-sonnet-4-5-20250929");
+    request.messages.push(assistant);
+    request.messages.push(ChatCompletionMessage::new_text("user", "Thanks"));
+    let Ok(result) = model.complete(&request, &CallOptions::default()).await else { panic!("call succeeds") };
+    let sent = only_request(&server).json();
+    assert_eq!(
+        sent["messages"][1],
+        json!({"role": "assistant", "content": [{"type": "text", "text": "The answer is 2."}]})
+    );
+    let parameters: Vec<Option<&str>> = result.warnings().iter().map(Warning::parameter).collect();
+    assert_eq!(parameters, [Some("messages[2].provider_content")]);
+    let strict = model.complete(&request, &CallOptions::strict(true)).await;
+    assert!(matches!(strict, Err(LLMError::Unsupported(_))), "{strict:?}");
+}

@@ -47,6 +47,26 @@ pub fn env_name(name: &str) -> String {
         .collect()
 }
 
+/// Merges a caller's native body fields (`provider_specific`) into a provider's JSON body: objects merge
+/// key by key, arrays are appended to (so `tools` gains native tools beside the translated ones), anything
+/// else is replaced by the caller's value. Every provider applies `provider_specific` this way after
+/// translating, so a field this crate does not know still reaches the provider as the caller wrote it.
+pub fn merge_native_fields(
+    body: &mut serde_json::Map<String, serde_json::Value>,
+    extra: &serde_json::Map<String, serde_json::Value>,
+) {
+    use serde_json::Value;
+    for (key, value) in extra {
+        match (body.get_mut(key), value) {
+            (Some(Value::Object(mine)), Value::Object(theirs)) => merge_native_fields(mine, theirs),
+            (Some(Value::Array(mine)), Value::Array(theirs)) => mine.extend(theirs.iter().cloned()),
+            _ => {
+                body.insert(key.clone(), value.clone());
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,6 +83,26 @@ mod tests {
         );
         assert_eq!(parse_data_uri("https://example.com/a.png"), None);
         assert_eq!(parse_data_uri("data:image/png;base64"), None);
+    }
+
+    #[test]
+    fn native_fields_merge_objects_append_arrays_and_replace_the_rest() {
+        let mut body = serde_json::json!({
+            "tools": [{"name": "f"}], "generationConfig": {"topK": 1, "seed": 3}, "max_tokens": 10
+        });
+        let extra = serde_json::json!({
+            "tools": [{"googleSearch": {}}], "generationConfig": {"topK": 5}, "max_tokens": 20, "new": true
+        });
+        if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+            merge_native_fields(body, extra);
+        }
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "tools": [{"name": "f"}, {"googleSearch": {}}], "generationConfig": {"topK": 5, "seed": 3},
+                "max_tokens": 20, "new": true
+            })
+        );
     }
 
     #[test]

@@ -7,11 +7,12 @@ use serde_json::Value;
 use vllora_llm_core::support::parse_data_uri;
 use vllora_llm_core::types::gateway::{
     CacheControl, ChatCompletionContent, ChatCompletionMessage, ContentPart, FileInput, ImageUrl,
-    ReasoningDetail, ReasoningDetailType, Role,
+    MessageBlock, OrderedBlocks, ReasoningDetail, ReasoningDetailType, Role, ToolCall,
 };
 use vllora_llm_core::{LLMError, LLMResult, Warning, Warnings};
 
 use super::add_beta;
+use crate::PROVIDER;
 use crate::wire::{ContentBlockParam, MessageParam, SourceParam, SystemPrompt, TextBlockParam, WireRole};
 
 /// Beta for `document` blocks that point at the Files API.
@@ -84,12 +85,14 @@ pub(super) fn translate(
             }
             Role::User => {
                 let mut blocks = user_blocks(message, position, betas, warnings)?;
+                blocks.extend(native_blocks(message, position, warnings));
                 let placed = attach_cache_control(&mut blocks, message.cache_control);
                 warn_if_breakpoint_lost(placed, position, warnings);
                 push_turn(&mut turns, WireRole::User, blocks);
             }
             Role::Tool => {
                 let mut blocks = vec![tool_result_block(message, position, warnings)?];
+                blocks.extend(native_blocks(message, position, warnings));
                 let placed = attach_cache_control(&mut blocks, message.cache_control);
                 warn_if_breakpoint_lost(placed, position, warnings);
                 push_turn(&mut turns, WireRole::User, blocks);
@@ -393,6 +396,47 @@ fn tool_result_block(
     })
 }
 
+/// Warns about what `provider_content` holds that Anthropic cannot take: other providers' blocks, and a
+/// recorded order that no longer matches the message.
+fn warn_provider_content(ordered: &OrderedBlocks<'_>, position: usize, warnings: &mut Warnings) {
+    if ordered.dropped_foreign > 0 {
+        warnings.push(Warning::unsupported_because(
+            format!("messages[{position}].provider_content"),
+            format!(
+                "{} block(s) another provider produced cannot be sent to Anthropic and were left out",
+                ordered.dropped_foreign
+            ),
+        ));
+    }
+    if let Some(reason) = &ordered.order_lost {
+        warnings.push(Warning::unsupported_because(
+            format!("messages[{position}].provider_content"),
+            format!("the recorded block order was not followed ({reason}); thinking, text and tool calls were sent in the default order"),
+        ));
+    }
+}
+
+/// Anthropic's own native blocks of a user or tool message, sent after its content.
+fn native_blocks(
+    message: &ChatCompletionMessage,
+    position: usize,
+    warnings: &mut Warnings,
+) -> Vec<ContentBlockParam> {
+    if message.provider_content.is_none() {
+        return Vec::new();
+    }
+    let ordered = message.blocks_for(&PROVIDER, None);
+    warn_provider_content(&ordered, position, warnings);
+    ordered
+        .blocks
+        .iter()
+        .filter_map(|block| match block {
+            MessageBlock::Native(data) => Some(ContentBlockParam::Native((*data).clone())),
+            _ => None,
+        })
+        .collect()
+}
+
 fn assistant_blocks(
     message: &ChatCompletionMessage,
     position: usize,
@@ -400,7 +444,14 @@ fn assistant_blocks(
     betas: &mut Vec<&'static str>,
     warnings: &mut Warnings,
 ) -> LLMResult<Vec<ContentBlockParam>> {
-    // Thinking blocks must come first, exactly as Anthropic produced them.
+    let own_order = message.provider_content.iter().flatten().any(|entry| entry.is_from(&PROVIDER));
+    if own_order {
+        return ordered_assistant_blocks(message, position, warnings);
+    }
+    if message.provider_content.is_some() {
+        warn_provider_content(&message.blocks_for(&PROVIDER, None), position, warnings);
+    }
+    // Without a recorded order, thinking blocks come first, exactly as Anthropic produced them.
     let details = message.reasoning_details.as_deref().unwrap_or_default();
     let mut blocks: Vec<ContentBlockParam> = details.iter().filter_map(reasoning_block).collect();
     let has_reasoning_text = message.reasoning_content.as_deref().is_some_and(|text| !text.trim().is_empty());
@@ -446,25 +497,91 @@ fn assistant_blocks(
         }
     }
     for (call_position, call) in message.tool_calls.iter().flatten().enumerate() {
-        let arguments = call.function.arguments.trim();
-        let input = if arguments.is_empty() {
-            Value::Object(serde_json::Map::new())
-        } else {
-            serde_json::from_str::<Value>(arguments).map_err(|error| {
-                LLMError::InvalidRequest(format!(
-                    "messages[{position}].tool_calls[{call_position}] (`{}`): arguments are not JSON: {error}",
-                    call.function.name
-                ))
-            })?
-        };
-        blocks.push(ContentBlockParam::ToolUse {
-            id: wire_tool_use_id(&call.id),
-            name: call.function.name.clone(),
-            input,
-            cache_control: None,
-        });
+        blocks.push(tool_use_block(call, position, call_position)?);
     }
     Ok(blocks)
+}
+
+/// An assistant message Anthropic produced, sent back block by block in the order it recorded: thinking,
+/// text (with its citations), tool use and server-tool blocks exactly as received. Text is the string
+/// content or the text parts joined; other parts of such a message are not sent (warned).
+fn ordered_assistant_blocks(
+    message: &ChatCompletionMessage,
+    position: usize,
+    warnings: &mut Warnings,
+) -> LLMResult<Vec<ContentBlockParam>> {
+    let joined;
+    let text = match &message.content {
+        None => None,
+        Some(ChatCompletionContent::Text(text)) => Some(text.as_str()),
+        Some(ChatCompletionContent::Parts(parts)) => {
+            if parts.iter().any(|part| !matches!(part, ContentPart::Text { .. })) {
+                warnings.push(Warning::unsupported_because(
+                    format!("messages[{position}].content"),
+                    "an assistant message sent in its recorded block order carries its text only; other parts were left out",
+                ));
+            }
+            joined = message.content.as_ref().and_then(ChatCompletionContent::as_string);
+            joined.as_deref()
+        }
+    };
+    let ordered = message.blocks_for(&PROVIDER, text);
+    warn_provider_content(&ordered, position, warnings);
+    let mut blocks = Vec::with_capacity(ordered.blocks.len());
+    let mut lost_reasoning = false;
+    for (block_position, block) in ordered.blocks.iter().enumerate() {
+        match block {
+            MessageBlock::Text { text, native } => match native {
+                Some(Value::Object(fields)) => {
+                    let mut block = fields.clone();
+                    block.insert("type".to_owned(), Value::String("text".to_owned()));
+                    block.insert("text".to_owned(), Value::String((*text).to_owned()));
+                    blocks.push(ContentBlockParam::Native(Value::Object(block)));
+                }
+                // Anthropic rejects empty text blocks; a recorded empty one has nothing to say.
+                _ if text.is_empty() => {}
+                _ => blocks.push(ContentBlockParam::Text { text: (*text).to_owned(), cache_control: None }),
+            },
+            MessageBlock::Reasoning { detail, .. } => match reasoning_block(detail) {
+                Some(block) => blocks.push(block),
+                None => lost_reasoning = true,
+            },
+            MessageBlock::ToolCall { call, .. } => {
+                blocks.push(tool_use_block(call, position, block_position)?);
+            }
+            MessageBlock::Native(data) => blocks.push(ContentBlockParam::Native((*data).clone())),
+            _ => {}
+        }
+    }
+    if lost_reasoning {
+        warnings.push(Warning::unsupported_because(
+            format!("messages[{position}].reasoning_content"),
+            "Anthropic takes back only its own thinking blocks with their signatures (from \
+             reasoning_details); other reasoning was left out",
+        ));
+    }
+    Ok(blocks)
+}
+
+/// A tool call as a `tool_use` block (arguments parsed back into JSON).
+fn tool_use_block(call: &ToolCall, position: usize, call_position: usize) -> LLMResult<ContentBlockParam> {
+    let arguments = call.function.arguments.trim();
+    let input = if arguments.is_empty() {
+        Value::Object(serde_json::Map::new())
+    } else {
+        serde_json::from_str::<Value>(arguments).map_err(|error| {
+            LLMError::InvalidRequest(format!(
+                "messages[{position}].tool_calls[{call_position}] (`{}`): arguments are not JSON: {error}",
+                call.function.name
+            ))
+        })?
+    };
+    Ok(ContentBlockParam::ToolUse {
+        id: wire_tool_use_id(&call.id),
+        name: call.function.name.clone(),
+        input,
+        cache_control: None,
+    })
 }
 
 /// A tool call's id as Anthropic accepts it: `^[a-zA-Z0-9_-]+$`, or the request is a 400. Ids that other

@@ -10,6 +10,7 @@ mod messages;
 mod options;
 mod tools;
 
+use serde_json::{Map, Value};
 use vllora_llm_core::types::gateway::{ChatCompletionRequest, ProviderSpecificRequest};
 use vllora_llm_core::{LLMError, LLMResult, Warnings};
 
@@ -28,14 +29,22 @@ const STRUCTURED_OUTPUTS_BETA: &str = "structured-outputs-2025-11-13";
 pub(crate) struct AnthropicRequest {
     pub body: MessagesRequest,
     pub betas: Vec<&'static str>,
+    /// The caller's native fields (`provider_specific`), merged into the body as it is written.
+    pub native_fields: Map<String, Value>,
 }
 
 impl AnthropicRequest {
     /// The body as JSON bytes, and the betas it needs.
     pub(crate) fn into_bytes(self) -> LLMResult<(Vec<u8>, Vec<&'static str>)> {
-        let bytes =
-            serde_json::to_vec(&self.body).map_err(|error| LLMError::InvalidRequest(error.to_string()))?;
-        Ok((bytes, self.betas))
+        let invalid = |error: serde_json::Error| LLMError::InvalidRequest(error.to_string());
+        if self.native_fields.is_empty() {
+            return Ok((serde_json::to_vec(&self.body).map_err(invalid)?, self.betas));
+        }
+        let Value::Object(mut body) = serde_json::to_value(&self.body).map_err(invalid)? else {
+            return Err(LLMError::InvalidRequest("the Messages body is not a JSON object".to_owned()));
+        };
+        vllora_llm_core::support::merge_native_fields(&mut body, &self.native_fields);
+        Ok((serde_json::to_vec(&body).map_err(invalid)?, self.betas))
     }
 }
 
@@ -149,7 +158,7 @@ pub(crate) fn build(
         warnings,
     );
     options::modalities(modalities.as_deref(), warnings);
-    options::provider_extras(additional_parameters, extra, warnings);
+    let native_fields = options::native_fields(additional_parameters, extra);
 
     let tool_breakpoints = body.tools.iter().flatten().filter(|tool| tool.cache_control.is_some()).count();
     let breakpoints = conversation.cache_breakpoints.saturating_add(tool_breakpoints);
@@ -159,7 +168,7 @@ pub(crate) fn build(
              {breakpoints} (system, messages and tools together)"
         )));
     }
-    Ok(AnthropicRequest { body, betas })
+    Ok(AnthropicRequest { body, betas, native_fields })
 }
 
 fn strip_provider_prefix(model: &str) -> &str {

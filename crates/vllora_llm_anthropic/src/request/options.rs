@@ -259,14 +259,16 @@ pub(super) fn modalities(modalities: Option<&[String]>, warnings: &mut Warnings)
     }
 }
 
-/// The provider options Anthropic does not read (`top_k` and `thinking` are mapped elsewhere).
-pub(super) fn provider_extras(
+/// The caller's native body fields: `provider_specific.additional_parameters` and every other
+/// `provider_specific` key (`top_k` and `thinking` are mapped elsewhere), merged into the body as written
+/// (`mcp_servers`, `container`, `context_management`, server tools in `tools`...).
+pub(super) fn native_fields(
     additional_parameters: Option<&Map<String, Value>>,
     extra: Option<&Map<String, Value>>,
-    warnings: &mut Warnings,
-) {
-    warnings.unsupported_if(additional_parameters.is_some(), "provider_specific.additional_parameters");
-    for key in extra.into_iter().flat_map(Map::keys) {
-        warnings.push(Warning::unsupported(format!("provider_specific.{key}")));
+) -> Map<String, Value> {
+    let mut fields = additional_parameters.cloned().unwrap_or_default();
+    if let Some(extra) = extra {
+        vllora_llm_core::support::merge_native_fields(&mut fields, extra);
     }
+    fields
 }

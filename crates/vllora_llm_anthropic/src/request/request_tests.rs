@@ -893,7 +893,8 @@ fn golden_request_bodies() {
         let mut warnings = Warnings::new("anthropic");
         let translated = build(&request, None, &config(), false, &mut warnings)
             .unwrap_or_else(|error| panic!("{}: {error}", case.name));
-        let body = serde_json::to_value(&translated.body).unwrap_or_default();
+        let (bytes, _) = translated.into_bytes().unwrap_or_else(|error| panic!("{}: {error}", case.name));
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
         vllora_llm_testkit::record_conformance("anthropic-messages", &body);
         body
     });
