@@ -5,6 +5,8 @@ use vllora_llm_core::credentials::{Environment, ProcessEnvironment};
 use vllora_llm_core::support::env_name;
 use vllora_llm_core::{Credentials, LLMError, LLMResult, Secret};
 
+use crate::dialect::OpenAIDialect;
+
 /// The telemetry name of OpenAI (`gen_ai.provider.name`): [`PROVIDER`](crate::PROVIDER) as text.
 pub const PROVIDER_NAME: &str = "openai";
 
@@ -53,6 +55,10 @@ pub struct OpenAIConfig {
     organization: Option<String>,
     project: Option<String>,
     dialect: Dialect,
+    /// The host's conventions (what it needs sent back).
+    host_dialect: OpenAIDialect,
+    /// Set by [`with_dialect`](Self::with_dialect): a new base URL does not choose another.
+    dialect_explicit: bool,
 }
 
 impl OpenAIConfig {
@@ -65,6 +71,8 @@ impl OpenAIConfig {
             organization: None,
             project: None,
             dialect: Dialect::OpenAI,
+            host_dialect: OpenAIDialect::OpenAI,
+            dialect_explicit: false,
         }
     }
 
@@ -93,6 +101,8 @@ impl OpenAIConfig {
             organization: lookup("OPENAI_ORG_ID"),
             project: lookup("OPENAI_PROJECT_ID"),
             dialect: Dialect::OpenAI,
+            host_dialect: OpenAIDialect::OpenAI,
+            dialect_explicit: false,
         })
     }
 
@@ -113,9 +123,12 @@ impl OpenAIConfig {
     /// An OpenAI-compatible server called `name` at `endpoint` (its base URL, such as
     /// `http://localhost:8000/v1`), without a key.
     pub fn proxy(name: impl Into<String>, endpoint: impl Into<String>) -> Self {
+        let (provider_name, base_url) = (name.into(), endpoint.into());
         OpenAIConfig {
-            provider_name: name.into(),
-            base_url: endpoint.into(),
+            host_dialect: OpenAIDialect::detect(&provider_name, &base_url),
+            dialect_explicit: false,
+            provider_name,
+            base_url,
             api_key: None,
             organization: None,
             project: None,
@@ -149,7 +162,17 @@ impl OpenAIConfig {
                 ))
             })?,
         };
-        let config = OpenAIConfig::proxy(name, endpoint);
+        let mut config = OpenAIConfig::proxy(name, endpoint);
+        let dialect_variable = format!("{variable_stem}_DIALECT");
+        if let Some(dialect) = variable(env, &dialect_variable) {
+            let known = OpenAIDialect::from_name(&dialect).ok_or_else(|| {
+                LLMError::Config(format!(
+                    "{dialect_variable} names no known dialect: use generic, mistral, deepseek, openrouter, \
+                     groq, cerebras, together, fireworks, xai or vllm"
+                ))
+            })?;
+            config = config.with_dialect(known);
+        }
         Ok(match variable(env, &format!("{variable_stem}_API_KEY")) {
             Some(key) => config.with_api_key(key),
             None => config,
@@ -172,6 +195,8 @@ impl OpenAIConfig {
             organization: None,
             project: None,
             dialect: Dialect::Azure { deployment: deployment.into(), api_version: api_version.into() },
+            host_dialect: OpenAIDialect::OpenAI,
+            dialect_explicit: false,
         }
     }
 
@@ -202,7 +227,23 @@ impl OpenAIConfig {
     /// Sends requests to this base URL instead (a regional endpoint, a gateway, a mock server).
     pub fn with_base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = url.into();
+        if self.dialect == Dialect::Compatible && !self.dialect_explicit {
+            self.host_dialect = OpenAIDialect::detect(&self.provider_name, &self.base_url);
+        }
         self
+    }
+
+    /// Speaks `dialect` to the server, whatever its name and host say (see [`OpenAIDialect`]).
+    pub fn with_dialect(mut self, dialect: OpenAIDialect) -> Self {
+        self.host_dialect = dialect;
+        self.dialect_explicit = true;
+        self
+    }
+
+    /// The host's dialect: explicit, from `VLLORA_{NAME}_DIALECT`, or chosen from the proxy's name or
+    /// endpoint host ([`OpenAIDialect::OpenAI`] for OpenAI and Azure).
+    pub fn host_dialect(&self) -> OpenAIDialect {
+        self.host_dialect
     }
 
     /// Uses this API key.
@@ -341,6 +382,28 @@ pub(crate) mod tests {
         let error = OpenAIConfig::proxy_from_environment("local", None, &variables(&[])).err();
         let message = error.map(|error| error.to_string()).unwrap_or_default();
         assert!(message.contains("VLLORA_LOCAL_ENDPOINT"), "{message}");
+    }
+
+    #[test]
+    fn a_proxy_dialect_comes_from_its_variable_name_or_host() {
+        let env =
+            variables(&[("VLLORA_LOCAL_ENDPOINT", "http://gpu:8000/v1"), ("VLLORA_LOCAL_DIALECT", "VLLM")]);
+        let config = OpenAIConfig::proxy_from_environment("local", None, &env).ok();
+        assert_eq!(config.map(|config| config.host_dialect()), Some(OpenAIDialect::Vllm));
+        let env = variables(&[
+            ("VLLORA_LOCAL_ENDPOINT", "http://gpu:8000/v1"),
+            ("VLLORA_LOCAL_DIALECT", "klingon"),
+        ]);
+        let error =
+            OpenAIConfig::proxy_from_environment("local", None, &env).err().map(|error| error.to_string());
+        assert!(error.is_some_and(|message| message.contains("VLLORA_LOCAL_DIALECT")));
+        let router = OpenAIConfig::proxy("router", "https://openrouter.ai/api/v1");
+        assert_eq!(router.host_dialect(), OpenAIDialect::OpenRouter);
+        let pinned = router.with_dialect(OpenAIDialect::Generic).with_base_url("https://api.deepseek.com");
+        assert_eq!(pinned.host_dialect(), OpenAIDialect::Generic, "an explicit dialect stays");
+        let moved = OpenAIConfig::proxy("p", "http://127.0.0.1:1").with_base_url("https://api.mistral.ai/v1");
+        assert_eq!(moved.host_dialect(), OpenAIDialect::Mistral);
+        assert_eq!(OpenAIConfig::new("k").host_dialect(), OpenAIDialect::OpenAI);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! HTTP request building: the URL of each operation, the headers and the authentication every request
 //! carries, from an [`OpenAIConfig`].
 
-use vllora_llm_core::LLMResult;
+use vllora_llm_core::{LLMError, LLMResult};
 use vllora_llm_core::support::encode_path_segment;
 use vllora_llm_http::{Bytes, HeaderMap, HttpRequest};
 
@@ -47,6 +47,7 @@ pub(crate) fn post_json(
     url: String,
     body: impl Into<Bytes>,
 ) -> LLMResult<HttpRequest> {
+    check_target(config)?;
     let mut request = HttpRequest::post_json(url, body);
     if let Some(api_key) = config.api_key() {
         request = match config.dialect() {
@@ -61,6 +62,19 @@ pub(crate) fn post_json(
         request = request.header("openai-project", project)?;
     }
     Ok(request)
+}
+
+/// Refuses what would send a request somewhere else than meant: a base URL with a query, a fragment or
+/// a `user:password@` (`/v1?tenant=1/chat/completions`), and an Azure deployment that names no
+/// deployment (empty, `.`, `..`: `/openai/deployments/../chat/completions`). The error names the value.
+fn check_target(config: &OpenAIConfig) -> LLMResult<()> {
+    vllora_llm_http::check_base_url(config.base_url())?;
+    if let Dialect::Azure { deployment, .. } = config.dialect() {
+        if deployment.trim().is_empty() || deployment == "." || deployment == ".." {
+            return Err(LLMError::Config(format!("`{deployment}` is not an Azure OpenAI deployment name")));
+        }
+    }
+    Ok(())
 }
 
 /// What every chat request of a model instance shares, built once: its URL and headers.
@@ -155,6 +169,32 @@ mod tests {
         let target = ChatTarget::new(&azure).map(|target| format!("{target:?}"));
         assert!(target.is_ok_and(|debug| !debug.contains("azure-secret")));
         assert!(config.api_key().is_some_and(|key| key.expose() == "sk-live-secret"));
+    }
+
+    /// Issue 10 item 7: these were sent (`/openai/deployments/../chat/completions`,
+    /// `/v1?tenant=1/chat/completions`) instead of refused.
+    #[test]
+    fn targets_that_would_go_elsewhere_are_refused_naming_the_value() {
+        for deployment in ["..", ".", "", " "] {
+            let config = OpenAIConfig::azure("https://res.openai.azure.com", deployment, "2024-10-21", "k");
+            let error = ChatTarget::new(&config).err().map(|error| error.to_string()).unwrap_or_default();
+            assert!(
+                error.contains(&format!("`{deployment}` is not an Azure OpenAI deployment name")),
+                "{deployment:?}: {error}"
+            );
+        }
+        for (base, says) in [
+            ("http://h/v1?tenant=1", "query or fragment"),
+            ("http://h/v1#x", "query or fragment"),
+            ("http://user:SECRET@h/v1", "user name or password"),
+        ] {
+            let config = OpenAIConfig::proxy("p", base);
+            let error = ChatTarget::new(&config).err().map(|error| error.to_string()).unwrap_or_default();
+            assert!(error.contains(says) && !error.contains("SECRET"), "{base}: {error}");
+            let error = post_json(&config, operation_url(&config, "embeddings"), Bytes::new()).err();
+            assert!(matches!(error, Some(LLMError::Config(_))), "{base}: {error:?}");
+        }
+        assert!(ChatTarget::new(&OpenAIConfig::proxy("p", "http://h:8/v1/")).is_ok());
     }
 
     #[test]

@@ -45,8 +45,13 @@ pub(crate) fn api_error_from_value(provider: &str, status: Option<u16>, error_va
         Value::String(message) => message.clone(),
         _ => text("message").unwrap_or_else(|| "the server reported an error without a message".to_owned()),
     };
+    let upstream = upstream_error(error_value);
+    let message = match upstream.as_ref().and_then(|upstream| upstream.message.as_deref()) {
+        Some(detail) if !message.contains(detail) => format!("{message}: {detail}"),
+        _ => message,
+    };
     let mut error = ApiError::new(provider, status, message);
-    error.error_type = text("type");
+    error.error_type = text("type").or_else(|| upstream.and_then(|upstream| upstream.error_type));
     error.code = text("code");
     error.param = text("param");
     if error.code.as_deref() == Some("insufficient_quota") {
@@ -57,6 +62,35 @@ pub(crate) fn api_error_from_value(provider: &str, status: Option<u16>, error_va
         error.retryable = true;
     }
     error
+}
+
+/// What an aggregator's upstream provider said: OpenRouter puts it in `metadata.raw` (the upstream's own
+/// error body, as text or JSON) next to `metadata.provider_name`, with a numeric `code` and no `type`.
+struct Upstream {
+    error_type: Option<String>,
+    message: Option<String>,
+}
+
+fn upstream_error(error_value: &Value) -> Option<Upstream> {
+    let raw = error_value.get("metadata")?.get("raw")?;
+    let parsed = match raw {
+        Value::String(text) => {
+            serde_json::from_str::<Value>(text).unwrap_or_else(|_| Value::String(text.clone()))
+        }
+        other => other.clone(),
+    };
+    // The upstream body is `{"error": {...}}` (OpenAI, Anthropic's `{"type":"error","error":{...}}`) or the
+    // error object itself.
+    let inner = parsed.get("error").filter(|inner| inner.is_object()).unwrap_or(&parsed);
+    let field = |name: &str| {
+        inner.get(name).and_then(Value::as_str).filter(|text| !text.is_empty()).map(str::to_owned)
+    };
+    let message = match &parsed {
+        Value::String(text) if !text.is_empty() => Some(text.chars().take(300).collect()),
+        _ => field("message"),
+    };
+    let error_type = field("type").filter(|kind| kind != "error").or_else(|| field("status"));
+    Some(Upstream { error_type, message })
 }
 
 /// FastAPI's `detail`: a string, or a list of validation errors with `msg`.
@@ -149,5 +183,28 @@ mod tests {
         assert_eq!(details.message, "HTTP 502 without an error message");
         assert!(details.body.as_deref().is_some_and(|body| body.contains("502 Bad Gateway")));
         assert!(mapped("openai", 502, &[], html).is_retryable());
+    }
+
+    #[test]
+    fn openrouter_errors_keep_the_upstream_type_and_message() {
+        // OpenRouter's documented shape: a numeric code, no type, the upstream body in metadata.raw.
+        let body = br#"{"error":{"code":400,"message":"Provider returned error","metadata":{"raw":"{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\"message\":\"messages.1.content: thinking blocks must come first\"}}","provider_name":"Anthropic"}}}"#;
+        let details = api(&mapped("openrouter", 400, &[("x-request-id", "req-or-1")], body));
+        assert_eq!(details.code.as_deref(), Some("400"));
+        assert_eq!(details.error_type.as_deref(), Some("invalid_request_error"));
+        assert_eq!(
+            details.message,
+            "Provider returned error: messages.1.content: thinking blocks must come first"
+        );
+        // A raw that is plain text is the upstream's message.
+        let body = br#"{"error":{"code":502,"message":"Provider returned error","metadata":{"raw":"upstream connect error","provider_name":"Together"}}}"#;
+        let details = api(&mapped("openrouter", 502, &[], body));
+        assert_eq!(
+            (details.error_type, details.message.as_str()),
+            (None, "Provider returned error: upstream connect error")
+        );
+        // Moderation metadata has no raw: the message stays as it is.
+        let body = br#"{"error":{"code":403,"message":"Input flagged","metadata":{"reasons":["violence"],"flagged_input":"...","provider_name":"OpenAI","model_slug":"openai/gpt-4o"}}}"#;
+        assert_eq!(api(&mapped("openrouter", 403, &[], body)).message, "Input flagged");
     }
 }

@@ -43,6 +43,7 @@
 //! server's own finish reason in `raw_finish_reason` beside the unified one.
 
 mod config;
+mod dialect;
 mod embeddings;
 mod endpoint;
 mod error;
@@ -57,6 +58,7 @@ mod stream;
 mod wire;
 
 pub use config::{AZURE_API_VERSION, AZURE_PROVIDER_NAME, OPENAI_BASE_URL, OpenAIConfig, PROVIDER_NAME};
+pub use dialect::OpenAIDialect;
 pub use model::OpenAIModel;
 /// The body of the chat completions stream fuzz target; not part of the API.
 #[cfg(feature = "fuzzing")]

@@ -88,8 +88,13 @@ impl OpenAIModel {
             Dialect::Azure { .. } => AZURE_PROVIDER_NAME,
             Dialect::Compatible => "openai-compatible",
         });
-        let body =
-            request::build(request, self.model_name(request), self.config.dialect(), mode, &mut warnings)?;
+        let body = request::build(
+            request,
+            self.model_name(request),
+            request::Target::of(&self.config),
+            mode,
+            &mut warnings,
+        )?;
         let mut all_warnings = warnings.finish(options.strict)?;
         all_warnings.extend(body.adjustments);
         let http_request = match &self.chat_target {

@@ -3,12 +3,13 @@
 
 use vllora_llm_core::types::gateway::{
     ChatCompletionContent, ChatCompletionMessage, ChatCompletionMessageWithFinishReason,
-    ChatCompletionResponse, Choice, FinishReason, PromptTokensDetails, Role, ToolCall, Usage,
+    ChatCompletionResponse, Choice, FinishReason, PromptTokensDetails, ReasoningDetail, ReasoningDetailType,
+    Role, ToolCall, Usage,
 };
 use vllora_llm_core::{LLMError, LLMResult};
 
 use crate::error;
-use crate::wire::{ChatResponse, ResponseChoice, ResponseToolCall, WireUsage};
+use crate::wire::{ChatResponse, MessageContent, ResponseChoice, ResponseToolCall, WireUsage};
 
 /// Decodes a 2xx response body.
 pub(crate) fn parse_response(
@@ -20,20 +21,32 @@ pub(crate) fn parse_response(
     if let (Some(error_value), true) = (&wire.error, wire.choices.is_empty()) {
         return Err(error::api_error_from_value(provider, None, error_value).with_body(body).into());
     }
-    let raw_finish_reason =
-        wire.choices.first().and_then(|choice| choice.finish_reason.clone()).filter(|raw| !raw.is_empty());
+    // Kept as the host wrote it, `""` included (the unified reason is then none).
+    let raw_finish_reason = wire.choices.first().and_then(|choice| choice.finish_reason.clone());
+    let mut unknown_chunks = Vec::new();
+    let choices = wire.choices.into_iter().map(|wire| choice(provider, wire, &mut unknown_chunks)).collect();
     let response = ChatCompletionResponse {
         id: wire.id,
         object: "chat.completion".to_owned(),
         created: wire.created,
         model: wire.model,
-        choices: wire.choices.into_iter().map(choice).collect(),
+        choices,
         usage: wire.usage.map(usage),
         system_fingerprint: wire.system_fingerprint,
         service_tier: wire.service_tier,
     };
+    // Content chunks of a kind no gateway field holds are kept whole, in the provider's JSON.
+    let provider_metadata = (!unknown_chunks.is_empty()).then(|| {
+        tracing::warn!(
+            provider,
+            count = unknown_chunks.len(),
+            "content chunks of an unknown kind kept in provider_metadata"
+        );
+        serde_json::json!({ "content_chunks": unknown_chunks })
+    });
     Ok(ChatCompletionMessageWithFinishReason {
         raw_finish_reason,
+        provider_metadata,
         ..ChatCompletionMessageWithFinishReason::new(response)
     })
 }
@@ -43,11 +56,24 @@ pub(crate) fn finish_reason(raw: Option<&str>) -> Option<FinishReason> {
     raw.filter(|raw| !raw.is_empty()).map(FinishReason::parse)
 }
 
-fn choice(wire: ResponseChoice) -> Choice {
+fn choice(provider: &str, wire: ResponseChoice, unknown_chunks: &mut Vec<serde_json::Value>) -> Choice {
     let message = wire.message;
-    let mut tool_calls: Vec<ToolCall> =
-        message.tool_calls.unwrap_or_default().into_iter().enumerate().map(tool_call).collect();
-    if let Some(function_call) = message.function_call {
+    let content = message.content.map(MessageContent::split).unwrap_or_default();
+    unknown_chunks.extend(content.unknown);
+    // Some hosts send placeholder calls (no name, no arguments): there is nothing to run.
+    let mut tool_calls: Vec<ToolCall> = message
+        .tool_calls
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|call| {
+            call.function
+                .as_ref()
+                .is_some_and(|function| !function.name.is_empty() || !function.arguments.is_empty())
+        })
+        .enumerate()
+        .map(tool_call)
+        .collect();
+    if let Some(function_call) = message.function_call.filter(|call| !call.name.is_empty()) {
         // The legacy single call has no place of its own in the gateway message; as a tool call it is kept.
         tool_calls.push(ToolCall::function(
             format!("call_{}", tool_calls.len()),
@@ -59,14 +85,17 @@ fn choice(wire: ResponseChoice) -> Choice {
         index: wire.index,
         message: ChatCompletionMessage {
             role: message.role.map_or(Role::Assistant, Role::from),
-            content: message.content.map(ChatCompletionContent::Text),
+            content: content.text.map(ChatCompletionContent::Text),
             tool_calls: (!tool_calls.is_empty()).then_some(tool_calls),
             refusal: message.refusal,
             audio: message.audio,
             reasoning_content: message
                 .reasoning_content
                 .or(message.reasoning)
+                .or(content.thinking)
                 .filter(|text| !text.is_empty()),
+            reasoning_details: reasoning_details(provider, message.reasoning_details),
+            annotations: message.annotations.filter(|annotations| !annotations.is_empty()),
             ..Default::default()
         },
         finish_reason: finish_reason(wire.finish_reason.as_deref()),
@@ -82,6 +111,34 @@ fn tool_call((position, wire): (usize, ResponseToolCall)) -> ToolCall {
         extra_content: wire.extra_content,
         ..ToolCall::function(id, function.name, function.arguments)
     }
+}
+
+/// OpenRouter's reasoning blocks in the gateway's shape, tagged with `provider` so they go back only there.
+pub(crate) fn reasoning_details(
+    provider: &str,
+    details: Option<Vec<serde_json::Value>>,
+) -> Option<Vec<ReasoningDetail>> {
+    let details: Vec<ReasoningDetail> =
+        details.unwrap_or_default().iter().filter_map(|detail| reasoning_detail(provider, detail)).collect();
+    (!details.is_empty()).then_some(details)
+}
+
+/// One OpenRouter reasoning block (`reasoning.text`, `reasoning.summary`, `reasoning.encrypted`).
+pub(crate) fn reasoning_detail(provider: &str, detail: &serde_json::Value) -> Option<ReasoningDetail> {
+    let text = |name: &str| detail.get(name).and_then(serde_json::Value::as_str).map(str::to_owned);
+    let (kind, body) = match detail.get("type").and_then(serde_json::Value::as_str)? {
+        "reasoning.text" => (ReasoningDetailType::Text, text("text")),
+        "reasoning.summary" => (ReasoningDetailType::Summary, text("summary")),
+        "reasoning.encrypted" => (ReasoningDetailType::Encrypted, None),
+        _ => return None,
+    };
+    Some(ReasoningDetail {
+        kind,
+        text: body,
+        signature: text("signature"),
+        data: text("data"),
+        provider: Some(provider.to_owned()),
+    })
 }
 
 /// Usage in the gateway's shape, with cache hits wherever the server reported them.
@@ -205,7 +262,7 @@ mod tests {
         );
         assert_eq!(result.message().reasoning_content.as_deref(), Some("thinking..."));
         assert_eq!(result.finish_reason(), None, "an empty finish reason is no finish reason");
-        assert_eq!(result.raw_finish_reason, None);
+        assert_eq!(result.raw_finish_reason.as_deref(), Some(""), "what the host said is kept raw");
         let calls = result.message().tool_calls.clone().unwrap_or_default();
         assert_eq!(calls, vec![ToolCall::function("call_0", "lookup", r#"{"q":"rust"}"#)]);
         let usage = result.usage().copied().unwrap_or_default();
@@ -229,5 +286,65 @@ mod tests {
         assert_eq!(api.code.as_deref(), Some("502"));
         let garbage = parse_response("openai", b"<html>oops</html>").err();
         assert!(matches!(garbage, Some(LLMError::Decode { .. })), "{garbage:?}");
+    }
+
+    #[test]
+    fn mistral_thinking_chunks_become_reasoning_and_unknown_chunks_are_kept() {
+        let result = compatible(&fixture("mistral_thinking.openai.json"));
+        assert_eq!(result.message().content, Some(ChatCompletionContent::Text("2 + 2 = **4**".into())));
+        assert_eq!(result.message().reasoning_content.as_deref(), Some("The user asks for 2+2. That is 4."));
+        assert_eq!(
+            result.provider_metadata,
+            Some(serde_json::json!({"content_chunks": [{"type": "reference", "reference_ids": [1, 2]}]}))
+        );
+    }
+
+    #[test]
+    fn placeholder_calls_are_not_calls() {
+        let result = compatible(&fixture("placeholder_function_call.openai.json"));
+        assert_eq!(result.message().tool_calls, None);
+        assert_eq!(result.finish_reason(), Some(&FinishReason::Stop));
+    }
+
+    #[test]
+    fn openrouter_reasoning_details_are_kept_with_their_signatures() {
+        let result = parse_response("openrouter", &fixture("openrouter_reasoning.openai.json"));
+        let Ok(result) = result else { panic!("{:?}", result.err()) };
+        let message = result.message();
+        assert_eq!(message.reasoning_content.as_deref(), Some("I need the date first."));
+        assert_eq!(
+            message.reasoning_details,
+            Some(vec![
+                ReasoningDetail {
+                    kind: ReasoningDetailType::Text,
+                    text: Some("I need the date first.".into()),
+                    signature: Some("EqMBCkgIBxABGAIiQ".into()),
+                    data: None,
+                    provider: Some("openrouter".into()),
+                },
+                ReasoningDetail {
+                    kind: ReasoningDetailType::Encrypted,
+                    text: None,
+                    signature: None,
+                    data: Some("RXJyb3IgZGF0YQ==".into()),
+                    provider: Some("openrouter".into()),
+                },
+            ])
+        );
+        assert_eq!(message.tool_calls.as_ref().map(Vec::len), Some(1));
+    }
+
+    #[test]
+    fn url_citations_are_annotations() {
+        let result = openai("openai_annotations.openai.json");
+        let annotations = result.message().annotations.clone().unwrap_or_default();
+        assert_eq!(annotations.len(), 1);
+        assert_eq!(annotations[0].kind, "url_citation");
+        let citation = annotations[0].url_citation.clone().unwrap_or_default();
+        assert_eq!((citation.start_index, citation.end_index), (46, 118));
+        assert_eq!(citation.url, "https://blog.rust-lang.org/2025/10/30/Rust-1.91.0/");
+        // The gateway message serialises back to OpenAI's JSON.
+        let json = serde_json::to_value(result.message()).unwrap_or_default();
+        assert_eq!(json["annotations"][0]["url_citation"]["title"], "Announcing Rust 1.91.0");
     }
 }

@@ -20,7 +20,10 @@ use vllora_llm_http::{
 
 use crate::error;
 use crate::response::{finish_reason, usage};
-use crate::wire::{StreamChoice, StreamChunk, StreamToolCall, WireStr};
+use crate::wire::{DeltaContent, StreamChoice, StreamChunk, StreamToolCall, WireStr, split_chunks};
+
+/// The upstream index given to the legacy `function_call` of a stream, which has none of its own.
+const LEGACY_CALL_INDEX: u32 = u32::MAX;
 
 /// The Chat Completions stream decoder: fed one lent SSE event at a time by the driver, it turns what
 /// real servers send into the stream every provider delivers.
@@ -47,14 +50,18 @@ struct ChoiceState {
     started: bool,
     finished: bool,
     calls: Vec<CallState>,
+    /// How many calls the caller has seen (the next call's index).
+    announced_calls: u32,
 }
 
-/// A tool call of the turn; its position in the list is the index the caller sees.
+/// A tool call of the turn.
 #[derive(Debug)]
 struct CallState {
     upstream_index: Option<u32>,
     id: String,
     named: bool,
+    /// The index the caller sees, given when the call first has something to show.
+    caller_index: Option<u32>,
 }
 
 impl OpenAIStreamDecoder {
@@ -178,27 +185,58 @@ impl OpenAIStreamDecoder {
         let position = match self.choices.iter().position(|choice| choice.index == index) {
             Some(position) => position,
             None => {
-                self.choices.push(ChoiceState { index, started: false, finished: false, calls: Vec::new() });
+                self.choices.push(ChoiceState {
+                    index,
+                    started: false,
+                    finished: false,
+                    calls: Vec::new(),
+                    announced_calls: 0,
+                });
                 self.choices.len().saturating_sub(1)
             }
         };
         let state = self.choices.get_mut(position)?;
         let delta = wire.delta;
         let announced = delta.role.is_some();
+        // The legacy single function call streams as a call of its own (a placeholder one is dropped).
+        let legacy = delta.function_call.map(|function| StreamToolCall {
+            index: Some(LEGACY_CALL_INDEX),
+            id: None,
+            function: Some(function),
+            extra_content: None,
+        });
         let tool_calls: Vec<ToolCallDelta> = delta
             .tool_calls
             .unwrap_or_default()
             .into_iter()
+            .chain(legacy)
             .filter_map(|call| state.tool_call(call))
             .collect();
+        let (content, thinking) = match delta.content {
+            None => (None, None),
+            Some(DeltaContent::Text(content)) => (text(Some(content)), None),
+            Some(DeltaContent::Chunks(chunks)) => {
+                let split = split_chunks(chunks);
+                if !split.unknown.is_empty() {
+                    tracing::warn!(
+                        provider = %self.provider,
+                        chunks = %serde_json::Value::Array(split.unknown),
+                        "stream content chunks of an unknown kind were not kept"
+                    );
+                }
+                (split.text.filter(|text| !text.is_empty()), split.thinking.filter(|text| !text.is_empty()))
+            }
+        };
+        let reasoning_details = crate::response::reasoning_details(&self.provider, delta.reasoning_details);
         let mut gateway_delta = ChatCompletionDelta {
             role: None,
-            content: text(delta.content),
-            reasoning_content: text(delta.reasoning_content).or_else(|| text(delta.reasoning)),
-            reasoning_details: None,
+            content,
+            reasoning_content: text(delta.reasoning_content).or_else(|| text(delta.reasoning)).or(thinking),
+            reasoning_details,
             tool_calls: (!tool_calls.is_empty()).then_some(tool_calls),
             refusal: text(delta.refusal),
             provider_content: None,
+            annotations: delta.annotations.filter(|annotations| !annotations.is_empty()),
         };
         // The first finish reason of a choice is its finish reason; servers that repeat it are not echoed.
         let finish =
@@ -208,6 +246,8 @@ impl OpenAIStreamDecoder {
         }
         let has_payload = gateway_delta.content.is_some()
             || gateway_delta.reasoning_content.is_some()
+            || gateway_delta.reasoning_details.is_some()
+            || gateway_delta.annotations.is_some()
             || gateway_delta.tool_calls.is_some()
             || gateway_delta.refusal.is_some()
             || finish.is_some()
@@ -249,40 +289,44 @@ impl ChoiceState {
                 .checked_sub(1)
                 .filter(|&last| name.is_none() || self.calls.get(last).is_some_and(|call| !call.named)),
         };
-        match existing {
-            Some(position) => {
-                let call = self.calls.get_mut(position)?;
-                let name = name.filter(|_| !call.named);
-                call.named |= name.is_some();
-                if name.is_none() && arguments.is_none() && wire.extra_content.is_none() {
-                    return None;
-                }
-                Some(ToolCallDelta {
-                    index: u32::try_from(position).unwrap_or(u32::MAX),
-                    id: None,
-                    kind: None,
-                    function: Some(FunctionCallDelta { name, arguments }),
-                    extra_content: wire.extra_content,
-                })
-            }
+        let position = match existing {
+            Some(position) => position,
             None => {
-                let position = self.calls.len();
                 // A call needs an id to be answered; servers that send none get one made up.
-                let id = id.map_or_else(|| format!("call_{position}"), str::to_owned);
+                let id = id.map_or_else(|| format!("call_{}", self.calls.len()), str::to_owned);
                 self.calls.push(CallState {
                     upstream_index: wire.index,
-                    id: id.clone(),
-                    named: name.is_some(),
+                    id,
+                    named: false,
+                    caller_index: None,
                 });
-                Some(ToolCallDelta {
-                    index: u32::try_from(position).unwrap_or(u32::MAX),
-                    id: Some(id),
-                    kind: Some("function".to_owned()),
-                    function: Some(FunctionCallDelta { name, arguments }),
-                    extra_content: wire.extra_content,
-                })
+                self.calls.len().saturating_sub(1)
             }
+        };
+        let call = self.calls.get_mut(position)?;
+        let name = name.filter(|_| !call.named);
+        call.named |= name.is_some();
+        if name.is_none() && arguments.is_none() && wire.extra_content.is_none() {
+            // Nothing yet (a placeholder with an empty name and arguments): the caller sees the call only
+            // once it has a name or arguments, so no call without a name is ever handed out.
+            return None;
         }
+        let (index, first) = match call.caller_index {
+            Some(index) => (index, false),
+            None => {
+                let index = self.announced_calls;
+                self.announced_calls = self.announced_calls.saturating_add(1);
+                call.caller_index = Some(index);
+                (index, true)
+            }
+        };
+        Some(ToolCallDelta {
+            index,
+            id: first.then(|| call.id.clone()),
+            kind: first.then(|| "function".to_owned()),
+            function: Some(FunctionCallDelta { name, arguments }),
+            extra_content: wire.extra_content,
+        })
     }
 }
 
@@ -370,10 +414,11 @@ pub(crate) fn chunks_from_response(
                 role: Some(Role::Assistant),
                 content: message.content.as_ref().and_then(|content| content.as_string()),
                 reasoning_content: message.reasoning_content.clone(),
-                reasoning_details: None,
+                reasoning_details: message.reasoning_details.clone(),
                 tool_calls: (!tool_calls.is_empty()).then_some(tool_calls),
                 refusal: message.refusal.clone(),
                 provider_content: None,
+                annotations: message.annotations.clone(),
             };
             let finish_reason = choice.finish_reason.clone();
             let raw_finish_reason = finish_reason.as_ref().map(|reason| SharedStr::from(reason.as_str()));
@@ -494,7 +539,7 @@ mod tests {
 
     /// The chat stream fixtures: raw bodies (`<case>.openai.sse`) and what they condense to
     /// (`<case>.expected.json`).
-    const CASES: usize = 14;
+    const CASES: usize = 17;
 
     /// What the caller receives when the body arrives in `pieces`, through the shipped driver.
     fn replay(pieces: &[&[u8]]) -> Vec<Result<ChatCompletionChunk, LLMError>> {

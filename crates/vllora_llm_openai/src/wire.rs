@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use vllora_llm_core::types::gateway::{
-    AudioOutput, ChatCompletionTool, ChoiceLogprobs, FileInput, FunctionCall, FunctionDefinition, ImageUrl,
-    InputAudio, Prediction, ReasoningEffort, ResponseFormat, StreamOptions, ToolChoice, Verbosity,
+    Annotation, AudioOutput, CacheControl, ChatCompletionTool, ChoiceLogprobs, FileInput, FunctionCall,
+    FunctionDefinition, ImageUrl, InputAudio, Prediction, ReasoningEffort, ResponseFormat, StreamOptions,
+    ToolChoice, Verbosity,
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -144,6 +145,28 @@ pub(crate) struct Message<'a> {
     pub refusal: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub audio: Option<AudioReference<'a>>,
+    /// The assistant's reasoning, for hosts that need it back (DeepSeek's thinking mode with tools, vLLM's
+    /// chat templates).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasoning_content: Option<&'a str>,
+    /// OpenRouter's reasoning blocks, sent back so the upstream model keeps its reasoning.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasoning_details: Option<Vec<OpenRouterReasoning<'a>>>,
+}
+
+/// A reasoning block in OpenRouter's shape (`reasoning.text`, `reasoning.summary`, `reasoning.encrypted`).
+#[derive(Debug, Serialize)]
+pub(crate) struct OpenRouterReasoning<'a> {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<&'a str>,
 }
 
 /// Message content: text or parts.
@@ -154,15 +177,39 @@ pub(crate) enum Content<'a> {
     Parts(Vec<Part<'a>>),
 }
 
-/// A content part without `cache_control`.
+/// A content part; `cache_control` only for hosts that take it (OpenRouter).
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub(crate) enum Part<'a> {
-    Text { text: &'a str },
-    ImageUrl { image_url: &'a ImageUrl },
-    InputAudio { input_audio: &'a InputAudio },
-    File { file: &'a FileInput },
-    Refusal { refusal: &'a str },
+    Text {
+        text: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cache_control: Option<&'a CacheControl>,
+    },
+    /// Mistral's reasoning chunk, for an assistant message sent back to Mistral.
+    Thinking {
+        thinking: [ThinkingText<'a>; 1],
+    },
+    ImageUrl {
+        image_url: &'a ImageUrl,
+    },
+    InputAudio {
+        input_audio: &'a InputAudio,
+    },
+    File {
+        file: &'a FileInput,
+    },
+    Refusal {
+        refusal: &'a str,
+    },
+}
+
+/// The text of a Mistral thinking chunk.
+#[derive(Debug, Serialize)]
+pub(crate) struct ThinkingText<'a> {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub text: &'a str,
 }
 
 /// An earlier audio answer, referred to by id (the only field OpenAI takes back).
@@ -260,8 +307,8 @@ pub(crate) struct ResponseChoice {
 pub(crate) struct ResponseMessage {
     #[serde(default)]
     pub role: Option<String>,
-    #[serde(default, deserialize_with = "text_or_parts")]
-    pub content: Option<String>,
+    #[serde(default)]
+    pub content: Option<MessageContent>,
     #[serde(default)]
     pub refusal: Option<String>,
     #[serde(default)]
@@ -277,6 +324,92 @@ pub(crate) struct ResponseMessage {
     /// Newer vLLM, Groq, OpenRouter, Ollama.
     #[serde(default)]
     pub reasoning: Option<String>,
+    /// OpenRouter's reasoning blocks.
+    #[serde(default)]
+    pub reasoning_details: Option<Vec<Value>>,
+    /// OpenAI's url citations (web search).
+    #[serde(default)]
+    pub annotations: Option<Vec<Annotation>>,
+}
+
+/// Message content as hosts send it: a string, or typed chunks (Mistral's `text` and `thinking`, lax
+/// servers' untyped text parts).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum MessageContent {
+    Text(String),
+    Chunks(Vec<ContentChunk>),
+}
+
+/// One typed content chunk.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ContentChunk {
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Mistral: a list of text chunks (or, leniently, a string).
+    #[serde(default)]
+    pub thinking: Option<Value>,
+    /// Everything else the chunk holds, kept for chunks of a kind this crate does not read.
+    #[serde(flatten)]
+    pub rest: serde_json::Map<String, Value>,
+}
+
+/// What content chunks say: the answer, the reasoning, and the chunks of kinds not read here.
+#[derive(Debug, Default)]
+pub(crate) struct SplitContent {
+    pub text: Option<String>,
+    pub thinking: Option<String>,
+    pub unknown: Vec<Value>,
+}
+
+impl MessageContent {
+    /// The answer and the reasoning.
+    pub(crate) fn split(self) -> SplitContent {
+        match self {
+            MessageContent::Text(text) => SplitContent { text: Some(text), ..Default::default() },
+            MessageContent::Chunks(chunks) => split_chunks(chunks),
+        }
+    }
+}
+
+/// Joins the text chunks and the thinking chunks apart; other kinds are returned whole.
+pub(crate) fn split_chunks(chunks: Vec<ContentChunk>) -> SplitContent {
+    let mut split = SplitContent::default();
+    let append =
+        |target: &mut Option<String>, text: &str| target.get_or_insert_with(String::new).push_str(text);
+    for chunk in chunks {
+        match (chunk.kind.as_deref(), &chunk.text, &chunk.thinking) {
+            (Some("text") | None, Some(text), _) => append(&mut split.text, text),
+            (Some("thinking"), _, Some(thinking)) => match thinking {
+                Value::String(text) => append(&mut split.thinking, text),
+                Value::Array(parts) => {
+                    for part in parts {
+                        match part.get("text").and_then(Value::as_str) {
+                            Some(text) => append(&mut split.thinking, text),
+                            None => split.unknown.push(part.clone()),
+                        }
+                    }
+                }
+                other => split.unknown.push(other.clone()),
+            },
+            _ => {
+                let mut whole = chunk.rest;
+                if let Some(kind) = chunk.kind {
+                    whole.insert("type".to_owned(), Value::String(kind));
+                }
+                if let Some(text) = chunk.text {
+                    whole.insert("text".to_owned(), Value::String(text));
+                }
+                if let Some(thinking) = chunk.thinking {
+                    whole.insert("thinking".to_owned(), thinking);
+                }
+                split.unknown.push(Value::Object(whole));
+            }
+        }
+    }
+    split
 }
 
 /// A tool call in a one-shot response.
@@ -297,26 +430,6 @@ pub(crate) struct ResponseFunction {
     pub name: String,
     #[serde(default, deserialize_with = "arguments_text")]
     pub arguments: String,
-}
-
-/// Content as a string, or a list of parts whose text is joined (some servers answer in parts).
-fn text_or_parts<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
-    #[derive(Deserialize)]
-    struct TextPart {
-        #[serde(default)]
-        text: Option<String>,
-    }
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum TextOrParts {
-        Text(String),
-        Parts(Vec<TextPart>),
-    }
-    Ok(match Option::<TextOrParts>::deserialize(deserializer)? {
-        None => None,
-        Some(TextOrParts::Text(text)) => Some(text),
-        Some(TextOrParts::Parts(parts)) => Some(parts.into_iter().filter_map(|part| part.text).collect()),
-    })
 }
 
 /// Arguments as JSON text; an object is written back to text.
@@ -433,7 +546,7 @@ pub(crate) struct StreamDelta<'a> {
     #[serde(default, borrow)]
     pub role: Option<WireStr<'a>>,
     #[serde(default, borrow)]
-    pub content: Option<WireStr<'a>>,
+    pub content: Option<DeltaContent<'a>>,
     #[serde(default, borrow)]
     pub reasoning_content: Option<WireStr<'a>>,
     #[serde(default, borrow)]
@@ -442,6 +555,51 @@ pub(crate) struct StreamDelta<'a> {
     pub refusal: Option<WireStr<'a>>,
     #[serde(default, borrow)]
     pub tool_calls: Option<Vec<StreamToolCall<'a>>>,
+    /// The legacy single function call (a placeholder with an empty name on some hosts).
+    #[serde(default, borrow)]
+    pub function_call: Option<StreamFunction<'a>>,
+    /// OpenRouter's reasoning blocks.
+    #[serde(default)]
+    pub reasoning_details: Option<Vec<Value>>,
+    /// OpenAI's url citations.
+    #[serde(default)]
+    pub annotations: Option<Vec<Annotation>>,
+}
+
+/// A delta's content: text, borrowed when it holds no escapes, or Mistral's typed chunks.
+#[derive(Debug)]
+pub(crate) enum DeltaContent<'a> {
+    Text(WireStr<'a>),
+    Chunks(Vec<ContentChunk>),
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for DeltaContent<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ContentVisitor;
+        impl<'de> serde::de::Visitor<'de> for ContentVisitor {
+            type Value = DeltaContent<'de>;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("a string or a list of content chunks")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, text: &'de str) -> Result<Self::Value, E> {
+                Ok(DeltaContent::Text(WireStr(Cow::Borrowed(text))))
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Self::Value, E> {
+                Ok(DeltaContent::Text(WireStr(Cow::Owned(text.to_owned()))))
+            }
+            fn visit_string<E: serde::de::Error>(self, text: String) -> Result<Self::Value, E> {
+                Ok(DeltaContent::Text(WireStr(Cow::Owned(text))))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut chunks = Vec::new();
+                while let Some(chunk) = seq.next_element::<ContentChunk>()? {
+                    chunks.push(chunk);
+                }
+                Ok(DeltaContent::Chunks(chunks))
+            }
+        }
+        deserializer.deserialize_any(ContentVisitor)
+    }
 }
 
 /// A tool call fragment.

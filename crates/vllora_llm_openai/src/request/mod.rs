@@ -13,6 +13,7 @@ use vllora_llm_core::types::gateway::ChatCompletionRequest;
 use vllora_llm_core::{LLMError, LLMResult, Warning, Warnings};
 
 use crate::config::Dialect;
+use crate::dialect::OpenAIDialect;
 use crate::wire::ChatBody;
 
 /// One-shot or streamed.
@@ -32,15 +33,35 @@ pub(crate) struct WireBody {
     pub adjustments: Vec<Warning>,
 }
 
+/// Where the body goes: the URL layout, the host's conventions and the provider name.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Target<'a> {
+    pub dialect: &'a Dialect,
+    pub host_dialect: OpenAIDialect,
+    pub provider: &'a str,
+}
+
+impl<'a> Target<'a> {
+    /// The target `config` describes.
+    pub(crate) fn of(config: &'a crate::config::OpenAIConfig) -> Self {
+        Target {
+            dialect: config.dialect(),
+            host_dialect: config.host_dialect(),
+            provider: config.provider_name(),
+        }
+    }
+}
+
 /// Builds the body for `model` (the request's model, or the one the model instance was built for, with
 /// any provider prefix already removed).
 pub(crate) fn build(
     request: &ChatCompletionRequest,
     model: &str,
-    dialect: &Dialect,
+    target: Target<'_>,
     mode: Mode,
     warnings: &mut Warnings,
 ) -> LLMResult<WireBody> {
+    let Target { dialect, host_dialect, provider } = target;
     let ChatCompletionRequest {
         // Resolved by the caller (`with_model`, provider prefix removed) and given as `model`.
         model: _,
@@ -88,10 +109,16 @@ pub(crate) fn build(
         return Err(LLMError::InvalidRequest("`messages` is empty: send at least one message".to_owned()));
     }
     let compatible = *dialect == Dialect::Compatible;
+    let host = messages::Host { compatible, dialect: host_dialect, provider };
+    let mut left_out = messages::LeftOut::default();
     let (stream, stream_options) = options::stream_fields(mode, stream_options.as_ref());
     let mut body = ChatBody {
         model,
-        messages: messages.iter().map(|message| messages::wire_message(message, compatible)).collect(),
+        messages: messages
+            .iter()
+            .enumerate()
+            .map(|(position, message)| messages::wire_message(position, message, host, &mut left_out))
+            .collect(),
         audio: audio.as_ref(),
         frequency_penalty: *frequency_penalty,
         function_call: function_call.as_ref(),
@@ -127,7 +154,7 @@ pub(crate) fn build(
         web_search_options: web_search_options.as_ref(),
     };
 
-    let mut adjustments = Vec::new();
+    let mut adjustments = left_out.into_adjustments(host_dialect);
     options::apply_model_limits(&mut body, options::ModelTraits::of(model), warnings, &mut adjustments);
     let extras = options::server_options(provider_specific.as_ref(), compatible, warnings);
 
@@ -166,11 +193,20 @@ mod tests {
 
     fn build(request: &ChatCompletionRequest, dialect: &Dialect, mode: Mode) -> Built {
         let mut warnings = Warnings::new("openai");
-        let built = super::build(request, &request.model, dialect, mode, &mut warnings);
+        let built = super::build(request, &request.model, target(dialect), mode, &mut warnings);
         let Ok(built) = built else { panic!("{:?}", built.err()) };
         let body: Value = serde_json::from_slice(&built.bytes).unwrap_or_default();
         vllora_llm_testkit::record_conformance("openai-chat", &body);
         Built { body, warnings: warnings.finish(false).unwrap_or_default(), adjustments: built.adjustments }
+    }
+
+    /// The target of a URL layout, with the host dialect it implies.
+    fn target(dialect: &Dialect) -> Target<'_> {
+        let host_dialect = match dialect {
+            Dialect::Compatible => OpenAIDialect::Generic,
+            _ => OpenAIDialect::OpenAI,
+        };
+        Target { dialect, host_dialect, provider: "test" }
     }
 
     fn parameters(warnings: &[Warning]) -> Vec<&str> {
@@ -198,7 +234,18 @@ mod tests {
                     parameters(&built.warnings),
                     vec!["provider_specific.top_k", "provider_specific.cached_content"]
                 );
-                assert!(built.adjustments.is_empty());
+                // The extensions OpenAI takes no field for are left out, and said so (not a strict failure).
+                assert_eq!(
+                    built.adjustments.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                    vec![
+                        "`messages[].reasoning_content`: not sent (messages 3): this host takes no reasoning back \
+                         (openai dialect)",
+                        "`messages[].reasoning_details`: not sent (messages 3): this host takes no reasoning \
+                         blocks back, or they came from another provider (openai dialect)",
+                        "`messages[].cache_control`: not sent (messages 1): this host takes no cache breakpoints \
+                         (openai dialect)",
+                    ]
+                );
             }
             let azure = Dialect::Azure { deployment: "d".into(), api_version: "v".into() };
             assert_eq!(build(&request, &azure, Mode::OneShot).body, built.body, "{}", case.name);
@@ -333,12 +380,12 @@ mod tests {
         let mut request = simple("o4-mini");
         request.max_tokens = Some(10);
         let mut warnings = Warnings::new("openai");
-        let built = super::build(&request, "o4-mini", &Dialect::OpenAI, Mode::OneShot, &mut warnings);
+        let built = super::build(&request, "o4-mini", target(&Dialect::OpenAI), Mode::OneShot, &mut warnings);
         assert!(built.is_ok());
         assert!(warnings.finish(true).is_ok(), "a rename loses nothing");
         request.temperature = Some(0.1);
         let mut warnings = Warnings::new("openai");
-        let _ = super::build(&request, "o4-mini", &Dialect::OpenAI, Mode::OneShot, &mut warnings);
+        let _ = super::build(&request, "o4-mini", target(&Dialect::OpenAI), Mode::OneShot, &mut warnings);
         assert!(matches!(warnings.finish(true), Err(LLMError::Unsupported(_))));
     }
 
@@ -347,9 +394,150 @@ mod tests {
         let mut warnings = Warnings::new("openai");
         let no_messages = ChatCompletionRequest { model: "gpt-4o".into(), ..Default::default() };
         let error =
-            super::build(&no_messages, "gpt-4o", &Dialect::OpenAI, Mode::OneShot, &mut warnings).err();
+            super::build(&no_messages, "gpt-4o", target(&Dialect::OpenAI), Mode::OneShot, &mut warnings)
+                .err();
         assert!(matches!(error, Some(LLMError::InvalidRequest(message)) if message.contains("messages")));
-        let error = super::build(&simple(""), "", &Dialect::OpenAI, Mode::OneShot, &mut warnings).err();
+        let error =
+            super::build(&simple(""), "", target(&Dialect::OpenAI), Mode::OneShot, &mut warnings).err();
         assert!(matches!(error, Some(LLMError::InvalidRequest(message)) if message.contains("model")));
+    }
+
+    /// A conversation with an assistant turn that reasoned and called a tool, then its result, with cache
+    /// breakpoints: what each dialect sends back.
+    fn reasoning_turn() -> ChatCompletionRequest {
+        use vllora_llm_core::types::gateway::{
+            CacheControl, ContentPart, ReasoningDetail, ReasoningDetailType, ToolCall,
+        };
+        let mut system = ChatCompletionMessage::new_text("system", "Be brief.");
+        system.cache_control = Some(CacheControl::ephemeral());
+        let assistant = ChatCompletionMessage {
+            role: vllora_llm_core::types::gateway::Role::Assistant,
+            content: Some("Let me check.".into()),
+            reasoning_content: Some("I need the date.".into()),
+            reasoning_details: Some(vec![
+                ReasoningDetail {
+                    kind: ReasoningDetailType::Text,
+                    text: Some("I need the date.".into()),
+                    signature: Some("sig".into()),
+                    data: None,
+                    provider: Some("router".into()),
+                },
+                ReasoningDetail {
+                    kind: ReasoningDetailType::Text,
+                    text: Some("other".into()),
+                    signature: Some("anthropic-sig".into()),
+                    data: None,
+                    provider: Some("anthropic".into()),
+                },
+            ]),
+            tool_calls: Some(vec![ToolCall::function("call_1", "today", "{}")]),
+            ..Default::default()
+        };
+        let mut user = ChatCompletionMessage::new_parts("user", vec![ContentPart::text("And tomorrow?")]);
+        if let Some(vllora_llm_core::types::gateway::ChatCompletionContent::Parts(parts)) = &mut user.content
+        {
+            parts.push(ContentPart::Text {
+                text: "Thanks.".into(),
+                cache_control: Some(CacheControl::ephemeral()),
+            });
+        }
+        ChatCompletionRequest {
+            model: "m".into(),
+            messages: vec![
+                system,
+                ChatCompletionMessage::new_text("user", "What day is it?"),
+                assistant,
+                ChatCompletionMessage::new_tool_result("call_1", "Friday"),
+                user,
+            ],
+            ..Default::default()
+        }
+    }
+
+    fn for_dialect(dialect: OpenAIDialect) -> Built {
+        let request = reasoning_turn();
+        let target = Target { dialect: &Dialect::Compatible, host_dialect: dialect, provider: "router" };
+        let mut warnings = Warnings::new("openai-compatible");
+        let built = super::build(&request, "m", target, Mode::OneShot, &mut warnings);
+        let Ok(built) = built else { panic!("{:?}", built.err()) };
+        let body: Value = serde_json::from_slice(&built.bytes).unwrap_or_default();
+        Built { body, warnings: warnings.finish(true).unwrap_or_default(), adjustments: built.adjustments }
+    }
+
+    #[test]
+    fn deepseek_and_vllm_get_reasoning_content_back() {
+        for dialect in [OpenAIDialect::DeepSeek, OpenAIDialect::Vllm] {
+            let built = for_dialect(dialect);
+            assert_eq!(
+                built.body["messages"][2],
+                json!({
+                    "role": "assistant",
+                    "content": "Let me check.",
+                    "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "today", "arguments": "{}"}}],
+                    "reasoning_content": "I need the date."
+                }),
+                "{dialect}"
+            );
+            assert!(built.warnings.is_empty(), "strict mode is not failed by what a host does not take");
+            assert_eq!(
+                parameters(&built.adjustments),
+                vec!["messages[].reasoning_details", "messages[].cache_control"]
+            );
+        }
+    }
+
+    #[test]
+    fn mistral_gets_its_reasoning_back_as_a_thinking_chunk() {
+        let built = for_dialect(OpenAIDialect::Mistral);
+        assert_eq!(
+            built.body["messages"][2]["content"],
+            json!([
+                {"type": "thinking", "thinking": [{"type": "text", "text": "I need the date."}]},
+                {"type": "text", "text": "Let me check."}
+            ])
+        );
+        assert_eq!(built.body["messages"][2].get("reasoning_content"), None);
+    }
+
+    #[test]
+    fn openrouter_gets_its_reasoning_details_and_cache_breakpoints() {
+        let built = for_dialect(OpenAIDialect::OpenRouter);
+        assert_eq!(
+            built.body["messages"][0]["content"],
+            json!([{"type": "text", "text": "Be brief.", "cache_control": {"type": "ephemeral"}}])
+        );
+        assert_eq!(
+            built.body["messages"][2]["reasoning_details"],
+            json!([{"type": "reasoning.text", "text": "I need the date.", "signature": "sig"}]),
+            "only OpenRouter's own blocks go back"
+        );
+        assert_eq!(
+            built.body["messages"][4]["content"],
+            json!([
+                {"type": "text", "text": "And tomorrow?"},
+                {"type": "text", "text": "Thanks.", "cache_control": {"type": "ephemeral"}}
+            ])
+        );
+        assert_eq!(
+            parameters(&built.adjustments),
+            vec!["messages[].reasoning_content", "messages[].reasoning_details"]
+        );
+    }
+
+    #[test]
+    fn generic_hosts_get_openai_fields_and_a_warning_for_the_rest() {
+        let built = for_dialect(OpenAIDialect::Generic);
+        assert_eq!(built.body["messages"][0], json!({"role": "system", "content": "Be brief."}));
+        assert_eq!(built.body["messages"][2].get("reasoning_content"), None);
+        assert_eq!(built.body["messages"][2].get("reasoning_details"), None);
+        let said: Vec<String> = built.adjustments.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            said,
+            vec![
+                "`messages[].reasoning_content`: not sent (messages 2): this host takes no reasoning back (generic dialect)",
+                "`messages[].reasoning_details`: not sent (messages 2): this host takes no reasoning blocks back, or they came from another provider (generic dialect)",
+                "`messages[].cache_control`: not sent (messages 0, 4): this host takes no cache breakpoints (generic dialect)",
+            ]
+        );
     }
 }

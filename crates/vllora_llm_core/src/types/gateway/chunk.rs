@@ -68,6 +68,9 @@ pub struct ChatCompletionDelta {
     /// one-shot message's `provider_content` (extension; see [`ProviderContent`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider_content: Option<Vec<ProviderContent>>,
+    /// Citations of the answer (OpenAI's `annotations`), as they arrive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<Vec<super::message::Annotation>>,
 }
 
 /// One choice's part of a chunk.

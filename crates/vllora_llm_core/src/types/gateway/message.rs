@@ -389,6 +389,41 @@ pub struct ChatCompletionMessage {
     /// (extension; see [`ProviderContent`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider_content: Option<Vec<ProviderContent>>,
+    /// Citations of the answer (OpenAI's `annotations`: `url_citation`s from web search).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<Vec<Annotation>>,
+}
+
+/// An annotation of an assistant message's text, as OpenAI's Chat Completions writes it. Today OpenAI
+/// sends `url_citation`s (web search); an annotation of another type keeps its fields in `other`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Annotation {
+    /// `url_citation`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The cited web page and the span of the text it supports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url_citation: Option<UrlCitation>,
+    /// The fields of an annotation type this crate does not know, as sent.
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A web page cited by the answer.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct UrlCitation {
+    /// Index of the first character of the text the citation supports.
+    #[serde(default)]
+    pub start_index: u32,
+    /// Index after the last character of that text.
+    #[serde(default)]
+    pub end_index: u32,
+    /// The page's URL.
+    #[serde(default)]
+    pub url: String,
+    /// The page's title.
+    #[serde(default)]
+    pub title: String,
 }
 
 impl ChatCompletionMessage {

@@ -28,8 +28,9 @@ pub use images::{
     ImageResponseFormat, ImageStyle, ImageTokensDetails, ImageUsage, ImagesResponse,
 };
 pub use message::{
-    AssistantAudio, CacheControl, CacheControlType, CacheTtl, ChatCompletionContent, ChatCompletionMessage,
-    ContentPart, FileInput, ImageDetail, ImageUrl, InputAudio, ReasoningDetail, ReasoningDetailType, Role,
+    Annotation, AssistantAudio, CacheControl, CacheControlType, CacheTtl, ChatCompletionContent,
+    ChatCompletionMessage, ContentPart, FileInput, ImageDetail, ImageUrl, InputAudio, ReasoningDetail,
+    ReasoningDetailType, Role, UrlCitation,
 };
 pub use provider_content::{
     BlockOrderRecorder, MessageBlock, OrderedBlocks, ProviderContent, ProviderContentKind,
