@@ -32,6 +32,8 @@ mod model;
 mod request;
 mod response;
 mod stream;
+#[cfg(feature = "vertex")]
+mod vertex;
 mod wire;
 
 pub use config::{API_VERSION_2026_10_21, AnthropicConfig, DEFAULT_API_VERSION, DEFAULT_BASE_URL};

@@ -20,6 +20,14 @@ use crate::stream::AnthropicStreamDecoder;
 
 const ERROR_MAPPER: &ErrorMapper = &map_error;
 
+/// Where requests go: Anthropic's API (or a compatible server), or Vertex AI (feature `vertex`).
+#[derive(Debug)]
+enum Transport {
+    Anthropic,
+    #[cfg(feature = "vertex")]
+    Vertex(vllora_llm_vertex::VertexConfig),
+}
+
 /// A Claude model behind Anthropic's Messages API (or any server that speaks it).
 ///
 /// Cheap to clone: the configuration and its prepared headers are shared, and the [`HttpClient`] shares
@@ -29,6 +37,7 @@ pub struct AnthropicModel {
     config: Arc<AnthropicConfig>,
     /// URL and headers, built once; the error (a key that cannot be a header) is reported by every call.
     endpoint: Arc<Result<Endpoint, String>>,
+    transport: Arc<Transport>,
     http: HttpClient,
     model: Option<String>,
 }
@@ -40,7 +49,42 @@ impl AnthropicModel {
             LLMError::Config(message) => message,
             other => other.to_string(),
         });
-        AnthropicModel { config: Arc::new(config), endpoint: Arc::new(endpoint), http, model: None }
+        let transport = Arc::new(Transport::Anthropic);
+        AnthropicModel {
+            config: Arc::new(config),
+            endpoint: Arc::new(endpoint),
+            transport,
+            http,
+            model: None,
+        }
+    }
+
+    /// Claude on Vertex AI: `publishers/anthropic/models/{model}:rawPredict` in the configured project
+    /// and location, with Google credentials. Model names are Vertex AI's (`claude-sonnet-4-5@20250929`).
+    #[cfg(feature = "vertex")]
+    pub fn vertex(vertex: vllora_llm_vertex::VertexConfig, http: HttpClient) -> Self {
+        Self::vertex_with_config(AnthropicConfig::new(""), vertex, http)
+    }
+
+    /// [`AnthropicModel::vertex`] with the betas of `config` on every request (its key, base URL and
+    /// API version are not used: Vertex AI takes `anthropic_version: "vertex-2023-10-16"`).
+    #[cfg(feature = "vertex")]
+    pub fn vertex_with_config(
+        config: AnthropicConfig,
+        vertex: vllora_llm_vertex::VertexConfig,
+        http: HttpClient,
+    ) -> Self {
+        let endpoint = Arc::new(Err("Anthropic's own endpoint is not used on Vertex AI".to_owned()));
+        let transport = Arc::new(Transport::Vertex(vertex));
+        AnthropicModel { config: Arc::new(config), endpoint, transport, http, model: None }
+    }
+
+    fn provider(&self) -> &'static str {
+        match *self.transport {
+            Transport::Anthropic => PROVIDER_NAME,
+            #[cfg(feature = "vertex")]
+            Transport::Vertex(_) => vllora_llm_vertex::PROVIDER_NAME,
+        }
     }
 
     /// Sends every request to `model` instead of `request.model` (an `anthropic/` prefix is stripped).
@@ -55,21 +99,38 @@ impl AnthropicModel {
         &self.config
     }
 
-    /// Translates the request, applies strict mode, and builds the HTTP request.
-    fn prepare(
+    /// Translates the request, applies strict mode, and builds the HTTP request (on Vertex AI after
+    /// getting a token).
+    async fn prepare(
         &self,
         request: &ChatCompletionRequest,
         options: &CallOptions,
         stream: bool,
-    ) -> LLMResult<(HttpRequest, Vec<Warning>)> {
-        let mut warnings = Warnings::new(PROVIDER_NAME);
+    ) -> LLMResult<(HttpRequest, Vec<Warning>, &'static ErrorMapper)> {
+        let mut warnings = Warnings::new(self.provider());
         let translated = build(request, self.model.as_deref(), &self.config, stream, &mut warnings)?;
         let warnings = warnings.finish(options.strict)?;
+        #[cfg(feature = "vertex")]
+        if let Transport::Vertex(vertex) = &*self.transport {
+            let (model, bytes) = crate::vertex::body(&translated)?;
+            let http_request = crate::vertex::request(
+                vertex,
+                &self.http,
+                &model,
+                stream,
+                bytes,
+                self.config.betas(),
+                &translated.betas,
+            )
+            .await?
+            .with_extra_headers(&options.extra_headers)?;
+            return Ok((http_request, warnings, &crate::vertex::map_vertex_error));
+        }
         let (bytes, betas) = translated.into_bytes()?;
         let endpoint =
             self.endpoint.as_ref().as_ref().map_err(|message| LLMError::Config(message.clone()))?;
         let http_request = endpoint.request(bytes, &betas)?.with_extra_headers(&options.extra_headers)?;
-        Ok((http_request, warnings))
+        Ok((http_request, warnings, ERROR_MAPPER))
     }
 }
 
@@ -81,7 +142,7 @@ impl ModelInstance for AnthropicModel {
     ) -> BoxFuture<'a, LLMResult<ChatCompletionMessageWithFinishReason>> {
         Box::pin(async move {
             let (http_request, warnings, error_mapper) = self.prepare(request, options, false).await?;
-            let reply = self.http.for_call(options).send(http_request, error_mapper).await?;
+            let reply = self.http.send(http_request, error_mapper).await?;
             let mut result = parse_response(&reply.body, warnings)?;
             result.response_metadata = Some(reply.metadata());
             Ok(result)
@@ -95,7 +156,7 @@ impl ModelInstance for AnthropicModel {
     ) -> BoxFuture<'a, LLMResult<ResultStream>> {
         Box::pin(async move {
             let (http_request, warnings, error_mapper) = self.prepare(request, options, true).await?;
-            let reply = self.http.for_call(options).send_streaming(http_request, error_mapper).await?;
+            let reply = self.http.send_streaming(http_request, error_mapper).await?;
             let metadata = reply.metadata();
             let framing = SseDecoder::new(self.http.config().limits.max_event_size);
             let chunks = ChunkStream::new(reply.body, framing, AnthropicStreamDecoder::new());
@@ -104,6 +165,6 @@ impl ModelInstance for AnthropicModel {
     }
 
     fn provider_name(&self) -> &str {
-        PROVIDER_NAME
+        self.provider()
     }
 }
