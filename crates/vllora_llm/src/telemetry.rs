@@ -20,6 +20,10 @@
 //! Every metric event carries the attributes the conventions name: `gen_ai.operation.name`,
 //! `gen_ai.provider.name`, `gen_ai.request.model`, and when known `gen_ai.response.model`,
 //! `server.address`, `server.port`.
+//!
+//! Integer span fields and attributes (token counts, `max_tokens`, `server.port`) are recorded as `i64`:
+//! `tracing-opentelemetry` turns `i64` into integer attributes but `u64` into strings. Histogram values
+//! are `u64` or `f64`, the two types `MetricsLayer` makes histograms of.
 
 use std::borrow::Cow;
 use std::pin::Pin;
@@ -116,7 +120,7 @@ impl Call {
             observe_server(tracing::Instrument::instrument(future, self.span.clone())).await;
         if let Some(server) = server {
             self.span.record("server.address", server.address.as_str());
-            self.span.record("server.port", server.port);
+            self.span.record("server.port", i64::from(server.port));
             self.server = Some(server);
         }
         output
@@ -166,7 +170,7 @@ impl Call {
             gen_ai.request.model = &*self.request_model,
             gen_ai.response.model = self.response_model.as_deref(),
             server.address = self.server.as_ref().map(|server| server.address.as_str()),
-            server.port = self.server.as_ref().map(|server| server.port),
+            server.port = self.server.as_ref().map(|server| i64::from(server.port)),
         );
     }
 
@@ -178,7 +182,7 @@ impl Call {
         }
         let seconds = self.started.elapsed().as_secs_f64();
         let address = self.server.as_ref().map(|server| server.address.as_str());
-        let port = self.server.as_ref().map(|server| server.port);
+        let port = self.server.as_ref().map(|server| i64::from(server.port));
         tracing::event!(
             name: "gen_ai.client.operation.duration",
             target: METRICS_TARGET,
@@ -226,7 +230,7 @@ pub(crate) fn chat_call(
     streaming: bool,
     record_content: bool,
 ) -> Call {
-    let max_tokens = request.max_completion_tokens.or(request.max_tokens);
+    let max_tokens = request.max_completion_tokens.or(request.max_tokens).map(i64::from);
     let span = genai_span!(
         "chat",
         provider,
@@ -244,20 +248,20 @@ pub(crate) fn chat_call(
 
 /// Records usage on `span`: input and output tokens, and the cache and reasoning counts the provider gave.
 pub(crate) fn record_usage(span: &Span, usage: &Usage) {
-    span.record("gen_ai.usage.input_tokens", usage.prompt_tokens);
-    span.record("gen_ai.usage.output_tokens", usage.completion_tokens);
+    span.record("gen_ai.usage.input_tokens", i64::from(usage.prompt_tokens));
+    span.record("gen_ai.usage.output_tokens", i64::from(usage.completion_tokens));
     if let Some(details) = &usage.prompt_tokens_details {
         if let Some(read) = details.cached_tokens {
-            span.record("gen_ai.usage.cache_read.input_tokens", read);
+            span.record("gen_ai.usage.cache_read.input_tokens", i64::from(read));
         }
         if let Some(written) = details.cache_creation_tokens {
-            span.record("gen_ai.usage.cache_creation.input_tokens", written);
+            span.record("gen_ai.usage.cache_creation.input_tokens", i64::from(written));
         }
     }
     if let Some(reasoning) =
         usage.completion_tokens_details.as_ref().and_then(|details| details.reasoning_tokens)
     {
-        span.record("gen_ai.usage.reasoning.output_tokens", reasoning);
+        span.record("gen_ai.usage.reasoning.output_tokens", i64::from(reasoning));
     }
 }
 

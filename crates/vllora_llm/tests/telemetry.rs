@@ -204,6 +204,10 @@ async fn a_one_shot_call_records_the_genai_fields_and_no_content() {
     assert_eq!(field("gen_ai.usage.input_tokens"), Some("3"));
     assert_eq!(field("gen_ai.usage.output_tokens"), Some("8"));
     assert_eq!(field("gen_ai.request.stream"), Some("false"));
+    // Integers as i64: tracing-opentelemetry makes integer attributes of those (and strings of u64).
+    for integer in ["gen_ai.request.max_tokens", "gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens"] {
+        assert_eq!(spans[0].fields.get(integer).map(|value| value.kind), Some("i64"), "{integer}");
+    }
     // No HTTP request was sent, so no server; no failure, so no error type.
     assert_eq!(field("server.address"), None);
     assert_eq!(field("error.type"), None);
@@ -424,7 +428,7 @@ mod over_http {
         assert_eq!(durations.len(), 1);
         assert_eq!(durations[0].text("server.address"), Some("127.0.0.1"));
         assert_eq!(durations[0].text("server.port"), Some(port.as_str()));
-        assert_eq!(durations[0].kind("server.port"), Some("u64"));
+        assert_eq!(durations[0].kind("server.port"), Some("i64"), "an integer attribute");
         assert_eq!(durations[0].text("gen_ai.response.model"), Some("served-model"));
         let input = capture
             .metric("gen_ai.client.token.usage")
