@@ -28,7 +28,9 @@ pub(crate) struct Endpoint {
 
 impl Endpoint {
     /// Builds the URL and headers; an error when a header value cannot be sent (a key with a line break).
+    /// A base URL with a query, a fragment or a `user:password@` is refused, naming it (redacted).
     pub(crate) fn new(config: &AnthropicConfig) -> LLMResult<Endpoint> {
+        vllora_llm_http::check_base_url(config.base_url())?;
         let mut template = HttpRequest::post_json(config.messages_url(), Bytes::new())
             .header("anthropic-version", config.api_version())?;
         template = if config.bearer_auth() {
@@ -99,5 +101,23 @@ mod tests {
     fn a_key_that_cannot_be_a_header_is_a_config_error() {
         let error = Endpoint::new(&AnthropicConfig::new("sk\nbad")).err().map(|error| error.to_string());
         assert!(error.is_some_and(|error| error.contains("x-api-key")), "the header is named");
+    }
+
+    /// Issue 10 items 4 and 7: these were sent as `POST /v1?tenant=1/v1/messages`, or with an unused
+    /// password shown in every `Debug`.
+    #[test]
+    fn base_urls_that_would_go_elsewhere_are_refused_naming_them() {
+        for (base, says) in [
+            (
+                "https://gateway.internal/anthropic?tenant=1",
+                "`https://gateway.internal/anthropic?[redacted]`",
+            ),
+            ("https://gateway.internal/anthropic#x", "query or fragment"),
+            ("https://me:SECRET@gateway.internal", "https://[redacted]@gateway.internal"),
+        ] {
+            let config = AnthropicConfig::new("k").with_base_url(base);
+            let error = Endpoint::new(&config).err().map(|error| error.to_string()).unwrap_or_default();
+            assert!(error.contains(says) && !error.contains("SECRET"), "{base}: {error}");
+        }
     }
 }

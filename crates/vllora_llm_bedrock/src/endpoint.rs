@@ -3,7 +3,7 @@
 
 use vllora_llm_core::support::encode_path_segment;
 use vllora_llm_core::{LLMError, LLMResult};
-use vllora_llm_http::{Bytes, HttpRequest};
+use vllora_llm_http::{Bytes, HttpRequest, without_tracing};
 
 use crate::config::{BedrockAuth, BedrockConfig, missing};
 use crate::sign::{SIGNING_NAME, SigningCredentials, SigningScope, sign_request};
@@ -26,6 +26,10 @@ pub(crate) fn converse_request(
     if config.base_url.is_none() && !plausible_region {
         return Err(LLMError::Config(format!("`{region}` is not an AWS region name")));
     }
+    if let Some(base_url) = &config.base_url {
+        // A query, a fragment or a `user:password@` (which SigV4 would sign into `host`) is refused.
+        vllora_llm_http::check_base_url(base_url)?;
+    }
     let url = format!("{}/model/{}/{operation}", config.base_url(), model_path_segment(model_id)?);
     let request = HttpRequest::post_json(url, body).header("accept", accept)?;
     match &config.auth {
@@ -36,7 +40,9 @@ pub(crate) fn converse_request(
             })?;
             let scope = SigningScope { region, service: SIGNING_NAME, time: config.now() };
             let HttpRequest { method, url, mut headers, body } = request;
-            sign_request(method.as_str(), &url, &mut headers, &body, keys, scope)?;
+            // aws-sigv4 logs the canonical request (session token included) at TRACE: no subscriber
+            // hears it.
+            without_tracing(|| sign_request(method.as_str(), &url, &mut headers, &body, keys, scope))?;
             Ok(HttpRequest { method, url, headers, body })
         }
         BedrockAuth::SigV4(credentials) => {
@@ -50,7 +56,7 @@ pub(crate) fn converse_request(
             }
             let scope = SigningScope { region, service: SIGNING_NAME, time };
             let HttpRequest { method, url, mut headers, body } = request;
-            sign_request(method.as_str(), &url, &mut headers, &body, credentials, scope)?;
+            without_tracing(|| sign_request(method.as_str(), &url, &mut headers, &body, credentials, scope))?;
             Ok(HttpRequest { method, url, headers, body })
         }
     }
@@ -106,6 +112,28 @@ mod tests {
         assert!(request.headers.get("x-amz-security-token").is_some_and(|value| value.is_sensitive()));
         for shown in [format!("{config:?}"), format!("{request:?}")] {
             assert!(!shown.contains("wJalrXUtnFEMIsecret") && !shown.contains("sessiontoken"), "{shown}");
+        }
+    }
+
+    /// Issue 10 items 4 and 7: a password in the base URL was signed into SigV4's `host` and shown; a
+    /// query misplaced the path.
+    #[test]
+    fn base_urls_with_a_password_query_or_fragment_are_refused() {
+        let env = lookup(&[
+            ("AWS_ACCESS_KEY_ID", "AKID"),
+            ("AWS_SECRET_ACCESS_KEY", "s"),
+            ("AWS_REGION", "us-east-1"),
+        ]);
+        let Ok(config) = BedrockConfig::from_environment(&env) else { panic!("no config") };
+        for (base, says) in [
+            ("http://me:SECRET@proxy:8080", "http://[redacted]@proxy:8080"),
+            ("http://proxy:8080/bedrock?tenant=1", "query or fragment"),
+            ("http://proxy:8080/#x", "query or fragment"),
+        ] {
+            let config = config.clone().with_base_url(base);
+            let request = converse_request(&config, None, "m", "converse", "*/*", Bytes::from_static(b"{}"));
+            let error = request.err().map(|error| error.to_string()).unwrap_or_default();
+            assert!(error.contains(says) && !error.contains("SECRET"), "{base}: {error}");
         }
     }
 

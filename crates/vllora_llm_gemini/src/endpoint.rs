@@ -196,11 +196,23 @@ pub(crate) fn api_root(config: &GeminiConfig) -> String {
 
 /// `models/{name}` (or a tuned model's resource name) from what the caller wrote. A `provider/` prefix
 /// is dropped; names that could leave the path are refused.
+///
+/// Only `name`, `models/name`, `tunedModels/name` and those behind one `gemini/` or `google/` prefix are
+/// model names: anything else with a `/` (`a/b`, `../../x`, an ARN) is refused, never shortened to its
+/// last segment, which would call another model.
 pub(crate) fn model_resource(model: &str) -> LLMResult<String> {
     let model = model.trim();
-    let (collection, name) = match model.split_once('/') {
+    let unprefixed = ["gemini/", "google/"]
+        .iter()
+        .find_map(|prefix| {
+            model.get(..prefix.len()).filter(|head| head.eq_ignore_ascii_case(prefix)).map(|_| prefix.len())
+        })
+        .and_then(|length| model.get(length..))
+        .unwrap_or(model);
+    let (collection, name) = match unprefixed.split_once('/') {
         Some((collection @ ("models" | "tunedModels"), name)) => (collection, name),
-        _ => ("models", model.rsplit('/').next().unwrap_or(model)),
+        Some(_) => ("models", ""),
+        None => ("models", unprefixed),
     };
     let valid = !name.is_empty()
         && !name.contains("..")
@@ -273,6 +285,8 @@ pub(crate) fn cache_delete(config: &GeminiConfig, name: &str) -> LLMResult<HttpR
 }
 
 fn authorised(request: HttpRequest, config: &GeminiConfig) -> LLMResult<HttpRequest> {
+    // A base URL with a query, a fragment or a password would misplace the path or leak the password.
+    vllora_llm_http::check_base_url(config.base_url())?;
     request.secret_header(API_KEY_HEADER, config.api_key())
 }
 
@@ -295,6 +309,19 @@ mod tests {
             model_resource("tunedModels/my-model-42").ok().as_deref(),
             Some("tunedModels/my-model-42")
         );
+        assert_eq!(model_resource("Google/gemini-2.5-pro").ok().as_deref(), Some("models/gemini-2.5-pro"));
+        // Issue 10 item 7: these became `models/<last segment>` and called another model.
+        for bad in [
+            "../../x",
+            "a/b",
+            "models/a/b",
+            "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-v2",
+            "gemini/../x",
+            "gemini/a/b",
+        ] {
+            let error = model_resource(bad).err().map(|error| error.to_string()).unwrap_or_default();
+            assert!(error.contains(&format!("`{bad}` is not a Gemini model name")), "{bad}: {error}");
+        }
         for bad in ["", "gemini?key=x", "models/../files", "gemini 2", "gemini#x", ".", "models/."] {
             assert!(matches!(model_resource(bad), Err(LLMError::InvalidRequest(_))), "{bad}");
         }

@@ -46,6 +46,7 @@ mod fuzzing;
 mod message;
 mod observe;
 mod proxy;
+mod quiet;
 mod retry;
 mod sse;
 mod transport;
@@ -63,6 +64,7 @@ pub use message::{
 };
 pub use observe::{ServerAddress, observe_server};
 pub use proxy::ProxyConfig;
+pub use quiet::without_tracing;
 pub use retry::retry_after;
 pub use sse::{SseDecoder, SseEvent, SseEventRef, SseStream, sse_stream};
 pub use transport::{HttpTransport, HyperTransport};
