@@ -29,7 +29,8 @@
 //! # Feature flags
 //!
 //! One feature per provider: `openai` (also every OpenAI-compatible server), `anthropic`, `gemini`,
-//! `bedrock`, and `all-providers`. The default is `all-providers`, so the quick start works after a plain
+//! `bedrock`, `vertex` (Gemini and Claude on Google Cloud's Vertex AI, the `vertex/` model prefix), and
+//! `all-providers`. The default is `all-providers`, so the quick start works after a plain
 //! `cargo add vllora_llm`. Libraries and gateways that embed this crate should use
 //! `default-features = false` and name the providers they need: features unify across a dependency graph,
 //! and a provider that is not enabled is not compiled at all. Asking for it at run time is an
@@ -107,6 +108,11 @@ pub use vllora_llm_gemini::{self as gemini, GeminiConfig, GeminiModel};
 #[cfg_attr(docsrs, doc(cfg(feature = "bedrock")))]
 #[doc(inline)]
 pub use vllora_llm_bedrock::{self as bedrock, BedrockConfig, BedrockModel};
+
+#[cfg(feature = "vertex")]
+#[cfg_attr(docsrs, doc(cfg(feature = "vertex")))]
+#[doc(inline)]
+pub use vllora_llm_vertex::{self as vertex, GoogleAuth, GoogleCredentials, VertexConfig};
 
 /// The README's code blocks, compiled as doctests so the quick start cannot rot.
 #[cfg(doctest)]

@@ -79,7 +79,13 @@ impl Providers {
 
     /// The one HTTP client every provider of this client uses.
     #[cfg_attr(
-        not(any(feature = "openai", feature = "anthropic", feature = "gemini", feature = "bedrock")),
+        not(any(
+            feature = "openai",
+            feature = "anthropic",
+            feature = "gemini",
+            feature = "bedrock",
+            feature = "vertex"
+        )),
         allow(dead_code)
     )]
     fn http(&self) -> LLMResult<HttpClient> {
@@ -242,6 +248,7 @@ mod build {
             InferenceModelProvider::Anthropic => cfg!(feature = "anthropic"),
             InferenceModelProvider::Gemini => cfg!(feature = "gemini"),
             InferenceModelProvider::Bedrock => cfg!(feature = "bedrock"),
+            InferenceModelProvider::VertexAI => cfg!(feature = "vertex"),
         };
         if compiled {
             Ok(Compiled(()))
@@ -269,6 +276,9 @@ mod build {
         Gemini(vllora_llm_gemini::GeminiModel),
         #[cfg(feature = "bedrock")]
         Bedrock(vllora_llm_bedrock::BedrockModel),
+        /// Vertex AI: Google's models and Claude, over one configuration (one cached token).
+        #[cfg(feature = "vertex")]
+        Vertex { gemini: vllora_llm_gemini::GeminiModel, anthropic: vllora_llm_anthropic::AnthropicModel },
     }
 
     impl Compiled {
@@ -293,6 +303,8 @@ mod build {
                 InferenceModelProvider::Gemini => gemini(sources, http),
                 #[cfg(feature = "bedrock")]
                 InferenceModelProvider::Bedrock => bedrock(sources, http),
+                #[cfg(feature = "vertex")]
+                InferenceModelProvider::VertexAI => vertex(sources, http),
                 #[allow(unreachable_patterns, reason = "every provider compiled in")]
                 other => Err(LLMError::ProviderNotCompiled {
                     provider: other.id().to_string(),
@@ -305,7 +317,13 @@ mod build {
     impl Base {
         /// The instance serving `model`: a clone of the built model, told its name.
         #[cfg_attr(
-            not(any(feature = "openai", feature = "anthropic", feature = "gemini", feature = "bedrock")),
+            not(any(
+                feature = "openai",
+                feature = "anthropic",
+                feature = "gemini",
+                feature = "bedrock",
+                feature = "vertex"
+            )),
             allow(unused_variables)
         )]
         pub(super) fn model(&self, model: &str) -> Arc<dyn ModelInstance> {
@@ -318,6 +336,11 @@ mod build {
                 Base::Gemini(ref base) => Arc::new(base.clone().with_model(model)),
                 #[cfg(feature = "bedrock")]
                 Base::Bedrock(ref base) => Arc::new(base.clone().with_model(model)),
+                #[cfg(feature = "vertex")]
+                Base::Vertex { ref gemini, ref anthropic } => match vertex_publisher(model) {
+                    VertexPublisher::Anthropic(name) => Arc::new(anthropic.clone().with_model(name)),
+                    VertexPublisher::Google(name) => Arc::new(gemini.clone().with_model(name)),
+                },
             }
         }
 
@@ -407,6 +430,45 @@ mod build {
             None => config,
         };
         Ok(Base::Gemini(GeminiModel::new(config, http)))
+    }
+
+    /// Which publisher serves a Vertex AI model: Anthropic for `claude-*` (or `anthropic/...`), Google
+    /// otherwise (`google/...` too).
+    #[cfg(feature = "vertex")]
+    enum VertexPublisher<'a> {
+        Anthropic(&'a str),
+        Google(&'a str),
+    }
+
+    #[cfg(feature = "vertex")]
+    fn vertex_publisher(model: &str) -> VertexPublisher<'_> {
+        match model.split_once('/') {
+            Some(("anthropic", name)) => VertexPublisher::Anthropic(name),
+            Some(("google", name)) => VertexPublisher::Google(name),
+            _ if model.to_ascii_lowercase().starts_with("claude") => VertexPublisher::Anthropic(model),
+            _ => VertexPublisher::Google(model),
+        }
+    }
+
+    /// Vertex AI: explicit Google Cloud credentials (or an express mode key) first, then the
+    /// environment (`VLLORA_VERTEX_*`, `GOOGLE_APPLICATION_CREDENTIALS`, gcloud's file, the metadata
+    /// server); one configuration, so Gemini and Claude share one cached token.
+    #[cfg(feature = "vertex")]
+    fn vertex(sources: &Sources, http: HttpClient) -> LLMResult<Base> {
+        use vllora_llm_vertex::VertexConfig;
+        let env = sources.environment.as_ref();
+        let config = match &sources.credentials {
+            Some(credentials) => VertexConfig::from_credentials(credentials, env)?,
+            None => VertexConfig::from_environment(env)?,
+        };
+        let config = match &sources.endpoint {
+            Some(endpoint) => config.with_base_url(endpoint.clone()),
+            None => config,
+        };
+        Ok(Base::Vertex {
+            gemini: vllora_llm_gemini::GeminiModel::vertex(config.clone(), http.clone()),
+            anthropic: vllora_llm_anthropic::AnthropicModel::vertex(config, http),
+        })
     }
 
     #[cfg(feature = "bedrock")]

@@ -17,6 +17,9 @@ pub enum InferenceModelProvider {
     Gemini,
     /// AWS Bedrock (feature `bedrock`).
     Bedrock,
+    /// Google Vertex AI (feature `vertex`): `claude-*` models through Anthropic's publisher
+    /// (`rawPredict`), every other model through Google's (`generateContent`); the `vertex/` prefix.
+    VertexAI,
     /// Any OpenAI-compatible server, by name (feature `openai`): its endpoint comes from
     /// `with_inference_endpoint` or `VLLORA_{NAME}_ENDPOINT`, its key (optional) from
     /// `VLLORA_{NAME}_API_KEY`.
@@ -31,6 +34,7 @@ impl InferenceModelProvider {
             InferenceModelProvider::Anthropic => "anthropic",
             InferenceModelProvider::Gemini => "gemini",
             InferenceModelProvider::Bedrock => "bedrock",
+            InferenceModelProvider::VertexAI => "vertex",
         }
     }
 
@@ -42,6 +46,7 @@ impl InferenceModelProvider {
             InferenceModelProvider::Anthropic => ProviderId::ANTHROPIC,
             InferenceModelProvider::Gemini => ProviderId::GEMINI,
             InferenceModelProvider::Bedrock => ProviderId::BEDROCK,
+            InferenceModelProvider::VertexAI => ProviderId::VERTEX_AI,
             InferenceModelProvider::Proxy(name) => ProviderId::proxy(name.as_str()),
         }
     }
@@ -111,6 +116,7 @@ fn provider_for_prefix(prefix: &str) -> Option<InferenceModelProvider> {
         "anthropic" => InferenceModelProvider::Anthropic,
         "gemini" | "google" => InferenceModelProvider::Gemini,
         "bedrock" | "aws" => InferenceModelProvider::Bedrock,
+        "vertex" | "vertex_ai" | "vertexai" => InferenceModelProvider::VertexAI,
         _ => return None,
     })
 }
@@ -205,6 +211,13 @@ mod tests {
             Some((Proxy("local".into()), "meta-llama/Llama-3-8B"))
         );
         assert_eq!(route("unknown/model"), None);
+        assert_eq!(route("vertex/gemini-2.5-flash"), Some((VertexAI, "gemini-2.5-flash")));
+        assert_eq!(
+            route("vertex_ai/claude-sonnet-4-5@20250929"),
+            Some((VertexAI, "claude-sonnet-4-5@20250929"))
+        );
+        assert_eq!(VertexAI.id(), "gcp.vertex_ai");
+        assert_eq!(VertexAI.feature(), "vertex");
     }
 
     #[test]
