@@ -83,6 +83,7 @@ impl VlloraLLMClient {
                 providers: Arc::new(Providers::new(sources)),
                 strict: false,
                 record_content: false,
+                extra_headers: Vec::new(),
                 tools: crate::tools::ToolSet::new(),
             }),
         }
@@ -148,6 +149,14 @@ impl VlloraLLMClient {
     /// Strict mode: a parameter the provider cannot honour is an error instead of a warning.
     pub fn with_strict(self, strict: bool) -> Self {
         self.update(|settings| settings.strict = strict)
+    }
+
+    /// Adds a header to every chat request of this client and its clones (`HTTP-Referer` and `X-Title`
+    /// for OpenRouter, a gateway's tracing header...); a call's own headers
+    /// ([`CompletionsClient::with_header`]) come after and replace one of the same name.
+    pub fn with_header(self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        let header = (name.into(), value.into());
+        self.update(|settings| settings.extra_headers.push(header))
     }
 
     /// Records prompts and completions in the telemetry span (off by default: they may be sensitive).

@@ -13,6 +13,8 @@ use crate::telemetry;
 #[derive(Clone)]
 pub struct CompletionsClient {
     settings: Arc<Settings>,
+    /// Headers of the calls made through this value, after the client's.
+    extra_headers: Vec<(String, String)>,
 }
 
 impl fmt::Debug for CompletionsClient {
@@ -23,7 +25,15 @@ impl fmt::Debug for CompletionsClient {
 
 impl CompletionsClient {
     pub(crate) fn new(settings: Arc<Settings>) -> Self {
-        CompletionsClient { settings }
+        CompletionsClient { settings, extra_headers: Vec::new() }
+    }
+
+    /// Adds a header to the requests of the calls made through this value
+    /// (`client.completions().with_header("x-trace-id", id).create(request)`), after the client's own
+    /// headers, replacing one of the same name.
+    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.extra_headers.push((name.into(), value.into()));
+        self
     }
 
     /// What the client is configured with (the tool loop reads its tools and content recording).
@@ -32,7 +42,9 @@ impl CompletionsClient {
     }
 
     fn options(&self) -> CallOptions {
-        CallOptions::strict(self.settings.strict)
+        let mut options = self.settings.call_options();
+        options.extra_headers.extend(self.extra_headers.iter().cloned());
+        options
     }
 
     /// Sends a one-shot completion request.

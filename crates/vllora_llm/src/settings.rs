@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use vllora_llm_core::{LLMError, LLMResult, ModelInstance};
+use vllora_llm_core::{CallOptions, LLMError, LLMResult, ModelInstance};
 
 use crate::providers::{Provider, Providers};
 use crate::routing::{self, InferenceModelProvider, Route};
@@ -25,6 +25,8 @@ pub(crate) struct Settings {
     pub(crate) providers: Arc<Providers>,
     pub(crate) strict: bool,
     pub(crate) record_content: bool,
+    /// Headers every chat call's request carries (`with_header`), before each call's own.
+    pub(crate) extra_headers: Vec<(String, String)>,
     /// The tools of `with_tools`, offered by every tool loop of the client.
     pub(crate) tools: crate::tools::ToolSet,
 }
@@ -53,6 +55,13 @@ impl Instance<'_> {
 }
 
 impl Settings {
+    /// The options of one call: strict mode and the client's extra headers.
+    pub(crate) fn call_options(&self) -> CallOptions {
+        let mut options = CallOptions::strict(self.strict);
+        options.extra_headers.clone_from(&self.extra_headers);
+        options
+    }
+
     /// Whether every request goes to one instance given at construction.
     pub(crate) fn has_fixed_instance(&self) -> bool {
         matches!(self.backend, Backend::Instance(_))

@@ -65,12 +65,11 @@ impl HttpRequest {
     /// Sets each `(name, value)` (a client's or a call's extra headers), replacing what the request
     /// already has under that name; credential headers are marked sensitive like [`header`](Self::header).
     pub fn with_extra_headers(mut self, headers: &[(String, String)]) -> LLMResult<Self> {
-        for (name, _) in headers {
+        // One after the other, so a later header (a call's) replaces an earlier one (the client's).
+        for (name, value) in headers {
             if let Ok(header_name) = HeaderName::from_bytes(name.as_bytes()) {
                 self.headers.remove(header_name);
             }
-        }
-        for (name, value) in headers {
             self = self.header(name, value)?;
         }
         Ok(self)
