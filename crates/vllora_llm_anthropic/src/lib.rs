@@ -32,12 +32,17 @@ mod model;
 mod request;
 mod response;
 mod stream;
+mod translator;
 #[cfg(feature = "vertex")]
 mod vertex;
 mod wire;
 
 pub use config::{API_VERSION_2026_10_21, AnthropicConfig, DEFAULT_API_VERSION, DEFAULT_BASE_URL};
 pub use model::AnthropicModel;
+pub use translator::{
+    AnthropicEventDecoder, AnthropicMessagesBody, map_messages_error, parse_messages_response,
+    translate_messages_request,
+};
 /// The body of the stream fuzz target; not part of the API.
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]

@@ -265,12 +265,11 @@ impl BedrockConfig {
     }
 
     /// Whether `model_id` goes through InvokeModel.
-    #[cfg_attr(
-        not(feature = "anthropic"),
-        allow(dead_code, reason = "InvokeModel needs the Anthropic translator")
-    )]
     pub(crate) fn uses_invoke(&self, model_id: &str) -> bool {
-        self.invoke_models.iter().any(|chosen| chosen == model_id || chosen == "*")
+        // `*` is every Anthropic model by its id (`anthropic.`, `us.anthropic.`, an ARN naming one); an
+        // application inference profile's ARN names no model, so it is listed by itself.
+        let anthropic = model_id.contains("anthropic.");
+        self.invoke_models.iter().any(|chosen| chosen == model_id || (chosen == "*" && anthropic))
     }
 
     /// The region requests are signed for.

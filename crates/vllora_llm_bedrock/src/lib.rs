@@ -48,6 +48,8 @@ mod error;
 mod event_stream;
 #[cfg(any(test, feature = "fuzzing"))]
 mod fuzzing;
+#[cfg(feature = "anthropic")]
+mod invoke;
 mod model;
 mod profile;
 mod request;

@@ -42,6 +42,8 @@ struct Prepared {
     request: HttpRequest,
     warnings: Vec<Warning>,
     model_id: String,
+    /// Sent through InvokeModel with the Anthropic Messages body (else Converse).
+    invoke: bool,
 }
 
 impl BedrockModel {
@@ -87,14 +89,24 @@ impl BedrockModel {
         &self,
         request: &ChatCompletionRequest,
         options: &CallOptions,
-        operation: &str,
-        accept: &str,
+        stream: bool,
     ) -> LLMResult<Prepared> {
         let model_id = self.model_id(request)?;
-        let mut warnings = Warnings::new(PROVIDER_NAME);
-        let body = build(request, &model_id, &mut warnings)?;
-        let warnings = warnings.finish(options.strict)?;
-        let bytes = Bytes::from(to_json_bytes(&body)?);
+        let invoke = self.config.uses_invoke(&model_id);
+        let (operation, accept) = match (invoke, stream) {
+            (false, false) => ("converse", "application/json"),
+            (false, true) => ("converse-stream", EVENT_STREAM),
+            (true, false) => ("invoke", "application/json"),
+            (true, true) => ("invoke-with-response-stream", EVENT_STREAM),
+        };
+        let (bytes, warnings) = if invoke {
+            invoke_translation(request, &model_id, stream, options)?
+        } else {
+            let mut warnings = Warnings::new(PROVIDER_NAME);
+            let body = build(request, &model_id, &mut warnings)?;
+            let warnings = warnings.finish(options.strict)?;
+            (Bytes::from(to_json_bytes(&body)?), warnings)
+        };
         // Extra headers go on after signing: AWS accepts unsigned headers beside the signed ones.
         let keys = match &self.chain {
             Some(chain) => Some(chain.get().await?),
@@ -102,7 +114,7 @@ impl BedrockModel {
         };
         let request = converse_request(&self.config, keys.as_ref(), &model_id, operation, accept, bytes)?
             .with_extra_headers(&options.extra_headers)?;
-        Ok(Prepared { request, warnings, model_id })
+        Ok(Prepared { request, warnings, model_id, invoke })
     }
 
     /// Keys AWS refuses (expired or revoked before their stated expiry) are fetched again next call.
@@ -130,6 +142,59 @@ impl BedrockModel {
     }
 }
 
+/// The InvokeModel body (the Anthropic Messages translator) and its warnings.
+#[cfg(feature = "anthropic")]
+fn invoke_translation(
+    request: &ChatCompletionRequest,
+    model_id: &str,
+    stream: bool,
+    options: &CallOptions,
+) -> LLMResult<(Bytes, Vec<Warning>)> {
+    let (bytes, warnings) = crate::invoke::invoke_body(request, model_id, stream, options)?;
+    Ok((Bytes::from(bytes), warnings))
+}
+
+#[cfg(not(feature = "anthropic"))]
+fn invoke_translation(
+    _request: &ChatCompletionRequest,
+    model_id: &str,
+    _stream: bool,
+    _options: &CallOptions,
+) -> LLMResult<(Bytes, Vec<Warning>)> {
+    Err(invoke_not_compiled(model_id))
+}
+
+#[cfg(not(feature = "anthropic"))]
+fn invoke_not_compiled(model_id: &str) -> LLMError {
+    LLMError::Config(format!(
+        "model `{model_id}` is set to go through InvokeModel, which needs the Anthropic translator: enable \
+         the `anthropic` feature of vllora_llm_bedrock (in vllora_llm: the `bedrock` and `anthropic` features)"
+    ))
+}
+
+#[cfg(feature = "anthropic")]
+fn invoke_response(body: &[u8], warnings: Vec<Warning>) -> LLMResult<ChatCompletionMessageWithFinishReason> {
+    crate::invoke::parse_invoke_response(body, warnings)
+}
+
+#[cfg(not(feature = "anthropic"))]
+fn invoke_response(
+    _body: &[u8],
+    _warnings: Vec<Warning>,
+) -> LLMResult<ChatCompletionMessageWithFinishReason> {
+    Err(invoke_not_compiled("this model"))
+}
+
+#[cfg(feature = "anthropic")]
+fn invoke_stream(body: vllora_llm_http::BodyStream, framing: FrameDecoder) -> LLMResult<ResultStream> {
+    Ok(ResultStream::new(ChunkStream::new(body, framing, crate::invoke::InvokeStreamDecoder::default())))
+}
+
+#[cfg(not(feature = "anthropic"))]
+fn invoke_stream(_body: vllora_llm_http::BodyStream, _framing: FrameDecoder) -> LLMResult<ResultStream> {
+    Err(invoke_not_compiled("this model"))
+}
+
 impl ModelInstance for BedrockModel {
     fn complete<'a>(
         &'a self,
@@ -137,15 +202,21 @@ impl ModelInstance for BedrockModel {
         options: &'a CallOptions,
     ) -> BoxFuture<'a, LLMResult<ChatCompletionMessageWithFinishReason>> {
         Box::pin(async move {
-            let prepared = self.prepare(request, options, "converse", "application/json").await?;
+            let prepared = self.prepare(request, options, false).await?;
             let reply = self
                 .http
+                .for_call(options)
                 .send(prepared.request, &map_error)
                 .await
                 .inspect_err(|error| self.refused(error))?;
             let context = self.context(&reply.headers, prepared.model_id);
-            let mut result = parse_response(&reply.body, &context)?;
-            result.warnings = prepared.warnings;
+            let mut result = if prepared.invoke {
+                invoke_response(&reply.body, prepared.warnings)?
+            } else {
+                let mut result = parse_response(&reply.body, &context)?;
+                result.warnings = prepared.warnings;
+                result
+            };
             result.response_metadata = Some(reply.metadata());
             Ok(result)
         })
@@ -157,17 +228,22 @@ impl ModelInstance for BedrockModel {
         options: &'a CallOptions,
     ) -> BoxFuture<'a, LLMResult<ResultStream>> {
         Box::pin(async move {
-            let prepared = self.prepare(request, options, "converse-stream", EVENT_STREAM).await?;
+            let prepared = self.prepare(request, options, true).await?;
             let reply = self
                 .http
+                .for_call(options)
                 .send_streaming(prepared.request, &map_error)
                 .await
                 .inspect_err(|error| self.refused(error))?;
             let metadata = Some(reply.metadata());
             let context = self.context(&reply.headers, prepared.model_id);
             let framing = FrameDecoder::new(self.http.config().limits.max_event_size);
-            let stream = ChunkStream::new(reply.body, framing, BedrockStreamDecoder::new(context));
-            Ok(ResultStream::new(stream).with_warnings(prepared.warnings).with_metadata(metadata))
+            let stream = if prepared.invoke {
+                invoke_stream(reply.body, framing)?
+            } else {
+                ResultStream::new(ChunkStream::new(reply.body, framing, BedrockStreamDecoder::new(context)))
+            };
+            Ok(stream.with_warnings(prepared.warnings).with_metadata(metadata))
         })
     }
 
@@ -175,5 +251,3 @@ impl ModelInstance for BedrockModel {
         PROVIDER_NAME
     }
 }
-                .for_call(options)
-                .for_call(options)
