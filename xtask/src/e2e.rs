@@ -6,6 +6,7 @@
 //! `e2e_embeddings` against it.
 
 use crate::llama::{LlamaServer, Serving};
+use crate::progress::{self, Show};
 use crate::util::{cargo, step, workspace_root};
 
 /// The package holding the end-to-end check binaries.
@@ -28,21 +29,17 @@ const EMBEDDINGS_BINARY: &str = "e2e_embeddings";
 /// to `totals` (a binary that ends without that line counts as one failure).
 fn run_binary(binary: &str, server: &LlamaServer, totals: &mut Totals) -> Result<(), String> {
     println!("==> {binary}");
-    let mut command = cargo(&["run", "--quiet", "-p", E2E_PACKAGE, "--bin", binary, "--", server.base_url()]);
-    let output = command
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .map_err(|error| format!("{binary}: cannot start: {error}"))?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    print!("{stdout}");
-    match stdout.lines().rev().find_map(summary) {
+    let command = cargo(&["run", "--quiet", "-p", E2E_PACKAGE, "--bin", binary, "--", server.base_url()]);
+    // Streamed as it runs: each check's line appears when the check ends, not when the binary does.
+    let outcome = progress::stream(binary, command, Show::All)?;
+    match outcome.stdout.iter().rev().find_map(|line| summary(line)) {
         Some((passed, failed)) => {
             totals.passed += passed;
             totals.failed += failed;
         }
         None => totals.failed += 1,
     }
-    if output.status.success() { Ok(()) } else { Err(format!("{binary} failed ({})", output.status)) }
+    if outcome.success { Ok(()) } else { Err(format!("{binary} failed ({})", outcome.status)) }
 }
 
 /// The checks of every binary together.
@@ -53,7 +50,7 @@ struct Totals {
 }
 
 /// `N passed, M failed`, the last line of a check binary.
-fn summary(line: &str) -> Option<(usize, usize)> {
+pub(crate) fn summary(line: &str) -> Option<(usize, usize)> {
     let (passed, rest) = line.split_once(" passed, ")?;
     let failed = rest.strip_suffix(" failed")?;
     Some((passed.trim().parse().ok()?, failed.trim().parse().ok()?))
@@ -75,6 +72,20 @@ pub fn run() -> Result<(), String> {
     let mut totals = Totals::default();
     for binary in &binaries {
         if let Err(failure) = run_binary(binary, &server, &mut totals) {
+            failures.push(failure);
+        }
+    }
+    // The tracing_otlp example against Arize Phoenix, with this server as its model.
+    match crate::otlp::check(&server) {
+        Ok((passed, failed)) => {
+            totals.passed += passed;
+            totals.failed += failed;
+            if failed > 0 {
+                failures.push(format!("{failed} OTLP checks failed"));
+            }
+        }
+        Err(failure) => {
+            totals.failed += 1;
             failures.push(failure);
         }
     }

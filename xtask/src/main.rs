@@ -14,6 +14,8 @@ mod demo;
 mod e2e;
 mod fresh;
 mod llama;
+mod otlp;
+mod progress;
 mod tidy;
 mod util;
 
@@ -33,6 +35,7 @@ fn main() -> ExitCode {
         "codegen" => codegen(),
         "demo" => demo::run(rest),
         "e2e" => e2e::run(),
+        "otlp" => otlp::run(),
         "bench" => bench::run(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
@@ -51,7 +54,8 @@ fn main() -> ExitCode {
 
 const USAGE: &str = "usage: cargo xtask <command>
   demo [QUESTION] stream a real answer from a local model (OpenAI with VLLORA_OPENAI_API_KEY)
-  e2e           end-to-end checks against a real local LLM server
+  e2e           end-to-end checks against a real local LLM server (and otlp)
+  otlp          the tracing_otlp example against Arize Phoenix and a local model
   bench         benchmarks against raw hyper baselines
   ci            format, clippy, tests, docs, feature matrix, conformance, seed examples
   conformance   validate recorded request bodies with ../shared/conformance/validate.py
