@@ -75,6 +75,9 @@ pub fn run() -> Result<(), String> {
             failures.push(failure);
         }
     }
+    if let Err(failure) = crate::async_openai_example::run(&server) {
+        failures.push(failure);
+    }
     // The tracing_otlp example against Arize Phoenix, with this server as its model.
     match crate::otlp::check(&server) {
         Ok((passed, failed)) => {

@@ -8,6 +8,7 @@
 //! - `conformance`: validates the request bodies and canned responses the tests recorded against the
 //!   providers' published schemas (`../shared/conformance`).
 
+mod async_openai_example;
 mod bench;
 mod conformance;
 mod demo;

@@ -82,6 +82,7 @@ pub fn problems() -> Vec<String> {
         }
     }
     problems.extend(seed_example_problems(&root));
+    problems.extend(async_openai_example_problems(&root));
     problems.extend(contract_problems(&root));
     problems
 }
@@ -234,6 +235,65 @@ fn seed_example_problems(root: &Path) -> Vec<String> {
     problems
 }
 
+/// The documents' "Quick start with async-openai-compatible types" program. The published page
+/// (`../shared/seeds/000_*.txt`) kept its prose and the last segment of each `use` line only (`use ;` for a
+/// braced list), so: the example's body must equal the program in docs/async-openai.md
+/// (whitespace-insensitive, inner attributes aside), and that program's `use` lines, rendered the way
+/// the page renders them, must be the page's.
+fn async_openai_example_problems(root: &Path) -> Vec<String> {
+    const HEADING: &str = "Quick start with async-openai-compatible types";
+    let mut problems = Vec::new();
+    let Ok(docs) = fs::read_to_string(root.join("docs/async-openai.md")) else {
+        return vec!["docs/async-openai.md: missing (it holds the documents' async-openai program)".to_owned()];
+    };
+    let Some(program) = docs.split("```rust\n").nth(1).and_then(|rest| rest.split("\n```").next()) else {
+        return vec!["docs/async-openai.md: no ```rust block".to_owned()];
+    };
+    match fs::read_to_string(root.join("examples/async_openai/src/main.rs")) {
+        Ok(text) => {
+            let body: String = text
+                .lines()
+                .filter(|line| !line.starts_with("//!") && !line.starts_with("#!["))
+                .collect::<Vec<_>>()
+                .join("\n");
+            if squash(&body) != squash(program) {
+                problems.push("examples/async_openai/src/main.rs differs from docs/async-openai.md's program".to_owned());
+            }
+        }
+        Err(_) => problems.push("examples/async_openai/src/main.rs: missing".to_owned()),
+    }
+    let seeds = fs::read_dir(root.join("../shared/seeds")).into_iter().flatten().flatten();
+    let Some(page) = seeds
+        .filter_map(|entry| fs::read_to_string(entry.path()).ok())
+        .find(|text| text.contains(HEADING))
+    else {
+        println!("tidy: no seed page with \"{HEADING}\"; the async-openai program's imports not compared");
+        return problems;
+    };
+    let section = page.split(HEADING).nth(1).unwrap_or_default();
+    let published: Vec<&str> = section
+        .lines()
+        .skip_while(|line| !line.starts_with("use "))
+        .take_while(|line| line.starts_with("use "))
+        .collect();
+    let ours: Vec<String> = program.lines().filter(|line| line.starts_with("use ")).map(rendered_use).collect();
+    if published.is_empty() || ours != published {
+        problems.push(format!(
+            "docs/async-openai.md's imports render as {ours:?}, the published page shows {published:?}"
+        ));
+    }
+    problems
+}
+
+/// A `use` line as the published page renders it: the last path segment, or nothing for a braced list.
+fn rendered_use(line: &str) -> String {
+    if line.contains('{') {
+        return "use ;".to_owned();
+    }
+    let path = line.trim_start_matches("use ").trim_end_matches(';');
+    format!("use {};", path.rsplit("::").next().unwrap_or(path))
+}
+
 /// Code blocks of the guide: from `use std::sync::Arc;` to the closing `Ok(())\n}`.
 fn rust_blocks(guide: &str) -> Vec<String> {
     let mut blocks = Vec::new();
@@ -270,6 +330,13 @@ mod tests {
     fn the_repository_is_tidy() {
         let problems = super::problems();
         assert!(problems.is_empty(), "tidy found problems:\n{}", problems.join("\n"));
+    }
+
+    #[test]
+    fn use_lines_render_as_the_published_page_shows_them() {
+        assert_eq!(super::rendered_use("use futures::StreamExt;"), "use StreamExt;");
+        assert_eq!(super::rendered_use("use vllora_llm::error::LLMResult;"), "use LLMResult;");
+        assert_eq!(super::rendered_use("use async_openai::types::chat::{"), "use ;");
     }
 
     #[test]

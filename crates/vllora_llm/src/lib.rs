@@ -40,6 +40,11 @@
 //! `rmcp`; with it the crate needs Rust 1.88 (rmcp's minimum). [`tools`] (Rust tools, the bounded tool
 //! loop) is always there.
 //!
+//! `async-openai` (off by default) makes async-openai's chat completion request a valid argument of
+//! `completions().create(..)` and `create_stream(..)`, converts responses and stream chunks into its
+//! types, and re-exports the crate as [`async_openai`]; see [`async_openai_compat`] for what converts and
+//! what has no equivalent. It adds async-openai's types only (no reqwest, no second HTTP client).
+//!
 //! # Supported Rust versions
 //!
 //! Rust 1.85 or later (edition 2024).
@@ -66,7 +71,10 @@ pub mod error {
 /// Data types: the OpenAI-shaped gateway types, warnings, credentials, the provider identity and the
 /// environment configuration is read from.
 pub mod types {
-    pub use vllora_llm_core::credentials::{AwsCredentials, Credentials, Environment, ProcessEnvironment, Secret};
+    pub use vllora_llm_core::credentials;
+    pub use vllora_llm_core::credentials::{
+        ApiKeyCredentials, AwsCredentials, Credentials, Environment, ProcessEnvironment, Secret,
+    };
     pub use vllora_llm_core::provider::ProviderId;
     pub use vllora_llm_core::types::gateway;
     pub use vllora_llm_core::warning::Warning;
@@ -93,6 +101,17 @@ pub use responses::{ResponsesClient, ResponsesStream};
 #[cfg_attr(docsrs, doc(cfg(feature = "openai")))]
 #[doc(inline)]
 pub use vllora_llm_openai::{self as openai, OpenAIConfig, OpenAIModel};
+
+/// The `async-openai` crate (its chat completion types), whose requests `completions().create(..)` and
+/// `create_stream(..)` take as they are; see [`async_openai_compat`].
+#[cfg(feature = "async-openai")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async-openai")))]
+pub use async_openai;
+
+#[cfg(feature = "async-openai")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async-openai")))]
+#[doc(inline)]
+pub use vllora_llm_core::async_openai_compat;
 
 #[cfg(feature = "anthropic")]
 #[cfg_attr(docsrs, doc(cfg(feature = "anthropic")))]

@@ -15,7 +15,7 @@ use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};
 use vllora_llm::types::gateway::{EmbeddingRequest, ImageGenerationRequest};
 use vllora_llm::error::LLMError;
-use vllora_llm::types::{Credentials, Secret};
+use vllora_llm::types::Credentials;
 use vllora_llm_testkit::{MockResponse, MockServer, record_conformance};
 
 use vllora_llm::client::{InferenceModelProvider, VlloraLLMClient};
@@ -24,7 +24,7 @@ const KEY: &str = "sk-facade-embeddings-secret";
 
 fn client(server: &MockServer) -> VlloraLLMClient {
     VlloraLLMClient::new()
-        .with_credentials(Credentials::ApiKey(Secret::new(KEY)))
+        .with_credentials(Credentials::api_key(KEY))
         .with_inference_endpoint(format!("{}/v1", server.url()))
 }
 
@@ -200,7 +200,7 @@ async fn gemini_embedding_models_go_to_gemini() {
     let path = "/v1beta/models/gemini-embedding-001:batchEmbedContents";
     server.respond("POST", path, MockResponse::json(200, answer));
     let client = VlloraLLMClient::new()
-        .with_credentials(Credentials::ApiKey(Secret::new(KEY)))
+        .with_credentials(Credentials::api_key(KEY))
         .with_inference_endpoint(server.url());
 
     let response =

@@ -104,12 +104,59 @@ impl GoogleCloudCredentials {
     }
 }
 
+/// An API key, in the shape the user's documents build it:
+/// `Credentials::ApiKey(ApiKeyCredentials { api_key: std::env::var("VLLORA_OPENAI_API_KEY")? })`.
+///
+/// The key is a plain `String` so that this literal compiles as documented; `Debug` prints
+/// `[redacted]` all the same, and the key becomes a [`Secret`] as soon as a provider takes it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKeyCredentials {
+    /// The key.
+    pub api_key: String,
+}
+
+impl fmt::Debug for ApiKeyCredentials {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.debug_struct("ApiKeyCredentials").field("api_key", &format_args!("[redacted]")).finish()
+    }
+}
+
+impl From<&ApiKeyCredentials> for Secret {
+    fn from(credentials: &ApiKeyCredentials) -> Self {
+        Secret::new(credentials.api_key.as_str())
+    }
+}
+
+impl From<ApiKeyCredentials> for Secret {
+    fn from(credentials: ApiKeyCredentials) -> Self {
+        Secret::new(credentials.api_key)
+    }
+}
+
+impl From<Secret> for ApiKeyCredentials {
+    fn from(secret: Secret) -> Self {
+        ApiKeyCredentials { api_key: secret.expose().to_owned() }
+    }
+}
+
+impl From<&str> for ApiKeyCredentials {
+    fn from(api_key: &str) -> Self {
+        ApiKeyCredentials { api_key: api_key.to_owned() }
+    }
+}
+
+impl From<String> for ApiKeyCredentials {
+    fn from(api_key: String) -> Self {
+        ApiKeyCredentials { api_key }
+    }
+}
+
 /// Credentials given to the client explicitly instead of read from the environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Credentials {
     /// An API key.
-    ApiKey(Secret),
+    ApiKey(ApiKeyCredentials),
     /// An API key and the endpoint to use it with (an OpenAI-compatible proxy, Azure OpenAI).
     ApiKeyWithEndpoint {
         /// The key.
@@ -133,7 +180,7 @@ pub enum Credentials {
 impl Credentials {
     /// An API key.
     pub fn api_key(key: impl Into<String>) -> Self {
-        Credentials::ApiKey(Secret::new(key))
+        Credentials::ApiKey(ApiKeyCredentials { api_key: key.into() })
     }
 }
 
@@ -155,7 +202,13 @@ mod tests {
         }
         assert!(debug.contains("us-east-1"));
         assert_eq!(Secret::new("sk-live").to_string(), "[redacted]");
-        assert_eq!(format!("{:?}", Credentials::api_key("sk-live")), "ApiKey(Secret([redacted]))");
+        assert_eq!(
+            format!("{:?}", Credentials::api_key("sk-live")),
+            "ApiKey(ApiKeyCredentials { api_key: [redacted] })"
+        );
+        let documented = Credentials::ApiKey(ApiKeyCredentials { api_key: "sk-documented".to_owned() });
+        assert!(!format!("{documented:?}").contains("sk-documented"));
+        assert_eq!(Secret::from(&ApiKeyCredentials::from("sk-live")).expose(), "sk-live");
     }
 }
 

@@ -8,6 +8,9 @@
 //!
 //! The minimum supported Rust version is the `rust-version` of the workspace manifest (1.85, edition 2024).
 
+#[cfg(feature = "async-openai")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async-openai")))]
+pub mod async_openai_compat;
 pub mod credentials;
 pub mod error;
 pub mod metadata;
@@ -20,7 +23,8 @@ pub mod types;
 pub mod warning;
 
 pub use credentials::{
-    AwsCredentials, Credentials, Environment, GoogleCloudCredentials, ProcessEnvironment, Secret,
+    ApiKeyCredentials, AwsCredentials, Credentials, Environment, GoogleCloudCredentials, ProcessEnvironment,
+    Secret,
 };
 pub use error::{ApiError, LLMError, LLMResult, Limit, TimeoutPhase};
 pub use metadata::{RateLimit, RateLimitWindow, ResponseMetadata};
