@@ -20,12 +20,21 @@ pub const ENDPOINT_VARIABLE: &str = "VLLORA_GEMINI_ENDPOINT";
 pub struct GeminiConfig {
     api_key: Secret,
     base_url: String,
+    native_json_schema: bool,
 }
+
+/// Environment variable choosing how JSON schemas are sent: `native` (`responseJsonSchema`,
+/// `parametersJsonSchema`, the schema untouched) or `normalised` (the default: Gemini's OpenAPI subset).
+pub const SCHEMA_MODE_VARIABLE: &str = "VLLORA_GEMINI_SCHEMA_MODE";
 
 impl GeminiConfig {
     /// A configuration for `api_key` against [`DEFAULT_BASE_URL`].
     pub fn new(api_key: impl Into<Secret>) -> Self {
-        GeminiConfig { api_key: api_key.into(), base_url: DEFAULT_BASE_URL.to_owned() }
+        GeminiConfig {
+            api_key: api_key.into(),
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            native_json_schema: false,
+        }
     }
 
     /// Reads the key from `VLLORA_GEMINI_API_KEY`, then `GEMINI_API_KEY`, then `GOOGLE_API_KEY` (empty
@@ -44,7 +53,18 @@ impl GeminiConfig {
                 hint: format!("set {}", API_KEY_VARIABLES.join(", or ")),
             });
         };
-        let config = GeminiConfig::new(api_key.trim().to_owned());
+        let mut config = GeminiConfig::new(api_key.trim().to_owned());
+        if let Some(mode) = non_empty(SCHEMA_MODE_VARIABLE) {
+            config.native_json_schema = match mode.trim().to_ascii_lowercase().as_str() {
+                "native" => true,
+                "normalised" | "normalized" => false,
+                _ => {
+                    return Err(LLMError::Config(format!(
+                        "{SCHEMA_MODE_VARIABLE} is `native` or `normalised`, not {mode:?}"
+                    )));
+                }
+            };
+        }
         Ok(match non_empty(ENDPOINT_VARIABLE) {
             Some(endpoint) => config.with_base_url(endpoint),
             None => config,
@@ -70,6 +90,20 @@ impl GeminiConfig {
     pub fn with_base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = url.into().trim().trim_end_matches('/').to_owned();
         self
+    }
+
+    /// Sends JSON schemas (response formats, tool parameters) untouched as `responseJsonSchema` and
+    /// `parametersJsonSchema` (`true`), or normalised to Gemini's OpenAPI subset as `responseSchema` and
+    /// `parameters` (`false`, the default). A request's `provider_specific.extra.native_json_schema`
+    /// overrides it.
+    pub fn with_native_json_schema(mut self, native: bool) -> Self {
+        self.native_json_schema = native;
+        self
+    }
+
+    /// Whether JSON schemas are sent natively by default.
+    pub fn native_json_schema(&self) -> bool {
+        self.native_json_schema
     }
 
     /// The base URL as given.
@@ -156,5 +190,22 @@ mod tests {
         assert_eq!(config.base_url(), "http://localhost:1");
         let aws = Credentials::AwsBearer { api_key: Secret::new("k"), region: None };
         assert!(matches!(GeminiConfig::from_credentials(&aws), Err(LLMError::Config(_))));
+    }
+
+    #[test]
+    fn the_schema_mode_comes_from_the_environment() {
+        let native = GeminiConfig::from_environment(&Variables(&[
+            ("GEMINI_API_KEY", "k"),
+            (SCHEMA_MODE_VARIABLE, "Native"),
+        ]));
+        assert_eq!(native.map(|config| config.native_json_schema()).ok(), Some(true));
+        let default = GeminiConfig::from_environment(&Variables(&[("GEMINI_API_KEY", "k")]));
+        assert_eq!(default.map(|config| config.native_json_schema()).ok(), Some(false));
+        let wrong = GeminiConfig::from_environment(&Variables(&[
+            ("GEMINI_API_KEY", "k"),
+            (SCHEMA_MODE_VARIABLE, "raw"),
+        ]));
+        assert!(wrong.err().is_some_and(|error| error.to_string().contains(SCHEMA_MODE_VARIABLE)));
+        assert!(GeminiConfig::new("k").with_native_json_schema(true).native_json_schema());
     }
 }

@@ -49,7 +49,7 @@ mod wire;
 pub use cache::{
     GeminiCacheClient, GeminiCacheRequest, GeminiCacheUsage, GeminiCachedContent, GeminiCachedContentList,
 };
-pub use config::{API_KEY_VARIABLES, DEFAULT_BASE_URL, ENDPOINT_VARIABLE, GeminiConfig};
+pub use config::{API_KEY_VARIABLES, DEFAULT_BASE_URL, ENDPOINT_VARIABLE, GeminiConfig, SCHEMA_MODE_VARIABLE};
 pub use model::GeminiModel;
 /// The body of the stream fuzz target; not part of the API.
 #[cfg(feature = "fuzzing")]

@@ -27,6 +27,8 @@ pub struct GeminiModel {
     transport: Arc<Transport>,
     http: HttpClient,
     model: Option<String>,
+    /// JSON schemas sent untouched unless a request says otherwise ([`GeminiConfig::with_native_json_schema`]).
+    native_json_schema: bool,
 }
 
 /// A translated call, ready to send.
@@ -41,19 +43,38 @@ struct Prepared {
 impl GeminiModel {
     /// A model instance that calls the model each request names.
     pub fn new(config: GeminiConfig, http: HttpClient) -> Self {
-        GeminiModel { transport: Arc::new(Transport::AiStudio(config)), http, model: None }
+        let native_json_schema = config.native_json_schema();
+        GeminiModel {
+            transport: Arc::new(Transport::AiStudio(config)),
+            http,
+            model: None,
+            native_json_schema,
+        }
     }
 
     /// A model instance on Vertex AI: `publishers/google/models/{model}` in the configured project and
     /// location, with the configured Google credentials (or express mode key).
     #[cfg(feature = "vertex")]
     pub fn vertex(config: vllora_llm_vertex::VertexConfig, http: HttpClient) -> Self {
-        GeminiModel { transport: Arc::new(Transport::Vertex(config)), http, model: None }
+        GeminiModel {
+            transport: Arc::new(Transport::Vertex(config)),
+            http,
+            model: None,
+            native_json_schema: false,
+        }
     }
 
     /// Calls `model` whatever the request says (a `provider/` prefix is stripped).
     pub fn with_model(mut self, model: impl Into<String>) -> Self {
         self.model = Some(model.into());
+        self
+    }
+
+    /// Sends JSON schemas untouched (`true`) or normalised to Gemini's OpenAPI subset (`false`) unless a
+    /// request's `provider_specific.extra.native_json_schema` says otherwise; on AI Studio the default
+    /// is the configuration's.
+    pub fn with_native_json_schema(mut self, native: bool) -> Self {
+        self.native_json_schema = native;
         self
     }
 
@@ -71,7 +92,8 @@ impl GeminiModel {
         streaming: bool,
     ) -> LLMResult<Prepared> {
         let mut warnings = Warnings::new(self.transport.provider_name());
-        let mut call = request::build(request, self.model.as_deref(), &mut warnings)?;
+        let mut call =
+            request::build(request, self.model.as_deref(), self.native_json_schema, &mut warnings)?;
         let warnings = warnings.finish(options.strict)?;
         let api = self.transport.resolve(&self.http).await?;
         if let Some(name) = call.body.cached_content.take() {

@@ -107,6 +107,7 @@ impl GeminiCall {
 pub(crate) fn build(
     request: &ChatCompletionRequest,
     model_override: Option<&str>,
+    native_json_schema_default: bool,
     warnings: &mut Warnings,
 ) -> LLMResult<GeminiCall> {
     let ChatCompletionRequest {
@@ -166,7 +167,7 @@ pub(crate) fn build(
         }
     }
     let native_json_schema = match extra_value(EXTRA_NATIVE_JSON_SCHEMA) {
-        None => false,
+        None => native_json_schema_default,
         Some(Value::Bool(flag)) => *flag,
         Some(_) => return Err(invalid("provider_specific.extra.native_json_schema must be a boolean")),
     };

@@ -22,7 +22,7 @@ fn fixture_dir() -> PathBuf {
 /// conformance check.
 fn translate(request: &ChatCompletionRequest) -> (LLMResult<Value>, Vec<Warning>) {
     let mut warnings = Warnings::new(crate::PROVIDER_NAME);
-    let body = build(request, None, &mut warnings)
+    let body = build(request, None, false, &mut warnings)
         .and_then(|call| serde_json::to_value(call.body).map_err(|error| invalid(error.to_string())));
     if let Ok(body) = &body {
         vllora_llm_testkit::record_conformance("gemini-generate", &conformance_view(body));
@@ -207,7 +207,7 @@ fn parameters_gemini_cannot_honour_are_warned_about_and_strict_mode_refuses_them
         ]
     );
     let mut strict = Warnings::new(crate::PROVIDER_NAME);
-    let _ = build(&gateway, None, &mut strict);
+    let _ = build(&gateway, None, false, &mut strict);
     assert!(matches!(strict.finish(true), Err(LLMError::Unsupported(list)) if list.len() == 6));
 }
 
@@ -639,6 +639,14 @@ fn native_json_schema_sends_the_schema_untouched() {
     gateway.provider_specific = None;
     let (_, warnings) = translate(&gateway);
     assert_eq!(parameters(&warnings), ["tools[f].parameters", "response_format.json_schema"]);
+    // A client configured for native schemas sends them untouched without the per-request option.
+    let mut warnings = Warnings::new(crate::PROVIDER_NAME);
+    let body = build(&gateway, None, true, &mut warnings)
+        .map(|call| serde_json::to_value(call.body).unwrap_or_default());
+    let Ok(body) = body else { panic!("native by default") };
+    assert_eq!(body["generationConfig"]["responseJsonSchema"], schema);
+    assert_eq!(body["tools"][0]["functionDeclarations"][0]["parametersJsonSchema"], schema);
+    assert!(warnings.as_slice().is_empty());
 }
 
 #[test]
@@ -693,7 +701,7 @@ fn bad_input_is_an_error_that_names_it() {
     ];
     for (gateway, expected) in cases {
         let mut warnings = Warnings::new(crate::PROVIDER_NAME);
-        let result = build(&gateway, None, &mut warnings).map(|call| call.body);
+        let result = build(&gateway, None, false, &mut warnings).map(|call| call.body);
         let Err(LLMError::InvalidRequest(message)) = result else { panic!("{expected}: {result:?}") };
         assert!(message.contains(expected), "{message}");
     }
