@@ -42,7 +42,7 @@ impl fmt::Debug for VlloraLLMClient {
             .debug_struct("VlloraLLMClient")
             .field("fixed_instance", &settings.has_fixed_instance())
             .field("provider", &settings.provider)
-            .field("endpoint", &sources.endpoint)
+            .field("endpoint", &sources.endpoint.as_deref().map(vllora_llm_http::RedactedUrl))
             .field("credentials", &sources.credentials)
             .field("strict", &settings.strict)
             .field("record_content", &settings.record_content)

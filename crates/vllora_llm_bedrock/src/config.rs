@@ -77,7 +77,7 @@ impl fmt::Debug for BedrockConfig {
                     .debug_struct("BedrockConfig")
                     .field("auth", &format_args!("sigv4, keys from {}", plan.describe()))
                     .field("region", &self.region)
-                    .field("base_url", &self.base_url())
+                    .field("base_url", &vllora_llm_http::RedactedUrl(&self.base_url()))
                     .finish_non_exhaustive();
             }
         };
@@ -85,7 +85,7 @@ impl fmt::Debug for BedrockConfig {
             .debug_struct("BedrockConfig")
             .field("auth", &auth)
             .field("region", &self.region)
-            .field("base_url", &self.base_url())
+            .field("base_url", &vllora_llm_http::RedactedUrl(&self.base_url()))
             .field("expires", &self.expiry.as_ref().map(|expiry| expiry.given.as_str()))
             .finish_non_exhaustive()
     }

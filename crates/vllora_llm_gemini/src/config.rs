@@ -16,7 +16,7 @@ pub const API_KEY_VARIABLES: [&str; 3] = ["VLLORA_GEMINI_API_KEY", "GEMINI_API_K
 pub const ENDPOINT_VARIABLE: &str = "VLLORA_GEMINI_ENDPOINT";
 
 /// How to reach Gemini. `Debug` shows the base URL and never the key.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct GeminiConfig {
     api_key: Secret,
     base_url: String,
@@ -26,6 +26,17 @@ pub struct GeminiConfig {
 /// Environment variable choosing how JSON schemas are sent: `native` (`responseJsonSchema`,
 /// `parametersJsonSchema`, the schema untouched) or `normalised` (the default: Gemini's OpenAPI subset).
 pub const SCHEMA_MODE_VARIABLE: &str = "VLLORA_GEMINI_SCHEMA_MODE";
+
+/// The base URL without its `user:password@` or query; the key redacted.
+impl std::fmt::Debug for GeminiConfig {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("GeminiConfig")
+            .field("api_key", &self.api_key)
+            .field("base_url", &vllora_llm_http::RedactedUrl(&self.base_url))
+            .finish_non_exhaustive()
+    }
+}
 
 impl GeminiConfig {
     /// A configuration for `api_key` against [`DEFAULT_BASE_URL`].

@@ -47,7 +47,7 @@ pub(crate) enum Dialect {
 /// assert_eq!(local.provider_name(), "local");
 /// assert_eq!(local.base_url(), "http://127.0.0.1:8080/v1");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct OpenAIConfig {
     provider_name: String,
     base_url: String,
@@ -59,6 +59,21 @@ pub struct OpenAIConfig {
     host_dialect: OpenAIDialect,
     /// Set by [`with_dialect`](Self::with_dialect): a new base URL does not choose another.
     dialect_explicit: bool,
+}
+
+/// The base URL without its `user:password@` or query; the key redacted.
+impl std::fmt::Debug for OpenAIConfig {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("OpenAIConfig")
+            .field("provider_name", &self.provider_name)
+            .field("base_url", &vllora_llm_http::RedactedUrl(&self.base_url))
+            .field("api_key", &self.api_key)
+            .field("organization", &self.organization)
+            .field("project", &self.project)
+            .field("dialect", &self.dialect)
+            .finish_non_exhaustive()
+    }
 }
 
 impl OpenAIConfig {
