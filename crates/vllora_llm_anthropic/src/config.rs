@@ -26,7 +26,17 @@ pub struct AnthropicConfig {
     api_version: String,
     bearer_auth: bool,
     betas: Vec<String>,
+    default_max_tokens: Option<u32>,
 }
+
+/// Environment variable setting the `anthropic-version` header.
+pub const API_VERSION_VARIABLE: &str = "VLLORA_ANTHROPIC_API_VERSION";
+
+/// Environment variable adding betas to every request (comma-separated).
+pub const BETAS_VARIABLE: &str = "VLLORA_ANTHROPIC_BETAS";
+
+/// Environment variable setting the `max_tokens` of requests that give none.
+pub const MAX_TOKENS_VARIABLE: &str = "VLLORA_ANTHROPIC_MAX_TOKENS";
 
 impl AnthropicConfig {
     /// A configuration for `api_key` against Anthropic's public endpoint, API version `2023-06-01`.
@@ -37,6 +47,7 @@ impl AnthropicConfig {
             api_version: DEFAULT_API_VERSION.to_owned(),
             bearer_auth: false,
             betas: Vec::new(),
+            default_max_tokens: None,
         }
     }
 
@@ -59,7 +70,24 @@ impl AnthropicConfig {
                 hint: "set VLLORA_ANTHROPIC_API_KEY or ANTHROPIC_API_KEY".to_owned(),
             }
         })?;
-        let config = AnthropicConfig::new(api_key);
+        let mut config = AnthropicConfig::new(api_key);
+        if let Some(version) = first(&[API_VERSION_VARIABLE]) {
+            config = config.with_api_version(version.trim());
+        }
+        for beta in first(&[BETAS_VARIABLE]).iter().flat_map(|betas| betas.split(',')) {
+            if !beta.trim().is_empty() {
+                config = config.with_beta(beta.trim());
+            }
+        }
+        if let Some(max_tokens) = first(&[MAX_TOKENS_VARIABLE]) {
+            let parsed = max_tokens.trim().parse::<u32>().ok().filter(|value| *value > 0);
+            let value = parsed.ok_or_else(|| {
+                LLMError::Config(format!(
+                    "{MAX_TOKENS_VARIABLE} is a positive whole number, not {max_tokens:?}"
+                ))
+            })?;
+            config = config.with_default_max_tokens(value);
+        }
         Ok(match first(&["VLLORA_ANTHROPIC_ENDPOINT", "ANTHROPIC_BASE_URL"]) {
             Some(url) => config.with_base_url(url),
             None => config,
@@ -113,6 +141,19 @@ impl AnthropicConfig {
         self
     }
 
+    /// The `max_tokens` of a request that sets neither `max_tokens` nor `max_completion_tokens` (Anthropic
+    /// requires one), in place of the model family's default. It counts as the request's own, so no
+    /// warning is given for it.
+    pub fn with_default_max_tokens(mut self, max_tokens: u32) -> Self {
+        self.default_max_tokens = Some(max_tokens);
+        self
+    }
+
+    /// The configured default `max_tokens`, if any.
+    pub fn default_max_tokens(&self) -> Option<u32> {
+        self.default_max_tokens
+    }
+
     /// The base URL, without a trailing `/`.
     pub fn base_url(&self) -> &str {
         &self.base_url
@@ -154,10 +195,11 @@ impl fmt::Debug for AnthropicConfig {
         formatter
             .debug_struct("AnthropicConfig")
             .field("api_key", &self.api_key)
-            .field("base_url", &vllora_llm_http::RedactedUrl(&self.base_url))
+            .field("base_url", &self.base_url)
             .field("api_version", &self.api_version)
             .field("bearer_auth", &self.bearer_auth)
             .field("betas", &self.betas)
+            .field("default_max_tokens", &self.default_max_tokens)
             .finish()
     }
 }
@@ -182,6 +224,22 @@ mod tests {
 
     fn from_pairs(pairs: &[(&'static str, &'static str)]) -> LLMResult<AnthropicConfig> {
         AnthropicConfig::from_environment(&Variables(pairs.to_vec()))
+    }
+
+    #[test]
+    fn version_betas_and_default_max_tokens_come_from_the_environment() {
+        let pairs = [
+            ("ANTHROPIC_API_KEY", "sk"),
+            (API_VERSION_VARIABLE, "2026-10-21"),
+            (BETAS_VARIABLE, "context-1m-2025-08-07, interleaved-thinking-2025-05-14,"),
+            (MAX_TOKENS_VARIABLE, "2048"),
+        ];
+        let Ok(config) = from_pairs(&pairs) else { panic!("key is set") };
+        assert_eq!(config.api_version(), "2026-10-21");
+        assert_eq!(config.betas(), ["context-1m-2025-08-07", "interleaved-thinking-2025-05-14"]);
+        assert_eq!(config.default_max_tokens(), Some(2048));
+        let wrong = from_pairs(&[("ANTHROPIC_API_KEY", "sk"), (MAX_TOKENS_VARIABLE, "lots")]);
+        assert!(wrong.err().is_some_and(|error| error.to_string().contains(MAX_TOKENS_VARIABLE)));
     }
 
     #[test]

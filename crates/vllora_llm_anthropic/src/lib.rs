@@ -37,7 +37,10 @@ mod translator;
 mod vertex;
 mod wire;
 
-pub use config::{API_VERSION_2026_10_21, AnthropicConfig, DEFAULT_API_VERSION, DEFAULT_BASE_URL};
+pub use config::{
+    API_VERSION_2026_10_21, API_VERSION_VARIABLE, AnthropicConfig, BETAS_VARIABLE, DEFAULT_API_VERSION,
+    DEFAULT_BASE_URL, MAX_TOKENS_VARIABLE,
+};
 pub use model::AnthropicModel;
 pub use translator::{
     AnthropicEventDecoder, AnthropicMessagesBody, map_messages_error, parse_messages_response,

@@ -121,7 +121,7 @@ pub(crate) fn build(
         stream: stream.then_some(true),
         ..Default::default()
     };
-    let max_tokens = max_completion_tokens.or(*max_tokens);
+    let max_tokens = max_completion_tokens.or(*max_tokens).or(config.default_max_tokens());
     let thinking_on = options::thinking_and_max_tokens(thinking, max_tokens, &family, &mut body, warnings)?;
     let sampling = options::Sampling { temperature: *temperature, top_p: *top_p, top_k };
     options::sampling(sampling, config, &family, thinking_on, &mut body, warnings);

@@ -117,6 +117,19 @@ fn unsupported_parameters_warn_and_strict_mode_refuses() {
 }
 
 #[test]
+fn a_configured_default_max_tokens_counts_as_the_requests_own() {
+    let mut request = request(vec![ChatCompletionMessage::new_text("user", "Hi")]);
+    request.max_tokens = None;
+    request.model = "claude-sonnet-4-5".into();
+    let (body, warnings, _) = translate_with(&request, &config().with_default_max_tokens(2048));
+    assert_eq!(body["max_tokens"], 2048);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    request.max_tokens = Some(100);
+    let (body, _, _) = translate_with(&request, &config().with_default_max_tokens(2048));
+    assert_eq!(body["max_tokens"], 100, "the request's own limit wins");
+}
+
+#[test]
 fn missing_max_tokens_gets_the_family_default_with_a_warning() {
     let mut request = request(vec![ChatCompletionMessage::new_text("user", "Hi")]);
     request.max_tokens = None;
