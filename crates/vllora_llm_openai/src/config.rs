@@ -215,6 +215,21 @@ impl OpenAIConfig {
         }
     }
 
+    /// Azure OpenAI's `deployment` at `endpoint`, with a key (`api-key`) or without one (an Entra ID token
+    /// added by the transport). `api_version` [`AZURE_V1_API`](crate::AZURE_V1_API) (`v1`) selects the v1
+    /// API.
+    #[cfg(feature = "azure")]
+    pub(crate) fn azure_deployment(
+        endpoint: &str,
+        deployment: &str,
+        api_version: &str,
+        api_key: Option<Secret>,
+    ) -> Self {
+        let mut config = OpenAIConfig::azure(endpoint, deployment, api_version, Secret::new(""));
+        config.api_key = api_key;
+        config
+    }
+
     /// Azure OpenAI from the process environment, for `deployment`:
     /// [`azure_from_environment`](Self::azure_from_environment) with [`ProcessEnvironment`].
     pub fn azure_from_env(deployment: &str) -> LLMResult<Self> {

@@ -42,10 +42,14 @@
 //! ([`ChunkStream`](vllora_llm_http::ChunkStream)); each chat chunk that finishes a choice carries the
 //! server's own finish reason in `raw_finish_reason` beside the unified one.
 
+#[cfg(feature = "azure")]
+mod azure;
 mod config;
 mod dialect;
 mod embeddings;
 mod endpoint;
+#[cfg(feature = "azure")]
+mod entra;
 mod error;
 #[cfg(any(test, feature = "fuzzing"))]
 mod fuzzing;
@@ -59,6 +63,11 @@ mod wire;
 
 pub use config::{AZURE_API_VERSION, AZURE_PROVIDER_NAME, OPENAI_BASE_URL, OpenAIConfig, PROVIDER_NAME};
 pub use dialect::OpenAIDialect;
+#[cfg(feature = "azure")]
+pub use azure::{
+    AZURE_AUTHORITY_HOST, AZURE_COGNITIVE_SERVICES_RESOURCE, AZURE_IMDS_TOKEN_ENDPOINT, AZURE_V1_API, AzureCredential,
+    AzureOpenAI, AzureOpenAIConfig, EntraTransport,
+};
 pub use model::OpenAIModel;
 /// The body of the chat completions stream fuzz target; not part of the API.
 #[cfg(feature = "fuzzing")]
