@@ -42,8 +42,8 @@
 //!
 //! `async-openai` (off by default) makes async-openai's chat completion request a valid argument of
 //! `completions().create(..)` and `create_stream(..)`, converts responses and stream chunks into its
-//! types, and re-exports the crate as [`async_openai`]; see [`async_openai_compat`] for what converts and
-//! what has no equivalent. It adds async-openai's types only (no reqwest, no second HTTP client).
+//! types, and re-exports the crate as `vllora_llm::async_openai`; see `vllora_llm::async_openai_compat`
+//! for what converts and what has no equivalent. It adds async-openai's types only (no reqwest, no second HTTP client).
 //!
 //! # Supported Rust versions
 //!
