@@ -40,11 +40,6 @@
 //! `rmcp`; with it the crate needs Rust 1.88 (rmcp's minimum). [`tools`] (Rust tools, the bounded tool
 //! loop) is always there.
 //!
-//! `async-openai` (off by default) makes async-openai's chat completion request a valid argument of
-//! `completions().create(..)` and `create_stream(..)`, converts responses and stream chunks into its
-//! types, and re-exports the crate as `vllora_llm::async_openai`; see `vllora_llm::async_openai_compat`
-//! for what converts and what has no equivalent. It adds async-openai's types only (no reqwest, no second HTTP client).
-//!
 //! # Supported Rust versions
 //!
 //! Rust 1.85 or later (edition 2024).
@@ -71,10 +66,7 @@ pub mod error {
 /// Data types: the OpenAI-shaped gateway types, warnings, credentials, the provider identity and the
 /// environment configuration is read from.
 pub mod types {
-    pub use vllora_llm_core::credentials;
-    pub use vllora_llm_core::credentials::{
-        ApiKeyCredentials, AwsCredentials, Credentials, Environment, ProcessEnvironment, Secret,
-    };
+    pub use vllora_llm_core::credentials::{AwsCredentials, Credentials, Environment, ProcessEnvironment, Secret};
     pub use vllora_llm_core::provider::ProviderId;
     pub use vllora_llm_core::types::gateway;
     pub use vllora_llm_core::warning::Warning;
@@ -102,24 +94,13 @@ pub use responses::{ResponsesClient, ResponsesStream};
 #[doc(inline)]
 pub use vllora_llm_openai::{self as openai, OpenAIConfig, OpenAIModel};
 
-/// The `async-openai` crate (its chat completion types), whose requests `completions().create(..)` and
-/// `create_stream(..)` take as they are; see [`async_openai_compat`].
-#[cfg(feature = "async-openai")]
-#[cfg_attr(docsrs, doc(cfg(feature = "async-openai")))]
-pub use async_openai;
-
-#[cfg(feature = "async-openai")]
-#[cfg_attr(docsrs, doc(cfg(feature = "async-openai")))]
-#[doc(inline)]
-pub use vllora_llm_core::async_openai_compat;
-
-#[cfg(feature = "anthropic")]
-#[cfg_attr(docsrs, doc(cfg(feature = "anthropic")))]
+#[cfg(any(feature = "anthropic", feature = "vertex"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "anthropic", feature = "vertex"))))]
 #[doc(inline)]
 pub use vllora_llm_anthropic::{self as anthropic, AnthropicConfig, AnthropicModel};
 
-#[cfg(feature = "gemini")]
-#[cfg_attr(docsrs, doc(cfg(feature = "gemini")))]
+#[cfg(any(feature = "gemini", feature = "vertex"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "gemini", feature = "vertex"))))]
 #[doc(inline)]
 pub use vllora_llm_gemini::{self as gemini, GeminiConfig, GeminiModel};
 
