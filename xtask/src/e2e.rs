@@ -18,6 +18,7 @@ fn binaries() -> Vec<&'static str> {
     if workspace_root().join("crates/vllora_llm_e2e/src/bin/e2e_anthropic.rs").is_file() {
         binaries.push("e2e_anthropic");
     }
+    binaries.push("e2e_tool_loop");
     binaries
 }
 

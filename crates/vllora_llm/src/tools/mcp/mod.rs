@@ -430,7 +430,7 @@ impl McpServer {
             return Ok(Arc::clone(tools));
         }
         let listed = match self.list(&session).await {
-            Err(_) if session.service.is_closed() => {
+            Err(_) if session.service.is_closed() || self.is_forgotten(&session).await => {
                 // The session died between uses: one new session, one new listing.
                 drop(cached);
                 let session = self.session().await?;
@@ -445,14 +445,21 @@ impl McpServer {
         Ok(tools)
     }
 
-    async fn list(&self, session: &Session) -> LLMResult<Vec<ToolDefinition>> {
+    async fn list(&self, session: &Arc<Session>) -> LLMResult<Vec<ToolDefinition>> {
         let peer = session.service.peer();
         let mut tools = Vec::new();
         let mut cursor: Option<String> = None;
         for _ in 0..MAX_LIST_PAGES {
             let params = PaginatedRequestParams::default().with_cursor(cursor.take());
-            let page =
-                peer.list_tools(Some(params)).await.map_err(|error| self.error("tools/list", error))?;
+            let page = match peer.list_tools(Some(params)).await {
+                Ok(page) => page,
+                Err(error) => {
+                    if is_broken(&error) {
+                        self.forget(session).await;
+                    }
+                    return Err(self.error("tools/list", error));
+                }
+            };
             for tool in &page.tools {
                 let definition = convert::tool_definition(tool)?;
                 if self.inner.filter.allows(&definition.name) {
@@ -495,7 +502,8 @@ impl McpServer {
             Err(ServiceError::McpError(error)) => {
                 Err(self.error(&format!("tools/call `{name}`"), error.message))
             }
-            Err(error) if session.service.is_closed() || matches!(error, ServiceError::TransportClosed) => {
+            Err(error) if session.service.is_closed() || is_broken(&error) => {
+                self.forget(&session).await;
                 Err(self.error(
                     &format!("tools/call `{name}`"),
                     format_args!("the connection closed during the call ({error}); the next call reconnects"),
@@ -503,6 +511,18 @@ impl McpServer {
             }
             Err(error) => Err(self.error(&format!("tools/call `{name}`"), error)),
         }
+    }
+
+    /// Drops `session` if it is still the live one, so the next use opens a new one.
+    async fn forget(&self, session: &Arc<Session>) {
+        let mut slot = self.inner.session.lock().await;
+        if slot.as_ref().is_some_and(|live| Arc::ptr_eq(live, session)) {
+            *slot = None;
+        }
+    }
+
+    async fn is_forgotten(&self, session: &Arc<Session>) -> bool {
+        !self.inner.session.lock().await.as_ref().is_some_and(|live| Arc::ptr_eq(live, session))
     }
 
     /// Ends the session now (the next use opens a new one); stdio servers are stopped.
@@ -515,6 +535,11 @@ impl McpServer {
             let _ = session.service.close_with_timeout(Duration::from_secs(5)).await;
         }
     }
+}
+
+/// The errors that mean the session is gone (not a refusal by a live server).
+fn is_broken(error: &ServiceError) -> bool {
+    matches!(error, ServiceError::TransportClosed | ServiceError::TransportSend(_))
 }
 
 #[cfg(test)]
