@@ -8,6 +8,7 @@
 //! - `conformance`: validates the request bodies and canned responses the tests recorded against the
 //!   providers' published schemas (`../shared/conformance`).
 
+mod async_openai_example;
 mod bench;
 mod conformance;
 mod demo;
@@ -67,7 +68,7 @@ const USAGE: &str = "usage: cargo xtask <command>
   codegen       regenerate docs/supported-parameters.md from what the providers do";
 
 /// The facade's provider features, each of which must build alone.
-const PROVIDER_FEATURES: &[&str] = &["openai", "anthropic", "gemini", "bedrock"];
+const PROVIDER_FEATURES: &[&str] = &["openai", "anthropic", "gemini", "bedrock", "vertex"];
 
 fn ci(args: &[String]) -> Result<(), String> {
     let skip_lints = args.iter().any(|arg| arg == "--no-lints");
