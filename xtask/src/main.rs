@@ -113,7 +113,8 @@ fn ci(args: &[String]) -> Result<(), String> {
 
 /// Regenerates the parameter table; the same test fails in `ci` when the file has drifted.
 fn codegen() -> Result<(), String> {
-    let mut command = util::cargo(&["test", "-p", "vllora_llm", "--test", "supported_parameters"]);
+    let mut command =
+        util::cargo(&["test", "-p", "vllora_llm", "--test", "supported_parameters", "--test", "reliability"]);
     command.env("VLLORA_UPDATE_GENERATED", "1");
-    util::step("regenerate docs/supported-parameters.md", command)
+    util::step("regenerate docs/supported-parameters.md and docs/reliability.md's fault matrix", command)
 }

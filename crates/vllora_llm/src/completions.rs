@@ -15,6 +15,8 @@ pub struct CompletionsClient {
     settings: Arc<Settings>,
     /// Headers of the calls made through this value, after the client's.
     extra_headers: Vec<(String, String)>,
+    /// Per-call timeouts, strictness and consent to repeat, over the client's.
+    call: CallOptions,
 }
 
 impl fmt::Debug for CompletionsClient {
@@ -25,7 +27,25 @@ impl fmt::Debug for CompletionsClient {
 
 impl CompletionsClient {
     pub(crate) fn new(settings: Arc<Settings>) -> Self {
-        CompletionsClient { settings, extra_headers: Vec::new() }
+        CompletionsClient { settings, extra_headers: Vec::new(), call: CallOptions::default() }
+    }
+
+    /// Options for the calls made through this value, over the client's: their first-byte, idle and
+    /// total timeouts replace the transport's, `safe_to_repeat` lets a failure that may have produced an
+    /// answer be sent again, `strict` and headers add to the client's.
+    ///
+    /// ```no_run
+    /// # async fn run(client: vllora_llm::VlloraLLMClient, request: vllora_llm::types::gateway::ChatCompletionRequest) {
+    /// use std::time::Duration;
+    /// use vllora_llm::client::CallOptions;
+    ///
+    /// let quick = CallOptions::default().with_total_timeout(Duration::from_secs(30));
+    /// let answer = client.completions().with_call_options(quick).create(request).await;
+    /// # }
+    /// ```
+    pub fn with_call_options(mut self, options: CallOptions) -> Self {
+        self.call = options;
+        self
     }
 
     /// Adds a header to the requests of the calls made through this value
@@ -44,6 +64,13 @@ impl CompletionsClient {
     fn options(&self) -> CallOptions {
         let mut options = self.settings.call_options();
         options.extra_headers.extend(self.extra_headers.iter().cloned());
+        let call = &self.call;
+        options.strict |= call.strict;
+        options.extra_headers.extend(call.extra_headers.iter().cloned());
+        options.first_byte_timeout = call.first_byte_timeout.or(options.first_byte_timeout);
+        options.idle_timeout = call.idle_timeout.or(options.idle_timeout);
+        options.total_timeout = call.total_timeout.or(options.total_timeout);
+        options.safe_to_repeat |= call.safe_to_repeat;
         options
     }
 
