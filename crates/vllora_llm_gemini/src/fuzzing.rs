@@ -4,13 +4,15 @@
 //! [`GeminiStreamDecoder`].
 //!
 //! Besides "never panics", it checks what the stream promises: the chunking never changes the outcome,
-//! the stream ends in an error or with a finish reason (never silently short), and each choice gets its
-//! finish reason at most once.
+//! the stream ends in an error or with a finish reason (never silently short), each choice gets its
+//! finish reason at most once, and each choice's block order (`provider_content`) points only at what
+//! that choice streamed (the stream fixtures, server-tool parts, code execution and images included, are
+//! the seeds).
 
 use std::collections::BTreeMap;
 
 use vllora_llm_core::LLMError;
-use vllora_llm_core::types::gateway::ChatCompletionChunk;
+use vllora_llm_core::types::gateway::{ChatCompletionChunk, ProviderContentKind};
 use vllora_llm_http::{SseDecoder, decode_pieces};
 
 use crate::response::ResponseContext;
@@ -41,6 +43,51 @@ pub fn decode_stream(data: &[u8]) {
     }
     assert!(finishes.values().all(|&count| count == 1), "a choice finished more than once: {finishes:?}");
     assert!(error.is_some() || !finishes.is_empty(), "the stream ended without a finish reason or an error");
+    for index in finishes.keys() {
+        assert_block_order_resolves(&chunks, *index);
+    }
+}
+
+/// The block order choice `index` streamed points only at what it streamed: text lengths within its
+/// text, reasoning indexes within its reasoning details, tool calls it streamed.
+fn assert_block_order_resolves(chunks: &[ChatCompletionChunk], index: u32) {
+    let deltas = || {
+        chunks
+            .iter()
+            .flat_map(|chunk| &chunk.choices)
+            .filter(move |choice| choice.index == index)
+            .map(|choice| &choice.delta)
+    };
+    let text_len = deltas()
+        .filter_map(|delta| delta.content.as_deref())
+        .map(str::len)
+        .fold(0usize, usize::saturating_add);
+    let details = deltas()
+        .filter_map(|delta| delta.reasoning_details.as_ref())
+        .map(Vec::len)
+        .fold(0usize, usize::saturating_add);
+    let ids: Vec<&str> = deltas()
+        .flat_map(|delta| delta.tool_calls.iter().flatten())
+        .filter_map(|call| call.id.as_deref())
+        .collect();
+    let mut recorded_text = 0usize;
+    for entry in deltas().flat_map(|delta| delta.provider_content.iter().flatten()) {
+        assert!(entry.is_from(&crate::PROVIDER), "an entry tagged {}", entry.provider);
+        match &entry.kind {
+            ProviderContentKind::Text { len, .. } => recorded_text = recorded_text.saturating_add(*len),
+            ProviderContentKind::Reasoning { index, .. } => {
+                assert!(*index < details, "reasoning {index} of {details}")
+            }
+            ProviderContentKind::ToolCall { id, .. } => {
+                assert!(ids.contains(&id.as_str()), "unknown call {id}")
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        recorded_text <= text_len,
+        "the block order records {recorded_text} bytes of text, the stream gave {text_len}"
+    );
 }
 
 fn decode<'a>(pieces: impl IntoIterator<Item = &'a [u8]>) -> Outcome {
@@ -60,7 +107,7 @@ mod tests {
             concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/streams"),
             "sse",
         );
-        assert!(bodies.len() >= 6, "the stream fixtures are there");
+        assert!(bodies.len() >= 8, "the stream fixtures, server tools and images included, are there");
         vllora_llm_testkit::fuzz_over_fixtures(&bodies, vllora_llm_testkit::Corruption::Text, decode_stream);
         let (chunks, error) = decode([bodies[0].as_slice()]);
         assert!(!chunks.is_empty() || error.is_some());

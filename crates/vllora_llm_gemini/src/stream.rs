@@ -15,8 +15,7 @@
 use std::collections::BTreeMap;
 
 use vllora_llm_core::types::gateway::{
-    CHUNK_OBJECT, ChatCompletionChunk, ChatCompletionDelta, ChunkChoice, FinishReason, FunctionCallDelta,
-    Role, SharedStr, ToolCallDelta,
+    CHUNK_OBJECT, ChatCompletionChunk, ChatCompletionDelta, ChunkChoice, FinishReason, Role, SharedStr,
 };
 use vllora_llm_core::{LLMError, LLMResult};
 use vllora_llm_http::{Chunks, EndOfBody, HeaderMap, SseDecoder, SseEventRef, StatusCode, StreamDecoder};
@@ -24,7 +23,7 @@ use vllora_llm_http::{Chunks, EndOfBody, HeaderMap, SseDecoder, SseEventRef, Sta
 use crate::PROVIDER_NAME;
 use crate::error::map_error;
 use crate::response::{
-    ResponseContext, finish_reason, logprobs, signature_detail, signature_extra, tool_call, usage,
+    PartAssembler, ResponseContext, ServerCounts, finish_reason, logprobs, response_nonce, usage,
 };
 use crate::wire::{Candidate, GenerateContentResponse, UsageMetadata};
 
@@ -42,12 +41,14 @@ pub(crate) struct GeminiStreamDecoder {
     blocked: bool,
     /// The answer is complete (and the final usage chunk made): nothing more is read.
     complete: bool,
+    /// What tool-call ids are made from when Gemini sends no response id.
+    nonce: String,
 }
 
 #[derive(Debug, Default)]
 struct CandidateState {
     started: bool,
-    tool_calls: usize,
+    parts: PartAssembler,
     finished: bool,
 }
 
@@ -63,6 +64,7 @@ impl GeminiStreamDecoder {
             usage: None,
             blocked: false,
             complete: false,
+            nonce: response_nonce(),
         }
     }
 
@@ -138,53 +140,36 @@ impl GeminiStreamDecoder {
     /// The final usage chunk, when Gemini reported usage.
     fn push_usage(&self, out: &mut Chunks) {
         if let Some(metadata) = &self.usage {
+            let mut counts = ServerCounts::default();
+            for candidate in self.candidates.values() {
+                counts.add(candidate.parts.counts);
+            }
             let mut chunk = self.chunk(Vec::new());
-            chunk.usage = Some(usage(metadata));
+            chunk.usage = Some(usage(metadata, counts));
             out.push_back(chunk);
         }
     }
 
     fn candidate_choice(&mut self, index: u32, candidate: &Candidate) -> Option<ChunkChoice> {
-        let response_id = self.id.clone();
+        let id_base = match &self.id {
+            Some(id) => id.clone(),
+            None => SharedStr::from(self.nonce.as_str()),
+        };
         let state = self.candidates.entry(index).or_default();
         if state.finished {
             return None;
         }
         let mut delta = ChatCompletionDelta::default();
         for part in candidate.content.iter().flat_map(|content| content.parts.iter()) {
-            if let Some(call) = &part.function_call {
-                let whole = tool_call(
-                    call,
-                    part.thought_signature.as_deref(),
-                    response_id.as_deref(),
-                    index,
-                    state.tool_calls,
-                );
-                let call_index = u32::try_from(state.tool_calls).unwrap_or(u32::MAX);
-                state.tool_calls = state.tool_calls.saturating_add(1);
-                delta.tool_calls.get_or_insert_with(Vec::new).push(ToolCallDelta {
-                    index: call_index,
-                    id: Some(whole.id),
-                    kind: Some(whole.kind),
-                    function: Some(FunctionCallDelta {
-                        name: Some(whole.function.name),
-                        arguments: Some(whole.function.arguments),
-                    }),
-                    extra_content: part.thought_signature.as_deref().map(signature_extra),
-                });
-                continue;
-            }
-            if let Some(piece) = part.text.as_deref().filter(|piece| !piece.is_empty()) {
-                let target =
-                    if part.is_thought() { &mut delta.reasoning_content } else { &mut delta.content };
-                target.get_or_insert_with(String::new).push_str(piece);
-            }
-            if let Some(signature) = &part.thought_signature {
-                delta.reasoning_details.get_or_insert_with(Vec::new).push(signature_detail(signature));
-            }
+            state.parts.push_part(part, &id_base, index, &mut delta);
         }
+        state.parts.push_metadata(candidate, &mut delta);
+        if candidate.finish_reason.is_some() {
+            state.parts.finish(&mut delta);
+        }
+        delta.provider_content = state.parts.take_ready();
         let raw_finish = candidate.finish_reason.as_deref();
-        let finish = raw_finish.map(|raw| finish_reason(raw, state.tool_calls > 0));
+        let finish = raw_finish.map(|raw| finish_reason(raw, state.parts.tool_calls() > 0));
         state.finished = finish.is_some();
         if delta == ChatCompletionDelta::default() && finish.is_none() {
             return None;
@@ -300,7 +285,8 @@ mod tests {
                 line.strip_prefix("data: ").and_then(|data| serde_json::from_str::<Value>(data).ok())
             {
                 if event.get("error").is_none() {
-                    vllora_llm_testkit::record_conformance("gemini-response", &event);
+                    let view = crate::response::conformance_view(&event);
+                    vllora_llm_testkit::record_conformance("gemini-response", &view);
                 }
             }
         }
@@ -473,9 +459,94 @@ mod tests {
         );
     }
 
+    /// Folds a stream's chunks for choice 0 into the message a caller accumulating deltas holds.
+    fn accumulate(chunks: &[ChatCompletionChunk]) -> vllora_llm_core::types::gateway::ChatCompletionMessage {
+        use vllora_llm_core::types::gateway::{ChatCompletionContent, ChatCompletionMessage, ToolCall};
+        let mut message = ChatCompletionMessage { role: Role::Assistant, ..Default::default() };
+        let mut text: Option<String> = None;
+        let mut calls: Vec<ToolCall> = Vec::new();
+        for delta in chunks.iter().flat_map(|chunk| &chunk.choices).map(|choice| &choice.delta) {
+            if let Some(piece) = &delta.content {
+                text.get_or_insert_with(String::new).push_str(piece);
+            }
+            if let Some(piece) = &delta.reasoning_content {
+                message.reasoning_content.get_or_insert_with(String::new).push_str(piece);
+            }
+            if let Some(details) = &delta.reasoning_details {
+                message.reasoning_details.get_or_insert_with(Vec::new).extend(details.iter().cloned());
+            }
+            if let Some(entries) = &delta.provider_content {
+                message.provider_content.get_or_insert_with(Vec::new).extend(entries.iter().cloned());
+            }
+            for call in delta.tool_calls.iter().flatten() {
+                let function = call.function.clone().unwrap_or_default();
+                let mut whole = ToolCall::function(
+                    call.id.clone().unwrap_or_default(),
+                    function.name.unwrap_or_default(),
+                    function.arguments.unwrap_or_default(),
+                );
+                whole.extra_content = call.extra_content.clone();
+                calls.push(whole);
+            }
+        }
+        message.content = text.map(ChatCompletionContent::Text);
+        message.tool_calls = (!calls.is_empty()).then_some(calls);
+        message
+    }
+
+    /// The streamed server-tool answer (thoughts and text in pieces, tool parts whole, grounding on the
+    /// last event) adds up, at every chunking, to the one-shot answer: the same text, thoughts, call,
+    /// block order with every native part and the grounding, and the same usage.
+    #[test]
+    fn server_tool_parts_stream_as_the_one_shot_answer_at_every_chunking() {
+        let body = std::fs::read(fixture_path("server_tools.sse")).unwrap_or_default();
+        let one_shot_path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/responses/server_tools.gemini.json");
+        let one_shot_body = std::fs::read(one_shot_path).unwrap_or_default();
+        let context = ResponseContext { model: "gemini-requested".into(), created: 1_700_000_000 };
+        let Ok(one_shot) = crate::response::parse_response(&one_shot_body, &context) else {
+            panic!("the one-shot fixture")
+        };
+        let expected = one_shot.message();
+        assert!(expected.provider_content.as_ref().is_some_and(|entries| entries.len() == 9));
+        for points in split_points(body.len()) {
+            let pieces = split_at(&body, &points);
+            let (chunks, error) = decode_pieces(SseDecoder::new(1 << 20), decoder(), pieces);
+            assert!(error.is_none(), "{error:?}");
+            assert_eq!(&accumulate(&chunks), expected, "split at {points:?}");
+            let usage = chunks.iter().rev().find_map(|chunk| chunk.usage);
+            assert_eq!(usage.as_ref(), one_shot.usage());
+        }
+    }
+
+    /// An image a model generates in a stream arrives whole in `provider_content`, after the text before it.
+    #[test]
+    fn a_streamed_image_is_kept_in_order() {
+        let chunks = replay_fixture("image");
+        let entries: Vec<Value> = chunks
+            .iter()
+            .flat_map(|chunk| chunk["choices"].as_array().cloned().unwrap_or_default())
+            .flat_map(|choice| choice["delta"]["provider_content"].as_array().cloned().unwrap_or_default())
+            .collect();
+        assert_eq!(entries.len(), 2, "{entries:?}");
+        assert_eq!(entries[0], json!({"provider": "gcp.gemini", "type": "text", "len": 20}));
+        assert_eq!(entries[1]["data"]["inlineData"]["mimeType"], "image/png");
+        assert_eq!(entries[1]["data"]["thoughtSignature"], "bGl2ZS1pbWFnZS1zaWduYXR1cmU=");
+        assert_eq!(text_of(&chunks, "content", 0), "Here is a small cat.");
+        assert_eq!(finishes(&chunks), [(0, "stop".to_owned())]);
+    }
+
     #[test]
     fn every_prefix_of_every_event_is_handled_without_a_panic() {
-        for name in ["text_and_thoughts", "function_calls", "two_candidates", "blocked", "error_midstream"] {
+        for name in [
+            "text_and_thoughts",
+            "function_calls",
+            "two_candidates",
+            "blocked",
+            "error_midstream",
+            "server_tools",
+            "image",
+        ] {
             let body = std::fs::read(fixture_path(&format!("{name}.sse"))).unwrap_or_default();
             let text = String::from_utf8_lossy(&body);
             for data in text.lines().filter_map(|line| line.strip_prefix("data: ")) {

@@ -5,7 +5,7 @@
 //! Enumerations Gemini may extend (finish and block reasons) stay strings and are interpreted where used.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// `GenerateContentRequest`: the body of `models/{model}:generateContent`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -37,6 +37,8 @@ pub(crate) struct Content {
 }
 
 /// One part of a turn. Exactly one of the data fields is set; `thought` and `thoughtSignature` qualify it.
+/// Every other field (`executableCode`, `codeExecutionResult`, `toolCall`, `toolResponse`, `videoMetadata`,
+/// a kind Gemini adds later...) is kept as sent in `other`, so a part goes back exactly as it came.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Part {
@@ -54,6 +56,9 @@ pub(crate) struct Part {
     pub thought: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thought_signature: Option<String>,
+    /// The part's other fields, as Gemini wrote them.
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
 }
 
 impl Part {
@@ -240,6 +245,10 @@ pub(crate) struct Candidate {
     pub logprobs_result: Option<LogprobsResult>,
     #[serde(default)]
     pub grounding_metadata: Option<Value>,
+    #[serde(default)]
+    pub citation_metadata: Option<Value>,
+    #[serde(default)]
+    pub url_context_metadata: Option<Value>,
 }
 
 /// Log probabilities of the chosen tokens and of the most likely alternatives at each position.

@@ -485,3 +485,83 @@ async fn an_event_larger_than_the_limit_is_refused() {
     let first = stream.next().await;
     assert!(matches!(first, Some(Err(LLMError::LimitExceeded { .. }))), "{first:?}");
 }
+
+/// The parts of a request or response the conformance proto (0.12.1) knows: server-side tool invocation
+/// parts, which it predates, are set aside.
+fn without_server_tool_parts(document: &Value) -> Value {
+    let mut view = document.clone();
+    if let Some(contents) = view.get_mut("contents").and_then(Value::as_array_mut) {
+        for content in contents {
+            if let Some(parts) = content.get_mut("parts").and_then(Value::as_array_mut) {
+                parts.retain(|part| part.get("toolCall").is_none() && part.get("toolResponse").is_none());
+            }
+        }
+    }
+    if let Some(config) = view.get_mut("toolConfig").and_then(Value::as_object_mut) {
+        config.remove("includeServerSideToolInvocations");
+    }
+    view
+}
+
+/// A two-turn conversation with Gemini's built-in tools: the first answer (a thought, a server-side Google
+/// Search call and its response, code and its result, grounded text, another thought and a function call)
+/// comes back to the caller, who stores it as JSON; sending it back gives Gemini every part exactly as it
+/// wrote it, in its order, with each signature where it was. The built-in tools and the tool config given
+/// in `provider_specific` reach both bodies.
+#[tokio::test]
+async fn server_tool_code_and_thought_parts_go_back_in_order_on_the_next_turn() {
+    let server = MockServer::start().await;
+    let path = "/v1beta/models/gemini-3-flash-preview:generateContent";
+    let first = fixture_json("responses/server_tools.gemini.json");
+    server.respond_always("POST", path, MockResponse::json(200, first.clone()));
+    let mut extra = serde_json::Map::new();
+    extra.insert("tools".to_owned(), json!([{"googleSearch": {}}, {"codeExecution": {}}]));
+    extra.insert("toolConfig".to_owned(), json!({"includeServerSideToolInvocations": true}));
+    let mut request = ChatCompletionRequest {
+        model: "gemini-3-flash-preview".into(),
+        messages: vec![ChatCompletionMessage::new_text(
+            "user",
+            "What is the northernmost city in the United States? What's the weather like there today?",
+        )],
+        tools: Some(vec![ChatCompletionTool::function(FunctionDefinition {
+            name: "getWeather".into(),
+            description: Some("Gets the weather for a requested city.".into()),
+            parameters: Some(
+                json!({"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}),
+            ),
+            ..Default::default()
+        })]),
+        provider_specific: Some(ProviderSpecificRequest { extra, ..Default::default() }),
+        ..Default::default()
+    };
+    let model = model(&server, 1);
+    let Ok(answer) = model.complete(&request, &CallOptions::default()).await else { panic!("first turn") };
+    assert!(answer.warnings().is_empty(), "{:?}", answer.warnings());
+    let stored = serde_json::to_string(answer.message()).unwrap_or_default();
+    let assistant: ChatCompletionMessage =
+        serde_json::from_str(&stored).unwrap_or_else(|error| panic!("{error}"));
+    request.messages.push(assistant);
+    request.messages.push(ChatCompletionMessage::new_tool_result("lpndqlku", r#"{"temperature_c": -12}"#));
+    let second = model.complete(&request, &CallOptions::strict(true)).await;
+    let Ok(second) = second else { panic!("second turn: {second:?}") };
+    assert!(second.warnings().is_empty(), "{:?}", second.warnings());
+
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    let sent = requests[1].json();
+    record_conformance("gemini-generate", &without_server_tool_parts(&sent));
+    let parts = first["candidates"][0]["content"]["parts"].clone();
+    assert_eq!(sent["contents"][1], json!({"role": "model", "parts": parts}));
+    assert_eq!(
+        sent["contents"][2],
+        json!({"role": "user", "parts": [{"functionResponse": {
+            "id": "lpndqlku", "name": "getWeather", "response": {"temperature_c": -12}
+        }}]})
+    );
+    for body in [requests[0].json(), sent.clone()] {
+        let tools = body["tools"].as_array().cloned().unwrap_or_default();
+        assert_eq!(tools[1..], [json!({"googleSearch": {}}), json!({"codeExecution": {}})]);
+        assert_eq!(body["tools"][0]["functionDeclarations"][0]["name"], "getWeather");
+        assert_eq!(body["toolConfig"], json!({"includeServerSideToolInvocations": true}));
+    }
+}

@@ -6,11 +6,14 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 use vllora_llm_core::support::parse_data_uri;
 use vllora_llm_core::types::gateway::{
-    ChatCompletionContent, ChatCompletionMessage, ContentPart, ImageDetail, Role, ToolCall,
+    ChatCompletionContent, ChatCompletionMessage, ContentPart, ImageDetail, MessageBlock, OrderedBlocks,
+    Role, ToolCall,
 };
 use vllora_llm_core::{LLMResult, Warning, Warnings};
 
 use super::{Generation, REASONING_PROVIDER, SKIP_SIGNATURE_VALIDATOR, invalid};
+use crate::PROVIDER;
+use crate::response::CANDIDATE_METADATA;
 use crate::wire::{Blob, Content, FileData, FunctionCall, FunctionResponse, Part};
 
 /// The conversation in Gemini's shape.
@@ -54,7 +57,8 @@ pub(super) fn convert_messages(
                 system_parts.extend(system_text_parts(message, position, warnings));
             }
             Role::User => {
-                let parts = content_parts(message.content.as_ref(), position, warnings)?;
+                let mut parts = content_parts(message.content.as_ref(), position, warnings)?;
+                parts.extend(native_parts(message, position, warnings));
                 if !parts.is_empty() {
                     contents.push(Content { role: Some("user".to_owned()), parts });
                 }
@@ -279,47 +283,238 @@ fn mime_type_from_name(name: &str) -> Option<&'static str> {
     })
 }
 
-/// Text first, then the calls. A text-part thought signature kept in `reasoning_details` goes back on
-/// the text part; a call's signature on its call. On Gemini 3, a turn's first call without a signature
-/// (history from another model) gets the skip value Google documents.
+/// An assistant message without Gemini's recorded block order: its Gemini thoughts (reasoning details
+/// with text) first, then its text, then its calls. A text signature (a Gemini reasoning detail without
+/// text) goes back on the message's last text part; a call's signature on its call. On Gemini 3, a turn's
+/// first call without a signature (history from another model) gets the skip value Google documents.
 fn assistant_parts(
     message: &ChatCompletionMessage,
     position: usize,
     generation: Option<Generation>,
     warnings: &mut Warnings,
 ) -> LLMResult<Vec<Part>> {
-    let mut parts = content_parts(message.content.as_ref(), position, warnings)?;
+    if message.provider_content.iter().flatten().any(|entry| entry.is_from(&PROVIDER)) {
+        return ordered_assistant_parts(message, position, generation, warnings);
+    }
+    if message.provider_content.is_some() {
+        warn_provider_content(&message.blocks_for(&PROVIDER, None), position, warnings);
+    }
+    let own_details = || {
+        message
+            .reasoning_details
+            .iter()
+            .flatten()
+            .filter(|detail| detail.provider.as_deref() == Some(REASONING_PROVIDER))
+    };
+    let mut parts: Vec<Part> = own_details()
+        .filter_map(|detail| detail.text.as_ref().map(|text| thought_part(text, detail.signature.as_deref())))
+        .collect();
+    parts.extend(content_parts(message.content.as_ref(), position, warnings)?);
     if let Some(refusal) = &message.refusal {
         parts.push(Part::text(refusal.clone()));
     }
-    let text_signature = message
-        .reasoning_details
-        .iter()
-        .flatten()
-        .filter(|detail| detail.provider.as_deref() == Some(REASONING_PROVIDER))
-        .find_map(|detail| detail.signature.clone());
+    let text_signature =
+        own_details().filter(|detail| detail.text.is_none()).find_map(|detail| detail.signature.clone());
     if let Some(signature) = text_signature {
-        // Without text there is no part to carry it; Gemini requires signatures on calls only.
-        if let Some(part) = parts.iter_mut().rev().find(|part| part.text.is_some()) {
-            part.thought_signature = Some(signature);
-        }
+        attach_to_last_text(&mut parts, signature);
     }
     // Gemini 3 wants signatures back and pairs results with calls by id.
     let gemini_3 = Generation::thinks_in_levels(generation);
     for (index, call) in message.tool_calls.iter().flatten().enumerate() {
-        let signature = thought_signature(call)
-            .or_else(|| (index == 0 && gemini_3).then(|| SKIP_SIGNATURE_VALIDATOR.to_owned()));
-        parts.push(Part {
-            function_call: Some(FunctionCall {
-                id: Some(call.id.clone()).filter(|id| gemini_3 && !id.is_empty()),
-                name: call.function.name.clone(),
-                args: Some(call_arguments(call, position)?),
-            }),
-            thought_signature: signature,
-            ..Default::default()
-        });
+        parts.push(call_part(call, position, index == 0 && gemini_3, gemini_3)?);
     }
     Ok(parts)
+}
+
+/// An assistant message Gemini produced, sent back part by part in the order it recorded: thoughts with
+/// their signatures, texts (a text signature on the text it came with), function calls, and every other
+/// part (code execution, server-side tool calls and responses, media) exactly as received. Grounding and
+/// citation metadata describe the answer and are not sent. Text is the string content or the text parts
+/// joined; other parts of such a message are not sent (warned).
+fn ordered_assistant_parts(
+    message: &ChatCompletionMessage,
+    position: usize,
+    generation: Option<Generation>,
+    warnings: &mut Warnings,
+) -> LLMResult<Vec<Part>> {
+    let joined;
+    let text = match &message.content {
+        None => None,
+        Some(ChatCompletionContent::Text(text)) => Some(text.as_str()),
+        Some(ChatCompletionContent::Parts(parts)) => {
+            if parts.iter().any(|part| !matches!(part, ContentPart::Text { .. })) {
+                warnings.push(Warning::unsupported_because(
+                    format!("messages[{position}].content"),
+                    "an assistant message sent in its recorded part order carries its text only; other parts were left out",
+                ));
+            }
+            joined = message.content.as_ref().and_then(ChatCompletionContent::as_string);
+            joined.as_deref()
+        }
+    };
+    let ordered = message.blocks_for(&PROVIDER, text);
+    warn_provider_content(&ordered, position, warnings);
+    let gemini_3 = Generation::thinks_in_levels(generation);
+    let mut parts: Vec<Part> = Vec::with_capacity(ordered.blocks.len());
+    let mut pending_signature = None;
+    let mut calls = 0usize;
+    let mut lost_reasoning = false;
+    for block in &ordered.blocks {
+        match block {
+            MessageBlock::Text { text, native } => {
+                let mut part = Part::text(*text);
+                if let Some(Value::Object(fields)) = native {
+                    part.other = fields.clone();
+                }
+                // Gemini rejects empty text parts; a recorded empty one carries at most a signature.
+                if !text.is_empty() || !part.other.is_empty() {
+                    parts.push(part);
+                }
+            }
+            MessageBlock::Reasoning { detail, native } => {
+                if detail.provider.as_deref() != Some(REASONING_PROVIDER) {
+                    lost_reasoning = true;
+                    continue;
+                }
+                match (&detail.text, &detail.signature) {
+                    (Some(text), signature) => {
+                        let mut part = thought_part(text, signature.as_deref());
+                        if let Some(Value::Object(fields)) = native {
+                            part.other = fields.clone();
+                        }
+                        parts.push(part);
+                    }
+                    (None, Some(signature)) => match parts.last_mut() {
+                        Some(part) if is_unsigned_text(part) => {
+                            part.thought_signature = Some(signature.clone())
+                        }
+                        _ => pending_signature = Some(signature.clone()),
+                    },
+                    (None, None) => {}
+                }
+            }
+            MessageBlock::ToolCall { call, native } => {
+                let mut part = call_part(call, position, calls == 0 && gemini_3, gemini_3)?;
+                if let Some(Value::Object(fields)) = native {
+                    part.other = fields.clone();
+                }
+                calls = calls.saturating_add(1);
+                parts.push(part);
+            }
+            MessageBlock::Native(data) => {
+                if is_candidate_metadata(data) {
+                    continue;
+                }
+                match serde_json::from_value::<Part>((*data).clone()) {
+                    Ok(part) => parts.push(part),
+                    Err(_) => warnings.push(Warning::unsupported_because(
+                        format!("messages[{position}].provider_content"),
+                        "an entry is not a Gemini part and was left out",
+                    )),
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(refusal) = &message.refusal {
+        parts.push(Part::text(refusal.clone()));
+    }
+    if let Some(signature) = pending_signature {
+        attach_to_last_text(&mut parts, signature);
+    }
+    if lost_reasoning {
+        warnings.push(Warning::unsupported_because(
+            format!("messages[{position}].reasoning_details"),
+            "Gemini takes back only its own thoughts and signatures; other reasoning was left out",
+        ));
+    }
+    Ok(parts)
+}
+
+/// The Gemini parts a user message carries in `provider_content` (a `toolResponse` a caller writes, for
+/// example), sent after its content.
+fn native_parts(message: &ChatCompletionMessage, position: usize, warnings: &mut Warnings) -> Vec<Part> {
+    if message.provider_content.is_none() {
+        return Vec::new();
+    }
+    let ordered = message.blocks_for(&PROVIDER, None);
+    warn_provider_content(&ordered, position, warnings);
+    ordered
+        .blocks
+        .iter()
+        .filter_map(|block| match block {
+            MessageBlock::Native(data) if !is_candidate_metadata(data) => {
+                serde_json::from_value::<Part>((*data).clone()).ok()
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Warns about what `provider_content` holds that Gemini cannot take: other providers' blocks, and a
+/// recorded order that no longer matches the message.
+fn warn_provider_content(ordered: &OrderedBlocks<'_>, position: usize, warnings: &mut Warnings) {
+    if ordered.dropped_foreign > 0 {
+        warnings.push(Warning::unsupported_because(
+            format!("messages[{position}].provider_content"),
+            format!(
+                "{} block(s) another provider produced cannot be sent to Gemini and were left out",
+                ordered.dropped_foreign
+            ),
+        ));
+    }
+    if let Some(reason) = &ordered.order_lost {
+        warnings.push(Warning::unsupported_because(
+            format!("messages[{position}].provider_content"),
+            format!("the recorded part order was not followed ({reason}); thoughts, text and calls were sent in the default order"),
+        ));
+    }
+}
+
+/// Whether a native entry is a candidate's grounding, citation or URL context metadata (not a part).
+fn is_candidate_metadata(data: &Value) -> bool {
+    data.as_object().is_some_and(|fields| {
+        !fields.is_empty() && fields.keys().all(|key| CANDIDATE_METADATA.contains(&key.as_str()))
+    })
+}
+
+/// A thought part as Gemini wrote it.
+fn thought_part(text: &str, signature: Option<&str>) -> Part {
+    Part {
+        text: Some(text.to_owned()),
+        thought: Some(true),
+        thought_signature: signature.map(str::to_owned),
+        ..Default::default()
+    }
+}
+
+fn is_unsigned_text(part: &Part) -> bool {
+    part.text.is_some() && !part.is_thought() && part.thought_signature.is_none()
+}
+
+/// A text signature on the last text part that has none (Gemini requires signatures on calls only: without
+/// such a part it is not sent).
+fn attach_to_last_text(parts: &mut [Part], signature: String) {
+    if let Some(part) = parts.iter_mut().rev().find(|part| is_unsigned_text(part)) {
+        part.thought_signature = Some(signature);
+    }
+}
+
+/// A tool call as a `functionCall` part with its signature; `skip_if_unsigned` gives a call without one the
+/// skip value (the first call of a Gemini 3 turn). Gemini 3 pairs results with calls by id, so the id goes
+/// along there.
+fn call_part(call: &ToolCall, position: usize, skip_if_unsigned: bool, send_id: bool) -> LLMResult<Part> {
+    let signature =
+        thought_signature(call).or_else(|| skip_if_unsigned.then(|| SKIP_SIGNATURE_VALIDATOR.to_owned()));
+    Ok(Part {
+        function_call: Some(FunctionCall {
+            id: Some(call.id.clone()).filter(|id| send_id && !id.is_empty()),
+            name: call.function.name.clone(),
+            args: Some(call_arguments(call, position)?),
+        }),
+        thought_signature: signature,
+        ..Default::default()
+    })
 }
 
 /// `extra_content.google.thought_signature`, where responses keep it.

@@ -12,7 +12,7 @@ mod tools;
 use std::collections::BTreeSet;
 
 use bytes::Bytes;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use vllora_llm_core::types::gateway::{ChatCompletionMessage, ChatCompletionRequest, ProviderSpecificRequest};
 use vllora_llm_core::{LLMError, LLMResult, Warning, Warnings};
 
@@ -93,12 +93,23 @@ pub(crate) struct GeminiCall {
     pub model: String,
     /// The `GenerateContentRequest`.
     pub body: GenerateContentRequest,
+    /// The caller's native body fields (`provider_specific`), merged into the body as it is written.
+    pub native_fields: Map<String, Value>,
 }
 
 impl GeminiCall {
-    /// The body as JSON bytes, to send.
+    /// The body as JSON bytes, to send: the translated body with the caller's native fields merged in
+    /// (objects key by key, arrays appended to: `tools` gains native tools beside the declarations).
     pub(crate) fn body_bytes(&self) -> LLMResult<Bytes> {
-        serde_json::to_vec(&self.body).map(Bytes::from).map_err(|error| invalid(error.to_string()))
+        let invalid_body = |error: serde_json::Error| invalid(error.to_string());
+        if self.native_fields.is_empty() {
+            return serde_json::to_vec(&self.body).map(Bytes::from).map_err(invalid_body);
+        }
+        let Value::Object(mut body) = serde_json::to_value(&self.body).map_err(invalid_body)? else {
+            return Err(invalid("the generateContent body is not a JSON object"));
+        };
+        vllora_llm_core::support::merge_native_fields(&mut body, &self.native_fields);
+        serde_json::to_vec(&body).map(Bytes::from).map_err(invalid_body)
     }
 }
 
@@ -161,11 +172,16 @@ pub(crate) fn build(
     let model = model_resource(model_override.unwrap_or(requested_model))?;
     let generation = Generation::of(&model);
     let extra_value = |key: &str| extra.and_then(|extra| extra.get(key));
-    for key in extra.into_iter().flat_map(|extra| extra.keys()) {
-        if !KNOWN_EXTRA.contains(&key.as_str()) {
-            warnings.push(Warning::unsupported(format!("provider_specific.extra.{key}")));
-        }
-    }
+    // `additional_parameters` and every `provider_specific` key this provider does not read are native
+    // body fields (`tools: [{"codeExecution": {}}]`, `toolConfig`, `labels`...), merged as written.
+    let mut native_fields = additional_parameters.cloned().unwrap_or_default();
+    let unread: Map<String, Value> = extra
+        .into_iter()
+        .flatten()
+        .filter(|(key, _)| !KNOWN_EXTRA.contains(&key.as_str()))
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect();
+    vllora_llm_core::support::merge_native_fields(&mut native_fields, &unread);
     let native_json_schema = match extra_value(EXTRA_NATIVE_JSON_SCHEMA) {
         None => native_json_schema_default,
         Some(Value::Bool(flag)) => *flag,
@@ -241,7 +257,6 @@ pub(crate) fn build(
             "Gemini cannot be told to make at most one call per turn",
         ));
     }
-    warnings.unsupported_if(additional_parameters.is_some(), "provider_specific.additional_parameters");
 
     let body = GenerateContentRequest {
         contents,
@@ -252,7 +267,7 @@ pub(crate) fn build(
         generation_config: (!generation_config.is_empty()).then_some(generation_config),
         cached_content,
     };
-    Ok(GeminiCall { model, body })
+    Ok(GeminiCall { model, body, native_fields })
 }
 
 /// Gemini refuses a system instruction, tools or a tool config next to a cache: the cache holds them.

@@ -22,8 +22,10 @@ fn fixture_dir() -> PathBuf {
 /// conformance check.
 fn translate(request: &ChatCompletionRequest) -> (LLMResult<Value>, Vec<Warning>) {
     let mut warnings = Warnings::new(crate::PROVIDER_NAME);
-    let body = build(request, None, false, &mut warnings)
-        .and_then(|call| serde_json::to_value(call.body).map_err(|error| invalid(error.to_string())));
+    let body =
+        build(request, None, false, &mut warnings).and_then(|call| call.body_bytes()).and_then(|bytes| {
+            serde_json::from_slice::<Value>(&bytes).map_err(|error| invalid(error.to_string()))
+        });
     if let Ok(body) = &body {
         vllora_llm_testkit::record_conformance("gemini-generate", &conformance_view(body));
     }
@@ -31,10 +33,12 @@ fn translate(request: &ChatCompletionRequest) -> (LLMResult<Value>, Vec<Warning>
 }
 
 /// The body as the conformance proto can check it. The published `google.ai.generativelanguage`
-/// v1beta proto (0.12.1) predates `thinkingConfig.thinkingLevel`, which Google documents for Gemini 3
-/// models; that one field is set aside and everything else is checked.
+/// v1beta proto (0.12.1) predates `thinkingConfig.thinkingLevel` and the server-side tool invocations
+/// (`toolConfig.includeServerSideToolInvocations`, `toolCall` / `toolResponse` parts, the `id` of code
+/// execution parts), which Google documents for Gemini 3 models; those are set aside and everything else
+/// is checked.
 fn conformance_view(body: &Value) -> Value {
-    let mut view = body.clone();
+    let mut view = crate::response::conformance_view(body);
     if let Some(thinking) =
         view.pointer_mut("/generationConfig/thinkingConfig").and_then(Value::as_object_mut)
     {
@@ -188,27 +192,56 @@ fn parameters_gemini_cannot_honour_are_warned_about_and_strict_mode_refuses_them
     gateway.user = Some("user-1".into());
     gateway.prompt_cache_key = Some("k".into());
     gateway.parallel_tool_calls = Some(false);
+    let (body, warnings) = translate(&gateway);
+    assert!(body.is_ok());
+    assert_eq!(parameters(&warnings), ["logit_bias", "user", "prompt_cache_key", "parallel_tool_calls"]);
+    let mut strict = Warnings::new(crate::PROVIDER_NAME);
+    let _ = build(&gateway, None, false, &mut strict);
+    assert!(matches!(strict.finish(true), Err(LLMError::Unsupported(list)) if list.len() == 4));
+}
+
+/// `additional_parameters` and every `provider_specific` key Gemini's translator does not read are native
+/// body fields: merged into the body (objects key by key, arrays appended to), with no warning, so
+/// Gemini's built-in tools (`codeExecution`, `urlContext`, `googleSearch`) sit beside the declarations.
+#[test]
+fn provider_specific_fields_are_merged_into_the_body() {
+    let mut gateway = request("gemini-3-flash-preview");
+    gateway.tools = Some(vec![ChatCompletionTool::function(FunctionDefinition {
+        name: "get_weather".into(),
+        parameters: Some(json!({"type": "object", "properties": {"city": {"type": "string"}}})),
+        ..Default::default()
+    })]);
+    gateway.web_search_options = Some(json!({}));
     gateway.provider_specific = Some(vllora_llm_core::types::gateway::ProviderSpecificRequest {
-        additional_parameters: Some(Map::new()),
-        extra: Map::from_iter([("anthropic_beta".to_owned(), json!("x"))]),
+        additional_parameters: Some(Map::from_iter([(
+            "generationConfig".to_owned(),
+            json!({"mediaResolution": "MEDIA_RESOLUTION_LOW"}),
+        )])),
+        extra: Map::from_iter([
+            ("tools".to_owned(), json!([{"codeExecution": {}}, {"urlContext": {}}])),
+            ("toolConfig".to_owned(), json!({"includeServerSideToolInvocations": true})),
+            ("thinking_level".to_owned(), json!("low")),
+        ]),
         ..Default::default()
     });
     let (body, warnings) = translate(&gateway);
-    assert!(body.is_ok());
+    let Ok(body) = body else { panic!("{body:?}") };
+    assert!(warnings.is_empty(), "{warnings:?}");
     assert_eq!(
-        parameters(&warnings),
-        [
-            "provider_specific.extra.anthropic_beta",
-            "logit_bias",
-            "user",
-            "prompt_cache_key",
-            "parallel_tool_calls",
-            "provider_specific.additional_parameters"
-        ]
+        body["tools"],
+        json!([
+            {"functionDeclarations": [{"name": "get_weather", "parameters": {"type": "OBJECT", "properties": {"city": {"type": "STRING"}}}}]},
+            {"googleSearch": {}},
+            {"codeExecution": {}},
+            {"urlContext": {}}
+        ])
     );
-    let mut strict = Warnings::new(crate::PROVIDER_NAME);
-    let _ = build(&gateway, None, false, &mut strict);
-    assert!(matches!(strict.finish(true), Err(LLMError::Unsupported(list)) if list.len() == 6));
+    assert_eq!(body["toolConfig"], json!({"includeServerSideToolInvocations": true}));
+    assert_eq!(
+        body["generationConfig"],
+        json!({"mediaResolution": "MEDIA_RESOLUTION_LOW", "thinkingConfig": {"includeThoughts": true, "thinkingLevel": "low"}})
+    );
+    assert!(body.get("thinking_level").is_none(), "a key the translator reads is not merged");
 }
 
 #[test]
@@ -719,4 +752,66 @@ fn generations_are_read_from_model_names() {
     assert_eq!(of("gemini-flash-latest"), None);
     assert_eq!(of("gemma-3-27b-it"), Some((0, 0, false)));
     assert_eq!(of("tunedModels/my-model-42"), Some((0, 0, false)));
+}
+
+/// Another provider's blocks in `provider_content` cannot go to Gemini: they are left out with a warning
+/// (an error in strict mode), and the message's text still goes.
+#[test]
+fn another_providers_native_blocks_are_dropped_with_a_warning() {
+    use vllora_llm_core::ProviderId;
+    use vllora_llm_core::types::gateway::ProviderContent;
+    let mut assistant = ChatCompletionMessage::new_text("assistant", "Paris.");
+    assistant.provider_content = Some(vec![
+        ProviderContent::native(
+            ProviderId::ANTHROPIC,
+            json!({"type": "server_tool_use", "id": "srvtoolu_1"}),
+        ),
+        ProviderContent::text(ProviderId::ANTHROPIC, 6, None),
+    ]);
+    let mut gateway = request("gemini-2.5-flash");
+    gateway.messages.push(assistant);
+    gateway.messages.push(user("Thanks"));
+    let (body, warnings) = translate(&gateway);
+    let Ok(body) = body else { panic!("{body:?}") };
+    assert_eq!(body["contents"][1], json!({"role": "model", "parts": [{"text": "Paris."}]}));
+    assert_eq!(parameters(&warnings), ["messages[1].provider_content"]);
+}
+
+/// A recorded order that no longer matches the message (the caller edited the text) falls back to the
+/// default order with a warning; what Gemini produced still goes (thoughts first, the text signature on
+/// the text).
+#[test]
+fn an_edited_message_falls_back_to_the_default_order() {
+    use vllora_llm_core::types::gateway::{ProviderContent, ReasoningDetail, ReasoningDetailType};
+    let detail = |text: Option<&str>, signature: &str| ReasoningDetail {
+        kind: ReasoningDetailType::Text,
+        text: text.map(str::to_owned),
+        signature: Some(signature.to_owned()),
+        data: None,
+        provider: Some("gemini".to_owned()),
+    };
+    let mut assistant = ChatCompletionMessage::new_text("assistant", "Edited.");
+    assistant.reasoning_details =
+        Some(vec![detail(Some("thinking"), "sig-thought"), detail(None, "sig-text")]);
+    assistant.provider_content = Some(vec![
+        ProviderContent::text(crate::PROVIDER, 40, None),
+        ProviderContent::reasoning(crate::PROVIDER, 0),
+        ProviderContent::native(
+            crate::PROVIDER,
+            json!({"executableCode": {"language": "PYTHON", "code": "1"}}),
+        ),
+    ]);
+    let mut gateway = request("gemini-2.5-flash");
+    gateway.messages.push(assistant);
+    gateway.messages.push(user("Go on"));
+    let (body, warnings) = translate(&gateway);
+    let Ok(body) = body else { panic!("{body:?}") };
+    assert_eq!(
+        body["contents"][1]["parts"],
+        json!([
+            {"text": "thinking", "thought": true, "thoughtSignature": "sig-thought"},
+            {"text": "Edited.", "thoughtSignature": "sig-text"}
+        ])
+    );
+    assert_eq!(parameters(&warnings), ["messages[1].provider_content"]);
 }
