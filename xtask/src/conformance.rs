@@ -78,6 +78,11 @@ fn newer_than_spec(python: &Path, kind: &str, documents: &Path) -> Result<PathBu
 }
 
 pub fn run() -> Result<(), String> {
+    run_counted().map(|_| ())
+}
+
+/// Validates the recordings; returns how many distinct documents were valid, in how many kinds.
+pub fn run_counted() -> Result<(usize, usize), String> {
     let kit = kit_dir();
     let validator = kit.join("validate.py");
     if !validator.exists() {
@@ -144,7 +149,7 @@ pub fn run() -> Result<(), String> {
     }
     println!("conformance: {total} documents in {} kinds", files.len());
     if failures.is_empty() {
-        Ok(())
+        Ok((total, files.len()))
     } else {
         Err(format!("invalid documents of kinds: {}", failures.join(", ")))
     }

@@ -18,6 +18,7 @@ mod llama;
 mod mcp;
 mod otlp;
 mod progress;
+mod release;
 mod tidy;
 mod util;
 
@@ -39,6 +40,7 @@ fn main() -> ExitCode {
         "e2e" => e2e::run(),
         "mcp" => mcp::run(rest),
         "otlp" => otlp::run(),
+        "release" => release::run(rest),
         "bench" => bench::run(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
@@ -59,6 +61,8 @@ const USAGE: &str = "usage: cargo xtask <command>
   demo [QUESTION] stream a real answer from a local model (OpenAI with VLLORA_OPENAI_API_KEY)
   e2e           end-to-end checks against a real local LLM server (and otlp)
   otlp          the tracing_otlp example against Arize Phoenix and a local model
+  release [patch|minor|major|X.Y.Z] [--execute] [--allow-dirty]
+                bump, changelog, package and verify every crate (dry run); --execute publishes and tags
   bench         benchmarks against raw hyper baselines
   ci            format, clippy, tests, docs, feature matrix, conformance, seed examples
   mcp [setup|test] install the real MCP test servers into target/mcp; test: run the MCP tests
@@ -82,8 +86,9 @@ fn ci(args: &[String]) -> Result<(), String> {
     }
     mcp::setup()?;
     conformance::clear_recordings()?;
-    util::step("tests", util::cargo(&["test", "--workspace"]))?;
-    util::step(
+    let mut totals = CiTotals::default();
+    totals.tests("tests", util::cargo(&["test", "--workspace"]))?;
+    totals.tests(
         "facade without providers",
         util::cargo(&["test", "-p", "vllora_llm", "--no-default-features"]),
     )?;
@@ -107,8 +112,57 @@ fn ci(args: &[String]) -> Result<(), String> {
             return Err(format!("example {example} did not print the dummy's reply: {output:?}"));
         }
         println!("example {example}: {}", output.trim());
+        totals.examples += 1;
     }
-    conformance::run()
+    let (documents, kinds) = conformance::run_counted()?;
+    println!(
+        "ci: ok. {} tests passed ({} ignored) in {} test runs, {} seed examples, {documents} conformance \
+         documents valid in {kinds} kinds{}",
+        totals.passed,
+        totals.ignored,
+        totals.runs,
+        totals.examples,
+        if skip_lints {
+            "; format, clippy and docs skipped (--no-lints)"
+        } else {
+            "; format, clippy, fresh clippy and docs clean"
+        }
+    );
+    release::mark_ci_green();
+    Ok(())
+}
+
+/// What `ci` counted, for its closing line.
+#[derive(Debug, Default)]
+struct CiTotals {
+    passed: usize,
+    ignored: usize,
+    runs: usize,
+    examples: usize,
+}
+
+impl CiTotals {
+    /// Runs a `cargo test` step, its output streamed, and adds up its `test result:` lines.
+    fn tests(&mut self, label: &str, command: std::process::Command) -> Result<(), String> {
+        let outcome = progress::step(label, command, progress::Show::All)?;
+        for line in &outcome.stdout {
+            if let Some((passed, ignored)) = test_result(line) {
+                self.passed += passed;
+                self.ignored += ignored;
+                self.runs += 1;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `test result: ok. 12 passed; 0 failed; 1 ignored; ...`: the passed and ignored counts.
+fn test_result(line: &str) -> Option<(usize, usize)> {
+    let rest = line.trim().strip_prefix("test result: ")?;
+    let count = |what: &str| -> Option<usize> {
+        rest.split(['.', ';']).find_map(|part| part.trim().strip_suffix(what)?.trim().parse().ok())
+    };
+    Some((count(" passed")?, count(" ignored").unwrap_or(0)))
 }
 
 /// Regenerates the parameter table; the same test fails in `ci` when the file has drifted.
@@ -117,4 +171,15 @@ fn codegen() -> Result<(), String> {
         util::cargo(&["test", "-p", "vllora_llm", "--test", "supported_parameters", "--test", "reliability"]);
     command.env("VLLORA_UPDATE_GENERATED", "1");
     util::step("regenerate docs/supported-parameters.md and docs/reliability.md's fault matrix", command)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn test_results_are_counted() {
+        let line =
+            "test result: ok. 12 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.04s";
+        assert_eq!(super::test_result(line), Some((12, 1)));
+        assert_eq!(super::test_result("running 12 tests"), None);
+    }
 }
