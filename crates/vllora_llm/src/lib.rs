@@ -36,7 +36,7 @@
 //! and a provider that is not enabled is not compiled at all. Asking for it at run time is an
 //! [`LLMError::ProviderNotCompiled`](error::LLMError::ProviderNotCompiled) naming the feature.
 //!
-//! `mcp` (off by default) adds MCP servers as tool sources ([`tools::mcp`]), through the official Rust SDK
+//! `mcp` (off by default) adds MCP servers as tool sources (`tools::mcp`), through the official Rust SDK
 //! `rmcp`; with it the crate needs Rust 1.88 (rmcp's minimum). [`tools`] (Rust tools, the bounded tool
 //! loop) is always there.
 //!

@@ -21,7 +21,7 @@ use super::mcp::McpServer;
 /// call with [`ToolLoop::with_tools`](super::ToolLoop::with_tools).
 ///
 /// Names: a Rust tool or caller tool keeps its name, and two of them with one name are an error. An MCP
-/// tool keeps its name unless its server has a prefix ([`McpServer::with_prefix`](super::mcp::McpServer::with_prefix))
+/// tool keeps its name unless its server has a prefix (`McpServer::with_prefix`)
 /// or the name is taken by another tool, in which case it is called `{server}__{tool}`. Characters
 /// providers refuse in function names (anything but ASCII letters, digits, `_` and `-`) become `_` in MCP
 /// tools' names; the server is always called with the original name.

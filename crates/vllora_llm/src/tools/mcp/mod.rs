@@ -15,7 +15,7 @@
 //!   [`ToolSet`](super::ToolSet);
 //! - **results** keep everything the server sent: text, images and audio as content parts, structured
 //!   content as JSON, resource links and embedded resources, and `isError`
-//!   (see [`ToolOutput`](super::ToolOutput));
+//!   (see [`ToolOutput`]);
 //! - **HTTP** goes through this crate's transport (rustls, `HTTPS_PROXY`/`NO_PROXY`), with the server's
 //!   headers and bearer token on every request; their values never appear in `Debug` or errors.
 //!
