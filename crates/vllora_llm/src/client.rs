@@ -15,7 +15,7 @@ pub use crate::routing::InferenceModelProvider;
 
 use crate::embeddings::EmbeddingsClient;
 use crate::images::ImagesClient;
-use crate::providers::{Providers, Sources};
+use crate::providers::{ProviderSettings, Providers, Sources};
 use crate::settings::{Backend, Settings};
 
 /// The client: routes chat completions, embeddings, images and Responses to the right provider.
@@ -75,6 +75,7 @@ impl VlloraLLMClient {
             environment: Arc::new(ProcessEnvironment),
             http_config: HttpConfig::default(),
             http: None,
+            provider_settings: ProviderSettings::default(),
         };
         VlloraLLMClient {
             settings: Arc::new(Settings {
@@ -144,6 +145,45 @@ impl VlloraLLMClient {
             sources.http_config = *client.config();
             sources.http = Some(client);
         })
+    }
+
+    /// Sends this `anthropic-version` to Anthropic (default `2023-06-01`, or `VLLORA_ANTHROPIC_API_VERSION`);
+    /// on `2026-10-21` and later the sampling parameters are left out with a warning.
+    pub fn with_anthropic_api_version(self, version: impl Into<String>) -> Self {
+        let version = version.into();
+        self.update_sources(|sources| sources.provider_settings.anthropic_api_version = Some(version))
+    }
+
+    /// Adds a beta to every Anthropic request's `anthropic-beta` header (besides `VLLORA_ANTHROPIC_BETAS`
+    /// and the betas a request's features need).
+    pub fn with_anthropic_beta(self, beta: impl Into<String>) -> Self {
+        let beta = beta.into();
+        self.update_sources(|sources| sources.provider_settings.anthropic_betas.push(beta))
+    }
+
+    /// The `max_tokens` Anthropic gets when a request sets no limit (Anthropic requires one), instead of
+    /// the model family's default (or `VLLORA_ANTHROPIC_MAX_TOKENS`).
+    pub fn with_anthropic_default_max_tokens(self, max_tokens: u32) -> Self {
+        self.update_sources(|sources| {
+            sources.provider_settings.anthropic_default_max_tokens = Some(max_tokens)
+        })
+    }
+
+    /// Sends JSON schemas to Gemini untouched (`true`: `responseJsonSchema`, `parametersJsonSchema`) or
+    /// normalised to its OpenAPI subset (`false`, the default, or `VLLORA_GEMINI_SCHEMA_MODE`), on AI
+    /// Studio and Vertex AI; a request's `provider_specific.extra.native_json_schema` still wins.
+    pub fn with_gemini_native_json_schema(self, native: bool) -> Self {
+        self.update_sources(|sources| sources.provider_settings.gemini_native_json_schema = Some(native))
+    }
+
+    /// Signs Bedrock requests with the time `clock` gives instead of the system clock (for reproducible
+    /// tests; `VLLORA_BEDROCK_SIGNING_TIME`, in Unix seconds, fixes it from the environment).
+    pub fn with_bedrock_clock(
+        self,
+        clock: impl Fn() -> std::time::SystemTime + Send + Sync + 'static,
+    ) -> Self {
+        let clock: crate::providers::SigningClock = Arc::new(clock);
+        self.update_sources(|sources| sources.provider_settings.bedrock_clock = Some(clock))
     }
 
     /// Strict mode: a parameter the provider cannot honour is an error instead of a warning.

@@ -35,6 +35,40 @@ pub(crate) struct Sources {
     pub(crate) http_config: HttpConfig,
     /// The HTTP client given by the caller.
     pub(crate) http: Option<HttpClient>,
+    /// Provider settings beyond credentials and endpoint.
+    pub(crate) provider_settings: ProviderSettings,
+}
+
+/// A clock for Bedrock's request signing.
+pub(crate) type SigningClock = Arc<dyn Fn() -> std::time::SystemTime + Send + Sync>;
+
+/// Environment variable fixing the time Bedrock requests are signed with (Unix seconds; for tests).
+#[cfg(feature = "bedrock")]
+pub(crate) const BEDROCK_SIGNING_TIME_VARIABLE: &str = "VLLORA_BEDROCK_SIGNING_TIME";
+
+/// What a client sets on its providers beyond credentials and endpoint; each wins over the
+/// environment's value (`VLLORA_ANTHROPIC_API_VERSION`, `VLLORA_ANTHROPIC_BETAS`,
+/// `VLLORA_ANTHROPIC_MAX_TOKENS`, `VLLORA_GEMINI_SCHEMA_MODE`, `VLLORA_BEDROCK_SIGNING_TIME`).
+#[derive(Clone, Default)]
+pub(crate) struct ProviderSettings {
+    pub(crate) anthropic_api_version: Option<String>,
+    pub(crate) anthropic_betas: Vec<String>,
+    pub(crate) anthropic_default_max_tokens: Option<u32>,
+    pub(crate) gemini_native_json_schema: Option<bool>,
+    pub(crate) bedrock_clock: Option<SigningClock>,
+}
+
+impl fmt::Debug for ProviderSettings {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("ProviderSettings")
+            .field("anthropic_api_version", &self.anthropic_api_version)
+            .field("anthropic_betas", &self.anthropic_betas)
+            .field("anthropic_default_max_tokens", &self.anthropic_default_max_tokens)
+            .field("gemini_native_json_schema", &self.gemini_native_json_schema)
+            .field("bedrock_clock", &self.bedrock_clock.is_some())
+            .finish()
+    }
 }
 
 /// The providers of one client (and its clones), each built once.
@@ -411,10 +445,20 @@ mod build {
             Some(credentials) => AnthropicConfig::from_credentials(credentials)?,
             None => AnthropicConfig::from_environment(sources.environment.as_ref())?,
         };
-        let config = match &sources.endpoint {
+        let mut config = match &sources.endpoint {
             Some(endpoint) => config.with_base_url(endpoint.clone()),
             None => config,
         };
+        let settings = &sources.provider_settings;
+        if let Some(version) = &settings.anthropic_api_version {
+            config = config.with_api_version(version.clone());
+        }
+        for beta in &settings.anthropic_betas {
+            config = config.with_beta(beta.clone());
+        }
+        if let Some(max_tokens) = settings.anthropic_default_max_tokens {
+            config = config.with_default_max_tokens(max_tokens);
+        }
         Ok(Base::Anthropic(AnthropicModel::new(config, http)))
     }
 
@@ -427,6 +471,10 @@ mod build {
         };
         let config = match &sources.endpoint {
             Some(endpoint) => config.with_base_url(endpoint.clone()),
+            None => config,
+        };
+        let config = match sources.provider_settings.gemini_native_json_schema {
+            Some(native) => config.with_native_json_schema(native),
             None => config,
         };
         Ok(Base::Gemini(GeminiModel::new(config, http)))
@@ -466,7 +514,10 @@ mod build {
             None => config,
         };
         Ok(Base::Vertex {
-            gemini: vllora_llm_gemini::GeminiModel::vertex(config.clone(), http.clone()),
+            gemini: vllora_llm_gemini::GeminiModel::vertex(config.clone(), http.clone())
+                .with_native_json_schema(
+                    sources.provider_settings.gemini_native_json_schema.unwrap_or(false),
+                ),
             anthropic: vllora_llm_anthropic::AnthropicModel::vertex(config, http),
         })
     }
@@ -482,6 +533,28 @@ mod build {
         };
         let config = match &sources.endpoint {
             Some(endpoint) => config.with_base_url(endpoint.clone()),
+            None => config,
+        };
+        let clock: Option<super::SigningClock> = match &sources.provider_settings.bedrock_clock {
+            Some(clock) => Some(std::sync::Arc::clone(clock)),
+            None => {
+                match env.var(super::BEDROCK_SIGNING_TIME_VARIABLE).filter(|value| !value.trim().is_empty()) {
+                    Some(value) => {
+                        let seconds = value.trim().parse::<u64>().map_err(|_| {
+                            LLMError::Config(format!(
+                                "{} is a time in Unix seconds, not {value:?}",
+                                super::BEDROCK_SIGNING_TIME_VARIABLE
+                            ))
+                        })?;
+                        let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds);
+                        Some(std::sync::Arc::new(move || time))
+                    }
+                    None => None,
+                }
+            }
+        };
+        let config = match clock {
+            Some(clock) => config.with_clock(move || clock()),
             None => config,
         };
         Ok(Base::Bedrock(BedrockModel::new(config, http)))
