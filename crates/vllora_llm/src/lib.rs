@@ -29,9 +29,11 @@
 //! # Feature flags
 //!
 //! One feature per provider: `openai` (also every OpenAI-compatible server), `anthropic`, `gemini`,
-//! `bedrock`, `vertex` (Gemini and Claude on Google Cloud's Vertex AI, the `vertex/` model prefix), and
-//! `all-providers`. The default is `all-providers`, so the quick start works after a plain
-//! `cargo add vllora_llm`. Libraries and gateways that embed this crate should use
+//! `bedrock`, `vertex` (Gemini and Claude on Google Cloud's Vertex AI, the `vertex/` model prefix),
+//! `azure` (Azure OpenAI, the `azure/` model prefix; it turns on `openai`, whose translator it uses), and
+//! `all-providers`. With `bedrock` and `anthropic` both on, Bedrock can call Anthropic models through
+//! InvokeModel (`BedrockConfig::with_invoke_model`, `VLLORA_BEDROCK_INVOKE_MODELS`). The default is
+//! `all-providers`, so the quick start works after a plain `cargo add vllora_llm`. Libraries and gateways that embed this crate should use
 //! `default-features = false` and name the providers they need: features unify across a dependency graph,
 //! and a provider that is not enabled is not compiled at all. Asking for it at run time is an
 //! [`LLMError::ProviderNotCompiled`](error::LLMError::ProviderNotCompiled) naming the feature.
@@ -108,6 +110,11 @@ pub use vllora_llm_gemini::{self as gemini, GeminiConfig, GeminiModel};
 #[cfg_attr(docsrs, doc(cfg(feature = "bedrock")))]
 #[doc(inline)]
 pub use vllora_llm_bedrock::{self as bedrock, BedrockConfig, BedrockModel};
+
+#[cfg(feature = "azure")]
+#[cfg_attr(docsrs, doc(cfg(feature = "azure")))]
+#[doc(inline)]
+pub use vllora_llm_openai::{AzureCredential, AzureOpenAI, AzureOpenAIConfig};
 
 #[cfg(feature = "vertex")]
 #[cfg_attr(docsrs, doc(cfg(feature = "vertex")))]

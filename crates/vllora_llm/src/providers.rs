@@ -223,6 +223,10 @@ impl Provider {
     /// The Responses API client for `model`, when this provider is OpenAI or an OpenAI-compatible proxy.
     #[cfg(feature = "openai")]
     pub(crate) fn responses(&self, model: &str) -> Option<Arc<vllora_llm_openai::OpenAIResponses>> {
+        #[cfg(feature = "azure")]
+        if let Some(responses) = self.base.azure_responses(model) {
+            return Some(self.responses.get_or_insert(model, || Arc::new(responses)));
+        }
         let (config, http) = self.base.openai()?;
         Some(self.responses.get_or_insert(model, || {
             Arc::new(vllora_llm_openai::OpenAIResponses::new(config.clone(), http.clone()).with_model(model))
@@ -283,6 +287,7 @@ mod build {
             InferenceModelProvider::Gemini => cfg!(feature = "gemini"),
             InferenceModelProvider::Bedrock => cfg!(feature = "bedrock"),
             InferenceModelProvider::VertexAI => cfg!(feature = "vertex"),
+            InferenceModelProvider::Azure => cfg!(feature = "azure"),
         };
         if compiled {
             Ok(Compiled(()))
@@ -313,6 +318,9 @@ mod build {
         /// Vertex AI: Google's models and Claude, over one configuration (one cached token).
         #[cfg(feature = "vertex")]
         Vertex { gemini: vllora_llm_gemini::GeminiModel, anthropic: vllora_llm_anthropic::AnthropicModel },
+        /// Azure OpenAI: one configuration and HTTP client (one cached Entra ID token), a model per deployment.
+        #[cfg(feature = "azure")]
+        Azure(vllora_llm_openai::AzureOpenAI),
     }
 
     impl Compiled {
@@ -339,6 +347,8 @@ mod build {
                 InferenceModelProvider::Bedrock => bedrock(sources, http),
                 #[cfg(feature = "vertex")]
                 InferenceModelProvider::VertexAI => vertex(sources, http),
+                #[cfg(feature = "azure")]
+                InferenceModelProvider::Azure => azure(sources, http),
                 #[allow(unreachable_patterns, reason = "every provider compiled in")]
                 other => Err(LLMError::ProviderNotCompiled {
                     provider: other.id().to_string(),
@@ -375,6 +385,18 @@ mod build {
                     VertexPublisher::Anthropic(name) => Arc::new(anthropic.clone().with_model(name)),
                     VertexPublisher::Google(name) => Arc::new(gemini.clone().with_model(name)),
                 },
+                #[cfg(feature = "azure")]
+                Base::Azure(ref azure) => Arc::new(azure.model(model)),
+            }
+        }
+
+        /// The Responses client of `model` on Azure OpenAI, when this is Azure.
+        #[cfg(feature = "azure")]
+        pub(super) fn azure_responses(&self, model: &str) -> Option<vllora_llm_openai::OpenAIResponses> {
+            match self {
+                Base::Azure(azure) => Some(azure.responses(model)),
+                #[allow(unreachable_patterns, reason = "only Azure compiled in")]
+                _ => None,
             }
         }
 
@@ -520,6 +542,23 @@ mod build {
                 ),
             anthropic: vllora_llm_anthropic::AnthropicModel::vertex(config, http),
         })
+    }
+
+    /// Azure OpenAI: explicit credentials (a key, with or without the endpoint) and endpoint first, the
+    /// rest from the environment (`AZURE_OPENAI_*`, `AZURE_*`, `VLLORA_AZURE_*`).
+    #[cfg(feature = "azure")]
+    fn azure(sources: &Sources, http: HttpClient) -> LLMResult<Base> {
+        use vllora_llm_openai::{AzureOpenAI, AzureOpenAIConfig};
+        let env = sources.environment.as_ref();
+        let config = match &sources.credentials {
+            Some(credentials) => AzureOpenAIConfig::from_credentials_in(credentials, env)?,
+            None => AzureOpenAIConfig::from_environment(env)?,
+        };
+        let config = match &sources.endpoint {
+            Some(endpoint) => config.with_endpoint(endpoint.clone()),
+            None => config,
+        };
+        Ok(Base::Azure(AzureOpenAI::new(config, http)))
     }
 
     #[cfg(feature = "bedrock")]

@@ -53,7 +53,10 @@ impl ResponsesClient {
             }
             Target::Routed(route) => route,
         };
-        if !matches!(route.provider, InferenceModelProvider::OpenAI | InferenceModelProvider::Proxy(_)) {
+        if !matches!(
+            route.provider,
+            InferenceModelProvider::OpenAI | InferenceModelProvider::Proxy(_) | InferenceModelProvider::Azure
+        ) {
             let other = &route.provider;
             return Err(LLMError::InvalidRequest(format!(
                 "the Responses API is OpenAI's: {other} does not serve it (model `{model}`); use \

@@ -20,6 +20,8 @@ pub enum InferenceModelProvider {
     /// Google Vertex AI (feature `vertex`): `claude-*` models through Anthropic's publisher
     /// (`rawPredict`), every other model through Google's (`generateContent`); the `vertex/` prefix.
     VertexAI,
+    /// Azure OpenAI (feature `azure`): the `azure/` prefix; each model goes to its deployment.
+    Azure,
     /// Any OpenAI-compatible server, by name (feature `openai`): its endpoint comes from
     /// `with_inference_endpoint` or `VLLORA_{NAME}_ENDPOINT`, its key (optional) from
     /// `VLLORA_{NAME}_API_KEY`.
@@ -35,6 +37,7 @@ impl InferenceModelProvider {
             InferenceModelProvider::Gemini => "gemini",
             InferenceModelProvider::Bedrock => "bedrock",
             InferenceModelProvider::VertexAI => "vertex",
+            InferenceModelProvider::Azure => "azure",
         }
     }
 
@@ -47,6 +50,7 @@ impl InferenceModelProvider {
             InferenceModelProvider::Gemini => ProviderId::GEMINI,
             InferenceModelProvider::Bedrock => ProviderId::BEDROCK,
             InferenceModelProvider::VertexAI => ProviderId::VERTEX_AI,
+            InferenceModelProvider::Azure => ProviderId::AZURE_OPENAI,
             InferenceModelProvider::Proxy(name) => ProviderId::proxy(name.as_str()),
         }
     }
@@ -117,6 +121,7 @@ fn provider_for_prefix(prefix: &str) -> Option<InferenceModelProvider> {
         "gemini" | "google" => InferenceModelProvider::Gemini,
         "bedrock" | "aws" => InferenceModelProvider::Bedrock,
         "vertex" | "vertex_ai" | "vertexai" => InferenceModelProvider::VertexAI,
+        "azure" | "azure_openai" | "azureopenai" => InferenceModelProvider::Azure,
         _ => return None,
     })
 }
@@ -217,6 +222,10 @@ mod tests {
             Some((VertexAI, "claude-sonnet-4-5@20250929"))
         );
         assert_eq!(VertexAI.id(), "gcp.vertex_ai");
+        assert_eq!(route("azure/gpt-4o"), Some((Azure, "gpt-4o")));
+        assert_eq!(route("azure_openai/text-embedding-3-small"), Some((Azure, "text-embedding-3-small")));
+        assert_eq!((Azure.id(), Azure.feature()), (ProviderId::AZURE_OPENAI, "azure"));
+        assert_eq!(Azure.to_string(), "azure.ai.openai");
         assert_eq!(VertexAI.feature(), "vertex");
     }
 
