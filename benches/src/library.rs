@@ -14,7 +14,9 @@ use vllora_llm_openai::{OpenAIConfig, OpenAIModel};
 
 use crate::fixtures;
 
-/// Which way the library is called.
+/// Which way the library is called. One value per client, built once: the size of a variant costs
+/// nothing per call.
+#[allow(clippy::large_enum_variant)]
 enum Path {
     /// `ModelInstance` on an `OpenAIModel` built once.
     Direct(OpenAIModel),

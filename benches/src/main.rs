@@ -13,6 +13,7 @@ mod profile;
 mod raw;
 mod report;
 mod server;
+mod soak;
 mod wire;
 
 use std::hint::black_box;
@@ -31,7 +32,7 @@ use server::ServerProcess;
 static ALLOCATOR: CountingAllocator = CountingAllocator::new();
 
 const USAGE: &str = "usage: cargo xtask bench [--quick] [--repeats N] [--seconds S] [--events N] \
-                     [--streams 1000,10000] [--only oneshot,stream,translation,memory]";
+                     [--streams 1000,10000] [--only oneshot,stream,translation,memory,soak]";
 
 /// How long and how often to measure.
 #[derive(Debug, Clone)]
@@ -217,7 +218,12 @@ fn run(settings: &Settings) -> Result<(), String> {
             rows.extend(memory::memory(&server, streams, settings)?);
         }
     }
-    println!("{}", report::table(&rows));
+    if !rows.is_empty() {
+        println!("{}", report::table(&rows));
+    }
+    if settings.wants("soak") {
+        soak::run()?;
+    }
     Ok(())
 }
 
