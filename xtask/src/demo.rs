@@ -3,6 +3,7 @@
 //! OpenAI.
 
 use crate::llama::{self, LlamaServer};
+use crate::progress::{self, CARGO_PROGRESS};
 use crate::util::{cargo, workspace_root};
 
 const DEFAULT_QUESTION: &str = "What is the capital of France?";
@@ -18,11 +19,13 @@ pub fn run(args: &[String]) -> Result<(), String> {
     println!(
         "No VLLORA_OPENAI_API_KEY set, so this demo answers with a small model running on this machine."
     );
-    println!("[1/4] Building the example (examples/local_chat)...");
-    run_quietly(&["build", "--quiet", "-p", "vllora_llm_example_local_chat"])?;
+    println!("[1/4] Building the example (examples/local_chat; a few minutes the first time)...");
+    let build = cargo(&["build", "-p", "vllora_llm_example_local_chat", "--color", "never"]);
+    progress::step("cargo build -p vllora_llm_example_local_chat", build, CARGO_PROGRESS)?;
     let install = workspace_root().join("target/llama");
     println!(
-        "[2/4] Setting up llama.cpp's server and Gemma 3 270M in {} (about 300 MB, first time only)...",
+        "[2/4] Setting up llama.cpp's server and Gemma 3 270M in {} (about 280 MB to download, 370 MB on \
+         disk, first time only)...",
         install.display()
     );
     llama::setup()?;
@@ -46,12 +49,4 @@ fn run_example(example: &str, args: &[&str]) -> Result<(), String> {
     full.extend_from_slice(args);
     let status = cargo(&full).status().map_err(|error| format!("cannot run cargo: {error}"))?;
     if status.success() { Ok(()) } else { Err(format!("the example failed ({status})")) }
-}
-
-fn run_quietly(args: &[&str]) -> Result<(), String> {
-    let output = cargo(args).output().map_err(|error| format!("cannot run cargo: {error}"))?;
-    if output.status.success() {
-        return Ok(());
-    }
-    Err(format!("`cargo {}` failed:\n{}", args.join(" "), String::from_utf8_lossy(&output.stderr)))
 }

