@@ -3,8 +3,8 @@
 //! ([`vllora_llm_http::decode_pieces`]) with the shipped framing and decoder.
 //!
 //! Besides "never panics", it checks what the stream promises: the chunking never changes the outcome,
-//! the stream ends in an error, with a finish reason or with `[DONE]` (never silently short), and each
-//! choice gets its finish reason at most once.
+//! the stream ends in an error, with a finish reason or with `[DONE]` (never silently short), each
+//! choice gets its finish reason at most once, and no tool call is announced without a name or arguments.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -38,6 +38,25 @@ pub fn decode_stream(data: &[u8]) {
         }
     }
     assert!(finishes.values().all(|&count| count == 1), "a choice finished more than once: {finishes:?}");
+    // A call is announced (its id) only with a name or arguments: placeholders are never handed out.
+    for call in chunks
+        .iter()
+        .flat_map(|chunk| &chunk.choices)
+        .flat_map(|choice| choice.delta.tool_calls.iter().flatten())
+    {
+        if call.id.is_some() {
+            let function = call.function.as_ref();
+            let named =
+                function.and_then(|function| function.name.as_deref()).is_some_and(|name| !name.is_empty());
+            let has_arguments = function
+                .and_then(|function| function.arguments.as_deref())
+                .is_some_and(|arguments| !arguments.is_empty());
+            assert!(
+                named || has_arguments || call.extra_content.is_some(),
+                "a call was announced empty: {call:?}"
+            );
+        }
+    }
     assert!(
         error.is_some() || saw_done || !finishes.is_empty(),
         "the stream ended without a finish reason, [DONE] or an error"

@@ -39,6 +39,8 @@ pub(crate) struct OpenAIStreamDecoder {
     usage: Option<Usage>,
     /// `[DONE]`, an error or the end of the body has been seen.
     done: bool,
+    /// `[DONE]` gave a closing chunk; the usage chunk follows it.
+    usage_pending: bool,
     /// The chunks of a whole response, for a server that answered a stream request with one document:
     /// handed out when the (empty) body ends.
     held: Option<Vec<ChatCompletionChunk>>,
@@ -52,6 +54,8 @@ struct ChoiceState {
     calls: Vec<CallState>,
     /// How many calls the caller has seen (the next call's index).
     announced_calls: u32,
+    /// The host sent `finish_reason: ""` (no finish) on this choice.
+    said_empty_finish: bool,
 }
 
 /// A tool call of the turn.
@@ -77,6 +81,7 @@ impl OpenAIStreamDecoder {
             choices: Vec::new(),
             usage: None,
             done: false,
+            usage_pending: false,
             held: None,
         }
     }
@@ -100,6 +105,10 @@ impl OpenAIStreamDecoder {
         let data = data.trim();
         if data == "[DONE]" {
             self.done = true;
+            if let Some(closing) = self.closing_chunk() {
+                self.usage_pending = true;
+                return Ok(Some(closing));
+            }
             return Ok(self.usage_chunk());
         }
         if data.is_empty() {
@@ -162,6 +171,25 @@ impl OpenAIStreamDecoder {
         }
     }
 
+    /// For the choices that never finished but whose host said `finish_reason: ""`: one chunk carrying
+    /// that raw `""` (and no unified reason), so what the host said is not lost.
+    fn closing_chunk(&mut self) -> Option<ChatCompletionChunk> {
+        let choices: Vec<ChunkChoice> = self
+            .choices
+            .iter_mut()
+            .filter(|choice| choice.started && !choice.finished && choice.said_empty_finish)
+            .map(|choice| {
+                choice.said_empty_finish = false;
+                ChunkChoice {
+                    index: choice.index,
+                    raw_finish_reason: Some(SharedStr::from("")),
+                    ..Default::default()
+                }
+            })
+            .collect();
+        (!choices.is_empty()).then(|| self.chunk(choices, None))
+    }
+
     fn usage_chunk(&mut self) -> Option<ChatCompletionChunk> {
         let usage = self.usage.take()?;
         Some(self.chunk(Vec::new(), Some(usage)))
@@ -191,6 +219,7 @@ impl OpenAIStreamDecoder {
                     finished: false,
                     calls: Vec::new(),
                     announced_calls: 0,
+                    said_empty_finish: false,
                 });
                 self.choices.len().saturating_sub(1)
             }
@@ -244,6 +273,7 @@ impl OpenAIStreamDecoder {
         if finish.is_some() {
             state.finished = true;
         }
+        state.said_empty_finish |= wire.finish_reason.as_ref().is_some_and(|raw| raw.0.is_empty());
         let has_payload = gateway_delta.content.is_some()
             || gateway_delta.reasoning_content.is_some()
             || gateway_delta.reasoning_details.is_some()
@@ -342,6 +372,10 @@ impl StreamDecoder for OpenAIStreamDecoder {
         if let Some(chunk) = self.on_data(event.event, event.data)? {
             out.push_back(chunk);
         }
+        // After `[DONE]`'s closing chunk, the usage comes last, in a chunk of its own.
+        if std::mem::take(&mut self.usage_pending) {
+            out.extend(self.usage_chunk());
+        }
         Ok(())
     }
 
@@ -364,6 +398,7 @@ impl StreamDecoder for OpenAIStreamDecoder {
         if !self.choices.iter().any(|choice| choice.finished) {
             return Ok(EndOfBody::Truncated);
         }
+        out.extend(self.closing_chunk());
         out.extend(self.usage_chunk());
         Ok(EndOfBody::Complete)
     }
@@ -539,7 +574,7 @@ mod tests {
 
     /// The chat stream fixtures: raw bodies (`<case>.openai.sse`) and what they condense to
     /// (`<case>.expected.json`).
-    const CASES: usize = 17;
+    const CASES: usize = 18;
 
     /// What the caller receives when the body arrives in `pieces`, through the shipped driver.
     fn replay(pieces: &[&[u8]]) -> Vec<Result<ChatCompletionChunk, LLMError>> {
@@ -580,9 +615,10 @@ mod tests {
                 if choice.finish_reason.is_some() {
                     finished.push(choice.index);
                 }
-                assert_eq!(
-                    choice.raw_finish_reason.as_ref().map(SharedStr::as_str),
-                    choice.finish_reason.as_ref().map(|reason| reason.as_str()),
+                let raw = choice.raw_finish_reason.as_ref().map(SharedStr::as_str);
+                let unified = choice.finish_reason.as_ref().map(|reason| reason.as_str());
+                assert!(
+                    raw == unified || (raw == Some("") && unified.is_none()),
                     "{name}: the raw finish reason beside the unified one"
                 );
                 for call in choice.delta.tool_calls.iter().flatten() {
@@ -823,5 +859,68 @@ mod tests {
             [&b"{\"a\":"[..], b"1}"],
         );
         assert!(matches!(error, Some(LLMError::LimitExceeded { limit: Limit::ResponseBody, max_bytes: 4 })));
+    }
+
+    #[test]
+    fn an_empty_finish_reason_is_kept_raw_when_no_other_comes() {
+        let bytes =
+            std::fs::read(format!("{STREAMS}/compat_finish_reason_never_set.openai.sse")).unwrap_or_default();
+        let items = replay(&[&bytes]);
+        let chunks: Vec<&ChatCompletionChunk> = items.iter().filter_map(|item| item.as_ref().ok()).collect();
+        assert_eq!(chunks.len(), 4, "two deltas, the closing chunk, the usage");
+        let closing = &chunks[2].choices[0];
+        assert_eq!((closing.finish_reason.as_ref(), closing.raw_finish_reason.as_deref()), (None, Some("")));
+        assert_eq!(closing.delta, ChatCompletionDelta::default());
+        assert!(chunks[3].usage.is_some() && chunks[3].choices.is_empty());
+        // A stream whose host later says "stop" gets no closing chunk.
+        let bytes = std::fs::read(format!("{STREAMS}/compat_finish_reason_empty_string.openai.sse"))
+            .unwrap_or_default();
+        let items = replay(&[&bytes]);
+        let raw: Vec<&str> = items
+            .iter()
+            .filter_map(|item| item.as_ref().ok())
+            .flat_map(|chunk| chunk.choices.iter().filter_map(|choice| choice.raw_finish_reason.as_deref()))
+            .collect();
+        assert_eq!(raw, vec!["stop"]);
+    }
+
+    #[test]
+    fn a_streamed_placeholder_call_keeps_its_id_once_named_and_openrouter_details_stream() {
+        let bytes =
+            std::fs::read(format!("{STREAMS}/compat_placeholder_calls.openai.sse")).unwrap_or_default();
+        let calls: Vec<ToolCallDelta> = replay(&[&bytes])
+            .iter()
+            .filter_map(|item| item.as_ref().ok())
+            .flat_map(|chunk| {
+                chunk.choices.iter().flat_map(|choice| choice.delta.tool_calls.clone().unwrap_or_default())
+            })
+            .collect();
+        assert_eq!(calls.len(), 2, "{calls:?}");
+        assert_eq!(calls[0].id.as_deref(), Some("call_9f2"));
+        assert_eq!(
+            calls[0].function.as_ref().and_then(|function| function.name.as_deref()),
+            Some("get_weather")
+        );
+        assert!(calls.iter().all(|call| call.index == 0));
+
+        let bytes = std::fs::read(format!("{STREAMS}/openrouter_reasoning.openai.sse")).unwrap_or_default();
+        let mut decoder = OpenAIStreamDecoder::new("openrouter");
+        let mut framing = SseDecoder::new(1 << 20);
+        assert!(framing.push(&bytes).is_ok());
+        let mut details = Vec::new();
+        while let Some(event) = framing.next_event() {
+            if let Ok(Some(chunk)) = decoder.on_data(event.event.as_deref(), &event.data) {
+                details.extend(
+                    chunk
+                        .choices
+                        .iter()
+                        .flat_map(|choice| choice.delta.reasoning_details.clone().unwrap_or_default()),
+                );
+            }
+        }
+        let signatures: Vec<Option<&str>> =
+            details.iter().map(|detail| detail.signature.as_deref()).collect();
+        assert_eq!(signatures, vec![None, Some("EqMBCkgIBxABGAIiQ")]);
+        assert!(details.iter().all(|detail| detail.provider.as_deref() == Some("openrouter")));
     }
 }
