@@ -1,16 +1,16 @@
 //! Converse response -> gateway response: every content block, the stop reason, usage with the cache.
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 use vllora_llm_core::types::gateway::{
-    ChatCompletionContent, ChatCompletionMessage, ChatCompletionMessageWithFinishReason,
-    ChatCompletionResponse, Choice, FinishReason, PromptTokensDetails, ReasoningDetail, ReasoningDetailType,
-    Role, ToolCall, Usage,
+    BlockOrderRecorder, ChatCompletionContent, ChatCompletionMessage, ChatCompletionMessageWithFinishReason,
+    ChatCompletionResponse, Choice, FinishReason, PromptTokensDetails, ProviderContent, ReasoningDetail,
+    ReasoningDetailType, Role, ToolCall, Usage,
 };
 use vllora_llm_core::{LLMError, LLMResult};
 
-use crate::PROVIDER_NAME;
 use crate::request::REASONING_PROVIDER;
-use crate::wire::{ContentBlockOut, ConverseResponse, TokenUsage};
+use crate::wire::{ContentBlockOut, ConverseResponse, TokenUsage, ToolUseOut};
+use crate::{PROVIDER, PROVIDER_NAME};
 
 /// What identifies a response: Bedrock has no completion id, so the request id stands in for it.
 #[derive(Debug, Clone, Default)]
@@ -104,25 +104,37 @@ pub(crate) fn converse_response(
     }
 }
 
-/// Every block of the answer: texts joined, tool uses as calls, reasoning kept with its signature.
+/// Every block of the answer: texts joined, tool uses as calls, reasoning kept with its signature, and the
+/// blocks with no OpenAI field whole in `provider_content` (with the block order, when it is needed): a
+/// `citationsContent` block's text joins the message text and its citations are that text's native
+/// fields; a server tool's `toolUse` (`type: server_tool_use`), a `toolResult`, an image or any block kind
+/// this crate does not know is kept as Bedrock wrote it.
 fn assistant_message(blocks: Vec<ContentBlockOut>) -> ChatCompletionMessage {
     let mut text: Option<String> = None;
     let mut reasoning_text: Option<String> = None;
     let mut details = Vec::new();
     let mut tool_calls = Vec::new();
+    let mut order = BlockOrderRecorder::new();
     for block in blocks {
         if let Some(piece) = block.text {
+            order.push(ProviderContent::text(PROVIDER, piece.len(), None));
             text.get_or_insert_with(String::new).push_str(&piece);
         }
         if let Some(tool_use) = block.tool_use {
-            let arguments = match &tool_use.input {
-                Value::Null => "{}".to_owned(),
-                input => input.to_string(),
-            };
-            tool_calls.push(ToolCall::function(tool_use.tool_use_id, tool_use.name, arguments));
+            if tool_use.kind.as_deref() == Some(SERVER_TOOL_USE) {
+                order.push(ProviderContent::native(PROVIDER, server_tool_use_block(tool_use)));
+            } else {
+                let arguments = match &tool_use.input {
+                    Value::Null => "{}".to_owned(),
+                    input => input.to_string(),
+                };
+                order.push(ProviderContent::tool_call(PROVIDER, tool_use.tool_use_id.clone()));
+                tool_calls.push(ToolCall::function(tool_use.tool_use_id, tool_use.name, arguments));
+            }
         }
         if let Some(reasoning) = block.reasoning_content {
             if let Some(reasoning) = reasoning.reasoning_text {
+                order.push(ProviderContent::reasoning(PROVIDER, details.len()));
                 reasoning_text.get_or_insert_with(String::new).push_str(&reasoning.text);
                 details.push(ReasoningDetail {
                     kind: ReasoningDetailType::Text,
@@ -133,6 +145,7 @@ fn assistant_message(blocks: Vec<ContentBlockOut>) -> ChatCompletionMessage {
                 });
             }
             if let Some(redacted) = reasoning.redacted_content {
+                order.push(ProviderContent::reasoning(PROVIDER, details.len()));
                 details.push(ReasoningDetail {
                     kind: ReasoningDetailType::Encrypted,
                     text: None,
@@ -142,6 +155,28 @@ fn assistant_message(blocks: Vec<ContentBlockOut>) -> ChatCompletionMessage {
                 });
             }
         }
+        for (key, value) in block.other {
+            match (key.as_str(), value) {
+                (CITATIONS_CONTENT, Value::Object(mut cited))
+                    if !citations_text(cited.get("content")).is_empty() =>
+                {
+                    let piece = citations_text(cited.get("content"));
+                    let citations = cited.remove("citations").unwrap_or(Value::Array(Vec::new()));
+                    order.push(ProviderContent::text(
+                        PROVIDER,
+                        piece.len(),
+                        Some(citations_native(citations)),
+                    ));
+                    text.get_or_insert_with(String::new).push_str(&piece);
+                }
+                (_, Value::Null) => {}
+                (_, value) => {
+                    let mut whole = Map::new();
+                    whole.insert(key, value);
+                    order.push(ProviderContent::native(PROVIDER, Value::Object(whole)));
+                }
+            }
+        }
     }
     ChatCompletionMessage {
         role: Role::Assistant,
@@ -149,8 +184,40 @@ fn assistant_message(blocks: Vec<ContentBlockOut>) -> ChatCompletionMessage {
         tool_calls: (!tool_calls.is_empty()).then_some(tool_calls),
         reasoning_content: reasoning_text,
         reasoning_details: (!details.is_empty()).then_some(details),
+        provider_content: order.into_entries(),
         ..Default::default()
     }
+}
+
+/// The `toolUse.type` of a tool Bedrock runs itself.
+pub(crate) const SERVER_TOOL_USE: &str = "server_tool_use";
+
+/// The block that holds cited text.
+pub(crate) const CITATIONS_CONTENT: &str = "citationsContent";
+
+/// A server tool's call, whole, as Bedrock wrote it.
+pub(crate) fn server_tool_use_block(tool_use: ToolUseOut) -> Value {
+    json!({"toolUse": {
+        "toolUseId": tool_use.tool_use_id,
+        "name": tool_use.name,
+        "input": tool_use.input,
+        "type": tool_use.kind,
+    }})
+}
+
+/// The text of a `citationsContent` block (its `content` items' text, joined).
+fn citations_text(content: Option<&Value>) -> String {
+    content
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|item| item.get("text").and_then(Value::as_str))
+        .collect()
+}
+
+/// Citations as the native fields of their text's `provider_content` entry.
+pub(crate) fn citations_native(citations: Value) -> Value {
+    json!({ "citations": citations })
 }
 
 #[cfg(test)]
@@ -188,6 +255,16 @@ mod tests {
                     {"type": "reasoning.text", "text": "The user wants the weather in two cities.",
                      "signature": "EqoBCkgIARABGAIiQBv1xX7uY7xZ1sig==", "provider": "bedrock"},
                     {"type": "reasoning.encrypted", "data": "RXJ5dGhpbmcgaXMgZW5jcnlwdGVk", "provider": "bedrock"}
+                ],
+                // The empty citations block Bedrock added is kept as it came, in its place.
+                "provider_content": [
+                    {"provider": "aws.bedrock", "type": "reasoning", "index": 0},
+                    {"provider": "aws.bedrock", "type": "reasoning", "index": 1},
+                    {"provider": "aws.bedrock", "type": "text", "len": 22},
+                    {"provider": "aws.bedrock", "type": "text", "len": 9},
+                    {"provider": "aws.bedrock", "type": "tool_call", "id": "tooluse_kZJMlvQmRJ6eAyJE5GIl7Q"},
+                    {"provider": "aws.bedrock", "type": "tool_call", "id": "tooluse_2nd8Qw7bTFq1xWbWrnL0aA"},
+                    {"provider": "aws.bedrock", "type": "native", "data": {"citationsContent": {"citations": []}}}
                 ]
             })
         );

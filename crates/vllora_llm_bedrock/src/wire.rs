@@ -35,6 +35,10 @@ pub(crate) struct ConverseRequest<'a> {
     pub(crate) service_tier: Option<ServiceTier<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) output_config: Option<OutputConfig<'a>>,
+    /// The caller's native top-level fields (`provider_specific`: `promptVariables`, `toolConfig`...),
+    /// merged into the body as it is written.
+    #[serde(skip)]
+    pub(crate) native_fields: Map<String, Value>,
 }
 
 /// A conversation turn. Roles must alternate, starting with `user`.
@@ -63,6 +67,10 @@ pub(crate) enum ContentBlock<'a> {
     ToolResult(ToolResultBlock<'a>),
     CachePoint(CachePoint),
     ReasoningContent(ReasoningContent<'a>),
+    /// A block as Bedrock wrote it (`citationsContent`, a server tool's `toolUse` or `toolResult`...),
+    /// sent back from `provider_content`.
+    #[serde(untagged)]
+    Native(Cow<'a, Value>),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -284,13 +292,16 @@ pub(crate) struct MessageOut {
     pub(crate) content: Vec<ContentBlockOut>,
 }
 
-/// A response block: at most one member is set; a block with none we know is skipped.
+/// A response block: at most one member is set. Members with no OpenAI field (`citationsContent`,
+/// `toolResult`, `image`, a kind Bedrock adds later...) are kept as sent in `other`.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub(crate) struct ContentBlockOut {
     pub(crate) text: Option<String>,
     pub(crate) tool_use: Option<ToolUseOut>,
     pub(crate) reasoning_content: Option<ReasoningContentOut>,
+    #[serde(flatten)]
+    pub(crate) other: Map<String, Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
@@ -299,6 +310,9 @@ pub(crate) struct ToolUseOut {
     pub(crate) tool_use_id: String,
     pub(crate) name: String,
     pub(crate) input: Value,
+    /// `server_tool_use` for a tool Bedrock runs itself (a system tool such as Nova's web grounding).
+    #[serde(rename = "type")]
+    pub(crate) kind: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
@@ -360,6 +374,9 @@ pub(crate) struct ContentBlockStartEvent {
 #[serde(rename_all = "camelCase", default)]
 pub(crate) struct ContentBlockStart {
     pub(crate) tool_use: Option<ToolUseStart>,
+    /// `toolResult`, `image` or a kind Bedrock adds later, as sent.
+    #[serde(flatten)]
+    pub(crate) other: Map<String, Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
@@ -367,6 +384,8 @@ pub(crate) struct ContentBlockStart {
 pub(crate) struct ToolUseStart {
     pub(crate) tool_use_id: String,
     pub(crate) name: String,
+    #[serde(rename = "type")]
+    pub(crate) kind: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
@@ -382,6 +401,11 @@ pub(crate) struct ContentBlockDelta {
     pub(crate) text: Option<String>,
     pub(crate) tool_use: Option<ToolUseDelta>,
     pub(crate) reasoning_content: Option<ReasoningDelta>,
+    /// A citation of the text block (`CitationsDelta`).
+    pub(crate) citation: Option<Value>,
+    /// `toolResult` pieces, `image` or a kind Bedrock adds later, as sent.
+    #[serde(flatten)]
+    pub(crate) other: Map<String, Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]

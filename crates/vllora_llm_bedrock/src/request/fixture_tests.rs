@@ -54,8 +54,7 @@ fn every_unsupported_parameter_is_a_warning_and_strict_mode_refuses() {
         "frequency_penalty": 0.5, "presence_penalty": 0.1, "logit_bias": {"50256": -100}, "user": "u-1",
         "seed": 7, "logprobs": true, "top_logprobs": 2, "n": 2, "prompt_cache_key": "k",
         "parallel_tool_calls": false, "reasoning_effort": "none",
-        "response_format": {"type": "json_object"}, "service_tier": "scale",
-        "provider_specific": {"cached_content": "cachedContents/abc"}
+        "response_format": {"type": "json_object"}, "service_tier": "scale"
     }))
     .unwrap_or_default();
     let (body, warnings) = translate(&request);
@@ -72,7 +71,6 @@ fn every_unsupported_parameter_is_a_warning_and_strict_mode_refuses() {
             "parallel_tool_calls",
             "presence_penalty",
             "prompt_cache_key",
-            "provider_specific.cached_content",
             "reasoning_effort",
             "response_format",
             "seed",
@@ -83,7 +81,43 @@ fn every_unsupported_parameter_is_a_warning_and_strict_mode_refuses() {
     );
     let mut strict = Warnings::new(PROVIDER_NAME);
     let _ = build(&request, &request.model, &mut strict);
-    assert!(matches!(strict.finish(true), Err(LLMError::Unsupported(list)) if list.len() == 14));
+    assert!(matches!(strict.finish(true), Err(LLMError::Unsupported(list)) if list.len() == 13));
+}
+
+/// `provider_specific` keys go where Bedrock expects them, with no warning: Converse's own top-level
+/// fields (snake or camel case) into the body, `additionalModelRequestFields` and every other key into
+/// `additionalModelRequestFields` (the model's native fields), beside what the translator put there.
+#[test]
+fn provider_specific_fields_are_merged_where_bedrock_expects_them() {
+    let request: ChatCompletionRequest = serde_json::from_value(json!({
+        "model": "us.amazon.nova-premier-v1:0",
+        "messages": [{"role": "user", "content": "Latest news on the Artemis mission?"}],
+        "tools": [{"type": "function", "function": {"name": "get_time", "parameters": {"type": "object"}}}],
+        "provider_specific": {
+            "top_k": 20,
+            "additional_parameters": {"inferenceConfig": {"topK": 30}},
+            "tool_config": {"tools": [{"systemTool": {"name": "nova_grounding"}}]},
+            "promptVariables": {"topic": {"text": "space"}},
+            "additionalModelRequestFields": {"reasoningConfig": {"type": "enabled", "maxReasoningEffort": "low"}},
+            "guardrail_config": {"guardrailIdentifier": "gr-1", "guardrailVersion": "1"}
+        }
+    }))
+    .unwrap_or_default();
+    let (body, warnings) = translate(&request);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(
+        body["toolConfig"]["tools"],
+        json!([
+            {"toolSpec": {"name": "get_time", "inputSchema": {"json": {"type": "object"}}}},
+            {"systemTool": {"name": "nova_grounding"}}
+        ])
+    );
+    assert_eq!(body["promptVariables"], json!({"topic": {"text": "space"}}));
+    assert_eq!(
+        body["additionalModelRequestFields"],
+        json!({"inferenceConfig": {"topK": 30}, "reasoningConfig": {"type": "enabled", "maxReasoningEffort": "low"}})
+    );
+    assert_eq!(body["guardrailConfig"]["guardrailIdentifier"], "gr-1");
 }
 
 #[test]

@@ -7,11 +7,13 @@ use serde_json::{Map, Value};
 use vllora_llm_core::support::parse_data_uri;
 use vllora_llm_core::types::gateway::{
     CacheControl, CacheTtl, ChatCompletionContent, ChatCompletionMessage, ContentPart, FileInput,
-    ImageDetail, InputAudio, ReasoningDetail, ReasoningDetailType, Role,
+    ImageDetail, InputAudio, MessageBlock, OrderedBlocks, ReasoningDetail, ReasoningDetailType, Role,
+    ToolCall,
 };
 use vllora_llm_core::{LLMError, LLMResult, Warning, Warnings};
 
 use super::REASONING_PROVIDER;
+use crate::PROVIDER;
 use crate::wire::{
     AudioBlock, CachePoint, ContentBlock, ConversationRole, DocumentBlock, ImageBlock, Message,
     ReasoningContent, ReasoningText, S3Location, Source, SystemBlock, ToolResultBlock, ToolResultContent,
@@ -32,7 +34,8 @@ pub(super) fn translate_messages<'a>(
         match &message.role {
             Role::System | Role::Developer => system_blocks(message, position, &mut system, warnings)?,
             Role::User => {
-                let blocks = user_blocks(message, position, &mut documents)?;
+                let mut blocks = user_blocks(message, position, &mut documents)?;
+                blocks.extend(native_blocks(message, position, warnings));
                 if blocks.iter().all(|block| matches!(block, ContentBlock::CachePoint(_))) {
                     warnings.push(Warning::Other {
                         message: format!("messages[{position}]: a user message without content was not sent"),
@@ -42,7 +45,8 @@ pub(super) fn translate_messages<'a>(
                 }
             }
             Role::Tool => {
-                let block = tool_result(message, position, &mut documents)?;
+                let mut block = tool_result(message, position, &mut documents)?;
+                block.extend(native_blocks(message, position, warnings));
                 push_turn(&mut messages, ConversationRole::User, block);
             }
             Role::Assistant => {
@@ -287,6 +291,19 @@ fn assistant_blocks<'a>(
     dropped_foreign_reasoning: &mut bool,
     warnings: &mut Warnings,
 ) -> LLMResult<Vec<ContentBlock<'a>>> {
+    let own_order = message.provider_content.iter().flatten().any(|entry| entry.is_from(&PROVIDER));
+    if own_order && !matches!(message.content, Some(ChatCompletionContent::Parts(_))) {
+        return ordered_assistant_blocks(message, position, dropped_foreign_reasoning, warnings);
+    }
+    if own_order {
+        warnings.push(Warning::unsupported_because(
+            format!("messages[{position}].provider_content"),
+            "an assistant message whose content is parts cannot follow Bedrock's recorded block order (give \
+             the text as a string); its reasoning, text and tool calls were sent in the default order",
+        ));
+    } else if message.provider_content.is_some() {
+        warn_provider_content(&message.blocks_for(&PROVIDER, None), position, warnings);
+    }
     let mut blocks = reasoning_blocks(message, dropped_foreign_reasoning);
     match &message.content {
         // OpenAI histories often carry `""` next to tool calls, and Claude answers `"\n\n"` before some;
@@ -319,34 +336,159 @@ fn assistant_blocks<'a>(
         blocks.push(ContentBlock::Text(refusal));
     }
     for call in message.tool_calls.iter().flatten() {
-        let arguments = call.function.arguments.trim();
-        let input = if arguments.is_empty() {
-            Value::Object(Map::new())
-        } else {
-            serde_json::from_str(arguments).map_err(|error| {
-                LLMError::InvalidRequest(format!(
-                    "messages[{position}]: the arguments of tool call `{}` are not JSON: {error}",
-                    call.id
-                ))
-            })?
-        };
-        // Bedrock refuses a toolUse input that is not an object; `null` is how some clients write "none".
-        let input = match input {
-            Value::Null => Value::Object(Map::new()),
-            object @ Value::Object(_) => object,
-            _ => {
-                return Err(LLMError::InvalidRequest(format!(
-                    "messages[{position}]: the arguments of tool call `{}` are not a JSON object",
-                    call.id
-                )));
-            }
-        };
-        blocks.push(ContentBlock::ToolUse(ToolUseBlock {
-            tool_use_id: wire_tool_use_id(&call.id),
-            name: &call.function.name,
-            input,
-        }));
+        blocks.push(tool_use_block(call, position)?);
     }
+    push_cache_point(&mut blocks, message, position, warnings);
+    Ok(blocks)
+}
+
+/// A tool call as a `toolUse` block (arguments parsed back into a JSON object).
+fn tool_use_block<'a>(call: &'a ToolCall, position: usize) -> LLMResult<ContentBlock<'a>> {
+    let arguments = call.function.arguments.trim();
+    let input = if arguments.is_empty() {
+        Value::Object(Map::new())
+    } else {
+        serde_json::from_str(arguments).map_err(|error| {
+            LLMError::InvalidRequest(format!(
+                "messages[{position}]: the arguments of tool call `{}` are not JSON: {error}",
+                call.id
+            ))
+        })?
+    };
+    // Bedrock refuses a toolUse input that is not an object; `null` is how some clients write "none".
+    let input = match input {
+        Value::Null => Value::Object(Map::new()),
+        object @ Value::Object(_) => object,
+        _ => {
+            return Err(LLMError::InvalidRequest(format!(
+                "messages[{position}]: the arguments of tool call `{}` are not a JSON object",
+                call.id
+            )));
+        }
+    };
+    Ok(ContentBlock::ToolUse(ToolUseBlock {
+        tool_use_id: wire_tool_use_id(&call.id),
+        name: &call.function.name,
+        input,
+    }))
+}
+
+/// An assistant message Bedrock produced, sent back block by block in the order it recorded: reasoning
+/// with its signature, text (cited text as its `citationsContent` block), tool uses, and every other block
+/// (a server tool's `toolUse` and `toolResult`...) exactly as received. The text is the string content
+/// (a message whose content is parts goes in the default order, warned).
+fn ordered_assistant_blocks<'a>(
+    message: &'a ChatCompletionMessage,
+    position: usize,
+    dropped_foreign_reasoning: &mut bool,
+    warnings: &mut Warnings,
+) -> LLMResult<Vec<ContentBlock<'a>>> {
+    let text: Option<&'a str> = match &message.content {
+        Some(ChatCompletionContent::Text(text)) => Some(text.as_str()),
+        _ => None,
+    };
+    let ordered = message.blocks_for(&PROVIDER, text);
+    warn_provider_content(&ordered, position, warnings);
+    let mut blocks = Vec::with_capacity(ordered.blocks.len());
+    for block in ordered.blocks {
+        match block {
+            MessageBlock::Text { text, native } => match native.and_then(|native| native.get("citations")) {
+                Some(citations) => blocks.push(ContentBlock::Native(Cow::Owned(serde_json::json!({
+                    "citationsContent": {"content": [{"text": text}], "citations": citations}
+                })))),
+                // Bedrock rejects blank text blocks.
+                None if text.trim().is_empty() => {}
+                None => blocks.push(ContentBlock::Text(text)),
+            },
+            MessageBlock::Reasoning { detail, .. } => match reasoning_block(detail, message) {
+                Some(block) => blocks.push(block),
+                None => *dropped_foreign_reasoning = true,
+            },
+            MessageBlock::ToolCall { call, .. } => blocks.push(tool_use_block(call, position)?),
+            MessageBlock::Native(data) => blocks.push(ContentBlock::Native(Cow::Borrowed(data))),
+            _ => {}
+        }
+    }
+    if let Some(refusal) = message.refusal.as_ref().filter(|refusal| !refusal.trim().is_empty()) {
+        blocks.push(ContentBlock::Text(refusal));
+    }
+    push_cache_point(&mut blocks, message, position, warnings);
+    Ok(blocks)
+}
+
+/// Bedrock's own native blocks of a user or tool message (a `toolResult` a caller writes for a server
+/// tool, for example), sent after its content.
+fn native_blocks<'a>(
+    message: &'a ChatCompletionMessage,
+    position: usize,
+    warnings: &mut Warnings,
+) -> Vec<ContentBlock<'a>> {
+    if message.provider_content.is_none() {
+        return Vec::new();
+    }
+    let ordered = message.blocks_for(&PROVIDER, None);
+    warn_provider_content(&ordered, position, warnings);
+    ordered
+        .blocks
+        .into_iter()
+        .filter_map(|block| match block {
+            MessageBlock::Native(data) => Some(ContentBlock::Native(Cow::Borrowed(data))),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Warns about what `provider_content` holds that Bedrock cannot take: other providers' blocks, and a
+/// recorded order that no longer matches the message.
+fn warn_provider_content(ordered: &OrderedBlocks<'_>, position: usize, warnings: &mut Warnings) {
+    if ordered.dropped_foreign > 0 {
+        warnings.push(Warning::unsupported_because(
+            format!("messages[{position}].provider_content"),
+            format!(
+                "{} block(s) another provider produced cannot be sent to Bedrock and were left out",
+                ordered.dropped_foreign
+            ),
+        ));
+    }
+    if let Some(reason) = &ordered.order_lost {
+        warnings.push(Warning::unsupported_because(
+            format!("messages[{position}].provider_content"),
+            format!("the recorded block order was not followed ({reason}); reasoning, text and tool calls were sent in the default order"),
+        ));
+    }
+}
+
+/// Bedrock's own reasoning detail as its block (`None` for another provider's).
+fn reasoning_block<'a>(
+    detail: &'a ReasoningDetail,
+    message: &'a ChatCompletionMessage,
+) -> Option<ContentBlock<'a>> {
+    if detail.provider.as_deref() != Some(REASONING_PROVIDER) {
+        return None;
+    }
+    match detail.kind {
+        ReasoningDetailType::Text => {
+            let text = detail.text.as_deref().or(message.reasoning_content.as_deref()).unwrap_or_default();
+            Some(ContentBlock::ReasoningContent(ReasoningContent::ReasoningText(ReasoningText {
+                text,
+                signature: detail.signature.as_deref(),
+            })))
+        }
+        ReasoningDetailType::Encrypted => detail
+            .data
+            .as_deref()
+            .map(|data| ContentBlock::ReasoningContent(ReasoningContent::RedactedContent(data))),
+        _ => None,
+    }
+}
+
+/// The message's cache point after its last block (none right after reasoning, which Bedrock refuses).
+fn push_cache_point<'a>(
+    blocks: &mut Vec<ContentBlock<'a>>,
+    message: &ChatCompletionMessage,
+    position: usize,
+    warnings: &mut Warnings,
+) {
     if let Some(cache_control) = &message.cache_control {
         match blocks.last() {
             None => {}
@@ -358,7 +500,6 @@ fn assistant_blocks<'a>(
             Some(_) => blocks.push(ContentBlock::CachePoint(cache_point(cache_control))),
         }
     }
-    Ok(blocks)
 }
 
 /// A tool call's id as Bedrock accepts it (`[a-zA-Z0-9_.:-]`, 1 to 64 characters; a 400 otherwise). Ids

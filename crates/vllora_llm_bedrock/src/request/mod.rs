@@ -124,17 +124,25 @@ pub(crate) fn build<'a>(
         output_config: options::output_config(response_format.as_ref(), *reasoning_effort, warnings),
         ..Default::default()
     };
-    options::provider_fields(provider_specific, &mut body, warnings);
+    options::provider_fields(provider_specific, &mut body);
     if options::is_claude(model_id) {
         options::fit_claude_thinking(&mut body, warnings);
     }
     Ok(body)
 }
 
-/// Serialises the body.
+/// Serialises the body, with the caller's native top-level fields merged in.
 pub(crate) fn to_json_bytes(body: &ConverseRequest<'_>) -> LLMResult<Vec<u8>> {
-    serde_json::to_vec(body)
-        .map_err(|error| LLMError::InvalidRequest(format!("cannot encode the request: {error}")))
+    let invalid =
+        |error: serde_json::Error| LLMError::InvalidRequest(format!("cannot encode the request: {error}"));
+    if body.native_fields.is_empty() {
+        return serde_json::to_vec(body).map_err(invalid);
+    }
+    let serde_json::Value::Object(mut fields) = serde_json::to_value(body).map_err(invalid)? else {
+        return Err(LLMError::InvalidRequest("the Converse body is not a JSON object".to_owned()));
+    };
+    vllora_llm_core::support::merge_native_fields(&mut fields, &body.native_fields);
+    serde_json::to_vec(&fields).map_err(invalid)
 }
 
 #[cfg(test)]

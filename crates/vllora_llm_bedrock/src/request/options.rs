@@ -88,14 +88,31 @@ pub(super) fn fit_claude_thinking(body: &mut ConverseRequest<'_>, warnings: &mut
     }
 }
 
-/// `provider_specific` keys Bedrock has a top-level field for: `guardrail_config`, `performance_config`,
-/// `additional_model_response_field_paths` (snake or camel case); any other is a warning.
+/// The Converse body's top-level fields, as a `provider_specific` key may name them (camel or snake case).
+const CONVERSE_FIELDS: [(&str, &str); 9] = [
+    ("tool_config", "toolConfig"),
+    ("inference_config", "inferenceConfig"),
+    ("prompt_variables", "promptVariables"),
+    ("request_metadata", "requestMetadata"),
+    ("service_tier", "serviceTier"),
+    ("output_config", "outputConfig"),
+    ("system", "system"),
+    ("messages", "messages"),
+    ("additional_model_request_fields", "additionalModelRequestFields"),
+];
+
+/// The `provider_specific` keys as Bedrock expects them. `guardrail_config`, `performance_config` and
+/// `additional_model_response_field_paths` (snake or camel case) are top-level fields; another Converse
+/// field name (`toolConfig` with a `systemTool`, `promptVariables`, `outputConfig`...) is merged into the
+/// body as written (objects key by key, arrays appended to); `additionalModelRequestFields` and every other
+/// key are the model's own fields, merged into `additionalModelRequestFields` (Converse refuses unknown
+/// top-level fields, and that is where a model's native parameters go).
 pub(super) fn provider_fields<'a>(
     specific: Option<&'a ProviderSpecificRequest>,
     body: &mut ConverseRequest<'a>,
-    warnings: &mut Warnings,
 ) {
     let Some(extra) = specific.map(|specific| &specific.extra) else { return };
+    let mut model_fields = Map::new();
     for (key, value) in extra {
         match key.as_str() {
             "guardrail_config" | "guardrailConfig" => body.guardrail_config = Some(value),
@@ -103,12 +120,30 @@ pub(super) fn provider_fields<'a>(
             "additional_model_response_field_paths" | "additionalModelResponseFieldPaths" => {
                 body.additional_model_response_field_paths = Some(value)
             }
-            other => warnings.push(Warning::unsupported_because(
-                format!("provider_specific.{other}"),
-                "Bedrock knows guardrail_config, performance_config and \
-                 additional_model_response_field_paths; use additional_parameters for model fields",
-            )),
+            other => {
+                let field = CONVERSE_FIELDS
+                    .iter()
+                    .find(|(snake, camel)| other == *snake || other == *camel)
+                    .map(|(_, camel)| *camel);
+                match (field, value) {
+                    (Some("additionalModelRequestFields"), Value::Object(fields)) => {
+                        vllora_llm_core::support::merge_native_fields(&mut model_fields, fields)
+                    }
+                    (Some(field), value) => {
+                        let mut native = Map::new();
+                        native.insert(field.to_owned(), value.clone());
+                        vllora_llm_core::support::merge_native_fields(&mut body.native_fields, &native);
+                    }
+                    (None, value) => {
+                        model_fields.insert(other.to_owned(), value.clone());
+                    }
+                }
+            }
         }
+    }
+    if !model_fields.is_empty() {
+        let fields = body.additional_model_request_fields.get_or_insert_with(Map::new);
+        vllora_llm_core::support::merge_native_fields(fields, &model_fields);
     }
 }
 
