@@ -11,6 +11,7 @@
 mod async_openai_example;
 mod bench;
 mod conformance;
+mod crate_counts;
 mod demo;
 mod e2e;
 mod fresh;
@@ -84,6 +85,7 @@ fn ci(args: &[String]) -> Result<(), String> {
         )?;
         fresh::run()?;
     }
+    crate_counts::run(false)?;
     mcp::setup()?;
     conformance::clear_recordings()?;
     let mut totals = CiTotals::default();
@@ -170,7 +172,8 @@ fn codegen() -> Result<(), String> {
     let mut command =
         util::cargo(&["test", "-p", "vllora_llm", "--test", "supported_parameters", "--test", "reliability"]);
     command.env("VLLORA_UPDATE_GENERATED", "1");
-    util::step("regenerate docs/supported-parameters.md and docs/reliability.md's fault matrix", command)
+    util::step("regenerate docs/supported-parameters.md and docs/reliability.md's fault matrix", command)?;
+    crate_counts::run(true)
 }
 
 #[cfg(test)]
