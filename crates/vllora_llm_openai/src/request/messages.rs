@@ -28,6 +28,7 @@ pub(crate) struct LeftOut {
     reasoning_content: Vec<usize>,
     reasoning_details: Vec<usize>,
     cache_control: Vec<usize>,
+    annotations: Vec<usize>,
 }
 
 impl LeftOut {
@@ -52,6 +53,7 @@ impl LeftOut {
             "this host takes no reasoning blocks back, or they came from another provider",
         );
         report("cache_control", self.cache_control, "this host takes no cache breakpoints");
+        report("annotations", self.annotations, "citations are the model's output, not taken back");
         warnings
     }
 }
@@ -66,6 +68,9 @@ pub(crate) fn wire_message<'a>(
     let dialect = host.dialect;
     let openrouter = dialect.is_openrouter();
     let assistant = message.role == Role::Assistant;
+    if message.annotations.as_ref().is_some_and(|annotations| !annotations.is_empty()) {
+        left_out.annotations.push(position);
+    }
     let reasoning = message.reasoning_content.as_deref().filter(|text| !text.is_empty());
     let thinking_chunk = reasoning.filter(|_| assistant && dialect.sends_thinking_chunks());
     let reasoning_content = reasoning.filter(|_| assistant && dialect.sends_reasoning_content());

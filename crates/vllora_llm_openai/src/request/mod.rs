@@ -540,4 +540,20 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn annotations_of_an_earlier_answer_are_not_sent_and_said_so() {
+        let mut request = simple("gpt-4o-search-preview");
+        let mut answer = ChatCompletionMessage::new_text("assistant", "Rust 1.91 is out.");
+        answer.annotations = Some(vec![vllora_llm_core::types::gateway::Annotation {
+            kind: "url_citation".into(),
+            ..Default::default()
+        }]);
+        request.messages.push(answer);
+        request.messages.push(ChatCompletionMessage::new_text("user", "When?"));
+        let built = build(&request, &Dialect::OpenAI, Mode::OneShot);
+        assert_eq!(built.body["messages"][1], json!({"role": "assistant", "content": "Rust 1.91 is out."}));
+        assert_eq!(parameters(&built.adjustments), vec!["messages[].annotations"]);
+        assert!(built.warnings.is_empty());
+    }
 }
