@@ -172,7 +172,7 @@ pub(crate) async fn read_to_end(
     while let Some(piece) = std::future::poll_fn(|context| Pin::new(&mut body).poll_next(context)).await {
         let piece = piece?;
         let held = joined.as_ref().map_or_else(|| first.as_ref().map_or(0, Bytes::len), BytesMut::len);
-        if held + piece.len() > max_bytes {
+        if held.saturating_add(piece.len()) > max_bytes {
             if !truncate {
                 return Err(too_large);
             }

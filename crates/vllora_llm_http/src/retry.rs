@@ -71,7 +71,8 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> Option<i64> {
 pub(crate) fn backoff(policy: &RetryPolicy, failed_attempts: u32, random: u64) -> Duration {
     let doublings = failed_attempts.saturating_sub(1).min(31);
     let ceiling = policy.initial_backoff.saturating_mul(1_u32 << doublings).min(policy.max_backoff);
-    let nanos = (ceiling.as_nanos() * u128::from(random)) >> 64;
+    // A ceiling near `Duration::MAX` times a 64-bit draw does not fit in 128 bits: saturate.
+    let nanos = ceiling.as_nanos().saturating_mul(u128::from(random)) >> 64;
     Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
 }
 
@@ -153,6 +154,8 @@ mod tests {
         assert_eq!(ceilings, vec![99, 199, 399, 799, 999, 999]);
         assert_eq!(backoff(&policy, 3, u64::MAX / 2).as_millis(), 199, "half of the 400 ms ceiling");
         assert_eq!(backoff(&policy, u32::MAX, near_max).as_millis(), 999);
+        let unbounded = RetryPolicy { initial_backoff: Duration::MAX, max_backoff: Duration::MAX, ..policy };
+        assert!(backoff(&unbounded, 5, u64::MAX) > Duration::from_secs(1 << 30), "no overflow");
         let draws: Vec<u64> = (0..4).map(|_| jitter_draw()).collect();
         assert!(draws.windows(2).all(|pair| pair[0] != pair[1]), "{draws:?}");
     }
