@@ -298,3 +298,68 @@ fn the_service_tier_of_the_metadata_event_is_on_the_usage_chunk() {
         (Some(7), Some("priority"))
     );
 }
+
+/// Folds a stream's chunks into the message a caller accumulating deltas holds.
+fn accumulate(chunks: &[ChatCompletionChunk]) -> vllora_llm_core::types::gateway::ChatCompletionMessage {
+    use vllora_llm_core::types::gateway::{ChatCompletionContent, ChatCompletionMessage, Role, ToolCall};
+    let mut message = ChatCompletionMessage { role: Role::Assistant, ..Default::default() };
+    let mut text: Option<String> = None;
+    let mut calls: Vec<ToolCall> = Vec::new();
+    for delta in chunks.iter().flat_map(|chunk| &chunk.choices).map(|choice| &choice.delta) {
+        if let Some(piece) = &delta.content {
+            text.get_or_insert_with(String::new).push_str(piece);
+        }
+        if let Some(piece) = &delta.reasoning_content {
+            message.reasoning_content.get_or_insert_with(String::new).push_str(piece);
+        }
+        if let Some(details) = &delta.reasoning_details {
+            message.reasoning_details.get_or_insert_with(Vec::new).extend(details.iter().cloned());
+        }
+        if let Some(entries) = &delta.provider_content {
+            message.provider_content.get_or_insert_with(Vec::new).extend(entries.iter().cloned());
+        }
+        for fragment in delta.tool_calls.iter().flatten() {
+            let position = usize::try_from(fragment.index).unwrap_or(usize::MAX);
+            if position >= calls.len() {
+                calls.push(ToolCall::function("", "", ""));
+            }
+            let Some(call) = calls.get_mut(position) else { panic!("tool call indexes grow one by one") };
+            if let Some(id) = &fragment.id {
+                call.id.clone_from(id);
+            }
+            if let Some(function) = &fragment.function {
+                call.function.name.push_str(function.name.as_deref().unwrap_or_default());
+                call.function.arguments.push_str(function.arguments.as_deref().unwrap_or_default());
+            }
+        }
+    }
+    message.content = text.map(ChatCompletionContent::Text);
+    message.tool_calls = (!calls.is_empty()).then_some(calls);
+    message
+}
+
+/// The streamed answer with a server tool, its result and cited text adds up, at every chunking, to the
+/// one-shot answer: the same text, reasoning, call and block order (every native block and the
+/// citations included), and the same usage.
+#[test]
+fn server_tool_blocks_and_citations_stream_as_the_one_shot_answer_at_every_chunking() {
+    let one_shot_body = std::fs::read(format!(
+        "{}/tests/fixtures/responses/server_tool_citations.bedrock.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap_or_default();
+    let Ok(one_shot) = crate::response::parse_response(&one_shot_body, &context()) else {
+        panic!("the one-shot fixture")
+    };
+    let mut expected = one_shot.message().clone();
+    // Streamed arguments are the JSON text Bedrock wrote; the one-shot ones are re-serialised.
+    for call in expected.tool_calls.iter_mut().flatten() {
+        call.function.arguments = r#"{"zone": "UTC"}"#.to_owned();
+    }
+    assert_eq!(expected.provider_content.as_ref().map(Vec::len), Some(7));
+    let (chunks, error) = decode_at_every_chunking("server_tool_citations.bedrock.bin");
+    assert_eq!(error, None);
+    assert_eq!(accumulate(&chunks), expected);
+    let usage = chunks.iter().rev().find_map(|chunk| chunk.usage);
+    assert_eq!(usage.as_ref(), one_shot.usage());
+}

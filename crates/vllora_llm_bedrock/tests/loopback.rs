@@ -473,3 +473,82 @@ async fn transport_errors_pass_through() {
     let Some(LLMError::Connection { message }) = error else { panic!("{error:?}") };
     assert_eq!(message, "reset");
 }
+
+/// A two-turn conversation with a server tool and citations: the first answer (reasoning, Nova's web
+/// grounding call and its result, text, cited text, more reasoning, a tool call) comes back with its block
+/// order in `provider_content`; the caller stores it as JSON; sending it back gives Bedrock every block
+/// exactly as it wrote it, in its order. The system tool and the model's own fields given in
+/// `provider_specific` reach both bodies where Converse expects them.
+#[tokio::test]
+async fn server_tool_citation_and_reasoning_blocks_go_back_in_order_on_the_next_turn() {
+    use vllora_llm_core::types::gateway::{ChatCompletionTool, FunctionDefinition, ProviderSpecificRequest};
+    let server = MockServer::start().await;
+    let first = fixture_json("responses/server_tool_citations.bedrock.json");
+    let path = "/model/us.amazon.nova-premier-v1%3A0/converse";
+    server.respond_always(
+        "POST",
+        path,
+        MockResponse::json(200, first.clone()).header("x-amzn-requestid", REQUEST_ID),
+    );
+    let mut extra = serde_json::Map::new();
+    extra.insert("toolConfig".to_owned(), json!({"tools": [{"systemTool": {"name": "nova_grounding"}}]}));
+    extra.insert("reasoningConfig".to_owned(), json!({"type": "enabled", "maxReasoningEffort": "low"}));
+    let mut request = ChatCompletionRequest {
+        model: "us.amazon.nova-premier-v1:0".into(),
+        messages: vec![ChatCompletionMessage::new_text(
+            "user",
+            "When does Artemis II fly, and what time is it now?",
+        )],
+        tools: Some(vec![ChatCompletionTool::function(FunctionDefinition {
+            name: "get_time".into(),
+            parameters: Some(json!({"type": "object", "properties": {"zone": {"type": "string"}}})),
+            ..Default::default()
+        })]),
+        provider_specific: Some(ProviderSpecificRequest { extra, ..Default::default() }),
+        ..Default::default()
+    };
+    let model = model(&server, &aws_credentials(None));
+    let Ok(answer) = model.complete(&request, &CallOptions::default()).await else { panic!("first turn") };
+    assert!(answer.warnings().is_empty(), "{:?}", answer.warnings());
+    let message = answer.message();
+    assert_eq!(
+        message.content.as_ref().and_then(|content| content.as_string()).as_deref(),
+        Some(
+            "Here is what I found. Artemis II, NASA's first crewed flight around the Moon, is targeted for April 2026."
+        )
+    );
+    assert_eq!(message.tool_calls.as_ref().map(Vec::len), Some(1), "the server tool is not the caller's");
+    let stored = serde_json::to_string(message).unwrap_or_default();
+    let assistant: ChatCompletionMessage =
+        serde_json::from_str(&stored).unwrap_or_else(|error| panic!("{error}"));
+    request.messages.push(assistant);
+    request
+        .messages
+        .push(ChatCompletionMessage::new_tool_result("tooluse_kT2mQ9xWRb6cX1vYz4Hn8A", "12:00 UTC"));
+    let second = model.complete(&request, &CallOptions::strict(true)).await;
+    let Ok(second) = second else { panic!("second turn: {second:?}") };
+    assert!(second.warnings().is_empty(), "{:?}", second.warnings());
+
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    let sent = requests[1].json();
+    record_conformance("bedrock-converse", &sent);
+    assert_eq!(
+        sent["messages"][1],
+        json!({"role": "assistant", "content": first["output"]["message"]["content"]})
+    );
+    assert_eq!(
+        sent["messages"][2],
+        json!({"role": "user", "content": [{"toolResult": {
+            "toolUseId": "tooluse_kT2mQ9xWRb6cX1vYz4Hn8A", "content": [{"text": "12:00 UTC"}]
+        }}]})
+    );
+    for body in [requests[0].json(), sent] {
+        assert_eq!(body["toolConfig"]["tools"][1], json!({"systemTool": {"name": "nova_grounding"}}));
+        assert_eq!(body["toolConfig"]["tools"][0]["toolSpec"]["name"], "get_time");
+        assert_eq!(
+            body["additionalModelRequestFields"],
+            json!({"reasoningConfig": {"type": "enabled", "maxReasoningEffort": "low"}})
+        );
+    }
+}
