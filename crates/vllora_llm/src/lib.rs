@@ -33,8 +33,9 @@
 //! `azure` (Azure OpenAI, the `azure/` model prefix; it turns on `openai`, whose translator it uses), and
 //! `all-providers`. With `bedrock` and `anthropic` both on, Bedrock can call Anthropic models through
 //! InvokeModel (`BedrockConfig::with_invoke_model`, `VLLORA_BEDROCK_INVOKE_MODELS`). The default is
-//! `all-providers`, so the quick start works after a plain `cargo add vllora_llm`. Libraries and gateways that embed this crate should use
-//! `default-features = false` and name the providers they need: features unify across a dependency graph,
+//! `all-providers`, so the quick start works after a plain `cargo add vllora_llm`. Libraries and
+//! gateways that embed this crate should use `default-features = false` and name the providers they
+//! need: features unify across a dependency graph,
 //! and a provider that is not enabled is not compiled at all. Asking for it at run time is an
 //! [`LLMError::ProviderNotCompiled`](error::LLMError::ProviderNotCompiled) naming the feature.
 //!
