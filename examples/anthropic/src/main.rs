@@ -10,8 +10,21 @@ use vllora_llm::types::gateway::{
     ThinkingConfig,
 };
 
+/// Whether one of `names` is set to something; otherwise says what to set, on standard error.
+fn configured(example: &str, names: &[&str], what: &str) -> bool {
+    let set = names.iter().any(|name| std::env::var(name).is_ok_and(|value| !value.trim().is_empty()));
+    if !set {
+        eprintln!("{example}: set {} to {what}", names.join(" or "));
+    }
+    set
+}
+
 #[tokio::main]
 async fn main() -> LLMResult<()> {
+    if !configured("anthropic", &["VLLORA_ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY"], "your Anthropic API key")
+    {
+        std::process::exit(2);
+    }
     // `claude-` models route to Anthropic; keys come from the environment.
     let client = VlloraLLMClient::new();
 

@@ -1,7 +1,7 @@
 //! Claude on AWS Bedrock: a tool call answered and sent back (with the model's signed reasoning), a cache
 //! point on the system prompt, `top_k` through Bedrock's additional model fields, and a streamed answer.
 //!
-//! Needs AWS credentials and a region: `AWS_BEARER_TOKEN_BEDROCK` (a Bedrock API key), or
+//! Needs AWS credentials and a region: `VLLORA_BEDROCK_API_KEY` or `AWS_BEARER_TOKEN_BEDROCK` (a Bedrock API key), or
 //! `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, or a profile in `~/.aws/credentials`; `AWS_REGION`.
 //! Run with `cargo run -p vllora_llm_example_bedrock` (or `cargo run` in `examples/bedrock`).
 
@@ -17,8 +17,30 @@ fn weather(arguments: &str) -> String {
     format!("{{\"query\": {arguments}, \"temperature_c\": 18, \"sky\": \"clear\"}}")
 }
 
+/// Whether one of `names` is set to something; otherwise says what to set, on standard error.
+fn configured(example: &str, names: &[&str], what: &str) -> bool {
+    let set = names.iter().any(|name| std::env::var(name).is_ok_and(|value| !value.trim().is_empty()));
+    if !set {
+        eprintln!("{example}: set {} to {what}", names.join(" or "));
+    }
+    set
+}
+
 #[tokio::main]
 async fn main() -> LLMResult<()> {
+    let region =
+        configured("bedrock", &["AWS_REGION", "AWS_DEFAULT_REGION"], "the AWS region, e.g. us-east-1");
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from).unwrap_or_default();
+    let shared_files = home.join(".aws/credentials").is_file() || home.join(".aws/config").is_file();
+    let credentials = shared_files
+        || configured(
+            "bedrock",
+            &["VLLORA_BEDROCK_API_KEY", "AWS_BEARER_TOKEN_BEDROCK", "AWS_ACCESS_KEY_ID", "AWS_PROFILE"],
+            "AWS credentials (a Bedrock API key, access keys or a profile in ~/.aws)",
+        );
+    if !(region && credentials) {
+        std::process::exit(2);
+    }
     // Bedrock model ids, inference-profile ids and ARNs route to Bedrock.
     let client = VlloraLLMClient::new();
     let model = std::env::var("BEDROCK_MODEL")

@@ -25,7 +25,19 @@ async fn main() -> LLMResult<()> {
                 .with_inference_endpoint(endpoint),
             arguments.next().unwrap_or_else(|| "embedding-model".to_owned()),
         ),
-        None => (VlloraLLMClient::new(), "text-embedding-3-small".to_owned()),
+        None => {
+            let has_key = ["VLLORA_OPENAI_API_KEY", "OPENAI_API_KEY"]
+                .iter()
+                .any(|name| std::env::var(name).is_ok_and(|value| !value.trim().is_empty()));
+            if !has_key {
+                eprintln!(
+                    "embeddings: set VLLORA_OPENAI_API_KEY (or OPENAI_API_KEY) for OpenAI, or pass an \
+                     OpenAI-compatible server: embeddings http://127.0.0.1:8080/v1 [model]"
+                );
+                std::process::exit(2);
+            }
+            (VlloraLLMClient::new(), "text-embedding-3-small".to_owned())
+        }
     };
 
     let texts = vec!["The cat sat on the mat.", "A kitten rested on the rug."];

@@ -17,8 +17,21 @@ use vllora_llm::types::gateway::{
 
 const MODEL: &str = "gemini-2.5-flash";
 
+/// Whether one of `names` is set to something; otherwise says what to set, on standard error.
+fn configured(example: &str, names: &[&str], what: &str) -> bool {
+    let set = names.iter().any(|name| std::env::var(name).is_ok_and(|value| !value.trim().is_empty()));
+    if !set {
+        eprintln!("{example}: set {} to {what}", names.join(" or "));
+    }
+    set
+}
+
 #[tokio::main]
 async fn main() -> LLMResult<()> {
+    let key_names = ["VLLORA_GEMINI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY"];
+    if !configured("gemini", &key_names, "your Gemini API key (Google AI Studio)") {
+        std::process::exit(2);
+    }
     // `gemini-` models route to Gemini; keys come from the environment.
     let client = VlloraLLMClient::new();
 

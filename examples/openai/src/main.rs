@@ -6,8 +6,20 @@ use vllora_llm::client::VlloraLLMClient;
 use vllora_llm::error::LLMResult;
 use vllora_llm::types::gateway::{ChatCompletionMessage, ChatCompletionRequest};
 
+/// Whether one of `names` is set to something; otherwise says what to set, on standard error.
+fn configured(example: &str, names: &[&str], what: &str) -> bool {
+    let set = names.iter().any(|name| std::env::var(name).is_ok_and(|value| !value.trim().is_empty()));
+    if !set {
+        eprintln!("{example}: set {} to {what}", names.join(" or "));
+    }
+    set
+}
+
 #[tokio::main]
 async fn main() -> LLMResult<()> {
+    if !configured("openai", &["VLLORA_OPENAI_API_KEY", "OPENAI_API_KEY"], "your OpenAI API key") {
+        std::process::exit(2);
+    }
     let question = std::env::args().nth(1).unwrap_or_else(|| "Say hello in one short sentence.".to_owned());
 
     // The key comes from VLLORA_OPENAI_API_KEY; `gpt-` models go to OpenAI.
@@ -26,7 +38,14 @@ async fn main() -> LLMResult<()> {
     if let Some(text) = response.message().content.as_ref().and_then(|content| content.as_string()) {
         println!("One-shot: {text}");
     }
-    println!("({:?}, {:?})", response.finish_reason(), response.usage());
+    if let (Some(reason), Some(usage)) = (response.finish_reason(), response.usage()) {
+        println!(
+            "(finish reason: {}; {} prompt + {} completion tokens)",
+            reason.as_str(),
+            usage.prompt_tokens,
+            usage.completion_tokens
+        );
+    }
 
     print!("Streamed: ");
     let mut stream = client.completions().create_stream(request).await?;

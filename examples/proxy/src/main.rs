@@ -17,6 +17,12 @@ async fn main() -> LLMResult<()> {
         std::process::exit(2);
     };
     let question = arguments.next().unwrap_or_else(|| "Say hello in one short sentence.".to_owned());
+    if !std::env::var("VLLORA_MY_PROXY_ENDPOINT").is_ok_and(|value| !value.trim().is_empty()) {
+        eprintln!(
+            "proxy: set VLLORA_MY_PROXY_ENDPOINT to the server's OpenAI-compatible URL, e.g. http://localhost:8000/v1"
+        );
+        std::process::exit(2);
+    }
 
     // The name picks the variables: `my-proxy` reads VLLORA_MY_PROXY_ENDPOINT and VLLORA_MY_PROXY_API_KEY.
     // A `my-proxy/` prefix on the model would route there too, without with_model_provider.

@@ -10,8 +10,20 @@ use vllora_llm::openai::{
     ResponsesFunctionTool, ResponsesItem, ResponsesRequest, ResponsesStreamEvent, ResponsesTool,
 };
 
+/// Whether one of `names` is set to something; otherwise says what to set, on standard error.
+fn configured(example: &str, names: &[&str], what: &str) -> bool {
+    let set = names.iter().any(|name| std::env::var(name).is_ok_and(|value| !value.trim().is_empty()));
+    if !set {
+        eprintln!("{example}: set {} to {what}", names.join(" or "));
+    }
+    set
+}
+
 #[tokio::main]
 async fn main() -> LLMResult<()> {
+    if !configured("responses", &["VLLORA_OPENAI_API_KEY", "OPENAI_API_KEY"], "your OpenAI API key") {
+        std::process::exit(2);
+    }
     let question = std::env::args().nth(1).unwrap_or_else(|| "Say hello in one short sentence.".to_owned());
     // `gpt-` models go to OpenAI; the key comes from VLLORA_OPENAI_API_KEY.
     let responses = VlloraLLMClient::new().responses();
@@ -24,7 +36,9 @@ async fn main() -> LLMResult<()> {
     };
     let response = responses.create(request.clone()).await?;
     println!("One-shot: {}", response.output_text());
-    println!("({:?}, {:?})", response.status, response.usage);
+    if let Some(usage) = &response.usage {
+        println!("({} input + {} output tokens)", usage.input_tokens, usage.output_tokens);
+    }
 
     // A function the model may call: the call comes back as an output item, and the answer goes in
     // with the whole earlier output so the model sees its own call.
