@@ -73,7 +73,7 @@ const USAGE: &str = "usage: cargo xtask <command>
   codegen       regenerate docs/supported-parameters.md from what the providers do";
 
 /// The facade's provider features, each of which must build alone.
-const PROVIDER_FEATURES: &[&str] = &["openai", "anthropic", "gemini", "bedrock", "vertex"];
+const PROVIDER_FEATURES: &[&str] = &["openai", "anthropic", "gemini", "bedrock", "vertex", "azure"];
 
 fn ci(args: &[String]) -> Result<(), String> {
     let skip_lints = args.iter().any(|arg| arg == "--no-lints");
