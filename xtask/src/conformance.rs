@@ -49,8 +49,9 @@ fn validator_python(kit: &Path) -> Result<PathBuf, String> {
     create.args(["-m", "venv"]).arg(&venv);
     util::step("python3 -m venv", create)?;
     let mut install = Command::new(&python);
-    install.args(["-m", "pip", "install", "--quiet", "-r"]).arg(kit.join("requirements.txt"));
-    util::step("pip install validators", install)?;
+    install.args(["-m", "pip", "install", "--progress-bar", "off", "--disable-pip-version-check", "-r"]);
+    install.arg(kit.join("requirements.txt"));
+    crate::progress::step("pip install the validators", install, crate::progress::PIP_PROGRESS)?;
     fs::write(&marker, b"").map_err(|error| format!("cannot write {}: {error}", marker.display()))?;
     Ok(python)
 }
