@@ -117,7 +117,8 @@ impl BedrockModel {
         Ok(Prepared { request, warnings, model_id, invoke })
     }
 
-    /// Keys AWS refuses (expired or revoked before their stated expiry) are fetched again next call.
+    /// Keys AWS refuses (expired, unknown or revoked before their stated expiry) are fetched again next
+    /// call.
     fn refused(&self, error: &LLMError) {
         if let Some(chain) = &self.chain {
             let refused = error.api_error().and_then(|api| api.error_type.as_deref()).is_some_and(|kind| {
@@ -126,7 +127,9 @@ impl BedrockModel {
                     "ExpiredTokenException" | "UnrecognizedClientException" | "InvalidSignatureException"
                 )
             });
-            if refused || error.status() == Some(403) {
+            // Only errors about the keys themselves: a 403 for a model without access must not cost
+            // an STS or metadata round trip on every call.
+            if refused {
                 chain.invalidate();
             }
         }

@@ -434,10 +434,8 @@ async fn role_chaining_assumes_each_role_in_turn() {
     let env = profile_env("chained", Some(&sts));
     let config = BedrockConfig::from_shared_environment(env).unwrap_or_else(|error| panic!("{error}"));
     let clock = TestClock::new();
-    let model = BedrockModel::new(
-        config.with_base_url(bedrock.url()).with_clock(move || clock.now()),
-        http(),
-    );
+    let model =
+        BedrockModel::new(config.with_base_url(bedrock.url()).with_clock(move || clock.now()), http());
     call_concurrently(&model, 2).await;
     let asked = sts.requests();
     assert_eq!(asked.len(), 2);
@@ -566,4 +564,37 @@ fn debug_names_the_source_and_no_secret() {
     let debug = format!("{config:?}");
     assert!(debug.contains(ROLE_ARN) && debug.contains("profile `bedrock`"), "{debug}");
     assert!(!debug.contains("base-secret") && !debug.contains("AKIDBASE"), "{debug}");
+}
+
+#[tokio::test]
+async fn a_model_without_access_does_not_fetch_the_keys_again() {
+    let imds = MockServer::start().await;
+    imds.respond_always("PUT", "/latest/api/token", MockResponse::body(200, "text/plain", "t"));
+    imds.respond_always("GET", CREDENTIALS_PATH, MockResponse::body(200, "text/plain", "role"));
+    imds.respond_always(
+        "GET",
+        &format!("{CREDENTIALS_PATH}role"),
+        MockResponse::json(200, keys_json("ASIAKEPT", "kept", 3600)),
+    );
+    let bedrock = MockServer::start().await;
+    bedrock.respond(
+        "POST",
+        MODEL_PATH,
+        MockResponse::json(
+            403,
+            json!({"message": "You don't have access to the model with the specified model ID."}),
+        )
+        .header("x-amzn-errortype", "AccessDeniedException"),
+    );
+    bedrock.respond_always("POST", MODEL_PATH, converse_answer());
+    let env = Arc::new(TestEnv::new(&[
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_EC2_METADATA_SERVICE_ENDPOINT", &imds.url()),
+    ]));
+    let model = model(env, &bedrock, &TestClock::new());
+    let denied = model.complete(&hello(), &CallOptions::default()).await;
+    assert_eq!(denied.err().and_then(|error| error.status()), Some(403));
+    call_concurrently(&model, 2).await;
+    assert_eq!(imds.requests().len(), 3, "the keys were fetched once: access denied is not about them");
+    assert_signed_with(&bedrock.requests(), "ASIAKEPT", "kept");
 }
