@@ -6,7 +6,8 @@ use vllora_llm_core::types::gateway::{
     ChatCompletionResponse, Choice, FinishReason, PromptTokensDetails, ReasoningDetail, ReasoningDetailType,
     Role, ToolCall, Usage,
 };
-use vllora_llm_core::{LLMError, LLMResult};
+use vllora_llm_core::types::gateway::{ProviderContent, ProviderContentKind};
+use vllora_llm_core::{LLMError, LLMResult, ProviderId};
 
 use crate::error;
 use crate::wire::{ChatResponse, MessageContent, ResponseChoice, ResponseToolCall, WireUsage};
@@ -81,6 +82,10 @@ fn choice(provider: &str, wire: ResponseChoice, unknown_chunks: &mut Vec<serde_j
             function_call.arguments,
         ));
     }
+    let natives = reasoning_natives(message.reasoning_details.as_deref());
+    let reasoning_details = reasoning_details(provider, message.reasoning_details);
+    let text_len = content.text.as_deref().map_or(0, str::len);
+    let provider_content = block_order(provider, &natives, text_len, &tool_calls);
     Choice {
         index: wire.index,
         message: ChatCompletionMessage {
@@ -94,8 +99,9 @@ fn choice(provider: &str, wire: ResponseChoice, unknown_chunks: &mut Vec<serde_j
                 .or(message.reasoning)
                 .or(content.thinking)
                 .filter(|text| !text.is_empty()),
-            reasoning_details: reasoning_details(provider, message.reasoning_details),
+            reasoning_details,
             annotations: message.annotations.filter(|annotations| !annotations.is_empty()),
+            provider_content,
             ..Default::default()
         },
         finish_reason: finish_reason(wire.finish_reason.as_deref()),
@@ -121,6 +127,54 @@ pub(crate) fn reasoning_details(
     let details: Vec<ReasoningDetail> =
         details.unwrap_or_default().iter().filter_map(|detail| reasoning_detail(provider, detail)).collect();
     (!details.is_empty()).then_some(details)
+}
+
+/// The fields of each OpenRouter reasoning block that the gateway's `ReasoningDetail` has no place for
+/// (`format`, `id`, `index`...), in the order of the blocks it keeps.
+fn reasoning_natives(details: Option<&[serde_json::Value]>) -> Vec<Option<serde_json::Value>> {
+    details
+        .unwrap_or_default()
+        .iter()
+        .filter(|detail| reasoning_detail("", detail).is_some())
+        .map(|detail| {
+            let object = detail.as_object()?;
+            let rest: serde_json::Map<String, serde_json::Value> = object
+                .iter()
+                .filter(|(name, _)| {
+                    !matches!(name.as_str(), "type" | "text" | "summary" | "signature" | "data")
+                })
+                .map(|(name, value)| (name.clone(), value.clone()))
+                .collect();
+            (!rest.is_empty()).then_some(serde_json::Value::Object(rest))
+        })
+        .collect()
+}
+
+/// The message's blocks for `provider_content` when its reasoning blocks carry fields of their own: every
+/// block in order (reasoning, text, tool calls), so they go back to the host that sent them as they came.
+fn block_order(
+    provider: &str,
+    natives: &[Option<serde_json::Value>],
+    text_len: usize,
+    tool_calls: &[ToolCall],
+) -> Option<Vec<ProviderContent>> {
+    if natives.iter().all(Option::is_none) {
+        return None;
+    }
+    let id = ProviderId::proxy(provider);
+    let mut blocks: Vec<ProviderContent> = natives
+        .iter()
+        .enumerate()
+        .map(|(index, native)| ProviderContent {
+            provider: id.clone(),
+            kind: ProviderContentKind::Reasoning { index, native: native.clone() },
+        })
+        .collect();
+    if text_len > 0 {
+        blocks.push(ProviderContent::text(id.clone(), text_len, None));
+    }
+    blocks.extend(tool_calls.iter().map(|call| ProviderContent::tool_call(id.clone(), call.id.clone())));
+    Some(blocks)
 }
 
 /// One OpenRouter reasoning block (`reasoning.text`, `reasoning.summary`, `reasoning.encrypted`).
@@ -332,6 +386,18 @@ mod tests {
             ])
         );
         assert_eq!(message.tool_calls.as_ref().map(Vec::len), Some(1));
+        // OpenRouter's own fields of each block, in the message's block order, to send them back.
+        let order = serde_json::to_value(&message.provider_content).unwrap_or_default();
+        assert_eq!(
+            order,
+            serde_json::json!([
+                {"provider": "openrouter", "type": "reasoning", "index": 0,
+                 "native": {"format": "anthropic-claude-v1", "index": 0}},
+                {"provider": "openrouter", "type": "reasoning", "index": 1,
+                 "native": {"format": "anthropic-claude-v1", "index": 1}},
+                {"provider": "openrouter", "type": "tool_call", "id": "toolu_01"}
+            ])
+        );
     }
 
     #[test]

@@ -452,7 +452,7 @@ pub(crate) fn chunks_from_response(
                 reasoning_details: message.reasoning_details.clone(),
                 tool_calls: (!tool_calls.is_empty()).then_some(tool_calls),
                 refusal: message.refusal.clone(),
-                provider_content: None,
+                provider_content: message.provider_content.clone(),
                 annotations: message.annotations.clone(),
             };
             let finish_reason = choice.finish_reason.clone();

@@ -167,6 +167,10 @@ pub(crate) struct OpenRouterReasoning<'a> {
     pub signature: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<&'a str>,
+    /// OpenRouter's other fields of the block as it sent them (`format`, `id`, `index`), kept in the
+    /// message's `provider_content`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub other: Option<&'a serde_json::Map<String, Value>>,
 }
 
 /// Message content: text or parts.

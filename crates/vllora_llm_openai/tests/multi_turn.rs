@@ -168,9 +168,28 @@ async fn openrouter_gets_its_reasoning_details_back_and_not_another_providers() 
     assert_eq!(
         sent["messages"][1]["reasoning_details"],
         json!([
-            {"type": "reasoning.text", "text": "I need the date first.", "signature": "EqMBCkgIBxABGAIiQ"},
-            {"type": "reasoning.encrypted", "data": "RXJyb3IgZGF0YQ=="}
-        ])
+            {"type": "reasoning.text", "text": "I need the date first.", "signature": "EqMBCkgIBxABGAIiQ",
+             "format": "anthropic-claude-v1", "index": 0},
+            {"type": "reasoning.encrypted", "data": "RXJyb3IgZGF0YQ==", "format": "anthropic-claude-v1", "index": 1}
+        ]),
+        "the blocks go back exactly as OpenRouter sent them"
+    );
+    // Another provider's blocks (recorded for Anthropic) are not sent to OpenRouter, and that is said.
+    let mut foreign = request.clone();
+    foreign.messages[1].provider_content.get_or_insert_with(Vec::new).push(
+        vllora_llm_core::types::gateway::ProviderContent::native(
+            vllora_llm_core::ProviderId::ANTHROPIC,
+            json!({"type": "server_tool_use", "id": "srvtoolu_1", "name": "web_search", "input": {}}),
+        ),
+    );
+    server.respond("POST", "/v1/chat/completions", done());
+    let third =
+        model.complete(&foreign, &CallOptions::default()).await.unwrap_or_else(|error| panic!("{error}"));
+    let parameters: Vec<&str> = third.warnings().iter().filter_map(|warning| warning.parameter()).collect();
+    assert_eq!(parameters, vec!["messages[].reasoning_content", "messages[].provider_content"]);
+    assert_eq!(
+        server.requests()[2].json()["messages"][1]["reasoning_details"],
+        sent["messages"][1]["reasoning_details"]
     );
     assert_eq!(sent["messages"][1]["tool_calls"][0]["id"], "toolu_01");
 }

@@ -6,7 +6,8 @@ use vllora_llm_core::types::gateway::{
     CacheControl, ChatCompletionContent, ChatCompletionMessage, ContentPart, ReasoningDetail,
     ReasoningDetailType, Role,
 };
-use vllora_llm_core::Warning;
+use vllora_llm_core::types::gateway::MessageBlock;
+use vllora_llm_core::{ProviderId, Warning};
 
 use crate::dialect::OpenAIDialect;
 use crate::wire::{AudioReference, Content, Message, OpenRouterReasoning, Part, ThinkingText, ToolCall};
@@ -29,6 +30,7 @@ pub(crate) struct LeftOut {
     reasoning_details: Vec<usize>,
     cache_control: Vec<usize>,
     annotations: Vec<usize>,
+    provider_content: Vec<usize>,
 }
 
 impl LeftOut {
@@ -54,6 +56,11 @@ impl LeftOut {
         );
         report("cache_control", self.cache_control, "this host takes no cache breakpoints");
         report("annotations", self.annotations, "citations are the model's output, not taken back");
+        report(
+            "provider_content",
+            self.provider_content,
+            "blocks another provider produced go back only to that provider",
+        );
         warnings
     }
 }
@@ -77,12 +84,29 @@ pub(crate) fn wire_message<'a>(
     if reasoning.is_some() && thinking_chunk.is_none() && reasoning_content.is_none() {
         left_out.reasoning_content.push(position);
     }
+    let own_id = ProviderId::proxy(host.provider);
+    let foreign = message
+        .provider_content
+        .iter()
+        .flatten()
+        .any(|entry| entry.carries_native() && !entry.is_from(&own_id));
+    if foreign {
+        left_out.provider_content.push(position);
+    }
     let reasoning_details = match &message.reasoning_details {
         Some(details) if openrouter && assistant => {
-            let own: Vec<OpenRouterReasoning<'_>> = details
+            // The recorded blocks give back the fields OpenRouter sent beside each block (`format`...).
+            let text = message.content.as_ref().and_then(ChatCompletionContent::as_str);
+            let ordered = message.blocks_for(&own_id, text);
+            let own: Vec<OpenRouterReasoning<'_>> = ordered
+                .blocks
                 .iter()
-                .filter(|detail| own_detail(detail, host.provider))
-                .filter_map(openrouter_detail)
+                .filter_map(|block| match block {
+                    MessageBlock::Reasoning { detail, native } if own_detail(detail, host.provider) => {
+                        openrouter_detail(detail, native.and_then(serde_json::Value::as_object))
+                    }
+                    _ => None,
+                })
                 .collect();
             if own.len() < details.len() {
                 left_out.reasoning_details.push(position);
@@ -167,7 +191,10 @@ fn own_detail(detail: &ReasoningDetail, provider: &str) -> bool {
 }
 
 /// A reasoning block in OpenRouter's shape.
-fn openrouter_detail(detail: &ReasoningDetail) -> Option<OpenRouterReasoning<'_>> {
+fn openrouter_detail<'a>(
+    detail: &'a ReasoningDetail,
+    other: Option<&'a serde_json::Map<String, serde_json::Value>>,
+) -> Option<OpenRouterReasoning<'a>> {
     let (kind, text, summary) = match detail.kind {
         ReasoningDetailType::Text => ("reasoning.text", detail.text.as_deref(), None),
         ReasoningDetailType::Summary => ("reasoning.summary", None, detail.text.as_deref()),
@@ -180,6 +207,7 @@ fn openrouter_detail(detail: &ReasoningDetail) -> Option<OpenRouterReasoning<'_>
         summary,
         signature: detail.signature.as_deref(),
         data: detail.data.as_deref(),
+        other,
     })
 }
 
