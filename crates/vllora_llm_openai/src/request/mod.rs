@@ -156,7 +156,7 @@ pub(crate) fn build(
 
     let mut adjustments = left_out.into_adjustments(host_dialect);
     options::apply_model_limits(&mut body, options::ModelTraits::of(model), warnings, &mut adjustments);
-    let extras = options::server_options(provider_specific.as_ref(), compatible, warnings);
+    let extras = options::server_options(provider_specific.as_ref(), compatible, host_dialect, warnings);
 
     let mut bytes = serde_json::to_vec(&body)
         .map_err(|error| LLMError::InvalidRequest(format!("cannot serialise the request: {error}")))?;
@@ -555,5 +555,40 @@ mod tests {
         assert_eq!(built.body["messages"][1], json!({"role": "assistant", "content": "Rust 1.91 is out."}));
         assert_eq!(parameters(&built.adjustments), vec!["messages[].annotations"]);
         assert!(built.warnings.is_empty());
+    }
+
+    #[test]
+    fn thinking_goes_in_each_hosts_own_field() {
+        use vllora_llm_core::types::gateway::{ProviderSpecificRequest, ThinkingConfig, ThinkingType};
+        let with_thinking = |thinking: ThinkingConfig| {
+            let mut request = simple("m");
+            request.provider_specific =
+                Some(ProviderSpecificRequest { thinking: Some(thinking), ..Default::default() });
+            request
+        };
+        let send = |request: &ChatCompletionRequest, dialect: OpenAIDialect| {
+            let target = Target { dialect: &Dialect::Compatible, host_dialect: dialect, provider: "p" };
+            let mut warnings = Warnings::new("openai-compatible");
+            let built = super::build(request, "m", target, Mode::OneShot, &mut warnings);
+            let Ok(built) = built else { panic!("{:?}", built.err()) };
+            let body: Value = serde_json::from_slice(&built.bytes).unwrap_or_default();
+            let warnings = warnings.finish(false).unwrap_or_default();
+            (body, warnings)
+        };
+        let disabled = ThinkingConfig { kind: ThinkingType::Disabled, budget_tokens: None };
+        let (body, warnings) = send(&with_thinking(disabled), OpenAIDialect::DeepSeek);
+        assert_eq!(body["thinking"], json!({"type": "disabled"}));
+        assert!(warnings.is_empty());
+        let (body, warnings) = send(&with_thinking(ThinkingConfig::enabled(2048)), OpenAIDialect::DeepSeek);
+        assert_eq!(body["thinking"], json!({"type": "enabled"}));
+        assert_eq!(parameters(&warnings), vec!["provider_specific.thinking.budget_tokens"]);
+        let (body, warnings) = send(&with_thinking(ThinkingConfig::enabled(2048)), OpenAIDialect::OpenRouter);
+        assert_eq!(body["reasoning"], json!({"max_tokens": 2048}));
+        assert!(warnings.is_empty());
+        let (body, _) = send(&with_thinking(disabled), OpenAIDialect::OpenRouter);
+        assert_eq!(body["reasoning"], json!({"enabled": false}));
+        let (body, warnings) = send(&with_thinking(ThinkingConfig::enabled(2048)), OpenAIDialect::Generic);
+        assert_eq!(body.get("thinking"), None);
+        assert_eq!(parameters(&warnings), vec!["provider_specific.thinking"]);
     }
 }

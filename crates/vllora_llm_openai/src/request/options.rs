@@ -3,10 +3,14 @@
 //! it, and OpenAI-compatible servers get the free-form `provider_specific` options as top-level fields.
 
 use serde_json::{Map, Value};
-use vllora_llm_core::types::gateway::{ProviderSpecificRequest, ReasoningEffort, StreamOptions};
+use serde_json::json;
+use vllora_llm_core::types::gateway::{
+    ProviderSpecificRequest, ReasoningEffort, StreamOptions, ThinkingConfig, ThinkingType,
+};
 use vllora_llm_core::{LLMError, LLMResult, Warning, Warnings};
 
 use super::Mode;
+use crate::dialect::OpenAIDialect;
 use crate::wire::{self, ChatBody};
 
 /// What OpenAI's published limitations say about a model, judged by its name.
@@ -156,6 +160,7 @@ fn drop_unless_default(
 pub(crate) fn server_options(
     provider_specific: Option<&ProviderSpecificRequest>,
     compatible: bool,
+    dialect: OpenAIDialect,
     warnings: &mut Warnings,
 ) -> Map<String, Value> {
     let mut extras = Map::new();
@@ -167,11 +172,17 @@ pub(crate) fn server_options(
             warnings.push(Warning::unsupported_because("provider_specific.top_k", "OpenAI has no top_k"));
         }
     }
-    if specific.thinking.is_some() {
-        warnings.push(Warning::unsupported_because(
-            "provider_specific.thinking",
-            "use `reasoning_effort` with OpenAI-shaped servers",
-        ));
+    if let Some(thinking) = specific.thinking {
+        match host_thinking(thinking, dialect, warnings) {
+            Some((name, value)) if compatible && !specific.extra.contains_key(name) => {
+                extras.insert(name.to_owned(), value);
+            }
+            Some(_) if compatible => {} // The caller's own field of that name is sent instead.
+            _ => warnings.push(Warning::unsupported_because(
+                "provider_specific.thinking",
+                "use `reasoning_effort` with OpenAI-shaped servers",
+            )),
+        }
     }
     if specific.additional_parameters.is_some() {
         warnings.push(Warning::unsupported_because(
@@ -190,6 +201,37 @@ pub(crate) fn server_options(
         }
     }
     extras
+}
+
+/// `provider_specific.thinking` in the host's own field: DeepSeek's `thinking: {"type": ...}` toggle
+/// (no budget), OpenRouter's unified `reasoning` (`max_tokens` for a budget, `enabled` otherwise).
+fn host_thinking(
+    thinking: ThinkingConfig,
+    dialect: OpenAIDialect,
+    warnings: &mut Warnings,
+) -> Option<(&'static str, Value)> {
+    let on = thinking.kind != ThinkingType::Disabled;
+    match dialect {
+        OpenAIDialect::DeepSeek => {
+            if on && thinking.budget_tokens.is_some() {
+                warnings.push(Warning::unsupported_because(
+                    "provider_specific.thinking.budget_tokens",
+                    "DeepSeek's thinking mode takes no budget (use `reasoning_effort`); thinking is enabled",
+                ));
+            }
+            Some(("thinking", json!({"type": if on { "enabled" } else { "disabled" }})))
+        }
+        OpenAIDialect::OpenRouter => Some((
+            "reasoning",
+            match (on, thinking.budget_tokens) {
+                (true, Some(budget)) if thinking.kind == ThinkingType::Enabled => {
+                    json!({"max_tokens": budget})
+                }
+                (on, _) => json!({"enabled": on}),
+            },
+        )),
+        _ => None,
+    }
 }
 
 /// Appends `fields` to a serialised JSON object (`{...}` -> `{..., "k": v}`) without re-parsing it.
