@@ -298,3 +298,58 @@ async fn a_body_cut_inside_a_frame_is_a_truncated_stream() {
     }
     assert!(matches!(last, Some(Err(LLMError::Connection { .. }))), "{last:?}");
 }
+
+/// The stream's outcome for `body`: the text, and the error that ended it.
+async fn outcome(body: Vec<u8>) -> (String, Option<LLMError>) {
+    let server = MockServer::start().await;
+    server.respond(
+        "POST",
+        &format!("{SONNET_PATH}/invoke-with-response-stream"),
+        MockResponse::body(200, "application/vnd.amazon.eventstream", body),
+    );
+    let stream = model(&server, "*").stream(&request(SONNET), &CallOptions::default()).await;
+    let Ok(mut stream) = stream else { panic!("{:?}", stream.err()) };
+    let (mut text, mut error) = (String::new(), None);
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(chunk) => text.extend(chunk.choices.iter().filter_map(|choice| choice.delta.content.clone())),
+            Err(failure) => error = Some(failure),
+        }
+    }
+    (text, error)
+}
+
+#[tokio::test]
+async fn unknown_events_are_skipped_and_broken_chunks_are_decode_errors() {
+    let events = anthropic_events();
+    let event_frame = |event_type: &str, payload: &[u8]| {
+        frame(
+            &[(":event-type", event_type), (":content-type", "application/json"), (":message-type", "event")],
+            payload,
+        )
+    };
+    // An unknown event type and a chunk without `bytes` are skipped; the answer is whole.
+    let mut body: Vec<u8> = events[..3].iter().flat_map(chunk).collect();
+    body.extend(event_frame("somethingNew", br#"{"x": 1}"#));
+    body.extend(event_frame("chunk", br#"{"p": "padding only"}"#));
+    body.extend(events[3..].iter().flat_map(chunk));
+    let (text, error) = outcome(body).await;
+    assert_eq!((text.as_str(), error.is_none()), ("Hello world", true), "{error:?}");
+
+    for broken in [
+        br#"{"bytes": "not base64!"}"#.to_vec(),
+        format!(r#"{{"bytes": "{}"}}"#, base64::engine::general_purpose::STANDARD.encode("not json"))
+            .into_bytes(),
+        b"not even json".to_vec(),
+    ] {
+        let mut body: Vec<u8> = events[..3].iter().flat_map(chunk).collect();
+        body.extend(event_frame("chunk", &broken));
+        let (text, error) = outcome(body).await;
+        assert_eq!(text, "Hello", "the chunks before the broken one are kept");
+        assert!(
+            matches!(error, Some(LLMError::Decode { .. })),
+            "{}: {error:?}",
+            String::from_utf8_lossy(&broken)
+        );
+    }
+}
