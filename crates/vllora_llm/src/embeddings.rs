@@ -35,11 +35,16 @@ impl EmbeddingsClient {
         let resolved = self.settings.instance(&request.model).await?;
         let instance = resolved.get();
         let span = embeddings_span(instance.provider_name(), &request);
+        let mut call = telemetry::Call::start(span, "embeddings", instance.provider_name(), &request.model);
         let options = CallOptions::strict(self.settings.strict);
-        let result = tracing::Instrument::instrument(instance.embed(&request, &options), span.clone()).await;
+        let result = call.run(instance.embed(&request, &options)).await;
         match &result {
-            Ok(response) => record_embeddings(&span, response),
-            Err(error) => telemetry::record_error(&span, error),
+            Ok(response) => {
+                record_embeddings(call.span(), response);
+                call.record_response_model(&response.model);
+                call.end_with(Some(u64::from(response.usage.prompt_tokens)), None, None);
+            }
+            Err(error) => call.fail(error),
         }
         result
     }
@@ -60,6 +65,8 @@ fn embeddings_span(provider: &str, request: &EmbeddingRequest) -> Span {
         gen_ai.provider.name = provider,
         gen_ai.request.model = %request.model,
         gen_ai.request.encoding_formats = encoding,
+        server.address = Empty,
+        server.port = Empty,
         gen_ai.response.model = Empty,
         gen_ai.embeddings.dimension.count = Empty,
         gen_ai.usage.input_tokens = Empty,
@@ -69,10 +76,10 @@ fn embeddings_span(provider: &str, request: &EmbeddingRequest) -> Span {
 
 fn record_embeddings(span: &Span, response: &EmbeddingResponse) {
     span.record("gen_ai.response.model", response.model.as_str());
-    span.record("gen_ai.usage.input_tokens", response.usage.prompt_tokens);
+    span.record("gen_ai.usage.input_tokens", i64::from(response.usage.prompt_tokens));
     let dimensions =
         response.data.first().and_then(|item| item.embedding.to_floats()).map(|floats| floats.len());
     if let Some(dimensions) = dimensions {
-        span.record("gen_ai.embeddings.dimension.count", dimensions);
+        span.record("gen_ai.embeddings.dimension.count", i64::try_from(dimensions).unwrap_or(i64::MAX));
     }
 }

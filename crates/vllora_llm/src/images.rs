@@ -43,12 +43,18 @@ impl ImagesClient {
         let resolved = self.settings.instance(model).await?;
         let instance = resolved.get();
         let span = images_span(instance.provider_name(), &request);
+        let mut call = telemetry::Call::start(span, "image_generation", instance.provider_name(), model);
         let options = CallOptions::strict(self.settings.strict);
-        let result =
-            tracing::Instrument::instrument(instance.generate_images(&request, &options), span.clone()).await;
+        let result = call.run(instance.generate_images(&request, &options)).await;
         match &result {
-            Ok(response) => record_images(&span, response),
-            Err(error) => telemetry::record_error(&span, error),
+            Ok(response) => {
+                record_images(call.span(), response);
+                let usage = response.usage.as_ref();
+                let (input, output) =
+                    (usage.map(|usage| usage.input_tokens), usage.map(|usage| usage.output_tokens));
+                call.end_with(input.map(u64::from), output.map(u64::from), None);
+            }
+            Err(error) => call.fail(error),
         }
         result
     }
@@ -65,7 +71,9 @@ fn images_span(provider: &str, request: &ImageGenerationRequest) -> Span {
         gen_ai.operation.name = "image_generation",
         gen_ai.provider.name = provider,
         gen_ai.request.model = model,
-        gen_ai.request.choice.count = request.n,
+        gen_ai.request.choice.count = request.n.map(i64::from),
+        server.address = Empty,
+        server.port = Empty,
         gen_ai.usage.input_tokens = Empty,
         gen_ai.usage.output_tokens = Empty,
         error.type = Empty,
@@ -74,7 +82,7 @@ fn images_span(provider: &str, request: &ImageGenerationRequest) -> Span {
 
 fn record_images(span: &Span, response: &ImagesResponse) {
     if let Some(usage) = &response.usage {
-        span.record("gen_ai.usage.input_tokens", usage.input_tokens);
-        span.record("gen_ai.usage.output_tokens", usage.output_tokens);
+        span.record("gen_ai.usage.input_tokens", i64::from(usage.input_tokens));
+        span.record("gen_ai.usage.output_tokens", i64::from(usage.output_tokens));
     }
 }

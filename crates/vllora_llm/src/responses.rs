@@ -6,7 +6,6 @@ use std::fmt;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Instant;
 
 use futures_core::Stream;
 use tracing::Span;
@@ -17,7 +16,7 @@ use vllora_llm_openai::{
 
 use crate::routing::InferenceModelProvider;
 use crate::settings::{Settings, Target};
-use crate::telemetry::{genai_span, record_error};
+use crate::telemetry::{Call, genai_span};
 
 /// The Responses API, one-shot and streamed. Routing follows the client's: an explicit provider, a
 /// `provider/` prefix or the model's name; only OpenAI and proxies serve it.
@@ -79,15 +78,14 @@ impl ResponsesClient {
     /// Creates a response and waits for all of it.
     pub async fn create(&self, request: ResponsesRequest) -> LLMResult<ResponsesResponse> {
         let responses = self.resolve(&request.model).await?;
-        let span =
-            responses_span(responses.config().provider_name(), &request, false, self.settings.record_content);
+        let provider = responses.config().provider_name();
+        let span = responses_span(provider, &request, false, self.settings.record_content);
+        let mut call = Call::start(span, "responses", provider, &request.model);
         let options = self.options();
-        let result =
-            tracing::Instrument::instrument(responses.create_response(&request, &options), span.clone())
-                .await;
+        let result = call.run(responses.create_response(&request, &options)).await;
         match &result {
-            Ok(response) => record_response(&span, response, self.settings.record_content),
-            Err(error) => record_error(&span, error),
+            Ok(response) => end_with_response(&mut call, response, self.settings.record_content),
+            Err(error) => call.fail(error),
         }
         result
     }
@@ -96,22 +94,20 @@ impl ResponsesClient {
     /// The span stays open until the stream ends or is dropped.
     pub async fn create_stream(&self, request: ResponsesRequest) -> LLMResult<ResponsesStream> {
         let responses = self.resolve(&request.model).await?;
-        let span =
-            responses_span(responses.config().provider_name(), &request, true, self.settings.record_content);
+        let provider = responses.config().provider_name();
+        let span = responses_span(provider, &request, true, self.settings.record_content);
+        let mut call = Call::start(span, "responses", provider, &request.model);
         let options = self.options();
-        let result =
-            tracing::Instrument::instrument(responses.stream_response(&request, &options), span.clone())
-                .await;
+        let result = call.run(responses.stream_response(&request, &options)).await;
         match result {
             Ok(events) => Ok(ResponsesStream {
                 events,
-                span,
-                started: Instant::now(),
+                call,
                 first_token_seen: false,
                 record_content: self.settings.record_content,
             }),
             Err(error) => {
-                record_error(&span, &error);
+                call.fail(&error);
                 Err(error)
             }
         }
@@ -121,8 +117,7 @@ impl ResponsesClient {
 /// The events of a streamed response, recorded on the call's span as they pass.
 pub struct ResponsesStream {
     events: ResponsesEventStream,
-    span: Span,
-    started: Instant,
+    call: Call,
     first_token_seen: bool,
     record_content: bool,
 }
@@ -150,30 +145,23 @@ impl ResponsesStream {
         );
         if has_output && !self.first_token_seen {
             self.first_token_seen = true;
-            let elapsed = self.started.elapsed();
-            tracing::event!(
-                name: "gen_ai.first_token",
-                parent: &self.span,
-                tracing::Level::INFO,
-                { gen_ai.response.time_to_first_chunk = elapsed.as_secs_f64() },
-                "first token after {} ms",
-                elapsed.as_millis()
-            );
+            self.call.first_chunk();
         }
         match event {
             ResponsesStreamEvent::Created(created) => {
-                self.span.record("gen_ai.response.id", created.response.id.as_str());
-                self.span.record("gen_ai.response.model", created.response.model.as_str());
+                self.call.span().record("gen_ai.response.id", created.response.id.as_str());
+                self.call.record_response_model(&created.response.model);
             }
             ResponsesStreamEvent::Error(failure) => {
                 let kind = failure.code.as_ref().and_then(|code| code.as_str()).unwrap_or("_OTHER");
-                self.span.record("error.type", kind);
-                self.span.record("otel.status_code", "ERROR");
+                self.call.span().record("error.type", kind);
+                self.call.span().record("otel.status_code", "ERROR");
+                self.call.end_with(None, None, Some(kind));
             }
             _ => {}
         }
         if let Some(response) = event.response().filter(|_| event.is_terminal()) {
-            record_response(&self.span, response, self.record_content);
+            end_with_response(&mut self.call, response, self.record_content);
         }
     }
 }
@@ -184,12 +172,12 @@ impl Stream for ResponsesStream {
     fn poll_next(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         let polled = {
-            let _entered = this.span.enter();
+            let _entered = this.call.span().enter();
             Pin::new(&mut this.events).poll_next(context)
         };
         match &polled {
             Poll::Ready(Some(Ok(event))) => this.observe(event),
-            Poll::Ready(Some(Err(error))) => record_error(&this.span, error),
+            Poll::Ready(Some(Err(error))) => this.call.fail(error),
             Poll::Ready(None) | Poll::Pending => {}
         }
         polled
@@ -202,7 +190,7 @@ fn responses_span(provider: &str, request: &ResponsesRequest, streaming: bool, r
         "responses",
         provider,
         &request.model,
-        request.max_output_tokens,
+        request.max_output_tokens.map(i64::from),
         request.temperature,
         request.top_p,
         streaming
@@ -213,6 +201,27 @@ fn responses_span(provider: &str, request: &ResponsesRequest, streaming: bool, r
     span
 }
 
+impl Drop for ResponsesStream {
+    /// A stream dropped before its terminal event was cancelled by its reader (`error.type =
+    /// "cancelled"` in the duration metric and on the span, without an error status).
+    fn drop(&mut self) {
+        if !self.call.has_ended() {
+            self.call.span().record("error.type", "cancelled");
+            self.call.end_with(None, None, Some("cancelled"));
+        }
+    }
+}
+
+/// Records a whole response on the call's span and ends the call: duration and token usage metrics,
+/// with the response's error code as `error.type` when it failed.
+fn end_with_response(call: &mut Call, response: &ResponsesResponse, record_content: bool) {
+    record_response(call.span(), response, record_content);
+    call.record_response_model(&response.model);
+    let usage = response.usage.as_ref();
+    let error = response.error.as_ref().map(|error| error.code.as_deref().unwrap_or("_OTHER"));
+    call.end_with(usage.map(|usage| usage.input_tokens), usage.map(|usage| usage.output_tokens), error);
+}
+
 /// Records a whole response on the span; its text only when the caller opted in.
 fn record_response(span: &Span, response: &ResponsesResponse, record_content: bool) {
     span.record("gen_ai.response.id", response.id.as_str());
@@ -220,8 +229,8 @@ fn record_response(span: &Span, response: &ResponsesResponse, record_content: bo
     let status = serde_json::to_value(&response.status).unwrap_or_default();
     span.record("gen_ai.response.finish_reasons", format!("[{status}]"));
     if let Some(usage) = &response.usage {
-        span.record("gen_ai.usage.input_tokens", usage.input_tokens);
-        span.record("gen_ai.usage.output_tokens", usage.output_tokens);
+        span.record("gen_ai.usage.input_tokens", i64::try_from(usage.input_tokens).unwrap_or(i64::MAX));
+        span.record("gen_ai.usage.output_tokens", i64::try_from(usage.output_tokens).unwrap_or(i64::MAX));
     }
     if let Some(error) = &response.error {
         span.record("error.type", error.code.as_deref().unwrap_or("_OTHER"));

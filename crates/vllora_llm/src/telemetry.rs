@@ -147,7 +147,7 @@ impl Call {
 
     /// The time from the start of the call to the first chunk carrying output: recorded on the span,
     /// emitted as the `gen_ai.first_token` event and the time-to-first-chunk metric.
-    fn first_chunk(&self) {
+    pub(crate) fn first_chunk(&self) {
         let elapsed = self.started.elapsed();
         let seconds = elapsed.as_secs_f64();
         self.span.record("gen_ai.response.time_to_first_chunk", seconds);
@@ -174,9 +174,21 @@ impl Call {
         );
     }
 
+    /// Whether the call has ended (its metrics are emitted).
+    pub(crate) fn has_ended(&self) -> bool {
+        self.ended
+    }
+
     /// Ends the call: emits the duration metric (with `error_type` when it failed) and, when usage is
     /// known, the token usage metric once per token type. Only the first call does anything.
     pub(crate) fn end(&mut self, usage: Option<(u32, u32)>, error_type: Option<&str>) {
+        let (input, output) = (usage.map(|usage| u64::from(usage.0)), usage.map(|usage| u64::from(usage.1)));
+        self.end_with(input, output, error_type);
+    }
+
+    /// [`Call::end`] with the input and output token counts each known or not (embeddings have no
+    /// output tokens).
+    pub(crate) fn end_with(&mut self, input: Option<u64>, output: Option<u64>, error_type: Option<&str>) {
         if std::mem::replace(&mut self.ended, true) {
             return;
         }
@@ -197,14 +209,14 @@ impl Call {
             server.port = port,
             error.type = error_type,
         );
-        let Some((input, output)) = usage else { return };
         for (token_type, tokens) in [("input", input), ("output", output)] {
+            let Some(tokens) = tokens else { continue };
             tracing::event!(
                 name: "gen_ai.client.token.usage",
                 target: METRICS_TARGET,
                 parent: None,
                 tracing::Level::INFO,
-                histogram.gen_ai.client.token.usage = u64::from(tokens),
+                histogram.gen_ai.client.token.usage = tokens,
                 gen_ai.token.type = token_type,
                 gen_ai.operation.name = self.operation,
                 gen_ai.provider.name = &*self.provider,

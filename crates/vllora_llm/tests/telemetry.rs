@@ -438,4 +438,87 @@ mod over_http {
         assert_eq!(input.text("histogram.gen_ai.client.token.usage"), Some("120"));
         assert_eq!(input.text("server.address"), Some("127.0.0.1"));
     }
+
+    fn local(server: &MockServer) -> VlloraLLMClient {
+        VlloraLLMClient::new()
+            .with_model_provider(InferenceModelProvider::Proxy("local".to_owned()))
+            .with_inference_endpoint(format!("{}/v1", server.url()))
+    }
+
+    #[tokio::test]
+    async fn embeddings_end_with_a_duration_and_input_tokens_only() {
+        let capture = Capture::default();
+        let _guard = tracing::subscriber::set_default(capture.clone());
+        let server = MockServer::start().await;
+        let answer = json!({"object": "list", "model": "embedder",
+                            "data": [{"object": "embedding", "index": 0, "embedding": [0.5, -0.25]}],
+                            "usage": {"prompt_tokens": 4, "total_tokens": 4}});
+        server.respond("POST", "/v1/embeddings", MockResponse::json(200, answer));
+        let request = vllora_llm::types::gateway::EmbeddingRequest::new("embedder", vec!["one text"]);
+        local(&server).embeddings().create(request).await.unwrap();
+
+        let port = server.address().port().to_string();
+        let durations = capture.metric("gen_ai.client.operation.duration");
+        assert_eq!(durations.len(), 1);
+        assert_eq!(durations[0].text("gen_ai.operation.name"), Some("embeddings"));
+        assert_eq!(durations[0].text("server.port"), Some(port.as_str()));
+        let usage = capture.metric("gen_ai.client.token.usage");
+        assert_eq!(usage.len(), 1, "input tokens only: embeddings produce none");
+        assert_eq!(usage[0].text("gen_ai.token.type"), Some("input"));
+        assert_eq!(usage[0].text("histogram.gen_ai.client.token.usage"), Some("4"));
+        let spans = capture.0.spans.lock().unwrap().values().cloned().collect::<Vec<_>>();
+        let span = spans.iter().find(|span| span.name == "embeddings").unwrap();
+        assert_eq!(span_field(span, "server.address"), Some("127.0.0.1"));
+        assert_eq!(span.fields.get("gen_ai.usage.input_tokens").map(|value| value.kind), Some("i64"));
+    }
+
+    #[tokio::test]
+    async fn a_streamed_response_ends_with_its_metrics_and_a_dropped_one_is_cancelled() {
+        let capture = Capture::default();
+        let _guard = tracing::subscriber::set_default(capture.clone());
+        let server = MockServer::start().await;
+        let completed = json!({"id": "resp_1", "object": "response", "created_at": 1, "status": "completed",
+                               "model": "served", "output": [],
+                               "usage": {"input_tokens": 12, "output_tokens": 2, "total_tokens": 14}});
+        let events = [
+            json!({"type": "response.created", "sequence_number": 0,
+                   "response": {"id": "resp_1", "object": "response", "created_at": 1, "status": "in_progress",
+                                "model": "served", "output": []}}),
+            json!({"type": "response.output_text.delta", "item_id": "m", "output_index": 0, "content_index": 0,
+                   "delta": "Paris.", "sequence_number": 1}),
+            json!({"type": "response.completed", "sequence_number": 2, "response": completed}),
+        ]
+        .map(|event| format!("data: {event}\n\n"));
+        server.respond_always("POST", "/v1/responses", MockResponse::sse(events));
+        let request = vllora_llm::openai::ResponsesRequest {
+            model: "asked".to_owned(),
+            input: "hi".into(),
+            ..Default::default()
+        };
+        let client = local(&server);
+        let mut stream = client.responses().create_stream(request.clone()).await.unwrap();
+        while let Some(event) = stream.next().await {
+            event.unwrap();
+        }
+        drop(stream);
+        let durations = capture.metric("gen_ai.client.operation.duration");
+        assert_eq!(durations.len(), 1, "one duration, at the terminal event");
+        assert_eq!(durations[0].text("gen_ai.operation.name"), Some("responses"));
+        assert_eq!(durations[0].text("gen_ai.response.model"), Some("served"));
+        assert_eq!(durations[0].text("error.type"), None);
+        assert_eq!(capture.metric("gen_ai.client.operation.time_to_first_chunk").len(), 1);
+        let tokens: Vec<_> = capture
+            .metric("gen_ai.client.token.usage")
+            .iter()
+            .map(|event| event.text("histogram.gen_ai.client.token.usage").unwrap().to_owned())
+            .collect();
+        assert_eq!(tokens, ["12", "2"]);
+
+        let mut stream = client.responses().create_stream(request).await.unwrap();
+        stream.next().await.unwrap().unwrap();
+        drop(stream);
+        let durations = capture.metric("gen_ai.client.operation.duration");
+        assert_eq!(durations.len(), 2);
+        assert_eq!(durations[1].text("error.type"), Some("cancelled"));
+    }
 }
