@@ -10,13 +10,14 @@ use crate::server::ServerProcess;
 use crate::{ALLOCATOR, client_runtime, fixtures, number, request_body, request_json, wire};
 
 /// The `profile SUBJECT SCENARIO COUNT` command: runs one side of one measurement alone, to be run under
-/// `perf record` or `valgrind --tool=callgrind`. SUBJECT is `library`, `bare` (the library without
-/// timeouts or retries) or `raw`; SCENARIO is `oneshot`,
+/// `perf record` or `valgrind --tool=callgrind`. SUBJECT is `library` (the direct model path), `bare`
+/// (the library without timeouts or retries), `facade` (`VlloraLLMClient::completions().create` with
+/// the caller's clone), `facade-ref` (`create_ref`) or `raw`; SCENARIO is `oneshot`,
 /// `stream-split`, `stream-whole` or `translation`.
 pub fn profile(args: &[String]) -> Result<(), String> {
     let [subject, scenario, count] = args else {
         return Err(
-            "usage: profile library|bare|raw oneshot|stream-split|stream-whole|translation COUNT".to_owned()
+            "usage: profile library|bare|facade|facade-ref|raw oneshot|stream-split|stream-whole|translation COUNT".to_owned()
         );
     };
     let count = number(count)?;
@@ -35,21 +36,15 @@ pub fn profile(args: &[String]) -> Result<(), String> {
                     units += 1;
                 }
             }
-            ("library" | "bare", "oneshot") => {
-                let client = match subject.as_str() {
-                    "bare" => LibraryClient::bare(&base_url)?,
-                    _ => LibraryClient::new(&base_url)?,
-                };
+            ("library" | "bare" | "facade" | "facade-ref", "oneshot") => {
+                let client = library_client(subject, &base_url)?;
                 for _ in 0..count {
                     black_box(client.one_shot().await?);
                     units += 1;
                 }
             }
-            ("library" | "bare", _) => {
-                let client = match subject.as_str() {
-                    "bare" => LibraryClient::bare(&base_url)?,
-                    _ => LibraryClient::new(&base_url)?,
-                };
+            ("library" | "bare" | "facade" | "facade-ref", _) => {
+                let client = library_client(subject, &base_url)?;
                 for _ in 0..count {
                     units += client.stream().await? as u64;
                 }
@@ -87,4 +82,14 @@ pub fn profile(args: &[String]) -> Result<(), String> {
         allocations as f64 / units.max(1) as f64
     );
     Ok(())
+}
+
+/// The library client a profile subject names.
+fn library_client(subject: &str, base_url: &str) -> Result<LibraryClient, String> {
+    match subject {
+        "bare" => LibraryClient::bare(base_url),
+        "facade" => LibraryClient::facade(base_url),
+        "facade-ref" => LibraryClient::facade_ref(base_url),
+        _ => LibraryClient::new(base_url),
+    }
 }
