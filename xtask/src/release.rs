@@ -2,8 +2,9 @@
 //!
 //! A dry run unless `--execute`. Both:
 //! 1. check that the tree is clean and that CI is green for this commit (the mark `cargo xtask ci`
-//!    leaves in `target/ci-green`, or a run of `cargo xtask ci` now); `--allow-dirty` lets a dry run go
-//!    on without either (`--execute` never);
+//!    leaves in `target/ci-green`, or a run of `cargo xtask ci` now). `--execute` refuses a dirty tree; a
+//!    dry run reports it and goes on with the committed tree, and with `--allow-dirty` also without a
+//!    green CI;
 //! 2. compute the next version and bump `[workspace.package] version` and every exact internal pin
 //!    (`version = "=x.y.z"` in `[workspace.dependencies]`) in lockstep, refusing a publishable crate that
 //!    has its own version or a pin that does not match;
@@ -103,7 +104,9 @@ fn options(args: &[String]) -> Result<Options, String> {
         }
     }
     if options.execute && options.allow_dirty {
-        return Err("--execute releases only a clean tree: --allow-dirty is for dry runs".to_owned());
+        return Err(
+            "--execute releases only a clean, CI-green tree: --allow-dirty is for dry runs".to_owned()
+        );
     }
     Ok(options)
 }
@@ -124,20 +127,16 @@ pub fn run(args: &[String]) -> Result<(), String> {
 
     let head = git(&root, &["rev-parse", "HEAD"])?;
     let dirty = git(&root, &["status", "--porcelain", "--untracked-files=no"])?;
-    if !dirty.is_empty() {
-        let message = format!("the working tree has uncommitted changes:\n{dirty}");
-        if !options.allow_dirty {
-            return Err(message);
-        }
-        println!("    warning: {message}\n    (--allow-dirty: the dry run goes on with the committed tree)");
-    } else {
+    if dirty.is_empty() {
         println!("    the working tree is clean at {}", &head[..head.len().min(12)]);
-    }
-    if dirty.is_empty() || !options.allow_dirty {
-        ci_green(&root, &head, dirty.is_empty())?;
+    } else if options.execute {
+        return Err(format!("the working tree has uncommitted changes:\n{dirty}"));
     } else {
-        println!("    warning: CI not verified (a dirty tree is never CI-green; --allow-dirty goes on)");
+        // A dry run packages the committed tree whatever the working tree holds, and says what a release
+        // would refuse.
+        println!("    warning: uncommitted changes, which a release (--execute) refuses:\n{dirty}");
     }
+    ci_green(&root, &head, &options)?;
 
     let crates = publishable_crates(&root)?;
     let order = dependency_order(&crates)?;
@@ -225,11 +224,18 @@ fn execute(root: &Path, next: Version, manifest: &str, changelog: &str) -> Resul
     Ok(())
 }
 
-/// Green when `cargo xtask ci` passed on this very commit with a clean tree; otherwise runs it now.
-fn ci_green(root: &Path, head: &str, clean: bool) -> Result<(), String> {
+/// Green when `cargo xtask ci` passed on this very commit (for `--execute`, with a clean tree);
+/// otherwise `cargo xtask ci` runs now, unless a dry run was given `--allow-dirty`.
+fn ci_green(root: &Path, head: &str, options: &Options) -> Result<(), String> {
     let mark = fs::read_to_string(root.join(CI_MARK)).unwrap_or_default();
-    if clean && mark.trim() == head {
-        println!("    CI is green for this commit (cargo xtask ci passed on it)");
+    let mut lines = mark.lines();
+    let (marked, state) = (lines.next().unwrap_or_default(), lines.next().unwrap_or_default());
+    if marked == head && (state == "clean" || !options.execute) {
+        println!("    CI is green for this commit (cargo xtask ci passed on it, {state} tree)");
+        return Ok(());
+    }
+    if !options.execute && options.allow_dirty {
+        println!("    warning: CI not verified for this commit (--allow-dirty: the dry run goes on)");
         return Ok(());
     }
     println!("    no green `cargo xtask ci` recorded for this commit: running it");
@@ -238,8 +244,8 @@ fn ci_green(root: &Path, head: &str, clean: bool) -> Result<(), String> {
     progress::step("cargo xtask ci", ci, Show::All).map(|_| ())
 }
 
-/// Records that `cargo xtask ci` passed on the current commit, when the tree is clean (what
-/// [`ci_green`] accepts). Nothing is recorded for a dirty tree.
+/// Records that `cargo xtask ci` passed on the current commit, and whether the tree was clean (only a
+/// clean tree's mark lets `--execute` skip running ci again).
 pub fn mark_ci_green() {
     let root = workspace_root();
     let (Ok(head), Ok(dirty)) =
@@ -247,12 +253,8 @@ pub fn mark_ci_green() {
     else {
         return;
     };
-    let mark = root.join(CI_MARK);
-    if dirty.is_empty() {
-        let _ = fs::write(&mark, format!("{head}\n"));
-    } else {
-        let _ = fs::remove_file(&mark);
-    }
+    let state = if dirty.is_empty() { "clean" } else { "dirty" };
+    let _ = fs::write(root.join(CI_MARK), format!("{head}\n{state}\n"));
 }
 
 /// A publishable crate: its name, its folder and the workspace crates it depends on (normal and build
