@@ -1,6 +1,8 @@
 //! Prints the library's telemetry to the console: the `chat` span of each call with its OpenTelemetry
-//! GenAI fields, and the first-token event of a stream. Runs on `DummyModelInstance`, so it needs no key;
-//! put a real client (`VlloraLLMClient::new()`) in its place to trace real calls.
+//! GenAI fields, the first-token event of a stream, and the metric events each call ends with (target
+//! `vllora_llm::metrics`, fields `histogram.gen_ai.client.*`: what a metrics bridge turns into histograms;
+//! `examples/tracing_otlp` exports them). Runs on `DummyModelInstance`, so it needs no key and no
+//! environment variable; put a real client (`VlloraLLMClient::new()`) in its place to trace real calls.
 
 use std::sync::Arc;
 
