@@ -145,7 +145,8 @@ impl HttpClient {
         Finishing: Future<Output = LLMResult<T>>,
     {
         let policy = &self.config.retry;
-        let target = Target { method: request.method.clone(), url: RedactedUrl(&request.url).to_string() };
+        // The URL is redacted only when an error names it, not on every call.
+        let target = Target { method: request.method.clone(), url: request.url.clone() };
         for failed_attempts in 1..policy.max_attempts {
             let error = match self.attempt(request.clone(), on_error, &finish).await {
                 Ok(value) => return Ok(value),
@@ -257,7 +258,7 @@ fn deadline(total: Option<Duration>) -> Deadline {
 /// What a call was sent to, for the messages of connection errors.
 struct Target {
     method: http::Method,
-    /// Without user name, password or query.
+    /// As sent: redacted (no user name, password or query) when a message names it.
     url: String,
 }
 
@@ -266,7 +267,8 @@ impl Target {
     fn explain(&self, error: LLMError, attempts: u32, why_not: Option<&str>) -> LLMError {
         let context = |message: String| {
             let plural = if attempts == 1 { "" } else { "s" };
-            let mut message = format!("{message} ({} {}, {attempts} attempt{plural})", self.method, self.url);
+            let mut message =
+                format!("{message} ({} {}, {attempts} attempt{plural})", self.method, RedactedUrl(&self.url));
             if let Some(why_not) = why_not {
                 message.push_str("; ");
                 message.push_str(why_not);

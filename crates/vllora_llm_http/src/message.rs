@@ -143,10 +143,13 @@ impl fmt::Debug for RedactedUrl<'_> {
 
 /// Where the `user:password` of a URL's authority is: from the end of `scheme://` to its `@`.
 fn userinfo_span(url: &str) -> Option<(usize, usize)> {
-    let scheme_end = url.find("://").map_or(0, |position| position + 3);
-    let rest = url.get(scheme_end..)?;
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let at = rest.get(..authority_end)?.rfind('@')?;
+    // Byte scans: every request's URL passes here, and the delimiters are ASCII (a char-set `find`
+    // decodes every character).
+    let bytes = url.as_bytes();
+    let scheme_end = bytes.windows(3).position(|window| window == b"://").map_or(0, |position| position + 3);
+    let rest = bytes.get(scheme_end..)?;
+    let authority_end = rest.iter().position(|byte| matches!(byte, b'/' | b'?' | b'#')).unwrap_or(rest.len());
+    let at = memchr::memrchr(b'@', rest.get(..authority_end)?)?;
     Some((scheme_end, scheme_end + at))
 }
 
@@ -267,7 +270,11 @@ impl HttpReply {
 pub fn response_metadata(status: StatusCode, headers: &HeaderMap) -> vllora_llm_core::ResponseMetadata {
     let text = headers.iter().filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)));
     let mut metadata = vllora_llm_core::ResponseMetadata::from_headers(status.as_u16(), text);
-    metadata.retry_after = crate::retry_after(headers).or(metadata.retry_after);
+    // `retry_after` reads `retry-after-ms` and `retry-after`, which the metadata keeps when present:
+    // without either there is nothing to look up.
+    if metadata.headers.iter().any(|(name, _)| name.starts_with("retry-after")) {
+        metadata.retry_after = crate::retry_after(headers).or(metadata.retry_after);
+    }
     metadata
 }
 

@@ -185,7 +185,8 @@ impl HyperTransport {
         let prepared = self.prepare(request);
         Box::pin(async move {
             let (route, mut hyper_request) = prepared?;
-            let destination = destination(hyper_request.uri());
+            // A clone shares the URI's bytes; `host:port` is formatted only when an error names it.
+            let uri = hyper_request.uri().clone();
             let mut connection = capture_connection(&mut hyper_request);
             let mut response = match route {
                 Route::Direct(client) => client.request(hyper_request),
@@ -213,7 +214,8 @@ impl HyperTransport {
                     .map_err(|_| LLMError::Timeout { phase: TimeoutPhase::FirstByte, after })?,
                 (None, None) => response.await,
             };
-            let response = response.map_err(|error| request_error(&error, connect_timeout, &destination))?;
+            let response =
+                response.map_err(|error| request_error(&error, connect_timeout, &destination(&uri)))?;
             let (parts, body) = response.into_parts();
             Ok(HttpResponse {
                 status: parts.status,
