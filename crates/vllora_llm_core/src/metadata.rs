@@ -82,7 +82,12 @@ impl ResponseMetadata {
         let mut request_id: Option<(usize, String)> = None;
         let (mut requests, mut tokens, mut input_tokens, mut output_tokens) = Default::default();
         for (name, value) in headers {
-            let name = name.to_ascii_lowercase();
+            // Names from an `http::HeaderMap` are lower-case already: copied only when they are not.
+            let name = if name.bytes().any(|byte| byte.is_ascii_uppercase()) {
+                std::borrow::Cow::Owned(name.to_ascii_lowercase())
+            } else {
+                std::borrow::Cow::Borrowed(name)
+            };
             if !kept(&name) {
                 continue;
             }
@@ -92,7 +97,7 @@ impl ResponseMetadata {
                     request_id = Some((rank, value.to_owned()));
                 }
             }
-            match name.as_str() {
+            match &*name {
                 "retry-after-ms" => {
                     let millis =
                         value.parse::<f64>().ok().filter(|millis| millis.is_finite() && *millis >= 0.0);
@@ -108,7 +113,7 @@ impl ResponseMetadata {
                 _ => {}
             }
             window_field(&name, value, &mut requests, &mut tokens, &mut input_tokens, &mut output_tokens);
-            metadata.headers.push((name, value.to_owned()));
+            metadata.headers.push((name.into_owned(), value.to_owned()));
         }
         metadata.request_id = request_id.map(|(_, id)| id);
         let non_empty = |window: RateLimitWindow| (!window.is_empty()).then_some(window);
