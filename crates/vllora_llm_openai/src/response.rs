@@ -10,7 +10,7 @@ use vllora_llm_core::types::gateway::{ProviderContent, ProviderContentKind};
 use vllora_llm_core::{LLMError, LLMResult, ProviderId};
 
 use crate::error;
-use crate::wire::{ChatResponse, MessageContent, ResponseChoice, ResponseToolCall, WireUsage};
+use crate::wire::{ChatResponse, ChunkBlock, MessageContent, ResponseChoice, ResponseToolCall, WireUsage};
 
 /// Decodes a 2xx response body.
 pub(crate) fn parse_response(
@@ -24,8 +24,7 @@ pub(crate) fn parse_response(
     }
     // Kept as the host wrote it, `""` included (the unified reason is then none).
     let raw_finish_reason = wire.choices.first().and_then(|choice| choice.finish_reason.clone());
-    let mut unknown_chunks = Vec::new();
-    let choices = wire.choices.into_iter().map(|wire| choice(provider, wire, &mut unknown_chunks)).collect();
+    let choices = wire.choices.into_iter().map(|wire| choice(provider, wire)).collect();
     let response = ChatCompletionResponse {
         id: wire.id,
         object: "chat.completion".to_owned(),
@@ -36,18 +35,8 @@ pub(crate) fn parse_response(
         system_fingerprint: wire.system_fingerprint,
         service_tier: wire.service_tier,
     };
-    // Content chunks of a kind no gateway field holds are kept whole, in the provider's JSON.
-    let provider_metadata = (!unknown_chunks.is_empty()).then(|| {
-        tracing::warn!(
-            provider,
-            count = unknown_chunks.len(),
-            "content chunks of an unknown kind kept in provider_metadata"
-        );
-        serde_json::json!({ "content_chunks": unknown_chunks })
-    });
     Ok(ChatCompletionMessageWithFinishReason {
         raw_finish_reason,
-        provider_metadata,
         ..ChatCompletionMessageWithFinishReason::new(response)
     })
 }
@@ -57,10 +46,9 @@ pub(crate) fn finish_reason(raw: Option<&str>) -> Option<FinishReason> {
     raw.filter(|raw| !raw.is_empty()).map(FinishReason::parse)
 }
 
-fn choice(provider: &str, wire: ResponseChoice, unknown_chunks: &mut Vec<serde_json::Value>) -> Choice {
+fn choice(provider: &str, wire: ResponseChoice) -> Choice {
     let message = wire.message;
     let content = message.content.map(MessageContent::split).unwrap_or_default();
-    unknown_chunks.extend(content.unknown);
     // Some hosts send placeholder calls (no name, no arguments): there is nothing to run.
     let mut tool_calls: Vec<ToolCall> = message
         .tool_calls
@@ -85,7 +73,7 @@ fn choice(provider: &str, wire: ResponseChoice, unknown_chunks: &mut Vec<serde_j
     let natives = reasoning_natives(message.reasoning_details.as_deref());
     let reasoning_details = reasoning_details(provider, message.reasoning_details);
     let text_len = content.text.as_deref().map_or(0, str::len);
-    let provider_content = block_order(provider, &natives, text_len, &tool_calls);
+    let provider_content = block_order(provider, &natives, &content.blocks, text_len, &tool_calls);
     Choice {
         index: wire.index,
         message: ChatCompletionMessage {
@@ -150,15 +138,17 @@ fn reasoning_natives(details: Option<&[serde_json::Value]>) -> Vec<Option<serde_
         .collect()
 }
 
-/// The message's blocks for `provider_content` when its reasoning blocks carry fields of their own: every
-/// block in order (reasoning, text, tool calls), so they go back to the host that sent them as they came.
+/// The message's blocks for `provider_content` when its reasoning blocks carry fields of their own or its
+/// content has chunks of a kind no gateway field holds: every block in order (reasoning, the answer's
+/// chunks, tool calls), so they go back to the host that sent them as they came.
 fn block_order(
     provider: &str,
     natives: &[Option<serde_json::Value>],
+    chunks: &[ChunkBlock],
     text_len: usize,
     tool_calls: &[ToolCall],
 ) -> Option<Vec<ProviderContent>> {
-    if natives.iter().all(Option::is_none) {
+    if natives.iter().all(Option::is_none) && chunks.is_empty() {
         return None;
     }
     let id = ProviderId::proxy(provider);
@@ -170,7 +160,13 @@ fn block_order(
             kind: ProviderContentKind::Reasoning { index, native: native.clone() },
         })
         .collect();
-    if text_len > 0 {
+    if !chunks.is_empty() {
+        // The answer's chunks in order: text by length, the chunks of other kinds whole.
+        blocks.extend(chunks.iter().map(|chunk| match chunk {
+            ChunkBlock::Text(len) => ProviderContent::text(id.clone(), *len, None),
+            ChunkBlock::Native(data) => ProviderContent::native(id.clone(), data.clone()),
+        }));
+    } else if text_len > 0 {
         blocks.push(ProviderContent::text(id.clone(), text_len, None));
     }
     blocks.extend(tool_calls.iter().map(|call| ProviderContent::tool_call(id.clone(), call.id.clone())));
@@ -344,13 +340,19 @@ mod tests {
 
     #[test]
     fn mistral_thinking_chunks_become_reasoning_and_unknown_chunks_are_kept() {
-        let result = compatible(&fixture("mistral_thinking.openai.json"));
+        let result = parse_response("mistral", &fixture("mistral_thinking.openai.json"));
+        let Ok(result) = result else { panic!("{:?}", result.err()) };
         assert_eq!(result.message().content, Some(ChatCompletionContent::Text("2 + 2 = **4**".into())));
         assert_eq!(result.message().reasoning_content.as_deref(), Some("The user asks for 2+2. That is 4."));
+        // The reference chunk has no gateway field: it is kept in the block order, whole.
         assert_eq!(
-            result.provider_metadata,
-            Some(serde_json::json!({"content_chunks": [{"type": "reference", "reference_ids": [1, 2]}]}))
+            serde_json::to_value(&result.message().provider_content).unwrap_or_default(),
+            serde_json::json!([
+                {"provider": "mistral", "type": "text", "len": 13},
+                {"provider": "mistral", "type": "native", "data": {"type": "reference", "reference_ids": [1, 2]}}
+            ])
         );
+        assert_eq!(result.provider_metadata, None);
     }
 
     #[test]

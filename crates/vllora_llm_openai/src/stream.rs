@@ -13,14 +13,15 @@ use vllora_llm_core::types::gateway::{
     CHUNK_OBJECT, ChatCompletionChunk, ChatCompletionDelta, ChatCompletionMessageWithFinishReason,
     ChunkChoice, FunctionCallDelta, Role, SharedStr, ToolCallDelta, Usage,
 };
-use vllora_llm_core::{LLMError, LLMResult, Limit};
+use vllora_llm_core::types::gateway::ProviderContent;
+use vllora_llm_core::{LLMError, LLMResult, Limit, ProviderId};
 use vllora_llm_http::{
     BodyStream, Bytes, ChunkStream, Chunks, EndOfBody, Framing, SseDecoder, SseEventRef, StreamDecoder,
 };
 
 use crate::error;
 use crate::response::{finish_reason, usage};
-use crate::wire::{DeltaContent, StreamChoice, StreamChunk, StreamToolCall, WireStr, split_chunks};
+use crate::wire::{ChunkBlock, DeltaContent, StreamChoice, StreamChunk, StreamToolCall, WireStr, split_chunks};
 
 /// The upstream index given to the legacy `function_call` of a stream, which has none of its own.
 const LEGACY_CALL_INDEX: u32 = u32::MAX;
@@ -56,6 +57,21 @@ struct ChoiceState {
     announced_calls: u32,
     /// The host sent `finish_reason: ""` (no finish) on this choice.
     said_empty_finish: bool,
+    /// A content chunk of a kind no gateway field holds came: from then on every block is listed in
+    /// `provider_content`, so the entries appended in order give the one-shot message's list.
+    listing: bool,
+    /// Bytes of text handed out before listing began, listed as one block when it begins.
+    unlisted_text: usize,
+    /// How many of the announced calls are listed.
+    calls_listed: u32,
+}
+
+/// One entry of a choice's block order, before it is tagged with the provider.
+#[derive(Debug)]
+enum BlockEntry {
+    Text(usize),
+    Native(serde_json::Value),
+    ToolCall(String),
 }
 
 /// A tool call of the turn.
@@ -220,6 +236,9 @@ impl OpenAIStreamDecoder {
                     calls: Vec::new(),
                     announced_calls: 0,
                     said_empty_finish: false,
+                    listing: false,
+                    unlisted_text: 0,
+                    calls_listed: 0,
                 });
                 self.choices.len().saturating_sub(1)
             }
@@ -234,6 +253,7 @@ impl OpenAIStreamDecoder {
             function: Some(function),
             extra_content: None,
         });
+        let announced_before = state.announced_calls;
         let tool_calls: Vec<ToolCallDelta> = delta
             .tool_calls
             .unwrap_or_default()
@@ -241,21 +261,38 @@ impl OpenAIStreamDecoder {
             .chain(legacy)
             .filter_map(|call| state.tool_call(call))
             .collect();
+        let mut order = Vec::new();
         let (content, thinking) = match delta.content {
             None => (None, None),
-            Some(DeltaContent::Text(content)) => (text(Some(content)), None),
+            Some(DeltaContent::Text(content)) => {
+                let content = text(Some(content));
+                state.text_order(content.as_deref().map_or(0, str::len), &mut order);
+                (content, None)
+            }
             Some(DeltaContent::Chunks(chunks)) => {
                 let split = split_chunks(chunks);
-                if !split.unknown.is_empty() {
-                    tracing::warn!(
-                        provider = %self.provider,
-                        chunks = %serde_json::Value::Array(split.unknown),
-                        "stream content chunks of an unknown kind were not kept"
-                    );
+                if split.blocks.is_empty() {
+                    state.text_order(split.text.as_deref().map_or(0, str::len), &mut order);
+                } else {
+                    state.chunk_order(split.blocks, announced_before, &mut order);
                 }
                 (split.text.filter(|text| !text.is_empty()), split.thinking.filter(|text| !text.is_empty()))
             }
         };
+        if state.listing {
+            state.list_calls(state.announced_calls, &mut order);
+        }
+        let provider_content = (!order.is_empty()).then(|| {
+            let id = ProviderId::proxy(self.provider.as_str());
+            order
+                .into_iter()
+                .map(|entry| match entry {
+                    BlockEntry::Text(len) => ProviderContent::text(id.clone(), len, None),
+                    BlockEntry::Native(data) => ProviderContent::native(id.clone(), data),
+                    BlockEntry::ToolCall(call) => ProviderContent::tool_call(id.clone(), call),
+                })
+                .collect()
+        });
         let reasoning_details = crate::response::reasoning_details(&self.provider, delta.reasoning_details);
         let mut gateway_delta = ChatCompletionDelta {
             role: None,
@@ -264,7 +301,7 @@ impl OpenAIStreamDecoder {
             reasoning_details,
             tool_calls: (!tool_calls.is_empty()).then_some(tool_calls),
             refusal: text(delta.refusal),
-            provider_content: None,
+            provider_content,
             annotations: delta.annotations.filter(|annotations| !annotations.is_empty()),
         };
         // The first finish reason of a choice is its finish reason; servers that repeat it are not echoed.
@@ -278,6 +315,7 @@ impl OpenAIStreamDecoder {
             || gateway_delta.reasoning_content.is_some()
             || gateway_delta.reasoning_details.is_some()
             || gateway_delta.annotations.is_some()
+            || gateway_delta.provider_content.is_some()
             || gateway_delta.tool_calls.is_some()
             || gateway_delta.refusal.is_some()
             || finish.is_some()
@@ -302,6 +340,46 @@ impl OpenAIStreamDecoder {
 }
 
 impl ChoiceState {
+    /// Text of `len` bytes: listed once listing has begun, else counted for when it does.
+    fn text_order(&mut self, len: usize, order: &mut Vec<BlockEntry>) {
+        if len == 0 {
+            return;
+        }
+        if self.listing {
+            order.push(BlockEntry::Text(len));
+        } else {
+            self.unlisted_text = self.unlisted_text.saturating_add(len);
+        }
+    }
+
+    /// Lists the announced calls below index `up_to` not listed yet, in the order the caller saw them.
+    fn list_calls(&mut self, up_to: u32, order: &mut Vec<BlockEntry>) {
+        let mut unlisted: Vec<(u32, &CallState)> = self
+            .calls
+            .iter()
+            .filter_map(|call| Some((call.caller_index?, call)))
+            .filter(|(index, _)| *index >= self.calls_listed && *index < up_to)
+            .collect();
+        unlisted.sort_by_key(|(index, _)| *index);
+        order.extend(unlisted.into_iter().map(|(_, call)| BlockEntry::ToolCall(call.id.clone())));
+        self.calls_listed = self.calls_listed.max(up_to);
+    }
+
+    /// Chunks of which one has no gateway field: listing begins (the text and calls before them first).
+    fn chunk_order(&mut self, blocks: Vec<ChunkBlock>, announced_before: u32, order: &mut Vec<BlockEntry>) {
+        if !self.listing {
+            self.listing = true;
+            if self.unlisted_text > 0 {
+                order.push(BlockEntry::Text(std::mem::take(&mut self.unlisted_text)));
+            }
+            self.list_calls(announced_before, order);
+        }
+        order.extend(blocks.into_iter().map(|block| match block {
+            ChunkBlock::Text(len) => BlockEntry::Text(len),
+            ChunkBlock::Native(data) => BlockEntry::Native(data),
+        }));
+    }
+
     /// Gives each call of the turn a stable index, its id and name on its first fragment only.
     fn tool_call(&mut self, wire: StreamToolCall<'_>) -> Option<ToolCallDelta> {
         let id = wire.id.as_ref().map(WireStr::as_str).filter(|id| !id.is_empty());
@@ -574,7 +652,7 @@ mod tests {
 
     /// The chat stream fixtures: raw bodies (`<case>.openai.sse`) and what they condense to
     /// (`<case>.expected.json`).
-    const CASES: usize = 18;
+    const CASES: usize = 19;
 
     /// What the caller receives when the body arrives in `pieces`, through the shipped driver.
     fn replay(pieces: &[&[u8]]) -> Vec<Result<ChatCompletionChunk, LLMError>> {
@@ -922,5 +1000,39 @@ mod tests {
             details.iter().map(|detail| detail.signature.as_deref()).collect();
         assert_eq!(signatures, vec![None, Some("EqMBCkgIBxABGAIiQ")]);
         assert!(details.iter().all(|detail| detail.provider.as_deref() == Some("openrouter")));
+    }
+
+    #[test]
+    fn a_mistral_reference_chunk_is_kept_in_order_in_the_stream() {
+        let bytes = std::fs::read(format!("{STREAMS}/mistral_references.openai.sse")).unwrap_or_default();
+        let items = replay(&[&bytes]);
+        let entries: Vec<Value> = items
+            .iter()
+            .filter_map(|item| item.as_ref().ok())
+            .flat_map(|chunk| {
+                chunk
+                    .choices
+                    .iter()
+                    .flat_map(|choice| choice.delta.provider_content.clone().unwrap_or_default())
+            })
+            .map(|entry| serde_json::to_value(entry).unwrap_or_default())
+            .collect();
+        // Appended in arrival order: the text before the reference, the reference, the text after.
+        assert_eq!(
+            entries,
+            vec![
+                json!({"provider": "openai", "type": "text", "len": 20}),
+                json!({"provider": "openai", "type": "text", "len": 11}),
+                json!({"provider": "openai", "type": "native", "data": {"type": "reference", "reference_ids": [0]}}),
+                json!({"provider": "openai", "type": "text", "len": 20}),
+            ]
+        );
+        let text: String = items
+            .iter()
+            .filter_map(|item| item.as_ref().ok())
+            .flat_map(|chunk| chunk.choices.iter().filter_map(|choice| choice.delta.content.clone()))
+            .collect();
+        assert_eq!(text, "Paris is the capital of France. It has 2.1M people.");
+        assert_eq!(text.len(), 20 + 11 + 20);
     }
 }

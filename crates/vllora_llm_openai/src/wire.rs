@@ -179,6 +179,16 @@ pub(crate) struct OpenRouterReasoning<'a> {
 pub(crate) enum Content<'a> {
     Text(&'a str),
     Parts(Vec<Part<'a>>),
+    /// Parts and chunks a host sent that this crate does not model, sent back as they came.
+    Chunks(Vec<Chunk<'a>>),
+}
+
+/// A content chunk: one this crate writes, or one kept as the host sent it.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub(crate) enum Chunk<'a> {
+    Part(Part<'a>),
+    Raw(&'a Value),
 }
 
 /// A content part; `cache_control` only for hosts that take it (OpenRouter).
@@ -365,7 +375,18 @@ pub(crate) struct ContentChunk {
 pub(crate) struct SplitContent {
     pub text: Option<String>,
     pub thinking: Option<String>,
-    pub unknown: Vec<Value>,
+    /// The answer's chunks in order when one of them is of a kind no gateway field holds (Mistral's
+    /// `reference` chunks): text chunks by length, the others whole. Empty otherwise.
+    pub blocks: Vec<ChunkBlock>,
+}
+
+/// One chunk of an answer, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum ChunkBlock {
+    /// The next `len` bytes of the text.
+    Text(usize),
+    /// A chunk of another kind, as the host sent it.
+    Native(Value),
 }
 
 impl MessageContent {
@@ -381,22 +402,36 @@ impl MessageContent {
 /// Joins the text chunks and the thinking chunks apart; other kinds are returned whole.
 pub(crate) fn split_chunks(chunks: Vec<ContentChunk>) -> SplitContent {
     let mut split = SplitContent::default();
+    let mut native = false;
     let append =
         |target: &mut Option<String>, text: &str| target.get_or_insert_with(String::new).push_str(text);
     for chunk in chunks {
         match (chunk.kind.as_deref(), &chunk.text, &chunk.thinking) {
-            (Some("text") | None, Some(text), _) => append(&mut split.text, text),
+            (Some("text") | None, Some(text), _) => {
+                append(&mut split.text, text);
+                split.blocks.push(ChunkBlock::Text(text.len()));
+            }
             (Some("thinking"), _, Some(thinking)) => match thinking {
                 Value::String(text) => append(&mut split.thinking, text),
                 Value::Array(parts) => {
                     for part in parts {
                         match part.get("text").and_then(Value::as_str) {
                             Some(text) => append(&mut split.thinking, text),
-                            None => split.unknown.push(part.clone()),
+                            None => {
+                                native = true;
+                                split.blocks.push(ChunkBlock::Native(serde_json::json!({
+                                    "type": "thinking", "thinking": [part]
+                                })));
+                            }
                         }
                     }
                 }
-                other => split.unknown.push(other.clone()),
+                other => {
+                    native = true;
+                    split
+                        .blocks
+                        .push(ChunkBlock::Native(serde_json::json!({"type": "thinking", "thinking": other})));
+                }
             },
             _ => {
                 let mut whole = chunk.rest;
@@ -409,9 +444,13 @@ pub(crate) fn split_chunks(chunks: Vec<ContentChunk>) -> SplitContent {
                 if let Some(thinking) = chunk.thinking {
                     whole.insert("thinking".to_owned(), thinking);
                 }
-                split.unknown.push(Value::Object(whole));
+                native = true;
+                split.blocks.push(ChunkBlock::Native(Value::Object(whole)));
             }
         }
+    }
+    if !native {
+        split.blocks.clear();
     }
     split
 }

@@ -139,8 +139,10 @@ async fn mistral_gets_its_thinking_back_as_it_sent_it() {
         second["messages"][1],
         json!({"role": "assistant", "content": [
             {"type": "thinking", "thinking": [{"type": "text", "text": "The user asks for 2+2. That is 4."}]},
-            {"type": "text", "text": "2 + 2 = **4**"}
-        ]})
+            {"type": "text", "text": "2 + 2 = **4**"},
+            {"type": "reference", "reference_ids": [1, 2]}
+        ]}),
+        "the answer goes back chunk for chunk, its reference chunk included"
     );
 }
 

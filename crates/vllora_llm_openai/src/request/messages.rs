@@ -6,11 +6,11 @@ use vllora_llm_core::types::gateway::{
     CacheControl, ChatCompletionContent, ChatCompletionMessage, ContentPart, ReasoningDetail,
     ReasoningDetailType, Role,
 };
-use vllora_llm_core::types::gateway::MessageBlock;
+use vllora_llm_core::types::gateway::{MessageBlock, ProviderContentKind};
 use vllora_llm_core::{ProviderId, Warning};
 
 use crate::dialect::OpenAIDialect;
-use crate::wire::{AudioReference, Content, Message, OpenRouterReasoning, Part, ThinkingText, ToolCall};
+use crate::wire::{AudioReference, Chunk, Content, Message, OpenRouterReasoning, Part, ThinkingText, ToolCall};
 
 /// Who the messages are for.
 #[derive(Debug, Clone, Copy)]
@@ -84,12 +84,21 @@ pub(crate) fn wire_message<'a>(
     if reasoning.is_some() && thinking_chunk.is_none() && reasoning_content.is_none() {
         left_out.reasoning_content.push(position);
     }
-    let own_id = ProviderId::proxy(host.provider);
-    let foreign = message
-        .provider_content
-        .iter()
-        .flatten()
-        .any(|entry| entry.carries_native() && !entry.is_from(&own_id));
+    // Built only for a message that needs it: a name copied per message of every request adds up.
+    let own_id = || ProviderId::proxy(host.provider);
+    let foreign = message.provider_content.as_ref().is_some_and(|entries| {
+        let own_id = own_id();
+        // A host gets back only its own blocks, and only those it reads: Mistral its content chunks,
+        // OpenRouter the fields of its reasoning blocks.
+        entries.iter().any(|entry| {
+            let used = match entry.kind {
+                ProviderContentKind::Native { .. } => dialect.sends_thinking_chunks(),
+                ProviderContentKind::Reasoning { .. } => openrouter,
+                _ => false,
+            };
+            entry.carries_native() && !(used && entry.is_from(&own_id))
+        })
+    });
     if foreign {
         left_out.provider_content.push(position);
     }
@@ -97,6 +106,7 @@ pub(crate) fn wire_message<'a>(
         Some(details) if openrouter && assistant => {
             // The recorded blocks give back the fields OpenRouter sent beside each block (`format`...).
             let text = message.content.as_ref().and_then(ChatCompletionContent::as_str);
+            let own_id = own_id();
             let ordered = message.blocks_for(&own_id, text);
             let own: Vec<OpenRouterReasoning<'_>> = ordered
                 .blocks
@@ -150,7 +160,35 @@ pub(crate) fn wire_message<'a>(
             left_out.cache_control.push(position);
         }
     }
-    if let Some(thinking) = thinking_chunk {
+    let own_chunks = dialect.sends_thinking_chunks()
+        && assistant
+        && message.provider_content.as_ref().is_some_and(|entries| {
+            let own_id = own_id();
+            entries.iter().any(|entry| {
+                entry.is_from(&own_id) && matches!(entry.kind, ProviderContentKind::Native { .. })
+            })
+        });
+    if own_chunks {
+        // Mistral's answer as it sent it: the thinking, then its chunks in order (references included).
+        let own_id = own_id();
+        let text = message.content.as_ref().and_then(ChatCompletionContent::as_str);
+        let mut chunks: Vec<Chunk<'_>> = thinking_chunk
+            .map(|thinking| {
+                Chunk::Part(Part::Thinking { thinking: [ThinkingText { kind: "text", text: thinking }] })
+            })
+            .into_iter()
+            .collect();
+        for block in message.blocks_for(&own_id, text).blocks {
+            match block {
+                MessageBlock::Text { text, .. } => {
+                    chunks.push(Chunk::Part(Part::Text { text, cache_control: None }))
+                }
+                MessageBlock::Native(data) => chunks.push(Chunk::Raw(data)),
+                _ => {}
+            }
+        }
+        content = Some(Content::Chunks(chunks));
+    } else if let Some(thinking) = thinking_chunk {
         // Mistral takes its reasoning back as a thinking chunk before the answer.
         let mut parts = vec![Part::Thinking { thinking: [ThinkingText { kind: "text", text: thinking }] }];
         match content {
@@ -223,6 +261,7 @@ fn with_breakpoint<'a>(content: Content<'a>, cache: &'a CacheControl) -> Content
             }
             Content::Parts(parts)
         }
+        chunks @ Content::Chunks(_) => chunks,
     }
 }
 
