@@ -21,6 +21,10 @@
 //! `gen_ai.provider.name`, `gen_ai.request.model`, and when known `gen_ai.response.model`,
 //! `server.address`, `server.port`.
 //!
+//! **Nothing listening, nothing recorded.** When a call starts with its span disabled and the metric
+//! events disabled too (no subscriber, or one that takes neither), the call costs what the provider's
+//! does: the server is not observed, the result not recorded, the stream returned unwrapped.
+//!
 //! Integer span fields and attributes (token counts, `max_tokens`, `server.port`) are recorded as `i64`:
 //! `tracing-opentelemetry` turns `i64` into integer attributes but `u64` into strings. Histogram values
 //! are `u64` or `f64`, the two types `MetricsLayer` makes histograms of.
@@ -92,20 +96,44 @@ pub(crate) struct Call {
     server: Option<ServerAddress>,
     response_model: Option<Box<str>>,
     ended: bool,
+    /// Whether anything records this call: its span is enabled or the metric events are. When nothing
+    /// does, the call costs no more than the provider's: no server observed, no result recorded, no
+    /// stream wrapped.
+    listening: bool,
+}
+
+/// Whether the current subscriber takes the metric events (asked with the duration event's target,
+/// level and fields, as `tracing-opentelemetry`'s `MetricsLayer` filters them).
+fn metrics_enabled() -> bool {
+    tracing::event_enabled!(
+        target: METRICS_TARGET,
+        tracing::Level::INFO,
+        histogram.gen_ai.client.operation.duration,
+        gen_ai.operation.name,
+        gen_ai.provider.name,
+        gen_ai.request.model,
+        gen_ai.response.model,
+        server.address,
+        server.port,
+        error.type
+    )
 }
 
 impl Call {
     /// A call starting now, recorded in `span` (opened by the caller with the operation's fields).
     pub(crate) fn start(span: Span, operation: &'static str, provider: &str, request_model: &str) -> Call {
+        let listening = !span.is_disabled() || metrics_enabled();
+        let text = |value: &str| if listening { value.into() } else { Box::default() };
         Call {
             span,
             operation,
-            provider: provider.into(),
-            request_model: request_model.into(),
+            provider: text(provider),
+            request_model: text(request_model),
             started: Instant::now(),
             server: None,
             response_model: None,
             ended: false,
+            listening,
         }
     }
 
@@ -114,8 +142,12 @@ impl Call {
         &self.span
     }
 
-    /// Runs `future` (the provider's call) inside the span, noting the server its requests went to.
+    /// Runs `future` (the provider's call) inside the span, noting the server its requests went to
+    /// (when anything listens).
     pub(crate) async fn run<F: Future>(&mut self, future: F) -> F::Output {
+        if !self.listening {
+            return future.await;
+        }
         let (output, server) =
             observe_server(tracing::Instrument::instrument(future, self.span.clone())).await;
         if let Some(server) = server {
@@ -318,6 +350,11 @@ pub(crate) fn record_result(
     result: &LLMResult<ChatCompletionMessageWithFinishReason>,
     record_content: bool,
 ) {
+    if !call.listening {
+        // Nothing would see the span's fields or the metric events.
+        call.ended = true;
+        return;
+    }
     let response = match result {
         Ok(response) => &response.response,
         Err(error) => return call.fail(error),
@@ -341,7 +378,12 @@ pub(crate) fn record_result(
 
 /// Keeps the call's span open for the stream's life and records what the chunks say; the call ends when
 /// the stream does (or fails, or is dropped).
-pub(crate) fn instrument_stream(stream: ResultStream, call: Call, record_content: bool) -> ResultStream {
+pub(crate) fn instrument_stream(stream: ResultStream, mut call: Call, record_content: bool) -> ResultStream {
+    if !call.listening {
+        // Nothing would see what the chunks say: the stream is returned as the provider made it.
+        call.ended = true;
+        return stream;
+    }
     let warnings = stream.warnings().to_vec();
     let metadata = stream.metadata().cloned();
     ResultStream::new(InstrumentedStream {
