@@ -1035,4 +1035,20 @@ mod tests {
         assert_eq!(text, "Paris is the capital of France. It has 2.1M people.");
         assert_eq!(text.len(), 20 + 11 + 20);
     }
+
+    #[test]
+    fn streamed_url_citations_are_annotations() {
+        let mut decoder = OpenAIStreamDecoder::new("openai");
+        let first = decoder.on_data(
+            None,
+            r#"{"id":"c","choices":[{"index":0,"delta":{"role":"assistant","content":"See the blog."}}]}"#,
+        );
+        assert!(matches!(first, Ok(Some(_))));
+        let cited = r#"{"id":"c","choices":[{"index":0,"delta":{"annotations":[{"type":"url_citation","url_citation":{"start_index":4,"end_index":12,"title":"Rust Blog","url":"https://blog.rust-lang.org/"}}]},"finish_reason":"stop"}]}"#;
+        let chunk = decoder.on_data(None, cited).ok().flatten().unwrap_or_default();
+        let annotations = chunk.choices[0].delta.annotations.clone().unwrap_or_default();
+        let citation = annotations[0].url_citation.clone().unwrap_or_default();
+        assert_eq!((citation.start_index, citation.end_index, citation.title.as_str()), (4, 12, "Rust Blog"));
+        assert_eq!(chunk.choices[0].finish_reason.as_ref().map(|reason| reason.as_str()), Some("stop"));
+    }
 }
