@@ -17,8 +17,13 @@ pub(crate) fn parse_response(
     provider: &str,
     body: &[u8],
 ) -> LLMResult<ChatCompletionMessageWithFinishReason> {
-    let wire: ChatResponse =
-        serde_json::from_slice(body).map_err(|error| LLMError::decode(provider, error))?;
+    // UTF-8 checked once for the whole body (`from_slice` checks each string again); a body that is not
+    // UTF-8 goes through `from_slice`, whose error says where.
+    let wire: ChatResponse = match std::str::from_utf8(body) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(body),
+    }
+    .map_err(|error| LLMError::decode(provider, error))?;
     if let (Some(error_value), true) = (&wire.error, wire.choices.is_empty()) {
         return Err(error::api_error_from_value(provider, None, error_value).with_body(body).into());
     }
@@ -414,5 +419,36 @@ mod tests {
         // The gateway message serialises back to OpenAI's JSON.
         let json = serde_json::to_value(result.message()).unwrap_or_default();
         assert_eq!(json["annotations"][0]["url_citation"]["title"], "Announcing Rust 1.91.0");
+    }
+
+    #[test]
+    fn content_is_a_string_chunks_or_nothing_and_anything_else_is_a_decode_error() {
+        let body = |content: &str| {
+            format!(
+                r#"{{"id":"c","model":"m","choices":[{{"index":0,"message":{{"role":"assistant","content":{content}}},"finish_reason":"stop"}}]}}"#
+            )
+        };
+        let text = |content: &str| {
+            parse_response("openai", body(content).as_bytes())
+                .map(|result| {
+                    result.message().content.as_ref().and_then(|content| content.as_str()).map(str::to_owned)
+                })
+                .map_err(|error| error.to_string())
+        };
+        assert_eq!(text(r#""Hi \"there\"""#), Ok(Some("Hi \"there\"".to_owned())));
+        assert_eq!(
+            text(r#"[{"type":"text","text":"Hi "},{"type":"text","text":"there"}]"#),
+            Ok(Some("Hi there".to_owned()))
+        );
+        assert_eq!(text("null"), Ok(None));
+        let Err(error) = text("42") else { panic!("a number is no content") };
+        assert!(error.contains("a string or an array of content chunks"), "{error}");
+        // A body that is not UTF-8 is a decode error too, naming where.
+        let mut bad = body(r#""Hi""#).into_bytes();
+        if let Some(byte) = bad.iter_mut().find(|byte| **byte == b'H') {
+            *byte = 0xff;
+        }
+        let Err(error) = parse_response("openai", &bad) else { panic!("not UTF-8") };
+        assert!(error.to_string().contains("line 1"), "{error}");
     }
 }

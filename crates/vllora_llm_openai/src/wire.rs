@@ -348,11 +348,41 @@ pub(crate) struct ResponseMessage {
 
 /// Message content as hosts send it: a string, or typed chunks (Mistral's `text` and `thinking`, lax
 /// servers' untyped text parts).
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug)]
 pub(crate) enum MessageContent {
     Text(String),
     Chunks(Vec<ContentChunk>),
+}
+
+/// Chosen by the JSON type, by hand: `#[serde(untagged)]` buffers the whole value (every answer's text
+/// copied once more) before trying each variant.
+impl<'de> Deserialize<'de> for MessageContent {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ContentVisitor;
+
+        impl<'de> serde::de::Visitor<'de> for ContentVisitor {
+            type Value = MessageContent;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("a string or an array of content chunks")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<MessageContent, E> {
+                Ok(MessageContent::Text(text.to_owned()))
+            }
+
+            fn visit_string<E: serde::de::Error>(self, text: String) -> Result<MessageContent, E> {
+                Ok(MessageContent::Text(text))
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, chunks: A) -> Result<MessageContent, A::Error> {
+                let chunks = serde::de::value::SeqAccessDeserializer::new(chunks);
+                Vec::<ContentChunk>::deserialize(chunks).map(MessageContent::Chunks)
+            }
+        }
+
+        deserializer.deserialize_any(ContentVisitor)
+    }
 }
 
 /// One typed content chunk.
