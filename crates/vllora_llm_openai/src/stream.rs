@@ -13,7 +13,7 @@ use vllora_llm_core::types::gateway::{
     CHUNK_OBJECT, ChatCompletionChunk, ChatCompletionDelta, ChatCompletionMessageWithFinishReason,
     ChunkChoice, FunctionCallDelta, Role, SharedStr, ToolCallDelta, Usage,
 };
-use vllora_llm_core::types::gateway::ProviderContent;
+use vllora_llm_core::types::gateway::{ProviderContent, ProviderContentKind, ReasoningDetail};
 use vllora_llm_core::{LLMError, LLMResult, Limit, ProviderId};
 use vllora_llm_http::{
     BodyStream, Bytes, ChunkStream, Chunks, EndOfBody, Framing, SseDecoder, SseEventRef, StreamDecoder,
@@ -64,6 +64,21 @@ struct ChoiceState {
     unlisted_text: usize,
     /// How many of the announced calls are listed.
     calls_listed: u32,
+    /// OpenRouter reasoning blocks being streamed (fragments of text, then the signature), handed out
+    /// whole once the answer begins, as the one-shot response has them.
+    open_details: Vec<OpenDetail>,
+    /// How many reasoning blocks the caller has seen.
+    details_emitted: usize,
+}
+
+/// A reasoning block being put together.
+#[derive(Debug)]
+struct OpenDetail {
+    /// OpenRouter's `index` of the block.
+    key: Option<u64>,
+    detail: ReasoningDetail,
+    /// The block's other fields (`format`, `id`, `index`).
+    native: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// One entry of a choice's block order, before it is tagged with the provider.
@@ -72,6 +87,7 @@ enum BlockEntry {
     Text(usize),
     Native(serde_json::Value),
     ToolCall(String),
+    Reasoning(usize, Option<serde_json::Value>),
 }
 
 /// A tool call of the turn.
@@ -193,12 +209,32 @@ impl OpenAIStreamDecoder {
         let choices: Vec<ChunkChoice> = self
             .choices
             .iter_mut()
-            .filter(|choice| choice.started && !choice.finished && choice.said_empty_finish)
+            .filter(|choice| {
+                choice.started
+                    && !choice.finished
+                    && (choice.said_empty_finish || !choice.open_details.is_empty())
+            })
             .map(|choice| {
-                choice.said_empty_finish = false;
+                let said_empty = std::mem::take(&mut choice.said_empty_finish);
+                let mut order = Vec::new();
+                let reasoning_details = choice.flush_details(choice.announced_calls, &mut order);
+                let provider_content = (!order.is_empty()).then(|| {
+                    let id = ProviderId::proxy(self.provider.as_str());
+                    order
+                        .into_iter()
+                        .filter_map(|entry| match entry {
+                            BlockEntry::Reasoning(index, native) => Some(ProviderContent {
+                                provider: id.clone(),
+                                kind: ProviderContentKind::Reasoning { index, native },
+                            }),
+                            _ => None,
+                        })
+                        .collect()
+                });
                 ChunkChoice {
                     index: choice.index,
-                    raw_finish_reason: Some(SharedStr::from("")),
+                    delta: ChatCompletionDelta { reasoning_details, provider_content, ..Default::default() },
+                    raw_finish_reason: said_empty.then(|| SharedStr::from("")),
                     ..Default::default()
                 }
             })
@@ -239,6 +275,8 @@ impl OpenAIStreamDecoder {
                     listing: false,
                     unlisted_text: 0,
                     calls_listed: 0,
+                    open_details: Vec::new(),
+                    details_emitted: 0,
                 });
                 self.choices.len().saturating_sub(1)
             }
@@ -262,6 +300,15 @@ impl OpenAIStreamDecoder {
             .filter_map(|call| state.tool_call(call))
             .collect();
         let mut order = Vec::new();
+        let detail_text = state.merge_details(&self.provider, delta.reasoning_details.as_deref());
+        let answer_begins = delta.content.as_ref().is_some_and(|content| match content {
+            DeltaContent::Text(text) => !text.0.is_empty(),
+            DeltaContent::Chunks(chunks) => !chunks.is_empty(),
+        }) || !tool_calls.is_empty()
+            || delta.refusal.as_ref().is_some_and(|refusal| !refusal.0.is_empty())
+            || wire.finish_reason.as_ref().is_some_and(|reason| !reason.0.is_empty());
+        let reasoning_details =
+            if answer_begins { state.flush_details(announced_before, &mut order) } else { None };
         let (content, thinking) = match delta.content {
             None => (None, None),
             Some(DeltaContent::Text(content)) => {
@@ -290,14 +337,20 @@ impl OpenAIStreamDecoder {
                     BlockEntry::Text(len) => ProviderContent::text(id.clone(), len, None),
                     BlockEntry::Native(data) => ProviderContent::native(id.clone(), data),
                     BlockEntry::ToolCall(call) => ProviderContent::tool_call(id.clone(), call),
+                    BlockEntry::Reasoning(index, native) => ProviderContent {
+                        provider: id.clone(),
+                        kind: ProviderContentKind::Reasoning { index, native },
+                    },
                 })
                 .collect()
         });
-        let reasoning_details = crate::response::reasoning_details(&self.provider, delta.reasoning_details);
         let mut gateway_delta = ChatCompletionDelta {
             role: None,
             content,
-            reasoning_content: text(delta.reasoning_content).or_else(|| text(delta.reasoning)).or(thinking),
+            reasoning_content: text(delta.reasoning_content)
+                .or_else(|| text(delta.reasoning))
+                .or(thinking)
+                .or(detail_text),
             reasoning_details,
             tool_calls: (!tool_calls.is_empty()).then_some(tool_calls),
             refusal: text(delta.refusal),
@@ -340,6 +393,85 @@ impl OpenAIStreamDecoder {
 }
 
 impl ChoiceState {
+    /// Adds OpenRouter's reasoning fragments to the blocks being put together; returns their text when
+    /// the host sent it nowhere else (no `reasoning` beside them is checked by the caller).
+    fn merge_details(&mut self, provider: &str, fragments: Option<&[serde_json::Value]>) -> Option<String> {
+        let mut text = String::new();
+        for raw in fragments.unwrap_or_default() {
+            let Some(fragment) = crate::response::reasoning_detail(provider, raw) else { continue };
+            let key = raw.get("index").and_then(serde_json::Value::as_u64);
+            let native: serde_json::Map<String, serde_json::Value> = raw
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter(|(name, _)| {
+                    !matches!(name.as_str(), "type" | "text" | "summary" | "signature" | "data")
+                })
+                .map(|(name, value)| (name.clone(), value.clone()))
+                .collect();
+            text.push_str(fragment.text.as_deref().unwrap_or_default());
+            let open = self
+                .open_details
+                .iter_mut()
+                .rev()
+                .find(|open| open.key == key && open.detail.kind == fragment.kind && key.is_some());
+            match open {
+                Some(open) => {
+                    if let Some(piece) = &fragment.text {
+                        open.detail.text.get_or_insert_with(String::new).push_str(piece);
+                    }
+                    if fragment.signature.is_some() {
+                        open.detail.signature = fragment.signature;
+                    }
+                    if fragment.data.is_some() {
+                        open.detail.data = fragment.data;
+                    }
+                    if !native.is_empty() {
+                        open.native.get_or_insert_with(serde_json::Map::new).extend(native);
+                    }
+                }
+                None => self.open_details.push(OpenDetail {
+                    key,
+                    detail: fragment,
+                    native: (!native.is_empty()).then_some(native),
+                }),
+            }
+        }
+        (!text.is_empty()).then_some(text)
+    }
+
+    /// The reasoning blocks put together so far, whole; listed in `provider_content` when they carry
+    /// fields of their own (or listing has begun).
+    fn flush_details(
+        &mut self,
+        announced_before: u32,
+        order: &mut Vec<BlockEntry>,
+    ) -> Option<Vec<ReasoningDetail>> {
+        if self.open_details.is_empty() {
+            return None;
+        }
+        let open = std::mem::take(&mut self.open_details);
+        if !self.listing && open.iter().any(|open| open.native.is_some()) {
+            self.listing = true;
+            if self.unlisted_text > 0 {
+                order.push(BlockEntry::Text(std::mem::take(&mut self.unlisted_text)));
+            }
+            self.list_calls(announced_before, order);
+        }
+        let mut details = Vec::with_capacity(open.len());
+        for block in open {
+            if self.listing {
+                order.push(BlockEntry::Reasoning(
+                    self.details_emitted,
+                    block.native.map(serde_json::Value::Object),
+                ));
+            }
+            self.details_emitted = self.details_emitted.saturating_add(1);
+            details.push(block.detail);
+        }
+        Some(details)
+    }
+
     /// Text of `len` bytes: listed once listing has begun, else counted for when it does.
     fn text_order(&mut self, len: usize, order: &mut Vec<BlockEntry>) {
         if len == 0 {
@@ -981,25 +1113,39 @@ mod tests {
         );
         assert!(calls.iter().all(|call| call.index == 0));
 
+        // OpenRouter streams a block in fragments (text, then its signature): the caller gets it whole, once
+        // the answer begins, with OpenRouter's own fields in the block order.
         let bytes = std::fs::read(format!("{STREAMS}/openrouter_reasoning.openai.sse")).unwrap_or_default();
-        let mut decoder = OpenAIStreamDecoder::new("openrouter");
-        let mut framing = SseDecoder::new(1 << 20);
-        assert!(framing.push(&bytes).is_ok());
-        let mut details = Vec::new();
-        while let Some(event) = framing.next_event() {
-            if let Ok(Some(chunk)) = decoder.on_data(event.event.as_deref(), &event.data) {
-                details.extend(
-                    chunk
-                        .choices
-                        .iter()
-                        .flat_map(|choice| choice.delta.reasoning_details.clone().unwrap_or_default()),
-                );
-            }
+        for points in split_points(bytes.len()) {
+            let decoder = OpenAIStreamDecoder::new("openrouter");
+            let (chunks, error) = decode_pieces(SseDecoder::new(1 << 20), decoder, split_at(&bytes, &points));
+            assert!(error.is_none(), "{error:?}");
+            let choices: Vec<&ChunkChoice> = chunks.iter().flat_map(|chunk| &chunk.choices).collect();
+            let details: Vec<ReasoningDetail> = choices
+                .iter()
+                .flat_map(|choice| choice.delta.reasoning_details.clone().unwrap_or_default())
+                .collect();
+            assert_eq!(details.len(), 1, "{details:?}");
+            assert_eq!(details[0].text.as_deref(), Some("Checking the date."));
+            assert_eq!(details[0].signature.as_deref(), Some("EqMBCkgIBxABGAIiQ"));
+            assert_eq!(details[0].provider.as_deref(), Some("openrouter"));
+            let order: Vec<Value> = choices
+                .iter()
+                .flat_map(|choice| choice.delta.provider_content.clone().unwrap_or_default())
+                .map(|entry| serde_json::to_value(entry).unwrap_or_default())
+                .collect();
+            assert_eq!(
+                order,
+                vec![
+                    json!({"provider": "openrouter", "type": "reasoning", "index": 0,
+                           "native": {"format": "anthropic-claude-v1", "index": 0}}),
+                    json!({"provider": "openrouter", "type": "text", "len": 13}),
+                ]
+            );
+            let reasoning: String =
+                choices.iter().filter_map(|choice| choice.delta.reasoning_content.as_deref()).collect();
+            assert_eq!(reasoning, "Checking the date.");
         }
-        let signatures: Vec<Option<&str>> =
-            details.iter().map(|detail| detail.signature.as_deref()).collect();
-        assert_eq!(signatures, vec![None, Some("EqMBCkgIBxABGAIiQ")]);
-        assert!(details.iter().all(|detail| detail.provider.as_deref() == Some("openrouter")));
     }
 
     #[test]
