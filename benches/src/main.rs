@@ -6,6 +6,7 @@
 //! the library and its baseline run one after the other, so drift hits both alike.
 
 mod fixtures;
+mod instructions;
 mod library;
 mod measure;
 mod memory;
@@ -32,7 +33,7 @@ use server::ServerProcess;
 static ALLOCATOR: CountingAllocator = CountingAllocator::new();
 
 const USAGE: &str = "usage: cargo xtask bench [--quick] [--repeats N] [--seconds S] [--events N] \
-                     [--streams 1000,10000] [--only oneshot,stream,translation,memory,soak]";
+                     [--streams 1000,10000] [--only oneshot,stream,translation,memory,instructions,soak]";
 
 /// How long and how often to measure.
 #[derive(Debug, Clone)]
@@ -217,6 +218,10 @@ fn run(settings: &Settings) -> Result<(), String> {
         for &streams in &settings.streams {
             rows.extend(memory::memory(&server, streams, settings)?);
         }
+    }
+    if settings.wants("instructions") {
+        // Shorter samples (`--quick`) get shorter callgrind runs.
+        rows.extend(instructions::instructions(settings.seconds < 1.0)?);
     }
     if !rows.is_empty() {
         println!("{}", report::table(&rows));

@@ -12,12 +12,13 @@ use crate::{ALLOCATOR, client_runtime, fixtures, number, request_body, request_j
 /// The `profile SUBJECT SCENARIO COUNT` command: runs one side of one measurement alone, to be run under
 /// `perf record` or `valgrind --tool=callgrind`. SUBJECT is `library` (the direct model path), `bare`
 /// (the library without timeouts or retries), `facade` (`VlloraLLMClient::completions().create` with
-/// the caller's clone), `facade-ref` (`create_ref`) or `raw`; SCENARIO is `oneshot`,
+/// the caller's clone), `facade-ref` (`create_ref`), `raw` or `by-hand` (the `min` floor: serde_json
+/// both ways, one-shot only); SCENARIO is `oneshot`,
 /// `stream-split`, `stream-whole` or `translation`.
 pub fn profile(args: &[String]) -> Result<(), String> {
     let [subject, scenario, count] = args else {
         return Err(
-            "usage: profile library|bare|facade|facade-ref|raw oneshot|stream-split|stream-whole|translation COUNT".to_owned()
+            "usage: profile library|bare|facade|facade-ref|raw|by-hand oneshot|stream-split|stream-whole|translation COUNT".to_owned()
         );
     };
     let count = number(count)?;
@@ -54,6 +55,15 @@ pub fn profile(args: &[String]) -> Result<(), String> {
                 let wire = wire::wire_request(&sent, false).ok_or("the fixture lacks a wire field")?;
                 for _ in 0..count {
                     black_box(serde_json::to_vec(black_box(&wire)).map_err(|error| error.to_string())?);
+                    units += 1;
+                }
+            }
+            ("by-hand", "oneshot") => {
+                let client = RawClient::new(&base_url, fixtures::API_KEY, request_body(false)?)?;
+                let sent = request_json()?;
+                let wire = wire::wire_request(&sent, false).ok_or("the fixture lacks a wire field")?;
+                for _ in 0..count {
+                    black_box(client.one_shot_with_json(&wire).await?);
                     units += 1;
                 }
             }
