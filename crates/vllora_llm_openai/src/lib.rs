@@ -24,8 +24,12 @@
 //!
 //! What goes on the wire: every field of the gateway request that OpenAI defines, unchanged. The
 //! gateway's extensions (`cache_control`, `reasoning_content`, `reasoning_details`, `provider_specific`,
-//! `extra_content`) never reach OpenAI; a warning says so when one carried meaning that is lost.
-//! OpenAI-compatible servers also receive `provider_specific.top_k` and the free-form
+//! `extra_content`) never reach OpenAI; a warning says so. An OpenAI-compatible host gets what its
+//! [`OpenAIDialect`] says it needs back (DeepSeek and vLLM `reasoning_content`, Mistral a `thinking`
+//! chunk, OpenRouter `reasoning_details` and `cache_control`), chosen from the proxy's name, its endpoint's
+//! host, `VLLORA_{NAME}_DIALECT` or [`OpenAIConfig::with_dialect`]; whatever any host sends is read
+//! (Mistral's content chunks, `reasoning`, OpenRouter's errors and reasoning blocks, placeholder calls
+//! ignored). OpenAI-compatible servers also receive `provider_specific.top_k` and the free-form
 //! `provider_specific` options as top-level fields, and tool calls' `extra_content` (Gemini's OpenAI
 //! endpoint needs its thought signatures back). Models OpenAI documents as reasoning models (o-series,
 //! gpt-5 and later), whoever serves them, get `max_completion_tokens` instead of `max_tokens` and lose,
@@ -65,8 +69,8 @@ pub use config::{AZURE_API_VERSION, AZURE_PROVIDER_NAME, OPENAI_BASE_URL, OpenAI
 pub use dialect::OpenAIDialect;
 #[cfg(feature = "azure")]
 pub use azure::{
-    AZURE_AUTHORITY_HOST, AZURE_COGNITIVE_SERVICES_RESOURCE, AZURE_IMDS_TOKEN_ENDPOINT, AZURE_V1_API, AzureCredential,
-    AzureOpenAI, AzureOpenAIConfig, EntraTransport,
+    AZURE_AUTHORITY_HOST, AZURE_COGNITIVE_SERVICES_RESOURCE, AZURE_IMDS_TOKEN_ENDPOINT, AZURE_V1_API,
+    AzureCredential, AzureOpenAI, AzureOpenAIConfig, EntraTransport,
 };
 pub use model::OpenAIModel;
 /// The body of the chat completions stream fuzz target; not part of the API.
