@@ -111,12 +111,12 @@ impl OpenAIConfig {
             .unwrap_or_else(|| OPENAI_BASE_URL.to_owned());
         Ok(OpenAIConfig {
             provider_name: PROVIDER_NAME.to_owned(),
-            base_url,
             api_key,
             organization: lookup("OPENAI_ORG_ID"),
             project: lookup("OPENAI_PROJECT_ID"),
             dialect: Dialect::OpenAI,
-            host_dialect: OpenAIDialect::OpenAI,
+            host_dialect: OpenAIDialect::from_host(&base_url).unwrap_or(OpenAIDialect::OpenAI),
+            base_url,
             dialect_explicit: false,
         })
     }
@@ -257,8 +257,14 @@ impl OpenAIConfig {
     /// Sends requests to this base URL instead (a regional endpoint, a gateway, a mock server).
     pub fn with_base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = url.into();
-        if self.dialect == Dialect::Compatible && !self.dialect_explicit {
-            self.host_dialect = OpenAIDialect::detect(&self.provider_name, &self.base_url);
+        if !self.dialect_explicit {
+            self.host_dialect = match self.dialect {
+                Dialect::Compatible => OpenAIDialect::detect(&self.provider_name, &self.base_url),
+                // OpenAI's own configuration pointed at a known compatible host (`OPENAI_BASE_URL` set
+                // to DeepSeek's API, say) speaks that host's dialect.
+                Dialect::OpenAI => OpenAIDialect::from_host(&self.base_url).unwrap_or(OpenAIDialect::OpenAI),
+                Dialect::Azure { .. } => OpenAIDialect::OpenAI,
+            };
         }
         self
     }
@@ -434,6 +440,12 @@ pub(crate) mod tests {
         let moved = OpenAIConfig::proxy("p", "http://127.0.0.1:1").with_base_url("https://api.mistral.ai/v1");
         assert_eq!(moved.host_dialect(), OpenAIDialect::Mistral);
         assert_eq!(OpenAIConfig::new("k").host_dialect(), OpenAIDialect::OpenAI);
+        // OpenAI's configuration pointed at a known compatible host speaks that host's dialect.
+        let deepseek = from_variables(&[("OPENAI_BASE_URL", "https://api.deepseek.com/v1")]);
+        assert_eq!(deepseek.host_dialect(), OpenAIDialect::DeepSeek);
+        let moved = OpenAIConfig::new("k").with_base_url("https://openrouter.ai/api/v1");
+        assert_eq!(moved.host_dialect(), OpenAIDialect::OpenRouter);
+        assert_eq!(moved.with_base_url("https://gateway.example/v1").host_dialect(), OpenAIDialect::OpenAI);
     }
 
     #[test]
