@@ -91,9 +91,16 @@ impl ConnectorParts {
     }
 }
 
+/// How long an idle pooled connection is kept for the next request: below the 5 s keep-alive of the
+/// servers many OpenAI-compatible hosts run on (Node.js, cpp-httplib as in llama.cpp), so a request is
+/// not sent on a connection the server is closing at that moment. That race ends the call with the
+/// connection closed before any response, which is not retried (the server may have started a
+/// generation), so it is avoided rather than repaired.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(4);
+
 fn client_builder() -> hyper_util::client::legacy::Builder {
     let mut builder = Client::builder(TokioExecutor::new());
-    builder.timer(TokioTimer::new()).pool_timer(TokioTimer::new()).pool_idle_timeout(Duration::from_secs(90));
+    builder.timer(TokioTimer::new()).pool_timer(TokioTimer::new()).pool_idle_timeout(POOL_IDLE_TIMEOUT);
     builder
 }
 
