@@ -49,7 +49,13 @@ impl LibraryClient {
     /// The same with no timeouts and no retries: what those cost, for profiling.
     pub fn bare(base_url: &str) -> Result<LibraryClient, String> {
         let config = HttpConfig {
-            timeouts: Timeouts { connect: None, first_byte: None, idle: None, total: None, stream_total: None },
+            timeouts: Timeouts {
+                connect: None,
+                first_byte: None,
+                idle: None,
+                total: None,
+                stream_total: None,
+            },
             retry: RetryPolicy::none(),
             ..HttpConfig::default()
         };

@@ -244,7 +244,9 @@ fn async_openai_example_problems(root: &Path) -> Vec<String> {
     const HEADING: &str = "Quick start with async-openai-compatible types";
     let mut problems = Vec::new();
     let Ok(docs) = fs::read_to_string(root.join("docs/async-openai.md")) else {
-        return vec!["docs/async-openai.md: missing (it holds the documents' async-openai program)".to_owned()];
+        return vec![
+            "docs/async-openai.md: missing (it holds the documents' async-openai program)".to_owned(),
+        ];
     };
     let Some(program) = docs.split("```rust\n").nth(1).and_then(|rest| rest.split("\n```").next()) else {
         return vec!["docs/async-openai.md: no ```rust block".to_owned()];
@@ -257,15 +259,17 @@ fn async_openai_example_problems(root: &Path) -> Vec<String> {
                 .collect::<Vec<_>>()
                 .join("\n");
             if squash(&body) != squash(program) {
-                problems.push("examples/async_openai/src/main.rs differs from docs/async-openai.md's program".to_owned());
+                problems.push(
+                    "examples/async_openai/src/main.rs differs from docs/async-openai.md's program"
+                        .to_owned(),
+                );
             }
         }
         Err(_) => problems.push("examples/async_openai/src/main.rs: missing".to_owned()),
     }
     let seeds = fs::read_dir(root.join("../shared/seeds")).into_iter().flatten().flatten();
-    let Some(page) = seeds
-        .filter_map(|entry| fs::read_to_string(entry.path()).ok())
-        .find(|text| text.contains(HEADING))
+    let Some(page) =
+        seeds.filter_map(|entry| fs::read_to_string(entry.path()).ok()).find(|text| text.contains(HEADING))
     else {
         println!("tidy: no seed page with \"{HEADING}\"; the async-openai program's imports not compared");
         return problems;
@@ -276,7 +280,8 @@ fn async_openai_example_problems(root: &Path) -> Vec<String> {
         .skip_while(|line| !line.starts_with("use "))
         .take_while(|line| line.starts_with("use "))
         .collect();
-    let ours: Vec<String> = program.lines().filter(|line| line.starts_with("use ")).map(rendered_use).collect();
+    let ours: Vec<String> =
+        program.lines().filter(|line| line.starts_with("use ")).map(rendered_use).collect();
     if published.is_empty() || ours != published {
         problems.push(format!(
             "docs/async-openai.md's imports render as {ours:?}, the published page shows {published:?}"

@@ -57,9 +57,10 @@ fn answer() -> serde_json::Value {
 
 /// A raw HTTP response head declaring `length` body bytes, with `body` after it.
 fn raw_response(status: u16, length: u64, body: &[u8]) -> Vec<u8> {
-    let mut bytes =
-        format!("HTTP/1.1 {status} Error\r\ncontent-type: application/json\r\ncontent-length: {length}\r\n\r\n")
-            .into_bytes();
+    let mut bytes = format!(
+        "HTTP/1.1 {status} Error\r\ncontent-type: application/json\r\ncontent-length: {length}\r\n\r\n"
+    )
+    .into_bytes();
     bytes.extend_from_slice(body);
     bytes
 }
@@ -111,27 +112,39 @@ fn cases() -> Vec<Case> {
     let consent = CallOptions::default().with_safe_to_repeat(true);
     vec![
         case("429 with `Retry-After: 1` (seconds), then 200", false, |server, path| {
-            server.respond("POST", path, MockResponse::json(429, json!({"error": {"message": "slow down"}})).header("retry-after", "1"));
+            server.respond(
+                "POST",
+                path,
+                MockResponse::json(429, json!({"error": {"message": "slow down"}}))
+                    .header("retry-after", "1"),
+            );
             server.respond("POST", path, MockResponse::json(200, answer()));
         })
         .bounds("the wait asked, if ≤ `max_retry_after` (60 s)", "—", 1900),
         case("429 with `Retry-After` as an HTTP date in the past, then 200", false, |server, path| {
-            let busy = MockResponse::json(429, json!({})).header("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT");
+            let busy =
+                MockResponse::json(429, json!({})).header("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT");
             server.respond("POST", path, busy);
             server.respond("POST", path, MockResponse::json(200, answer()));
         })
         .bounds("no wait", "—", 500),
         case("503 with `retry-after-ms: 10`, every time", false, |server, path| {
-            let busy = MockResponse::json(503, json!({"error": {"message": "overloaded"}})).header("retry-after-ms", "10");
+            let busy = MockResponse::json(503, json!({"error": {"message": "overloaded"}}))
+                .header("retry-after-ms", "10");
             server.respond_always("POST", path, busy);
         })
         .bounds("3 attempts and the waits asked", "—", 500),
         case("429 asking to wait longer than `max_retry_after`", false, |server, path| {
-            server.respond_always("POST", path, MockResponse::json(429, json!({})).header("retry-after", "120"));
+            server.respond_always(
+                "POST",
+                path,
+                MockResponse::json(429, json!({})).header("retry-after", "120"),
+            );
         })
         .bounds("none: returned at once (`retry_after()` says 120 s)", "—", 300),
         case("`Retry-After` in the year 10^15", false, |server, path| {
-            let busy = MockResponse::json(429, json!({})).header("retry-after", "Sun, 06 Nov 1000000000000000 08:49:37 GMT");
+            let busy = MockResponse::json(429, json!({}))
+                .header("retry-after", "Sun, 06 Nov 1000000000000000 08:49:37 GMT");
             server.respond_always("POST", path, busy);
         })
         .bounds("backoff (0.5 s, 1 s) between 3 attempts", "—", 500),
@@ -141,26 +154,53 @@ fn cases() -> Vec<Case> {
         })
         .bounds("backoff: 0.5 s at most", "—", 500),
         case("400", false, |server, path| {
-            server.respond_always("POST", path, MockResponse::json(400, json!({"error": {"message": "bad temperature"}})));
+            server.respond_always(
+                "POST",
+                path,
+                MockResponse::json(400, json!({"error": {"message": "bad temperature"}})),
+            );
         })
         .bounds("one round trip", "—", 300),
         case("500 declaring a 2 GB body", false, |server, path| {
-            server.respond_always("POST", path, MockResponse::raw(raw_response(500, 2_000_000_000, &vec![b'x'; 1 << 20])));
+            server.respond_always(
+                "POST",
+                path,
+                MockResponse::raw(raw_response(500, 2_000_000_000, &vec![b'x'; 1 << 20])),
+            );
         })
-        .bounds("3 attempts; each body read ≤ 2 s", "64 KiB of each error body (`max_error_body`)", 1500),
+        .bounds(
+            "3 attempts; each body read ≤ 2 s",
+            "64 KiB of each error body (`max_error_body`)",
+            1500,
+        ),
         case("429 whose error body stalls", false, |server, path| {
             let text = r#"{"error":{"message":"rate limited, try again later"}}"#;
-            server.respond_always("POST", path, MockResponse::body(429, "application/json", text).stall_after(20));
+            server.respond_always(
+                "POST",
+                path,
+                MockResponse::body(429, "application/json", text).stall_after(20),
+            );
         })
         .bounds("3 attempts × 2 s (or the idle timeout if shorter)", "what arrived, ≤ 64 KiB", 1500),
-        case("connection refused", false, |_, _| {})
-        .bounds("3 attempts; connect timeout (10 s) each", "—", 1000),
+        case("connection refused", false, |_, _| {}).bounds(
+            "3 attempts; connect timeout (10 s) each",
+            "—",
+            1000,
+        ),
         case("no response headers (server silent)", false, |server, path| {
-            server.respond_always("POST", path, MockResponse::json(200, answer()).delay_first_byte(Duration::from_secs(30)));
+            server.respond_always(
+                "POST",
+                path,
+                MockResponse::json(200, answer()).delay_first_byte(Duration::from_secs(30)),
+            );
         })
         .bounds("first byte (10 min), once", "—", 800),
         case("same, the call allowing repeats", false, |server, path| {
-            server.respond_always("POST", path, MockResponse::json(200, answer()).delay_first_byte(Duration::from_secs(30)));
+            server.respond_always(
+                "POST",
+                path,
+                MockResponse::json(200, answer()).delay_first_byte(Duration::from_secs(30)),
+            );
         })
         .options(consent.clone())
         .bounds("3 × first byte, within the total (15 min)", "—", 1500),
@@ -183,18 +223,32 @@ fn cases() -> Vec<Case> {
         .options(consent)
         .bounds("backoff: 0.5 s at most", "—", 500),
         case("200, body trickling a byte every 100 ms", false, |server, path| {
-            let trickle = MockResponse::json(200, answer()).chunking(Chunking::Bytes(1)).delay_between_chunks(Duration::from_millis(100));
+            let trickle = MockResponse::json(200, answer())
+                .chunking(Chunking::Bytes(1))
+                .delay_between_chunks(Duration::from_millis(100));
             server.respond_always("POST", path, trickle);
         })
         .bounds("total (15 min)", "the body so far (≤ 64 MiB)", 2400),
         case("200, body over `max_response_body`", false, |server, path| {
-            server.respond_always("POST", path, MockResponse::body(200, "application/json", vec![b' '; 2 << 20]));
+            server.respond_always(
+                "POST",
+                path,
+                MockResponse::body(200, "application/json", vec![b' '; 2 << 20]),
+            );
         })
-        .bounds("refused from `Content-Length`, before reading", "`max_response_body` (64 MiB)", 300),
+        .bounds(
+            "refused from `Content-Length`, before reading",
+            "`max_response_body` (64 MiB)",
+            300,
+        ),
         case("stream, then keep-alives after `[DONE]`", true, |server, path| {
             let mut pieces = events();
             pieces.extend(std::iter::repeat_n(": keep-alive\n\n".to_owned(), 200));
-            server.respond_always("POST", path, MockResponse::sse(pieces).delay_between_chunks(Duration::from_millis(20)));
+            server.respond_always(
+                "POST",
+                path,
+                MockResponse::sse(pieces).delay_between_chunks(Duration::from_millis(20)),
+            );
         })
         .bounds("none after the end marker (drained ≤ 50 ms)", "≤ 64 KiB drained", 700),
         case("stream, then silence after `[DONE]`", true, |server, path| {
@@ -210,7 +264,11 @@ fn cases() -> Vec<Case> {
         .bounds("idle (5 min)", "one event (≤ 16 MiB)", 800),
         case("stream of keep-alives only", true, |server, path| {
             let pieces = std::iter::repeat_n(": keep-alive\n\n".to_owned(), 1000);
-            server.respond_always("POST", path, MockResponse::sse(pieces).delay_between_chunks(Duration::from_millis(20)));
+            server.respond_always(
+                "POST",
+                path,
+                MockResponse::sse(pieces).delay_between_chunks(Duration::from_millis(20)),
+            );
         })
         .bounds("stream total (30 min)", "—", 2400),
         case("stream, reset midway", true, |server, path| {
@@ -231,7 +289,11 @@ fn cases() -> Vec<Case> {
         })
         .bounds("one round trip", "`max_event_size` (16 MiB)", 300),
         case("stream, 503 before it begins, then 200", true, |server, path| {
-            server.respond("POST", path, MockResponse::json(503, json!({"error": {"message": "warming up"}})));
+            server.respond(
+                "POST",
+                path,
+                MockResponse::json(503, json!({"error": {"message": "warming up"}})),
+            );
             server.respond("POST", path, MockResponse::sse(events()));
         })
         .bounds("backoff: 0.5 s at most", "—", 500),
@@ -248,7 +310,11 @@ fn described(error: Option<&LLMError>, chunks: usize, stream: bool) -> String {
         LLMError::Api(api) => {
             let kept = api.body.as_deref().is_some_and(|body| !body.is_empty());
             let status = api.status.map(|status| format!("HTTP {status}")).unwrap_or_default();
-            if kept { format!("`Api` ({status}, start of its body kept)") } else { format!("`Api` ({status})") }
+            if kept {
+                format!("`Api` ({status}, start of its body kept)")
+            } else {
+                format!("`Api` ({status})")
+            }
         }
         LLMError::Timeout { phase, .. } => format!("`Timeout` ({phase})"),
         LLMError::Connection { message } if message.contains("ended before") => {
@@ -323,9 +389,13 @@ async fn the_fault_matrix_is_what_the_library_does() {
         let (gets, sent, elapsed) = run(&case).await;
         assert!(elapsed <= case.within, "{}: took {elapsed:?}, more than {:?}", case.fault, case.within);
         let kind = if case.stream { "stream" } else { "one-shot" };
-        let retried = if sent > 1 { format!("yes ({sent} attempts)") } else { format!("no ({sent} attempt)") };
+        let retried =
+            if sent > 1 { format!("yes ({sent} attempts)") } else { format!("no ({sent} attempt)") };
         let retried = if sent == 0 { "no request sent".to_owned() } else { retried };
-        rows.push(format!("| {} | {kind} | {gets} | {retried} | {} | {} |", case.fault, case.time, case.memory));
+        rows.push(format!(
+            "| {} | {kind} | {gets} | {retried} | {} | {} |",
+            case.fault, case.time, case.memory
+        ));
     }
     let table = format!(
         "{BEGIN}\n| Fault | Call | The caller gets | Retried | Bound on time (defaults) | Bound on memory |\n|---|---|---|---|---|---|\n{}\n{END}",

@@ -5,8 +5,9 @@
 //! missing). `VLLORA_OPENAI_ENDPOINT` (or `OPENAI_BASE_URL`) points it at any OpenAI-compatible server
 //! instead of OpenAI: `cargo xtask e2e` runs it against a local llama.cpp server that way.
 //! The stream's inherent `next` leaves the documents' `StreamExt` import unused, and the program reads
-//! its key with `expect`, as the documents do: hence the `allow`.
+//! its key with `expect`, as the documents do: hence the `allow`; rustfmt leaves the verbatim text alone.
 #![allow(unused_imports, clippy::expect_used)]
+#![rustfmt::skip] // verbatim from the documents, as they lay it out
 
 use async_openai::types::chat::{
     ChatCompletionRequestMessage,
