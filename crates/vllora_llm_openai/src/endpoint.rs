@@ -13,7 +13,9 @@ pub(crate) fn chat_url(config: &OpenAIConfig) -> String {
     match config.dialect() {
         Dialect::OpenAI | Dialect::Compatible => format!("{base}/chat/completions"),
         // The v1 API: the deployment travels as the body's `model`, no version in the query.
-        Dialect::Azure { api_version, .. } if api_version == "v1" => format!("{base}/openai/v1/chat/completions"),
+        Dialect::Azure { api_version, .. } if api_version == "v1" => {
+            format!("{base}/openai/v1/chat/completions")
+        }
         Dialect::Azure { deployment, api_version } => format!(
             "{base}/openai/deployments/{}/chat/completions?api-version={}",
             encode_path_segment(deployment),
