@@ -43,12 +43,12 @@ async fn client_and_call_headers_reach_the_request_and_metadata_comes_back() {
 
     let result = client.completions().with_header("X-Title", "call").create(request()).await;
     let result = result.unwrap_or_else(|error| panic!("{error}"));
-    assert_eq!(result.response_metadata().and_then(|metadata| metadata.request_id.as_deref()), Some("req_a"));
+    assert_eq!(result.response_metadata().and_then(|metadata| metadata.request_id()), Some("req_a"));
 
     let stream = client.completions().create_stream(request()).await;
     let mut stream = stream.unwrap_or_else(|error| panic!("{error}"));
     assert_eq!(
-        stream.metadata().map(|metadata| (metadata.status, metadata.request_id.as_deref())),
+        stream.metadata().map(|metadata| (metadata.status(), metadata.request_id())),
         Some((Some(200), Some("req_b")))
     );
     while let Some(chunk) = stream.next().await {

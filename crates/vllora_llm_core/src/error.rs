@@ -292,7 +292,7 @@ impl LLMError {
 
     /// The provider's request id of an API error, to quote to the provider's support.
     pub fn request_id(&self) -> Option<&str> {
-        self.api_error()?.metadata.as_ref()?.request_id.as_deref()
+        self.api_error()?.metadata.as_ref()?.request_id()
     }
 
     /// Whether a timeout fired.

@@ -1,12 +1,17 @@
 //! [`ResponseMetadata`]: what a provider's HTTP response says beside its body — the status, the
 //! provider's request id and its rate limits — kept on one-shot results, streams and API errors.
 //!
-//! Typed where providers agree (the request id, the request and token windows of OpenAI-style
-//! `x-ratelimit-*` and Anthropic's `anthropic-ratelimit-*`, `retry-after`), raw otherwise: every
-//! request-id, rate-limit and retry header is also kept as the provider sent it, in
-//! [`ResponseMetadata::headers`].
+//! The response's header map is moved in, never copied, and nothing is parsed until it is asked for: a
+//! caller that never reads the metadata pays for none of it. Typed where providers agree (the request
+//! id, the request and token windows of OpenAI-style `x-ratelimit-*` and Anthropic's
+//! `anthropic-ratelimit-*`, `retry-after`), raw otherwise: every request-id, rate-limit and retry header
+//! is also readable as the provider sent it, through [`ResponseMetadata::headers`]. No other header is
+//! ever shown (no cookies, no echoed credentials), in `Debug` either.
 
+use std::fmt;
 use std::time::Duration;
+
+use http::HeaderMap;
 
 /// The request-id headers providers send, in the order they are preferred: OpenAI, Groq, Mistral and
 /// most compatible hosts (`x-request-id`), Anthropic (`request-id`), AWS (`x-amzn-requestid`,
@@ -21,24 +26,15 @@ pub const REQUEST_ID_HEADERS: &[&str] = &[
 ];
 
 /// What one HTTP response said about the call, besides its body.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-#[non_exhaustive]
+///
+/// Holds the response's status and header map as the transport received them; the request id, rate
+/// limits and kept headers are read from the map when asked for.
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct ResponseMetadata {
-    /// The HTTP status.
-    pub status: Option<u16>,
-    /// The provider's id for the request (the first of [`REQUEST_ID_HEADERS`] present), the one to quote
-    /// to the provider's support.
-    pub request_id: Option<String>,
-    /// The rate limits the provider reported.
-    pub rate_limit: RateLimit,
-    /// How long the provider asked to wait before the next request (`retry-after-ms`, `retry-after`).
-    pub retry_after: Option<Duration>,
-    /// Every request-id, rate-limit (`*ratelimit*`), `retry-after*` and provider-specific diagnostic
-    /// header (`openai-processing-ms`, `x-amzn-bedrock-*`...) exactly as sent, names lower-cased, in the
-    /// order received. Nothing else is kept (no cookies, no echoed credentials).
-    pub headers: Vec<(String, String)>,
+    status: Option<u16>,
+    retry_after: Option<Duration>,
+    headers: HeaderMap,
 }
-
 /// The rate-limit windows a provider reported.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
@@ -75,64 +71,114 @@ impl RateLimitWindow {
 }
 
 impl ResponseMetadata {
-    /// The metadata of a response with `status` and these headers (names in any case; values that are
-    /// not text are skipped by the caller).
+    /// The metadata of a response with `status` and `headers` (moved in, not parsed until read).
+    pub fn new(status: u16, headers: HeaderMap) -> Self {
+        ResponseMetadata { status: Some(status), retry_after: None, headers }
+    }
+
+    /// The same metadata, with the wait the transport read from the response (`retry-after-ms`,
+    /// `retry-after` in seconds or as an HTTP date, measured from when the response arrived).
+    pub fn with_retry_after(mut self, retry_after: Option<Duration>) -> Self {
+        self.retry_after = retry_after;
+        self
+    }
+
+    /// The metadata of a response with `status` and these headers (names in any case; names or values
+    /// that are not valid in HTTP are skipped), for transports that do not hold an `http::HeaderMap`.
+    /// The wait is read from `retry-after-ms` or `retry-after` in seconds.
     pub fn from_headers<'a>(status: u16, headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
-        let mut metadata = ResponseMetadata { status: Some(status), ..Default::default() };
-        let mut request_id: Option<(usize, String)> = None;
-        let (mut requests, mut tokens, mut input_tokens, mut output_tokens) = Default::default();
+        let mut map = HeaderMap::new();
         for (name, value) in headers {
-            // Names from an `http::HeaderMap` are lower-case already: copied only when they are not.
-            let name = if name.bytes().any(|byte| byte.is_ascii_uppercase()) {
-                std::borrow::Cow::Owned(name.to_ascii_lowercase())
-            } else {
-                std::borrow::Cow::Borrowed(name)
-            };
-            if !kept(&name) {
+            let (Ok(name), Ok(value)) =
+                (http::HeaderName::from_bytes(name.as_bytes()), http::HeaderValue::from_str(value.trim()))
+            else {
                 continue;
-            }
-            let value = value.trim();
-            if let Some(rank) = REQUEST_ID_HEADERS.iter().position(|known| *known == name) {
-                if !value.is_empty() && request_id.as_ref().is_none_or(|(best, _)| rank < *best) {
-                    request_id = Some((rank, value.to_owned()));
-                }
-            }
-            match &*name {
-                "retry-after-ms" => {
-                    let millis =
-                        value.parse::<f64>().ok().filter(|millis| millis.is_finite() && *millis >= 0.0);
-                    if let Some(wait) =
-                        millis.and_then(|millis| Duration::try_from_secs_f64(millis / 1000.0).ok())
-                    {
-                        metadata.retry_after = Some(wait);
-                    }
-                }
-                "retry-after" if metadata.retry_after.is_none() => {
-                    metadata.retry_after = value.parse::<u64>().ok().map(Duration::from_secs);
-                }
-                _ => {}
-            }
-            window_field(&name, value, &mut requests, &mut tokens, &mut input_tokens, &mut output_tokens);
-            metadata.headers.push((name.into_owned(), value.to_owned()));
+            };
+            map.append(name, value);
         }
-        metadata.request_id = request_id.map(|(_, id)| id);
+        let retry_after = simple_retry_after(&map);
+        ResponseMetadata::new(status, map).with_retry_after(retry_after)
+    }
+
+    /// The HTTP status (`None` only for a default-built value).
+    pub fn status(&self) -> Option<u16> {
+        self.status
+    }
+
+    /// The provider's id for the request (the first of [`REQUEST_ID_HEADERS`] present), the one to quote
+    /// to the provider's support.
+    pub fn request_id(&self) -> Option<&str> {
+        REQUEST_ID_HEADERS.iter().find_map(|name| {
+            let value = self.headers.get(*name)?.to_str().ok()?.trim();
+            (!value.is_empty()).then_some(value)
+        })
+    }
+
+    /// The rate limits the provider reported, read from the headers on each call.
+    pub fn rate_limit(&self) -> RateLimit {
+        let (mut requests, mut tokens, mut input_tokens, mut output_tokens) = Default::default();
+        for (name, value) in self.headers() {
+            window_field(name, value, &mut requests, &mut tokens, &mut input_tokens, &mut output_tokens);
+        }
         let non_empty = |window: RateLimitWindow| (!window.is_empty()).then_some(window);
-        metadata.rate_limit = RateLimit {
+        RateLimit {
             requests: non_empty(requests),
             tokens: non_empty(tokens),
             input_tokens: non_empty(input_tokens),
             output_tokens: non_empty(output_tokens),
-        };
-        metadata
+        }
     }
 
-    /// The raw value of header `name` (lower-case), when it was kept.
-    pub fn header(&self, name: &str) -> Option<&str> {
+    /// How long the provider asked to wait before the next request (`retry-after-ms`, `retry-after`).
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
+    }
+
+    /// Every request-id, rate-limit (`*ratelimit*`), `retry-after*` and provider-specific diagnostic
+    /// header (`openai-processing-ms`, `x-amzn-bedrock-*`...) exactly as sent (values trimmed), names
+    /// lower-cased, in the order received (the values of a repeated name together). Nothing else is
+    /// shown (no cookies, no echoed credentials); values that are not text are skipped.
+    pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
         self.headers
             .iter()
-            .find(|(known, _)| known.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
+            .filter(|(name, _)| kept(name.as_str()))
+            .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?.trim())))
     }
+
+    /// The raw value of header `name` (any case), when it is one [`headers`](Self::headers) shows.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers().find(|(known, _)| known.eq_ignore_ascii_case(name)).map(|(_, value)| value)
+    }
+}
+
+impl fmt::Debug for ResponseMetadata {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Kept<'a>(&'a ResponseMetadata);
+        impl fmt::Debug for Kept<'_> {
+            fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+                formatter.debug_list().entries(self.0.headers()).finish()
+            }
+        }
+        formatter
+            .debug_struct("ResponseMetadata")
+            .field("status", &self.status)
+            .field("request_id", &self.request_id())
+            .field("retry_after", &self.retry_after)
+            .field("headers", &Kept(self))
+            .finish()
+    }
+}
+
+/// The wait `retry-after-ms` (preferred) or `retry-after` in whole seconds asks for.
+fn simple_retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok()).map(str::trim);
+    let millis = text("retry-after-ms")
+        .and_then(|value| value.parse::<f64>().ok())
+        .filter(|millis| millis.is_finite() && *millis >= 0.0);
+    if let Some(wait) = millis.and_then(|millis| Duration::try_from_secs_f64(millis / 1000.0).ok()) {
+        return Some(wait);
+    }
+    text("retry-after")?.parse::<u64>().ok().map(Duration::from_secs)
 }
 
 /// Whether a header is one [`ResponseMetadata::headers`] keeps.
@@ -203,21 +249,23 @@ mod tests {
             ("set-cookie", "__cf_bm=secret"),
         ];
         let metadata = ResponseMetadata::from_headers(200, headers);
-        assert_eq!(metadata.status, Some(200));
-        assert_eq!(metadata.request_id.as_deref(), Some("req_0123abc"));
-        let requests = metadata.rate_limit.requests.clone().unwrap_or_default();
+        assert_eq!(metadata.status(), Some(200));
+        assert_eq!(metadata.request_id(), Some("req_0123abc"));
+        let requests = metadata.rate_limit().requests.unwrap_or_default();
         assert_eq!(
             (requests.limit, requests.remaining, requests.reset.as_deref()),
             (Some(10000), Some(9999), Some("6ms"))
         );
-        let tokens = metadata.rate_limit.tokens.clone().unwrap_or_default();
+        let tokens = metadata.rate_limit().tokens.unwrap_or_default();
         assert_eq!(
             (tokens.limit, tokens.remaining, tokens.reset.as_deref()),
             (Some(30000000), Some(29999980), Some("0s"))
         );
-        assert_eq!(metadata.headers.len(), 8, "content-type and cookies are not kept");
+        assert_eq!(metadata.headers().count(), 8, "content-type and cookies are not kept");
         assert_eq!(metadata.header("OpenAI-Processing-Ms"), Some("412"));
         assert_eq!(metadata.header("set-cookie"), None);
+        let debug = format!("{metadata:?}");
+        assert!(debug.contains("req_0123abc") && !debug.contains("secret"), "{debug}");
     }
 
     #[test]
@@ -234,17 +282,17 @@ mod tests {
                 ("retry-after", "30"),
             ],
         );
-        assert_eq!(anthropic.request_id.as_deref(), Some("req_018EeWyXxfu5pfWkrYcMdjWG"));
-        assert_eq!(anthropic.retry_after, Some(Duration::from_secs(30)));
-        let requests = anthropic.rate_limit.requests.clone().unwrap_or_default();
+        assert_eq!(anthropic.request_id(), Some("req_018EeWyXxfu5pfWkrYcMdjWG"));
+        assert_eq!(anthropic.retry_after(), Some(Duration::from_secs(30)));
+        let requests = anthropic.rate_limit().requests.unwrap_or_default();
         assert_eq!(requests.remaining, Some(0));
         assert_eq!(requests.reset.as_deref(), Some("2026-12-05T14:00:30Z"));
-        assert_eq!(anthropic.rate_limit.input_tokens.as_ref().and_then(|window| window.limit), Some(40000));
+        assert_eq!(anthropic.rate_limit().input_tokens.as_ref().and_then(|window| window.limit), Some(40000));
         assert_eq!(
-            anthropic.rate_limit.output_tokens.as_ref().and_then(|window| window.remaining),
+            anthropic.rate_limit().output_tokens.as_ref().and_then(|window| window.remaining),
             Some(7000)
         );
-        assert_eq!(anthropic.rate_limit.tokens, None);
+        assert_eq!(anthropic.rate_limit().tokens, None);
 
         let bedrock = ResponseMetadata::from_headers(
             200,
@@ -253,7 +301,7 @@ mod tests {
                 ("X-Amzn-Bedrock-Invocation-Latency", "812"),
             ],
         );
-        assert_eq!(bedrock.request_id.as_deref(), Some("4f1b1f33-9a7e-4c39-8a7e-4b8f0f7d2a11"));
+        assert_eq!(bedrock.request_id(), Some("4f1b1f33-9a7e-4c39-8a7e-4b8f0f7d2a11"));
         assert_eq!(bedrock.header("x-amzn-bedrock-invocation-latency"), Some("812"));
 
         let openrouter = ResponseMetadata::from_headers(
@@ -266,11 +314,11 @@ mod tests {
                 ("retry-after", "2"),
             ],
         );
-        let requests = openrouter.rate_limit.requests.clone().unwrap_or_default();
+        let requests = openrouter.rate_limit().requests.unwrap_or_default();
         assert_eq!((requests.limit, requests.remaining), (Some(20), Some(0)));
-        assert_eq!(openrouter.retry_after, Some(Duration::from_millis(1500)), "milliseconds win");
+        assert_eq!(openrouter.retry_after(), Some(Duration::from_millis(1500)), "milliseconds win");
         // Azure sends both ids; the generic one wins.
         let azure = ResponseMetadata::from_headers(200, [("apim-request-id", "a"), ("x-request-id", "b")]);
-        assert_eq!(azure.request_id.as_deref(), Some("b"));
+        assert_eq!(azure.request_id(), Some("b"));
     }
 }

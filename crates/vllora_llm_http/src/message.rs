@@ -258,24 +258,25 @@ impl fmt::Debug for HttpReply {
 }
 
 impl HttpReply {
-    /// The status, the provider's request id and rate limits this reply carries.
+    /// The status, the provider's request id and rate limits this reply carries, its headers copied;
+    /// [`take_metadata`](Self::take_metadata) moves them instead.
     pub fn metadata(&self) -> vllora_llm_core::ResponseMetadata {
-        response_metadata(self.status, &self.headers)
+        response_metadata(self.status, self.headers.clone())
+    }
+
+    /// The status, the provider's request id and rate limits this reply carries, its headers moved into
+    /// the metadata (the reply's header map is left empty): nothing is copied or parsed until read.
+    pub fn take_metadata(&mut self) -> vllora_llm_core::ResponseMetadata {
+        response_metadata(self.status, std::mem::take(&mut self.headers))
     }
 }
 
 /// The [`ResponseMetadata`](vllora_llm_core::ResponseMetadata) of a response with `status` and
-/// `headers`: request id and rate limits, and the wait [`retry_after`](crate::retry_after) reads
-/// (HTTP dates included).
-pub fn response_metadata(status: StatusCode, headers: &HeaderMap) -> vllora_llm_core::ResponseMetadata {
-    let text = headers.iter().filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)));
-    let mut metadata = vllora_llm_core::ResponseMetadata::from_headers(status.as_u16(), text);
-    // `retry_after` reads `retry-after-ms` and `retry-after`, which the metadata keeps when present:
-    // without either there is nothing to look up.
-    if metadata.headers.iter().any(|(name, _)| name.starts_with("retry-after")) {
-        metadata.retry_after = crate::retry_after(headers).or(metadata.retry_after);
-    }
-    metadata
+/// `headers` (moved in; request id and rate limits are read from them when asked for), with the wait
+/// [`retry_after`](crate::retry_after) reads now (HTTP dates included, measured from the response).
+pub fn response_metadata(status: StatusCode, headers: HeaderMap) -> vllora_llm_core::ResponseMetadata {
+    let retry_after = crate::retry_after(&headers);
+    vllora_llm_core::ResponseMetadata::new(status.as_u16(), headers).with_retry_after(retry_after)
 }
 
 /// A successful streaming response: the body is read as it arrives, under the idle and total timeouts.
@@ -289,9 +290,16 @@ pub struct StreamingReply {
 }
 
 impl StreamingReply {
-    /// The status, the provider's request id and rate limits this reply carries.
+    /// The status, the provider's request id and rate limits this reply carries, its headers copied;
+    /// [`take_metadata`](Self::take_metadata) moves them instead.
     pub fn metadata(&self) -> vllora_llm_core::ResponseMetadata {
-        response_metadata(self.status, &self.headers)
+        response_metadata(self.status, self.headers.clone())
+    }
+
+    /// The status, the provider's request id and rate limits this reply carries, its headers moved into
+    /// the metadata (the reply's header map is left empty): read what else the headers say first.
+    pub fn take_metadata(&mut self) -> vllora_llm_core::ResponseMetadata {
+        response_metadata(self.status, std::mem::take(&mut self.headers))
     }
 }
 

@@ -67,18 +67,18 @@ async fn one_shot_results_streams_and_errors_carry_the_request_id_and_rate_limit
 
     let result = model.complete(&request(), &options).await.unwrap_or_else(|error| panic!("{error}"));
     let metadata = result.response_metadata().cloned().unwrap_or_default();
-    assert_eq!(metadata.status, Some(200));
-    assert_eq!(metadata.request_id.as_deref(), Some("req_7c1e2"));
-    let requests = metadata.rate_limit.requests.clone().unwrap_or_default();
+    assert_eq!(metadata.status(), Some(200));
+    assert_eq!(metadata.request_id(), Some("req_7c1e2"));
+    let requests = metadata.rate_limit().requests.unwrap_or_default();
     assert_eq!(
         (requests.limit, requests.remaining, requests.reset.as_deref()),
         (Some(500), Some(499), Some("120ms"))
     );
-    assert_eq!(metadata.rate_limit.tokens.as_ref().and_then(|tokens| tokens.remaining), Some(29990));
+    assert_eq!(metadata.rate_limit().tokens.as_ref().and_then(|tokens| tokens.remaining), Some(29990));
     assert_eq!(metadata.header("openai-processing-ms"), Some("231"));
 
     let mut stream = model.stream(&request(), &options).await.unwrap_or_else(|error| panic!("{error}"));
-    assert_eq!(stream.metadata().and_then(|metadata| metadata.request_id.as_deref()), Some("req_7c1e2"));
+    assert_eq!(stream.metadata().and_then(|metadata| metadata.request_id()), Some("req_7c1e2"));
     while let Some(chunk) = stream.next().await {
         assert!(chunk.is_ok(), "{chunk:?}");
     }
@@ -88,9 +88,9 @@ async fn one_shot_results_streams_and_errors_carry_the_request_id_and_rate_limit
     assert_eq!(error.request_id(), Some("req_429"));
     let api = error.api_error().cloned().unwrap_or_default();
     let metadata = api.metadata.unwrap_or_default();
-    assert_eq!(metadata.status, Some(429));
-    assert_eq!(metadata.rate_limit.requests.and_then(|requests| requests.remaining), Some(0));
-    assert_eq!(metadata.retry_after, Some(std::time::Duration::from_secs(20)));
+    assert_eq!(metadata.status(), Some(429));
+    assert_eq!(metadata.rate_limit().requests.and_then(|requests| requests.remaining), Some(0));
+    assert_eq!(metadata.retry_after(), Some(std::time::Duration::from_secs(20)));
 
     let sent = server.requests();
     assert_eq!(sent.len(), 3);
