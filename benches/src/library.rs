@@ -1,5 +1,5 @@
 //! The measured side, two ways: `vllora_llm_openai::OpenAIModel` over `vllora_llm_http::HttpClient`
-//! through `ModelInstance` (the direct model path), and `vllora_llm::VlloraLLMClient::completions()` as
+//! through `ModelInstance` (the direct model path), and `vllora_llm::client::VlloraLLMClient::completions()` as
 //! the README's quick start calls it (the facade path: routing, the provider cache, telemetry, and the
 //! request passed by value).
 
@@ -22,9 +22,9 @@ enum Path {
     Direct(OpenAIModel),
     /// `VlloraLLMClient::completions().create(request.clone())`, routed to OpenAI with an explicit
     /// endpoint and key: the quick start's call, with the clone a caller keeping its request makes.
-    Facade(vllora_llm::VlloraLLMClient),
+    Facade(vllora_llm::client::VlloraLLMClient),
     /// The same client through `create_ref(&request)`: the borrowed call a gateway makes.
-    FacadeRef(vllora_llm::VlloraLLMClient),
+    FacadeRef(vllora_llm::client::VlloraLLMClient),
 }
 
 /// An OpenAI model pointed at one scenario of the loopback server, with its request.
@@ -85,8 +85,8 @@ impl LibraryClient {
     }
 
     fn facade_with(base_url: &str, by_reference: bool) -> Result<LibraryClient, String> {
-        let client = vllora_llm::VlloraLLMClient::new()
-            .with_model_provider(vllora_llm::InferenceModelProvider::OpenAI)
+        let client = vllora_llm::client::VlloraLLMClient::new()
+            .with_model_provider(vllora_llm::client::InferenceModelProvider::OpenAI)
             .with_credentials(vllora_llm_core::Credentials::api_key(fixtures::API_KEY))
             .with_inference_endpoint(base_url);
         Ok(LibraryClient {

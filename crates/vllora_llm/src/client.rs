@@ -8,13 +8,14 @@ use vllora_llm_http::{HttpClient, HttpConfig};
 
 pub use vllora_llm_core::model::{BoxFuture, CallOptions, DummyModelInstance, ModelInstance};
 pub use vllora_llm_core::stream::ResultStream;
-pub use vllora_llm_core::types::gateway::{ChatCompletionMessageWithFinishReason, ChatCompletionRequest};
 
 pub use crate::completions::CompletionsClient;
+pub use crate::embeddings::EmbeddingsClient;
+pub use crate::images::ImagesClient;
+#[cfg(feature = "openai")]
+#[cfg_attr(docsrs, doc(cfg(feature = "openai")))]
+pub use crate::responses::{ResponsesClient, ResponsesStream};
 pub use crate::routing::InferenceModelProvider;
-
-use crate::embeddings::EmbeddingsClient;
-use crate::images::ImagesClient;
 use crate::providers::{ProviderSettings, Providers, Sources};
 use crate::settings::{Backend, Settings};
 

@@ -35,7 +35,7 @@ impl CompletionsClient {
     /// answer be sent again, `strict` and headers add to the client's.
     ///
     /// ```no_run
-    /// # async fn run(client: vllora_llm::VlloraLLMClient, request: vllora_llm::types::gateway::ChatCompletionRequest) {
+    /// # async fn run(client: vllora_llm::client::VlloraLLMClient, request: vllora_llm::types::gateway::ChatCompletionRequest) {
     /// use std::time::Duration;
     /// use vllora_llm::client::CallOptions;
     ///

@@ -39,6 +39,11 @@
 //! and a provider that is not enabled is not compiled at all. Asking for it at run time is an
 //! [`LLMError::ProviderNotCompiled`](error::LLMError::ProviderNotCompiled) naming the feature.
 //!
+//! `async-openai` (off by default) makes async-openai's chat completion request a valid argument of
+//! `completions().create(..)` and `create_stream(..)`, converts responses and stream chunks into its
+//! types, and re-exports the crate as `vllora_llm::async_openai`; see `vllora_llm::async_openai_compat`
+//! for what converts and what has no equivalent. It adds async-openai's types only (no reqwest, no second HTTP client).
+//!
 //! `mcp` (off by default) adds MCP servers as tool sources (`tools::mcp`), through the official Rust SDK
 //! `rmcp`; with it the crate needs Rust 1.88 (rmcp's minimum). [`tools`] (Rust tools, the bounded tool
 //! loop) is always there.
@@ -69,7 +74,10 @@ pub mod error {
 /// Data types: the OpenAI-shaped gateway types, warnings, credentials, the provider identity and the
 /// environment configuration is read from.
 pub mod types {
-    pub use vllora_llm_core::credentials::{AwsCredentials, Credentials, Environment, ProcessEnvironment, Secret};
+    pub use vllora_llm_core::credentials;
+    pub use vllora_llm_core::credentials::{
+        ApiKeyCredentials, AwsCredentials, Credentials, Environment, ProcessEnvironment, Secret,
+    };
     pub use vllora_llm_core::provider::ProviderId;
     pub use vllora_llm_core::types::gateway;
     pub use vllora_llm_core::warning::Warning;
@@ -78,49 +86,47 @@ pub mod types {
 /// The HTTP transport: configuration (timeouts, retries, limits, proxies) and the injectable transport
 /// trait with its default implementation.
 pub mod http {
-    pub use vllora_llm_core::BoxFuture;
     pub use vllora_llm_http::{
         BodyStream, HttpClient, HttpConfig, HttpRequest, HttpResponse, HttpTransport, HyperTransport, Limits,
         ProxyConfig, RetryPolicy, Timeouts,
     };
 }
 
-pub use client::{CompletionsClient, InferenceModelProvider, VlloraLLMClient};
-pub use embeddings::EmbeddingsClient;
-pub use images::ImagesClient;
-#[cfg(feature = "openai")]
-#[cfg_attr(docsrs, doc(cfg(feature = "openai")))]
-pub use responses::{ResponsesClient, ResponsesStream};
-
 #[cfg(feature = "openai")]
 #[cfg_attr(docsrs, doc(cfg(feature = "openai")))]
 #[doc(inline)]
-pub use vllora_llm_openai::{self as openai, OpenAIConfig, OpenAIModel};
+pub use vllora_llm_openai as openai;
+
+/// The `async-openai` crate (its chat completion types), whose requests `completions().create(..)` and
+/// `create_stream(..)` take as they are; see [`async_openai_compat`].
+#[cfg(feature = "async-openai")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async-openai")))]
+pub use async_openai;
+
+#[cfg(feature = "async-openai")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async-openai")))]
+#[doc(inline)]
+pub use vllora_llm_core::async_openai_compat;
 
 #[cfg(any(feature = "anthropic", feature = "vertex"))]
 #[cfg_attr(docsrs, doc(cfg(any(feature = "anthropic", feature = "vertex"))))]
 #[doc(inline)]
-pub use vllora_llm_anthropic::{self as anthropic, AnthropicConfig, AnthropicModel};
+pub use vllora_llm_anthropic as anthropic;
 
 #[cfg(any(feature = "gemini", feature = "vertex"))]
 #[cfg_attr(docsrs, doc(cfg(any(feature = "gemini", feature = "vertex"))))]
 #[doc(inline)]
-pub use vllora_llm_gemini::{self as gemini, GeminiConfig, GeminiModel};
+pub use vllora_llm_gemini as gemini;
 
 #[cfg(feature = "bedrock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "bedrock")))]
 #[doc(inline)]
-pub use vllora_llm_bedrock::{self as bedrock, BedrockConfig, BedrockModel};
-
-#[cfg(feature = "azure")]
-#[cfg_attr(docsrs, doc(cfg(feature = "azure")))]
-#[doc(inline)]
-pub use vllora_llm_openai::{AzureCredential, AzureOpenAI, AzureOpenAIConfig};
+pub use vllora_llm_bedrock as bedrock;
 
 #[cfg(feature = "vertex")]
 #[cfg_attr(docsrs, doc(cfg(feature = "vertex")))]
 #[doc(inline)]
-pub use vllora_llm_vertex::{self as vertex, GoogleAuth, GoogleCredentials, VertexConfig};
+pub use vllora_llm_vertex as vertex;
 
 /// The README's code blocks, compiled as doctests so the quick start cannot rot.
 #[cfg(doctest)]

@@ -165,14 +165,16 @@ async fn no_secret_reaches_a_log_line_a_debug_or_an_error() {
     // The providers' configurations and models, built directly.
     let http = HttpClient::new(HttpConfig::default()).expect("a client");
     let url = with_password("http://127.0.0.1:9/v1");
-    let openai = vllora_llm::OpenAIConfig::proxy("gateway", url.as_str()).with_api_key(support::OPENAI_KEY);
-    let anthropic = vllora_llm::AnthropicConfig::new(support::ANTHROPIC_KEY).with_base_url(url.as_str());
-    let gemini = vllora_llm::GeminiConfig::new(support::GEMINI_KEY).with_base_url(url.as_str());
+    let openai =
+        vllora_llm::openai::OpenAIConfig::proxy("gateway", url.as_str()).with_api_key(support::OPENAI_KEY);
+    let anthropic =
+        vllora_llm::anthropic::AnthropicConfig::new(support::ANTHROPIC_KEY).with_base_url(url.as_str());
+    let gemini = vllora_llm::gemini::GeminiConfig::new(support::GEMINI_KEY).with_base_url(url.as_str());
     let shown = format!(
         "{openai:?} {:?} {anthropic:?} {:?} {gemini:?} {:?}",
-        vllora_llm::OpenAIModel::new(openai.clone(), http.clone()),
-        vllora_llm::AnthropicModel::new(anthropic.clone(), http.clone()),
-        vllora_llm::GeminiModel::new(gemini.clone(), http.clone()),
+        vllora_llm::openai::OpenAIModel::new(openai.clone(), http.clone()),
+        vllora_llm::anthropic::AnthropicModel::new(anthropic.clone(), http.clone()),
+        vllora_llm::gemini::GeminiModel::new(gemini.clone(), http.clone()),
     );
     assert_no_secret("a configuration's or model's Debug", &shown);
 

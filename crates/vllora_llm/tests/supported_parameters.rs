@@ -17,7 +17,8 @@ use std::sync::{Arc, Mutex};
 use serde_json::{Value, json};
 use vllora_llm::client::{InferenceModelProvider, VlloraLLMClient};
 use vllora_llm::error::LLMError;
-use vllora_llm::http::{BoxFuture, HttpClient, HttpConfig, HttpRequest, HttpResponse, HttpTransport};
+use vllora_llm::client::BoxFuture;
+use vllora_llm::http::{HttpClient, HttpConfig, HttpRequest, HttpResponse, HttpTransport};
 use vllora_llm::types::gateway::{
     ChatCompletionMessage, ChatCompletionRequest, JsonSchemaFormat, ProviderSpecificRequest, ResponseFormat,
     ThinkingConfig,

@@ -17,7 +17,7 @@ use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};
 use vllora_llm::client::{DummyModelInstance, ModelInstance, VlloraLLMClient};
 use vllora_llm::error::{LLMError, LLMResult};
-use vllora_llm::http::BoxFuture;
+use vllora_llm::client::BoxFuture;
 use vllora_llm::types::gateway::{
     ChatCompletionMessage, ChatCompletionMessageWithFinishReason, ChatCompletionRequest,
 };

@@ -5,15 +5,12 @@
 //! missing). `VLLORA_OPENAI_ENDPOINT` (or `OPENAI_BASE_URL`) points it at any OpenAI-compatible server
 //! instead of OpenAI: `cargo xtask e2e` runs it against a local llama.cpp server that way.
 //! The stream's inherent `next` leaves the documents' `StreamExt` import unused, and the program reads
-//! its key with `expect`, as the documents do: hence the `allow`; rustfmt leaves the verbatim text alone.
+//! its key with `expect`, as the documents do: hence the `allow`.
 #![allow(unused_imports, clippy::expect_used)]
-#![rustfmt::skip] // verbatim from the documents, as they lay it out
 
 use async_openai::types::chat::{
-    ChatCompletionRequestMessage,
-    ChatCompletionRequestSystemMessageArgs,
-    ChatCompletionRequestUserMessageArgs,
-    CreateChatCompletionRequestArgs,
+    ChatCompletionRequestMessage, ChatCompletionRequestSystemMessageArgs,
+    ChatCompletionRequestUserMessageArgs, CreateChatCompletionRequestArgs,
 };
 use futures::StreamExt;
 
@@ -41,18 +38,12 @@ async fn main() -> LLMResult<()> {
         .build()?;
 
     // 2) Construct a VlloraLLMClient (here: direct OpenAI key)
-    let client = VlloraLLMClient::new().with_credentials(Credentials::ApiKey(
-        ApiKeyCredentials {
-            api_key: std::env::var("VLLORA_OPENAI_API_KEY")
-                .expect("VLLORA_OPENAI_API_KEY must be set"),
-        },
-    ));
+    let client = VlloraLLMClient::new().with_credentials(Credentials::ApiKey(ApiKeyCredentials {
+        api_key: std::env::var("VLLORA_OPENAI_API_KEY").expect("VLLORA_OPENAI_API_KEY must be set"),
+    }));
 
     // 3) Non-streaming: send the request and print the final reply
-    let response = client
-        .completions()
-        .create(openai_req.clone())
-        .await?;
+    let response = client.completions().create(openai_req.clone()).await?;
 
     if let Some(content) = &response.message().content {
         if let Some(text) = content.as_string() {
@@ -61,10 +52,7 @@ async fn main() -> LLMResult<()> {
     }
 
     // 4) Streaming: send the same request and print chunks as they arrive
-    let mut stream = client
-        .completions()
-        .create_stream(openai_req)
-        .await?;
+    let mut stream = client.completions().create_stream(openai_req).await?;
 
     while let Some(chunk) = stream.next().await {
         let chunk = chunk?;

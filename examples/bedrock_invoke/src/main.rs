@@ -14,7 +14,7 @@ use vllora_llm::client::{ModelInstance, VlloraLLMClient};
 use vllora_llm::error::LLMResult;
 use vllora_llm::http::{HttpClient, HttpConfig};
 use vllora_llm::types::gateway::{ChatCompletionMessage, ChatCompletionRequest};
-use vllora_llm::{BedrockConfig, BedrockModel};
+use vllora_llm::bedrock::{BedrockConfig, BedrockModel};
 
 #[tokio::main]
 async fn main() -> LLMResult<()> {

@@ -4,7 +4,7 @@
 //! OpenAI. Against any OpenAI-compatible server (llama.cpp started with `--embedding`, vLLM, Ollama...):
 //! `embeddings <base URL, e.g. http://127.0.0.1:8080/v1> [model]`.
 
-use vllora_llm::InferenceModelProvider;
+use vllora_llm::client::InferenceModelProvider;
 use vllora_llm::client::VlloraLLMClient;
 use vllora_llm::error::LLMResult;
 use vllora_llm::types::gateway::EmbeddingRequest;

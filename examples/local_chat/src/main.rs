@@ -5,7 +5,7 @@
 
 use std::io::Write;
 
-use vllora_llm::InferenceModelProvider;
+use vllora_llm::client::InferenceModelProvider;
 use vllora_llm::client::VlloraLLMClient;
 use vllora_llm::error::LLMResult;
 use vllora_llm::types::gateway::{ChatCompletionMessage, ChatCompletionRequest};

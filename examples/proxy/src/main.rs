@@ -4,7 +4,7 @@
 //! Set `VLLORA_MY_PROXY_ENDPOINT` (for example `http://localhost:8000/v1`) and, if the server wants one,
 //! `VLLORA_MY_PROXY_API_KEY`. Usage: `proxy <model> ["<question>"]`.
 
-use vllora_llm::InferenceModelProvider;
+use vllora_llm::client::InferenceModelProvider;
 use vllora_llm::client::VlloraLLMClient;
 use vllora_llm::error::LLMResult;
 use vllora_llm::types::gateway::{ChatCompletionMessage, ChatCompletionRequest};

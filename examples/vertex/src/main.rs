@@ -18,7 +18,7 @@ use vllora_llm::http::{HttpClient, HttpConfig};
 use vllora_llm::types::gateway::{
     ChatCompletionMessage, ChatCompletionRequest, EmbeddingRequest, ProviderSpecificRequest,
 };
-use vllora_llm::VertexConfig;
+use vllora_llm::vertex::VertexConfig;
 
 const GEMINI: &str = "gemini-2.5-flash";
 

@@ -13,7 +13,7 @@ use vllora_llm::client::VlloraLLMClient;
 use vllora_llm::http::HttpConfig;
 use vllora_llm::types::Environment;
 use vllora_llm::types::gateway::{ChatCompletionMessage, ChatCompletionRequest};
-use vllora_llm::InferenceModelProvider;
+use vllora_llm::client::InferenceModelProvider;
 use vllora_llm_testkit::MockServer;
 
 /// The secrets the clients below carry; no log line, `Debug` or error may show any of them.

@@ -7,7 +7,7 @@
 use vllora_llm::client::VlloraLLMClient;
 use vllora_llm::types::Credentials;
 use vllora_llm::types::gateway::{ChatCompletionMessage, ChatCompletionRequest, FinishReason, Role};
-use vllora_llm::InferenceModelProvider;
+use vllora_llm::client::InferenceModelProvider;
 use vllora_llm_e2e::{Checks, expect};
 
 fn request(model: &str, prompt: &str, max_tokens: u32) -> ChatCompletionRequest {

@@ -8,7 +8,7 @@
 //! any check failed.
 
 use serde_json::{Value, json};
-use vllora_llm::InferenceModelProvider;
+use vllora_llm::client::InferenceModelProvider;
 use vllora_llm::client::VlloraLLMClient;
 use vllora_llm::error::LLMError;
 use vllora_llm_e2e::{Checks, expect};

@@ -6,7 +6,7 @@
 //! never wording. Prints one line per check, then `N passed, M failed`; exits with status 1 when any
 //! check failed.
 
-use vllora_llm::InferenceModelProvider;
+use vllora_llm::client::InferenceModelProvider;
 use vllora_llm::client::VlloraLLMClient;
 use vllora_llm::error::LLMError;
 use vllora_llm::openai::{ResponsesStatus, ResponsesItem, ResponsesRequest, ResponsesStreamEvent};

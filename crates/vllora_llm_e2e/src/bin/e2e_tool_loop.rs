@@ -8,7 +8,7 @@
 //! line per check, then `N passed, M failed`; exits with status 1 when any check failed.
 
 use serde_json::{Value, json};
-use vllora_llm::InferenceModelProvider;
+use vllora_llm::client::InferenceModelProvider;
 use vllora_llm::client::VlloraLLMClient;
 use vllora_llm::tools::{FunctionTool, ToolLoopEvent, ToolLoopOutcome, ToolLoopOutput, ToolOutput, ToolSet};
 use vllora_llm::types::gateway::{ChatCompletionMessage, ChatCompletionRequest};
