@@ -238,7 +238,7 @@ fn rows() -> Vec<Row> {
         },
         Row {
             parameter: "provider_specific.additional_parameters",
-            notes: "Free-form JSON merged into Bedrock's `additionalModelRequestFields`.",
+            notes: "Free-form JSON merged into the native body: Anthropic's and Gemini's top level, Bedrock's `additionalModelRequestFields`.",
             apply: |request| {
                 specific(request).additional_parameters =
                     Some([("custom_knob".to_owned(), json!(3))].into_iter().collect())
