@@ -67,6 +67,50 @@ pub fn merge_native_fields(
     }
 }
 
+/// For the providers' fuzz targets: why the block order streamed `deltas` record (`provider_content`)
+/// does not resolve against what they streamed, if it does not. Every entry must be `provider`'s, text
+/// lengths must stay within the text, reasoning indexes within the reasoning details, tool calls among
+/// the calls streamed.
+pub fn block_order_problem<'a, I>(deltas: I, provider: &crate::ProviderId) -> Option<String>
+where
+    I: Iterator<Item = &'a crate::types::gateway::ChatCompletionDelta> + Clone,
+{
+    use crate::types::gateway::ProviderContentKind;
+    let text_len = deltas
+        .clone()
+        .filter_map(|delta| delta.content.as_deref())
+        .map(str::len)
+        .fold(0usize, usize::saturating_add);
+    let details = deltas
+        .clone()
+        .filter_map(|delta| delta.reasoning_details.as_ref())
+        .map(Vec::len)
+        .fold(0usize, usize::saturating_add);
+    let ids: Vec<&str> = deltas
+        .clone()
+        .flat_map(|delta| delta.tool_calls.iter().flatten())
+        .filter_map(|call| call.id.as_deref())
+        .collect();
+    let mut recorded_text = 0usize;
+    for entry in deltas.flat_map(|delta| delta.provider_content.iter().flatten()) {
+        if !entry.is_from(provider) {
+            return Some(format!("an entry tagged {}", entry.provider));
+        }
+        match &entry.kind {
+            ProviderContentKind::Text { len, .. } => recorded_text = recorded_text.saturating_add(*len),
+            ProviderContentKind::Reasoning { index, .. } if *index >= details => {
+                return Some(format!("reasoning {index} of {details}"));
+            }
+            ProviderContentKind::ToolCall { id, .. } if !ids.contains(&id.as_str()) => {
+                return Some(format!("unknown call {id}"));
+            }
+            _ => {}
+        }
+    }
+    (recorded_text > text_len)
+        .then(|| format!("the block order records {recorded_text} bytes of text, the stream gave {text_len}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
