@@ -168,8 +168,17 @@ impl OpenAIStreamDecoder {
         if let Some(wire_usage) = wire.usage.or(wire.x_groq.as_ref().and_then(|groq| groq.usage)) {
             self.usage = Some(usage(wire_usage));
         }
-        let choices: Vec<ChunkChoice> =
-            wire.choices.into_iter().filter_map(|choice| self.choice(choice)).collect();
+        // Sized once, on the first choice that has something to say (most events: exactly one).
+        let count = wire.choices.len();
+        let mut choices: Vec<ChunkChoice> = Vec::new();
+        for choice in wire.choices {
+            if let Some(choice) = self.choice(choice) {
+                if choices.capacity() == 0 {
+                    choices.reserve_exact(count);
+                }
+                choices.push(choice);
+            }
+        }
         if choices.is_empty() {
             return Ok(None);
         }
@@ -260,6 +269,9 @@ impl OpenAIStreamDecoder {
         }
     }
 
+    // Kept out of line: inlined into `on_data`, the moves of the wire choice and the delta it builds
+    // become a dozen more struct copies per event (callgrind: +0.7k instructions per event).
+    #[inline(never)]
     fn choice(&mut self, wire: StreamChoice<'_>) -> Option<ChunkChoice> {
         let index = wire.index.unwrap_or(0);
         let position = match self.choices.iter().position(|choice| choice.index == index) {
@@ -995,6 +1007,23 @@ mod tests {
         let (chunks, error) =
             decode_pieces(SseDecoder::new(1 << 20), OpenAIStreamDecoder::new("openai"), [&body[..]]);
         assert!(chunks.is_empty() && error.is_none(), "{chunks:?} {error:?}");
+    }
+
+    #[test]
+    fn null_choices_are_none_and_a_choices_object_is_an_error() {
+        let mut state = OpenAIStreamDecoder::new("openai");
+        let usage = r#"{"id":"c","choices":null,"usage":{"prompt_tokens":3,"completion_tokens":2}}"#;
+        assert!(matches!(state.on_data(None, usage), Ok(None)));
+        let two = r#"{"id":"c","choices":[{"index":0,"delta":{"content":"a"}},{"index":1,"delta":{"content":"b"}}]}"#;
+        let chunk = state.on_data(None, two).ok().flatten();
+        let contents: Vec<_> = chunk
+            .iter()
+            .flat_map(|chunk| &chunk.choices)
+            .map(|choice| (choice.index, choice.delta.content.as_deref()))
+            .collect();
+        assert_eq!(contents, [(0, Some("a")), (1, Some("b"))]);
+        let bad = state.on_data(None, r#"{"id":"c","choices":{"index":0}}"#);
+        assert!(bad.is_err_and(|error| error.to_string().contains("not a chat completion chunk")));
     }
 
     #[test]

@@ -577,8 +577,8 @@ pub(crate) struct StreamChunk<'a> {
     pub created: u64,
     #[serde(default, borrow)]
     pub model: Option<WireStr<'a>>,
-    #[serde(default, borrow, deserialize_with = "null_as_default")]
-    pub choices: Vec<StreamChoice<'a>>,
+    #[serde(default, borrow)]
+    pub choices: StreamChoices<'a>,
     #[serde(default)]
     pub usage: Option<WireUsage>,
     #[serde(default, borrow)]
@@ -598,6 +598,64 @@ pub(crate) struct StreamChunk<'a> {
 pub(crate) struct GroqExtras {
     #[serde(default)]
     pub usage: Option<WireUsage>,
+}
+
+/// A stream event's choices (`null` is none). Nearly every event has exactly one: it is held inline,
+/// so parsing an event allocates no list.
+#[derive(Debug, Default)]
+pub(crate) struct StreamChoices<'a> {
+    first: Option<StreamChoice<'a>>,
+    rest: Vec<StreamChoice<'a>>,
+}
+
+impl StreamChoices<'_> {
+    /// How many choices the event has.
+    pub(crate) fn len(&self) -> usize {
+        usize::from(self.first.is_some()).saturating_add(self.rest.len())
+    }
+}
+
+impl<'a> IntoIterator for StreamChoices<'a> {
+    type Item = StreamChoice<'a>;
+    type IntoIter =
+        std::iter::Chain<std::option::IntoIter<StreamChoice<'a>>, std::vec::IntoIter<StreamChoice<'a>>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.first.into_iter().chain(self.rest)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for StreamChoices<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ChoicesVisitor<'a>(std::marker::PhantomData<StreamChoices<'a>>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for ChoicesVisitor<'a> {
+            type Value = StreamChoices<'a>;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("a list of choices or null")
+            }
+            fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+                Ok(StreamChoices::default())
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+                Ok(StreamChoices::default())
+            }
+            fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+                deserializer.deserialize_seq(self)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut choices = StreamChoices::default();
+                while let Some(choice) = seq.next_element::<StreamChoice<'de>>()? {
+                    if choices.first.is_none() {
+                        choices.first = Some(choice);
+                    } else {
+                        choices.rest.push(choice);
+                    }
+                }
+                Ok(choices)
+            }
+        }
+        deserializer.deserialize_option(ChoicesVisitor(std::marker::PhantomData))
+    }
 }
 
 /// One choice's part of a stream event.
