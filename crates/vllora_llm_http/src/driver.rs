@@ -126,6 +126,12 @@ pub struct ChunkStream<D: StreamDecoder> {
     ready: Chunks<D::Item>,
     /// An error to report once the chunks completed before it have been handed out.
     error: Option<LLMError>,
+    /// The last piece of the body may have left events in `framing` not decoded yet: they are decoded
+    /// one at a time as the consumer pulls, so `ready` holds a chunk or two, never a whole read's worth.
+    framed: bool,
+    /// The framing's error on the last piece, reported once the events completed before it are decoded
+    /// (and not at all if the answer completes first).
+    push_error: Option<LLMError>,
     /// Nothing more is read: the answer is complete, or the stream failed or ended.
     done: bool,
     /// After the answer: when draining the rest of the body gives up, and how much it has read.
@@ -142,6 +148,8 @@ impl<D: StreamDecoder> ChunkStream<D> {
             decoder,
             ready: Chunks::new(),
             error: None,
+            framed: false,
+            push_error: None,
             done: false,
             drain_deadline: None,
             drained: 0,
@@ -165,16 +173,41 @@ impl<D: StreamDecoder> ChunkStream<D> {
         }
     }
 
-    /// Feeds one piece of the body; the events it completes go to the decoder.
+    /// Feeds one piece of the body; the events it completes are decoded as they are pulled
+    /// ([`decode_framed`](Self::decode_framed)).
     fn on_bytes(&mut self, bytes: &[u8]) {
-        let pushed = self.framing.push(bytes);
-        // The events completed before a framing error are still delivered; the error comes after them.
-        let taken = self.take_events(false);
-        // A framing error after the end marker (an oversize event the server sent after the answer) does
-        // not undo a complete answer: whether the body is read whole or in pieces, the outcome is the same.
-        let pushed = if self.decoder.is_complete() { Ok(()) } else { pushed };
-        if let Err(error) = taken.and(pushed) {
-            self.fail(error);
+        self.push_error = self.framing.push(bytes).err();
+        self.framed = true;
+    }
+
+    /// Decodes the next event the last piece completed, if any; once there is none, reports the
+    /// framing's error on that piece. The events completed before a framing error are still delivered;
+    /// the error comes after them. A framing error after the end marker (an oversize event the server
+    /// sent after the answer) does not undo a complete answer: whether the body is read whole or in
+    /// pieces, the outcome is the same.
+    fn decode_framed(&mut self) {
+        let decoded = if self.decoder.is_complete() {
+            Ok(false)
+        } else {
+            self.framing.next_event().and_then(|event| match event {
+                Some(event) => self.decoder.on_event(event, &mut self.ready).map(|()| true),
+                None => Ok(false),
+            })
+        };
+        match decoded {
+            Ok(true) => {}
+            Ok(false) => {
+                self.framed = false;
+                let pushed = self.push_error.take();
+                if let Some(error) = pushed.filter(|_| !self.decoder.is_complete()) {
+                    self.fail(error);
+                }
+            }
+            Err(error) => {
+                self.framed = false;
+                self.push_error = None;
+                self.fail(error);
+            }
         }
     }
 
@@ -255,6 +288,10 @@ impl<D: StreamDecoder> Stream for ChunkStream<D> {
             }
             if let Some(error) = this.error.take() {
                 return Poll::Ready(Some(Err(error)));
+            }
+            if this.framed {
+                this.decode_framed();
+                continue;
             }
             if this.done || this.decoder.is_complete() {
                 this.done = true;
