@@ -195,7 +195,7 @@ impl fmt::Debug for AnthropicConfig {
         formatter
             .debug_struct("AnthropicConfig")
             .field("api_key", &self.api_key)
-            .field("base_url", &self.base_url)
+            .field("base_url", &vllora_llm_http::RedactedUrl(&self.base_url))
             .field("api_version", &self.api_version)
             .field("bearer_auth", &self.bearer_auth)
             .field("betas", &self.betas)

@@ -142,7 +142,7 @@ impl ModelInstance for AnthropicModel {
     ) -> BoxFuture<'a, LLMResult<ChatCompletionMessageWithFinishReason>> {
         Box::pin(async move {
             let (http_request, warnings, error_mapper) = self.prepare(request, options, false).await?;
-            let reply = self.http.send(http_request, error_mapper).await?;
+            let reply = self.http.for_call(options).send(http_request, error_mapper).await?;
             let mut result = parse_response(&reply.body, warnings)?;
             result.response_metadata = Some(reply.metadata());
             Ok(result)
@@ -156,7 +156,7 @@ impl ModelInstance for AnthropicModel {
     ) -> BoxFuture<'a, LLMResult<ResultStream>> {
         Box::pin(async move {
             let (http_request, warnings, error_mapper) = self.prepare(request, options, true).await?;
-            let reply = self.http.send_streaming(http_request, error_mapper).await?;
+            let reply = self.http.for_call(options).send_streaming(http_request, error_mapper).await?;
             let metadata = reply.metadata();
             let framing = SseDecoder::new(self.http.config().limits.max_event_size);
             let chunks = ChunkStream::new(reply.body, framing, AnthropicStreamDecoder::new());
