@@ -608,10 +608,15 @@ pub(crate) struct StreamChoices<'a> {
     rest: Vec<StreamChoice<'a>>,
 }
 
-impl StreamChoices<'_> {
+impl<'a> StreamChoices<'a> {
     /// How many choices the event has.
     pub(crate) fn len(&self) -> usize {
         usize::from(self.first.is_some()).saturating_add(self.rest.len())
+    }
+
+    /// The choices, in order, to be read (and taken from) in place.
+    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = &mut StreamChoice<'a>> {
+        self.first.iter_mut().chain(self.rest.iter_mut())
     }
 }
 
