@@ -145,8 +145,8 @@ impl HttpClient {
         Finishing: Future<Output = LLMResult<T>>,
     {
         let policy = &self.config.retry;
-        // The URL is redacted only when an error names it, not on every call.
-        let target = Target { method: request.method.clone(), url: request.url.clone() };
+        // The URL is redacted only when an error names it, not on every call; while attempts send
+        // clones, errors name the request kept here, so nothing is copied for them.
         for failed_attempts in 1..policy.max_attempts {
             let error = match self.attempt(request.clone(), on_error, &finish).await {
                 Ok(value) => return Ok(value),
@@ -154,14 +154,20 @@ impl HttpClient {
             };
             let wait = match self.retry_wait(&error, failed_attempts, deadline) {
                 Ok(wait) => wait,
-                Err(why_not) => return Err(target.explain(error, failed_attempts, why_not)),
+                Err(why_not) => {
+                    let target = Target { method: &request.method, url: &request.url };
+                    return Err(target.explain(error, failed_attempts, why_not));
+                }
             };
             tracing::debug!(attempt = failed_attempts, ?wait, %error, "retrying HTTP request");
             tokio::time::sleep(wait).await;
         }
         // The last attempt takes the request itself; earlier ones cloned it for the next.
         let attempts = policy.max_attempts.max(1);
-        self.attempt(request, on_error, &finish).await.map_err(|error| target.explain(error, attempts, None))
+        let (method, url) = (request.method.clone(), request.url.clone());
+        self.attempt(request, on_error, &finish)
+            .await
+            .map_err(|error| Target { method: &method, url: &url }.explain(error, attempts, None))
     }
 
     /// How long to wait before the next attempt, or why there is none (with a note for the caller when
@@ -256,19 +262,19 @@ fn deadline(total: Option<Duration>) -> Deadline {
 }
 
 /// What a call was sent to, for the messages of connection errors.
-struct Target {
-    method: http::Method,
+struct Target<'a> {
+    method: &'a http::Method,
     /// As sent: redacted (no user name, password or query) when a message names it.
-    url: String,
+    url: &'a str,
 }
 
-impl Target {
+impl Target<'_> {
     /// Says where a connection error happened, after how many attempts, and why it was not retried.
     fn explain(&self, error: LLMError, attempts: u32, why_not: Option<&str>) -> LLMError {
         let context = |message: String| {
             let plural = if attempts == 1 { "" } else { "s" };
             let mut message =
-                format!("{message} ({} {}, {attempts} attempt{plural})", self.method, RedactedUrl(&self.url));
+                format!("{message} ({} {}, {attempts} attempt{plural})", self.method, RedactedUrl(self.url));
             if let Some(why_not) = why_not {
                 message.push_str("; ");
                 message.push_str(why_not);
