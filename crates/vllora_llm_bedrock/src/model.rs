@@ -206,7 +206,7 @@ impl ModelInstance for BedrockModel {
     ) -> BoxFuture<'a, LLMResult<ChatCompletionMessageWithFinishReason>> {
         Box::pin(async move {
             let prepared = self.prepare(request, options, false).await?;
-            let mut reply = self
+            let reply = self
                 .http
                 .for_call(options)
                 .send(prepared.request, &map_error)
@@ -220,7 +220,7 @@ impl ModelInstance for BedrockModel {
                 result.warnings = prepared.warnings;
                 result
             };
-            result.response_metadata = Some(reply.take_metadata());
+            result.response_metadata = Some(reply.metadata());
             Ok(result)
         })
     }
@@ -232,14 +232,14 @@ impl ModelInstance for BedrockModel {
     ) -> BoxFuture<'a, LLMResult<ResultStream>> {
         Box::pin(async move {
             let prepared = self.prepare(request, options, true).await?;
-            let mut reply = self
+            let reply = self
                 .http
                 .for_call(options)
                 .send_streaming(prepared.request, &map_error)
                 .await
                 .inspect_err(|error| self.refused(error))?;
+            let metadata = Some(reply.metadata());
             let context = self.context(&reply.headers, prepared.model_id);
-            let metadata = Some(reply.take_metadata());
             let framing = FrameDecoder::new(self.http.config().limits.max_event_size);
             let stream = if prepared.invoke {
                 invoke_stream(reply.body, framing)?

@@ -1,17 +1,16 @@
 //! [`ResponseMetadata`]: what a provider's HTTP response says beside its body — the status, the
 //! provider's request id and its rate limits — kept on one-shot results, streams and API errors.
 //!
-//! The response's header map is moved in, never copied, and nothing is parsed until it is asked for: a
-//! caller that never reads the metadata pays for none of it. Typed where providers agree (the request
-//! id, the request and token windows of OpenAI-style `x-ratelimit-*` and Anthropic's
-//! `anthropic-ratelimit-*`, `retry-after`), raw otherwise: every request-id, rate-limit and retry header
-//! is also readable as the provider sent it, through [`ResponseMetadata::headers`]. No other header is
-//! ever shown (no cookies, no echoed credentials), in `Debug` either.
+//! Only the headers worth keeping are copied, into one buffer (one allocation, none when there are
+//! none), and nothing is parsed until it is asked for: a caller that never reads the metadata pays for
+//! little of it, and metadata kept on a stream holds no part of the connection's buffers. Typed where
+//! providers agree (the request id, the request and token windows of OpenAI-style `x-ratelimit-*` and
+//! Anthropic's `anthropic-ratelimit-*`, `retry-after`), raw otherwise: every request-id, rate-limit
+//! and retry header is also readable as the provider sent it, through [`ResponseMetadata::headers`].
+//! No other header is kept (no cookies, no echoed credentials).
 
 use std::fmt;
 use std::time::Duration;
-
-use http::HeaderMap;
 
 /// The request-id headers providers send, in the order they are preferred: OpenAI, Groq, Mistral and
 /// most compatible hosts (`x-request-id`), Anthropic (`request-id`), AWS (`x-amzn-requestid`,
@@ -27,14 +26,16 @@ pub const REQUEST_ID_HEADERS: &[&str] = &[
 
 /// What one HTTP response said about the call, besides its body.
 ///
-/// Holds the response's status and header map as the transport received them; the request id, rate
-/// limits and kept headers are read from the map when asked for.
+/// Holds the status, the wait asked for, and the kept headers as `name:value` lines in one buffer; the
+/// request id and rate limits are read from them when asked for.
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct ResponseMetadata {
     status: Option<u16>,
     retry_after: Option<Duration>,
-    headers: HeaderMap,
+    /// `name:value\n` per kept header, names lower-case, in the order received.
+    kept: String,
 }
+
 /// The rate-limit windows a provider reported.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
@@ -71,33 +72,41 @@ impl RateLimitWindow {
 }
 
 impl ResponseMetadata {
-    /// The metadata of a response with `status` and `headers` (moved in, not parsed until read).
-    pub fn new(status: u16, headers: HeaderMap) -> Self {
-        ResponseMetadata { status: Some(status), retry_after: None, headers }
+    /// The metadata of a response with `status` and these headers (names in any case; values that are
+    /// not text are skipped by the caller). Only the headers [`headers`](Self::headers) shows are kept;
+    /// the wait is read from `retry-after-ms` or `retry-after` in seconds.
+    pub fn from_headers<'a>(status: u16, headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut kept = String::new();
+        for (name, value) in headers {
+            // Names from an `http::HeaderMap` are lower-case already: copied only when they are not.
+            let name = if name.bytes().any(|byte| byte.is_ascii_uppercase()) {
+                std::borrow::Cow::Owned(name.to_ascii_lowercase())
+            } else {
+                std::borrow::Cow::Borrowed(name)
+            };
+            // A line break would end the line early (an `http::HeaderValue` never holds one).
+            let value = value.trim();
+            if !is_kept(&name) || value.bytes().any(|byte| byte == b'\n' || byte == b'\r') {
+                continue;
+            }
+            if kept.capacity() == 0 {
+                // Enough for OpenAI's usual set (request id, six rate-limit headers, processing time).
+                kept.reserve(384);
+            }
+            kept.push_str(&name);
+            kept.push(':');
+            kept.push_str(value);
+            kept.push('\n');
+        }
+        ResponseMetadata { status: Some(status), retry_after: None, kept }
     }
 
     /// The same metadata, with the wait the transport read from the response (`retry-after-ms`,
-    /// `retry-after` in seconds or as an HTTP date, measured from when the response arrived).
+    /// `retry-after` in seconds or as an HTTP date, measured from when the response arrived); it
+    /// replaces the one [`retry_after`](Self::retry_after) would read from the kept headers.
     pub fn with_retry_after(mut self, retry_after: Option<Duration>) -> Self {
         self.retry_after = retry_after;
         self
-    }
-
-    /// The metadata of a response with `status` and these headers (names in any case; names or values
-    /// that are not valid in HTTP are skipped), for transports that do not hold an `http::HeaderMap`.
-    /// The wait is read from `retry-after-ms` or `retry-after` in seconds.
-    pub fn from_headers<'a>(status: u16, headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
-        let mut map = HeaderMap::new();
-        for (name, value) in headers {
-            let (Ok(name), Ok(value)) =
-                (http::HeaderName::from_bytes(name.as_bytes()), http::HeaderValue::from_str(value.trim()))
-            else {
-                continue;
-            };
-            map.append(name, value);
-        }
-        let retry_after = simple_retry_after(&map);
-        ResponseMetadata::new(status, map).with_retry_after(retry_after)
     }
 
     /// The HTTP status (`None` only for a default-built value).
@@ -108,9 +117,8 @@ impl ResponseMetadata {
     /// The provider's id for the request (the first of [`REQUEST_ID_HEADERS`] present), the one to quote
     /// to the provider's support.
     pub fn request_id(&self) -> Option<&str> {
-        REQUEST_ID_HEADERS.iter().find_map(|name| {
-            let value = self.headers.get(*name)?.to_str().ok()?.trim();
-            (!value.is_empty()).then_some(value)
+        REQUEST_ID_HEADERS.iter().find_map(|known| {
+            self.headers().find(|(name, value)| name == known && !value.is_empty()).map(|(_, value)| value)
         })
     }
 
@@ -129,20 +137,17 @@ impl ResponseMetadata {
         }
     }
 
-    /// How long the provider asked to wait before the next request (`retry-after-ms`, `retry-after`).
+    /// How long the provider asked to wait before the next request: what the transport read, else
+    /// `retry-after-ms` or `retry-after` in whole seconds, read from the kept headers on each call.
     pub fn retry_after(&self) -> Option<Duration> {
-        self.retry_after
+        self.retry_after.or_else(|| simple_retry_after(self))
     }
 
     /// Every request-id, rate-limit (`*ratelimit*`), `retry-after*` and provider-specific diagnostic
     /// header (`openai-processing-ms`, `x-amzn-bedrock-*`...) exactly as sent (values trimmed), names
-    /// lower-cased, in the order received (the values of a repeated name together). Nothing else is
-    /// shown (no cookies, no echoed credentials); values that are not text are skipped.
+    /// lower-cased, in the order received. Nothing else is kept (no cookies, no echoed credentials).
     pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
-        self.headers
-            .iter()
-            .filter(|(name, _)| kept(name.as_str()))
-            .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?.trim())))
+        self.kept.lines().filter_map(|line| line.split_once(':'))
     }
 
     /// The raw value of header `name` (any case), when it is one [`headers`](Self::headers) shows.
@@ -170,19 +175,19 @@ impl fmt::Debug for ResponseMetadata {
 }
 
 /// The wait `retry-after-ms` (preferred) or `retry-after` in whole seconds asks for.
-fn simple_retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok()).map(str::trim);
-    let millis = text("retry-after-ms")
+fn simple_retry_after(metadata: &ResponseMetadata) -> Option<Duration> {
+    let millis = metadata
+        .header("retry-after-ms")
         .and_then(|value| value.parse::<f64>().ok())
         .filter(|millis| millis.is_finite() && *millis >= 0.0);
     if let Some(wait) = millis.and_then(|millis| Duration::try_from_secs_f64(millis / 1000.0).ok()) {
         return Some(wait);
     }
-    text("retry-after")?.parse::<u64>().ok().map(Duration::from_secs)
+    metadata.header("retry-after")?.parse::<u64>().ok().map(Duration::from_secs)
 }
 
 /// Whether a header is one [`ResponseMetadata::headers`] keeps.
-fn kept(name: &str) -> bool {
+fn is_kept(name: &str) -> bool {
     REQUEST_ID_HEADERS.contains(&name)
         || name.contains("ratelimit")
         || name.starts_with("retry-after")

@@ -182,11 +182,11 @@ impl ModelInstance for GeminiModel {
         Box::pin(async move {
             let Prepared { http_request, warnings, model_name, error_mapper } =
                 self.prepare(request, options, false).await?;
-            let mut reply = self.http.for_call(options).send(http_request, error_mapper).await?;
+            let reply = self.http.for_call(options).send(http_request, error_mapper).await?;
             let context = ResponseContext { model: model_name, created: now() };
             let mut result = parse_response(&reply.body, &context)?;
             result.warnings = warnings;
-            result.response_metadata = Some(reply.take_metadata());
+            result.response_metadata = Some(reply.metadata());
             Ok(result)
         })
     }
@@ -199,8 +199,8 @@ impl ModelInstance for GeminiModel {
         Box::pin(async move {
             let Prepared { http_request, warnings, model_name, error_mapper } =
                 self.prepare(request, options, true).await?;
-            let mut reply = self.http.for_call(options).send_streaming(http_request, error_mapper).await?;
-            let metadata = reply.take_metadata();
+            let reply = self.http.for_call(options).send_streaming(http_request, error_mapper).await?;
+            let metadata = reply.metadata();
             let framing = SseDecoder::new(self.http.config().limits.max_event_size);
             let context = ResponseContext { model: model_name, created: now() };
             let decoder = GeminiStreamDecoder::new(context, request.n.unwrap_or(1));

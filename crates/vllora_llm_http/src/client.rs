@@ -248,7 +248,7 @@ impl HttpClient {
             }
             // Every provider's errors carry the response's request id and rate limits.
             if api.metadata.is_none() {
-                api.metadata = Some(crate::message::response_metadata(response.status, response.headers));
+                api.metadata = Some(crate::message::response_metadata(response.status, &response.headers));
             }
         }
         Err(error)

@@ -258,25 +258,30 @@ impl fmt::Debug for HttpReply {
 }
 
 impl HttpReply {
-    /// The status, the provider's request id and rate limits this reply carries, its headers copied;
-    /// [`take_metadata`](Self::take_metadata) moves them instead.
+    /// The status, the provider's request id and rate limits this reply carries.
     pub fn metadata(&self) -> vllora_llm_core::ResponseMetadata {
-        response_metadata(self.status, self.headers.clone())
-    }
-
-    /// The status, the provider's request id and rate limits this reply carries, its headers moved into
-    /// the metadata (the reply's header map is left empty): nothing is copied or parsed until read.
-    pub fn take_metadata(&mut self) -> vllora_llm_core::ResponseMetadata {
-        response_metadata(self.status, std::mem::take(&mut self.headers))
+        response_metadata(self.status, &self.headers)
     }
 }
 
 /// The [`ResponseMetadata`](vllora_llm_core::ResponseMetadata) of a response with `status` and
-/// `headers` (moved in; request id and rate limits are read from them when asked for), with the wait
-/// [`retry_after`](crate::retry_after) reads now (HTTP dates included, measured from the response).
-pub fn response_metadata(status: StatusCode, headers: HeaderMap) -> vllora_llm_core::ResponseMetadata {
-    let retry_after = crate::retry_after(&headers);
-    vllora_llm_core::ResponseMetadata::new(status.as_u16(), headers).with_retry_after(retry_after)
+/// `headers`: the request-id, rate-limit and retry headers copied into one buffer (the header map's
+/// values point into the connection's read buffer, which metadata kept on a stream must not pin), read
+/// only when asked for; the wait [`retry_after`](crate::retry_after) reads (HTTP dates included,
+/// measured from now) when the response asked for one.
+pub fn response_metadata(status: StatusCode, headers: &HeaderMap) -> vllora_llm_core::ResponseMetadata {
+    // `retry_after` reads `retry-after-ms` and `retry-after`: without either there is nothing to look up.
+    let mut asks_to_wait = false;
+    let text = headers.iter().filter_map(|(name, value)| {
+        asks_to_wait |= name.as_str().starts_with("retry-after");
+        Some((name.as_str(), value.to_str().ok()?))
+    });
+    let metadata = vllora_llm_core::ResponseMetadata::from_headers(status.as_u16(), text);
+    if asks_to_wait {
+        let wait = crate::retry_after(headers).or(metadata.retry_after());
+        return metadata.with_retry_after(wait);
+    }
+    metadata
 }
 
 /// A successful streaming response: the body is read as it arrives, under the idle and total timeouts.
@@ -290,16 +295,9 @@ pub struct StreamingReply {
 }
 
 impl StreamingReply {
-    /// The status, the provider's request id and rate limits this reply carries, its headers copied;
-    /// [`take_metadata`](Self::take_metadata) moves them instead.
+    /// The status, the provider's request id and rate limits this reply carries.
     pub fn metadata(&self) -> vllora_llm_core::ResponseMetadata {
-        response_metadata(self.status, self.headers.clone())
-    }
-
-    /// The status, the provider's request id and rate limits this reply carries, its headers moved into
-    /// the metadata (the reply's header map is left empty): read what else the headers say first.
-    pub fn take_metadata(&mut self) -> vllora_llm_core::ResponseMetadata {
-        response_metadata(self.status, std::mem::take(&mut self.headers))
+        response_metadata(self.status, &self.headers)
     }
 }
 

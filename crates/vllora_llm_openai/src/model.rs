@@ -129,10 +129,10 @@ impl ModelInstance for OpenAIModel {
     ) -> BoxFuture<'a, LLMResult<ChatCompletionMessageWithFinishReason>> {
         Box::pin(async move {
             let (http_request, warnings) = self.prepare(request, options, Mode::OneShot)?;
-            let mut reply = self.http.for_call(options).send(http_request, &self.error_mapper()).await?;
+            let reply = self.http.for_call(options).send(http_request, &self.error_mapper()).await?;
             let mut result = response::parse_response(self.config.provider_name(), &reply.body)?;
             result.warnings = warnings;
-            result.response_metadata = Some(reply.take_metadata());
+            result.response_metadata = Some(reply.metadata());
             Ok(result)
         })
     }
@@ -144,14 +144,13 @@ impl ModelInstance for OpenAIModel {
     ) -> BoxFuture<'a, LLMResult<ResultStream>> {
         Box::pin(async move {
             let (http_request, warnings) = self.prepare(request, options, Mode::Stream)?;
-            let mut reply =
+            let reply =
                 self.http.for_call(options).send_streaming(http_request, &self.error_mapper()).await?;
-            let json = is_json(&reply.headers);
-            let metadata = Some(reply.take_metadata());
+            let metadata = Some(reply.metadata());
             let provider = self.config.provider_name();
             let limits = &self.http.config().limits;
             let framing = SseDecoder::new(limits.max_event_size);
-            if json {
+            if is_json(&reply.headers) {
                 // Some servers ignore `stream: true` (or answer an error with 200): the whole document
                 // becomes the chunks a stream would have carried, and an error document fails the call.
                 let (document, spent) = read_document(reply.body, limits.max_response_body, provider).await?;
