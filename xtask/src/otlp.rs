@@ -197,11 +197,11 @@ impl Receiver {
         let kept = Arc::clone(&bodies);
         thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                if let Some(posted) = receive(stream) {
+                receive(stream, |posted| {
                     if let Ok(mut bodies) = kept.lock() {
                         bodies.push(posted);
                     }
-                }
+                });
             }
         });
         Ok(Receiver { port, bodies })
@@ -212,8 +212,9 @@ impl Receiver {
     }
 }
 
-/// Reads one request (head and a `Content-Length` body), answers it and returns its path and body.
-fn receive(mut stream: TcpStream) -> Option<Posted> {
+/// Reads one request (head and a `Content-Length` body), hands its path and body to `keep`, then answers
+/// it (in that order, so that whoever saw the answer finds the body kept).
+fn receive(mut stream: TcpStream, keep: impl FnOnce(Posted)) -> Option<()> {
     stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
     let mut received = Vec::new();
     let mut buffer = [0u8; 8192];
@@ -244,9 +245,9 @@ fn receive(mut stream: TcpStream) -> Option<Posted> {
         }
         body.extend_from_slice(&buffer[..read]);
     }
+    keep((path, body));
     let answer = "HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-    stream.write_all(answer.as_bytes()).ok()?;
-    Some((path, body))
+    stream.write_all(answer.as_bytes()).ok()
 }
 
 /// The checks, run against Phoenix's REST API by Python's standard library (Phoenix's environment has
