@@ -1,6 +1,7 @@
 //! Extra headers set on the client and on one call reach the provider's request, and the response's
 //! metadata (status, request id) reaches the caller through the facade, one-shot and streamed.
 
+#![cfg(feature = "openai")]
 #![allow(clippy::panic, reason = "a test fails by panicking")]
 
 use serde_json::json;

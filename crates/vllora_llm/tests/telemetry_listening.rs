@@ -3,6 +3,7 @@
 //! `histogram.` field), the chat span is disabled, yet every call still ends with its duration metric
 //! naming the server it reached, one-shot and streamed. With no subscriber at all, calls answer the same.
 
+#![cfg(feature = "openai")]
 #![allow(clippy::unwrap_used, clippy::panic, reason = "a test fails by panicking")]
 
 use std::sync::{Arc, Mutex};
