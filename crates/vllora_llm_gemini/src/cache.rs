@@ -88,8 +88,8 @@ pub struct GeminiCachedContentList {
 }
 
 /// The `cachedContents` API: create, list, get, update the lifetime of, and delete caches — on AI Studio,
-/// or under the project on Vertex AI when built from a Vertex model ([`GeminiModel::cache_client`]
-/// (crate::GeminiModel::cache_client) or [`GeminiCacheClient::vertex`]).
+/// or under the project on Vertex AI when built from a Vertex model
+/// ([`GeminiModel::cache_client`](crate::GeminiModel::cache_client) or [`GeminiCacheClient::vertex`]).
 #[derive(Debug, Clone)]
 pub struct GeminiCacheClient {
     transport: Arc<Transport>,
