@@ -75,6 +75,8 @@ impl fmt::Debug for ProviderSettings {
 pub(crate) struct Providers {
     sources: Sources,
     http: OnceLock<HttpClient>,
+    /// Held while the HTTP client is built, so that it is built (and the proxy variables read) once.
+    http_building: std::sync::Mutex<()>,
     built: RwLock<HashMap<InferenceModelProvider, Arc<tokio::sync::OnceCell<Arc<Provider>>>>>,
     proxy_endpoints: RwLock<HashMap<String, Option<Arc<str>>>>,
 }
@@ -101,6 +103,7 @@ impl Providers {
         Providers {
             sources,
             http: OnceLock::new(),
+            http_building: std::sync::Mutex::new(()),
             built: RwLock::new(HashMap::new()),
             proxy_endpoints: RwLock::new(HashMap::new()),
         }
@@ -129,6 +132,11 @@ impl Providers {
         if let Some(client) = self.http.get() {
             return Ok(client.clone());
         }
+        // One build, however many first calls arrive at once (each would read the proxy variables).
+        let _building = self.http_building.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(client) = self.http.get() {
+            return Ok(client.clone());
+        }
         // Proxy variables come through the client's environment too, read once with the client.
         let proxy = vllora_llm_http::ProxyConfig::from_environment(self.sources.environment.as_ref());
         let transport = vllora_llm_http::HyperTransport::new(&self.sources.http_config.timeouts, &proxy)?;
@@ -142,9 +150,13 @@ impl Providers {
         if let Some(known) = read(&self.proxy_endpoints).get(name) {
             return known.clone();
         }
+        // Looked up again under the write lock, and read there, so concurrent first calls read it once.
+        let mut known = write(&self.proxy_endpoints);
+        if let Some(found) = known.get(name) {
+            return found.clone();
+        }
         let variable = format!("VLLORA_{}_ENDPOINT", vllora_llm_core::support::env_name(name));
         let endpoint: Option<Arc<str>> = self.sources.environment.var(&variable).map(Arc::from);
-        let mut known = write(&self.proxy_endpoints);
         if known.len() >= MAX_MODELS {
             known.clear();
         }
