@@ -17,6 +17,11 @@ documents is still checked strictly:
   tool_choice {"type": "none"}     tool choice `none`
   source {"type": "url"|"file"}    URL and Files-API sources of image and document blocks
   document title/context/citations document metadata and citations
+  text citations                   citations on text blocks sent back (web search, documents)
+  server tools                     `tools[]` entries of a server tool type (`web_search_20250305`,
+                                   `code_execution_...`, `web_fetch_...`): set aside, the rest is checked
+  server tool blocks in messages   server_tool_use / *_tool_result / mcp blocks sent back in a turn,
+                                   checked as a text block
   content_block / delta            thinking, redacted_thinking, server tool blocks and their deltas in
                                    stream events (validate.py handles them only inside lists)
   stop_reason "refusal"            the refusal stop reason
@@ -43,6 +48,11 @@ def openai_responses(doc, applied):
     return doc
 
 
+def is_newer_block(kind):
+    """Block types newer than the spec: the named ones and every server tool's `*_tool_result`."""
+    return isinstance(kind, str) and (kind in NEWER_BLOCKS or (kind.endswith("_tool_result") and kind != "tool_result"))
+
+
 def rewrite(kind, doc, applied):
     if not isinstance(doc, dict):
         return doc
@@ -58,6 +68,28 @@ def rewrite(kind, doc, applied):
         if doc.get("tool_choice") == {"type": "none"}:
             doc.pop("tool_choice")
             applied["tool_choice none"] += 1
+        tools = doc.get("tools")
+        if isinstance(tools, list):
+            kept = [tool for tool in tools
+                    if not (isinstance(tool, dict) and tool.get("type") not in (None, "custom"))]
+            for tool in tools:
+                if tool not in kept:
+                    applied[f"server tool {tool.get('type')}"] += 1
+            if len(kept) != len(tools):
+                doc["tools"] = kept
+                if not kept:
+                    doc.pop("tools")
+                    doc.pop("tool_choice", None)
+        for message in doc.get("messages") or []:
+            content = message.get("content") if isinstance(message, dict) else None
+            for position, block in enumerate(content if isinstance(content, list) else []):
+                if not isinstance(block, dict):
+                    continue
+                if is_newer_block(block.get("type")) and block.get("type") not in ("thinking", "redacted_thinking"):
+                    applied[f"{block['type']} block in a message"] += 1
+                    content[position] = {"type": "text", "text": "."}
+                elif block.get("type") == "text" and block.pop("citations", None) is not None:
+                    applied["text citations"] += 1
 
     def walk(node):
         if isinstance(node, dict):
@@ -79,7 +111,7 @@ def rewrite(kind, doc, applied):
     walk(doc)
     if kind == "anthropic-stream-event":
         block = doc.get("content_block")
-        if isinstance(block, dict) and block.get("type") in NEWER_BLOCKS:
+        if isinstance(block, dict) and is_newer_block(block.get("type")):
             applied[f"{block['type']} block in a stream event"] += 1
             doc["content_block"] = {"type": "text", "text": ""}
         delta = doc.get("delta")
