@@ -56,7 +56,14 @@ pub struct HyperTransport {
     proxy: Option<Arc<ProxyRoutes>>,
     connect_timeout: Option<Duration>,
     first_byte_timeout: Option<Duration>,
+    /// The local addresses of the connections that have carried a request, so that a later request
+    /// knows it was given a reused one (see [`STALE_CLOSE_WINDOW`]).
+    used_connections: Arc<Mutex<std::collections::HashSet<std::net::SocketAddr>>>,
 }
+
+/// The most connections remembered as used; past it the memory starts again (a connection then counts
+/// as new, whose abrupt close is not retried: the safe side).
+const MAX_REMEMBERED_CONNECTIONS: usize = 4096;
 
 struct ProxyRoutes {
     matcher: Matcher,
@@ -125,7 +132,13 @@ impl HyperTransport {
         let proxy = proxy.matcher()?.map(|matcher| {
             Arc::new(ProxyRoutes { matcher, connector_parts: parts, tunnels: Mutex::new(Vec::new()) })
         });
-        Ok(HyperTransport { direct, proxy, connect_timeout, first_byte_timeout: timeouts.first_byte })
+        Ok(HyperTransport {
+            direct,
+            proxy,
+            connect_timeout,
+            first_byte_timeout: timeouts.first_byte,
+            used_connections: Arc::default(),
+        })
     }
 
     /// A transport reading its proxies from the environment (see [`ProxyConfig::from_env`]).
@@ -190,6 +203,7 @@ impl HyperTransport {
         first_byte_timeout: Option<Duration>,
     ) -> BoxFuture<'static, LLMResult<HttpResponse>> {
         let prepared = self.prepare(request);
+        let used_connections = Arc::clone(&self.used_connections);
         Box::pin(async move {
             let (route, mut hyper_request) = prepared?;
             // A clone shares the URI's bytes; `host:port` is formatted only when an error names it.
@@ -214,6 +228,10 @@ impl HyperTransport {
                     .map_err(|_| LLMError::Timeout { phase: TimeoutPhase::Connect, after })?,
                 None => connecting.await,
             };
+            // When the connection was handed over, and whether it had carried a request before: a reused
+            // connection closed right after it is a keep-alive the server had ended.
+            let handed_over = tokio::time::Instant::now();
+            let reused = finished_early.is_none() && carried_a_request_before(&connection, &used_connections);
             let response = match (finished_early, first_byte_timeout) {
                 (Some(finished), _) => finished,
                 (None, Some(after)) => tokio::time::timeout(after, response)
@@ -221,8 +239,10 @@ impl HyperTransport {
                     .map_err(|_| LLMError::Timeout { phase: TimeoutPhase::FirstByte, after })?,
                 (None, None) => response.await,
             };
-            let response =
-                response.map_err(|error| request_error(&error, connect_timeout, &destination(&uri)))?;
+            let closed_at_once = reused && handed_over.elapsed() < STALE_CLOSE_WINDOW;
+            let response = response.map_err(|error| {
+                request_error(&error, connect_timeout, &destination(&uri), closed_at_once)
+            })?;
             let (parts, body) = response.into_parts();
             Ok(HttpResponse {
                 status: parts.status,
@@ -305,10 +325,40 @@ fn destination(uri: &Uri) -> String {
 
 /// Maps a failed request (no response headers) to an error: [`LLMError::ConnectFailed`] when no
 /// connection could be opened (nothing was sent), [`LLMError::Connection`] when it broke after.
+/// Whether the connection a request was given had carried an earlier request (it is known by its local
+/// address), noting it as used.
+fn carried_a_request_before(
+    connection: &hyper_util::client::legacy::connect::CaptureConnection,
+    used: &Mutex<std::collections::HashSet<std::net::SocketAddr>>,
+) -> bool {
+    let Some(metadata) = connection.connection_metadata().as_ref().map(|connected| {
+        let mut extras = http::Extensions::new();
+        connected.get_extras(&mut extras);
+        extras.get::<hyper_util::client::legacy::connect::HttpInfo>().map(|info| info.local_addr())
+    }) else {
+        return false;
+    };
+    let Some(local) = metadata else { return false };
+    let mut used = used.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if used.len() >= MAX_REMEMBERED_CONNECTIONS {
+        used.clear();
+    }
+    !used.insert(local)
+}
+
+/// A reused connection closed by the server within this time of carrying the request, before any byte of
+/// an answer, was a keep-alive the server had already ended (llama.cpp's server, for one, closes the
+/// connection after a streamed answer although it announced keep-alive, and the close can reach us just
+/// after the pool handed the connection to the next request). Nothing reached a model: the request is
+/// retried like a failed connect, as curl does. A new connection closed that way, or a reused one closed
+/// later (a server that read the request and then failed), is not retried.
+const STALE_CLOSE_WINDOW: Duration = Duration::from_millis(200);
+
 fn request_error(
     error: &hyper_util::client::legacy::Error,
     connect_timeout: Option<Duration>,
     destination: &str,
+    closed_at_once: bool,
 ) -> LLMError {
     let timed_out =
         find_cause::<std::io::Error>(error).is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut);
@@ -324,6 +374,14 @@ fn request_error(
         if hyper_error.is_parse() || hyper_error.is_parse_status() {
             return LLMError::Connection {
                 message: format!("{destination} sent an invalid HTTP response: {}", describe(hyper_error)),
+            };
+        }
+        if hyper_error.is_incomplete_message() && closed_at_once {
+            return LLMError::ConnectFailed {
+                message: format!(
+                    "the connection to {destination} was closed by the server as the request was sent (a \
+                     keep-alive it had already ended; nothing reached a model)"
+                ),
             };
         }
         if hyper_error.is_incomplete_message() {

@@ -499,3 +499,64 @@ async fn streaming_error_statuses_are_mapped_with_their_body() {
     assert_eq!((api.status, api.body.as_deref()), (Some(401), Some(r#"{"error":"bad key"}"#)));
     assert_eq!(server.requests().len(), 3);
 }
+
+/// A server that ends a keep-alive connection right after a streamed answer, as llama.cpp's does: the
+/// next request, given that connection by the pool, meets the close before any answer. A reused
+/// connection closed at once carried nothing to a model, so the request goes again on a new connection
+/// (a new connection closed that way is not retried: see the test above). Found by `cargo xtask e2e`.
+#[tokio::test]
+async fn a_keep_alive_the_server_ended_is_retried_on_a_new_connection() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(listener) = tokio::net::TcpListener::bind("127.0.0.1:0").await else { panic!("a port") };
+    let Ok(address) = listener.local_addr() else { panic!("an address") };
+    let server = tokio::spawn(async move {
+        async fn read_request(stream: &mut tokio::net::TcpStream) -> usize {
+            let mut seen = Vec::new();
+            let mut buffer = [0u8; 4096];
+            while !seen.windows(4).any(|window| window == b"\r\n\r\n") {
+                match stream.read(&mut buffer).await {
+                    Ok(0) | Err(_) => return 0,
+                    Ok(read) => seen.extend_from_slice(&buffer[..read]),
+                }
+            }
+            seen.len()
+        }
+        // First connection: a streamed answer announcing keep-alive, then the next request is dropped
+        // with the connection.
+        let Ok((mut first, _)) = listener.accept().await else { return 0 };
+        read_request(&mut first).await;
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\
+                    keep-alive: timeout=5, max=100\r\n\r\n";
+        let event = "data: [DONE]\n\n";
+        let body = format!("{:x}\r\n{event}\r\n0\r\n\r\n", event.len());
+        let _ = first.write_all(format!("{head}{body}").as_bytes()).await;
+        let mut requests = 1;
+        if read_request(&mut first).await > 0 {
+            requests += 1;
+        }
+        drop(first);
+        // Second connection: the retried request, answered.
+        let Ok((mut second, _)) = listener.accept().await else { return requests };
+        if read_request(&mut second).await > 0 {
+            requests += 1;
+        }
+        let _ = second
+            .write_all(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 8\r\n\r\n{\"n\": 2}",
+            )
+            .await;
+        requests
+    });
+    let http = client(HttpConfig { retry: quick_retries(3), ..HttpConfig::default() });
+    let url = format!("http://{address}/v1/chat/completions");
+    let Ok(reply) = http.send_streaming(HttpRequest::post_json(url.clone(), "{}"), &*mock_errors()).await
+    else {
+        panic!("the stream starts")
+    };
+    let mut body = reply.body;
+    while next_piece(&mut body).await.is_some() {}
+    drop(body);
+    let reply = http.send(HttpRequest::post_json(url, "{}"), &*mock_errors()).await;
+    assert!(matches!(&reply, Ok(reply) if &reply.body[..] == br#"{"n": 2}"#), "{reply:?}");
+    assert_eq!(server.await.ok(), Some(3), "the stream, the request the closed connection took, its retry");
+}
