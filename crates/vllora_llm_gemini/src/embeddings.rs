@@ -61,21 +61,21 @@ struct EmbedUsage {
     prompt_token_count: u32,
 }
 
-/// The `batchEmbedContents` bodies for `request` on `model` (`models/...`), one per [`MAX_BATCH`]
-/// texts, in input order. Token-id input cannot be sent (an error); `user` has no Gemini field (a
-/// warning).
-pub(crate) fn batch_bodies(
-    request: &EmbeddingRequest,
-    model: &str,
+/// The texts of `request`, checked as both Gemini transports need them: text input (token ids are an
+/// error naming `service`), at least one text, `dimensions` at least 1; `user`, which neither has a field
+/// for, is a warning.
+pub(crate) fn checked_texts<'a>(
+    request: &'a EmbeddingRequest,
+    service: &str,
     warnings: &mut Warnings,
-) -> LLMResult<Vec<Vec<u8>>> {
+) -> LLMResult<Vec<&'a str>> {
     let texts: Vec<&str> = match &request.input {
         EmbeddingInput::Text(text) => vec![text.as_str()],
         EmbeddingInput::Texts(texts) => texts.iter().map(String::as_str).collect(),
         EmbeddingInput::Tokens(_) | EmbeddingInput::TokenArrays(_) => {
-            return Err(LLMError::InvalidRequest(
-                "embeddings: Gemini embeds text, not token ids; send `input` as text".to_owned(),
-            ));
+            return Err(LLMError::InvalidRequest(format!(
+                "embeddings: {service} embeds text, not token ids; send `input` as text"
+            )));
         }
     };
     if texts.is_empty() {
@@ -87,6 +87,18 @@ pub(crate) fn batch_bodies(
     if request.user.is_some() {
         warnings.push(Warning::unsupported("user"));
     }
+    Ok(texts)
+}
+
+/// The `batchEmbedContents` bodies for `request` on `model` (`models/...`), one per [`MAX_BATCH`]
+/// texts, in input order. Token-id input cannot be sent (an error); `user` has no Gemini field (a
+/// warning).
+pub(crate) fn batch_bodies(
+    request: &EmbeddingRequest,
+    model: &str,
+    warnings: &mut Warnings,
+) -> LLMResult<Vec<Vec<u8>>> {
+    let texts = checked_texts(request, "Gemini", warnings)?;
     texts
         .chunks(MAX_BATCH)
         .map(|batch| {

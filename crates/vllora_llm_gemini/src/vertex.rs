@@ -7,10 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 use vllora_llm_core::types::gateway::{
-    Embedding, EmbeddingInput, EmbeddingRequest, EmbeddingResponse, EmbeddingUsage, EmbeddingVector,
-    EncodingFormat,
+    Embedding, EmbeddingRequest, EmbeddingResponse, EmbeddingUsage, EmbeddingVector, EncodingFormat,
 };
-use vllora_llm_core::{LLMError, LLMResult, Warning, Warnings};
+use vllora_llm_core::{LLMError, LLMResult, Warnings};
 use vllora_llm_http::{HeaderMap, StatusCode};
 use vllora_llm_vertex::PROVIDER_NAME as VERTEX_PROVIDER;
 
@@ -96,24 +95,7 @@ pub(crate) fn predict_bodies(
     model: &str,
     warnings: &mut Warnings,
 ) -> LLMResult<Vec<Vec<u8>>> {
-    let texts: Vec<&str> = match &request.input {
-        EmbeddingInput::Text(text) => vec![text.as_str()],
-        EmbeddingInput::Texts(texts) => texts.iter().map(String::as_str).collect(),
-        EmbeddingInput::Tokens(_) | EmbeddingInput::TokenArrays(_) => {
-            return Err(LLMError::InvalidRequest(
-                "embeddings: Vertex AI embeds text, not token ids; send `input` as text".to_owned(),
-            ));
-        }
-    };
-    if texts.is_empty() {
-        return Err(LLMError::InvalidRequest("embeddings: `input` is empty".to_owned()));
-    }
-    if request.dimensions == Some(0) {
-        return Err(LLMError::InvalidRequest("embeddings: `dimensions` must be at least 1".to_owned()));
-    }
-    if request.user.is_some() {
-        warnings.push(Warning::unsupported("user"));
-    }
+    let texts = crate::embeddings::checked_texts(request, "Vertex AI", warnings)?;
     let parameters = request.dimensions.map(|output_dimensionality| Parameters { output_dimensionality });
     texts
         .chunks(batch_size(model))
@@ -168,6 +150,7 @@ pub(crate) fn parse_predictions(
 #[cfg(test)]
 mod tests {
     use serde_json::{Value, json};
+    use vllora_llm_core::types::gateway::EmbeddingInput;
 
     use super::*;
 

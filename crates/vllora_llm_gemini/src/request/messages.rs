@@ -337,22 +337,14 @@ fn ordered_assistant_parts(
     generation: Option<Generation>,
     warnings: &mut Warnings,
 ) -> LLMResult<Vec<Part>> {
-    let joined;
-    let text = match &message.content {
-        None => None,
-        Some(ChatCompletionContent::Text(text)) => Some(text.as_str()),
-        Some(ChatCompletionContent::Parts(parts)) => {
-            if parts.iter().any(|part| !matches!(part, ContentPart::Text { .. })) {
-                warnings.push(Warning::unsupported_because(
-                    format!("messages[{position}].content"),
-                    "an assistant message sent in its recorded part order carries its text only; other parts were left out",
-                ));
-            }
-            joined = message.content.as_ref().and_then(ChatCompletionContent::as_string);
-            joined.as_deref()
-        }
-    };
-    let ordered = message.blocks_for(&PROVIDER, text);
+    let (text, other_parts) = message.recorded_order_text();
+    if other_parts {
+        warnings.push(Warning::unsupported_because(
+            format!("messages[{position}].content"),
+            "an assistant message sent in its recorded part order carries its text only; other parts were left out",
+        ));
+    }
+    let ordered = message.blocks_for(&PROVIDER, text.as_deref());
     warn_provider_content(&ordered, position, warnings);
     let gemini_3 = Generation::thinks_in_levels(generation);
     let mut parts: Vec<Part> = Vec::with_capacity(ordered.blocks.len());

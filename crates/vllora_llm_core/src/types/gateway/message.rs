@@ -455,6 +455,22 @@ impl ChatCompletionMessage {
         ordered_blocks(self, text, provider)
     }
 
+    /// The text a translator sends with a message in its recorded block order (see
+    /// [`blocks_for`](Self::blocks_for)): the string content, or the text parts joined; and whether the
+    /// message also has parts other than text, which such a message cannot carry (to warn about).
+    pub fn recorded_order_text(&self) -> (Option<std::borrow::Cow<'_, str>>, bool) {
+        match &self.content {
+            None => (None, false),
+            Some(ChatCompletionContent::Text(text)) => {
+                (Some(std::borrow::Cow::Borrowed(text.as_str())), false)
+            }
+            Some(content @ ChatCompletionContent::Parts(parts)) => {
+                let other_parts = parts.iter().any(|part| !matches!(part, ContentPart::Text { .. }));
+                (content.as_string().map(std::borrow::Cow::Owned), other_parts)
+            }
+        }
+    }
+
     /// A `tool` message answering the call `tool_call_id`.
     pub fn new_tool_result(tool_call_id: impl Into<String>, content: impl Into<String>) -> Self {
         ChatCompletionMessage {
