@@ -180,6 +180,7 @@ fn dry_run(root: &Path, manifest: &str, changelog: &str) -> Result<(), String> {
     run_quiet("unpack the committed tree", unpack)?;
     write(&copy.join("Cargo.toml"), manifest)?;
     write(&copy.join("CHANGELOG.md"), changelog)?;
+    clear_packages(root)?;
     let mut publish = cargo(&["publish", "--workspace", "--dry-run", "--color", "never"]);
     // Registry dependencies compiled for the workspace are reused; the packages are verified in
     // target/package.
@@ -193,12 +194,24 @@ fn dry_run(root: &Path, manifest: &str, changelog: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Removes `target/package`: cargo verifies a package against the sources it unpacked there, and an
+/// earlier run of the same version left sources it would reuse instead of the new ones.
+fn clear_packages(root: &Path) -> Result<(), String> {
+    let packages = root.join("target/package");
+    if packages.exists() {
+        fs::remove_dir_all(&packages)
+            .map_err(|error| format!("cannot clear {}: {error}", packages.display()))?;
+    }
+    Ok(())
+}
+
 /// Applies the release to the working tree, commits it, publishes and tags.
 fn execute(root: &Path, next: Version, manifest: &str, changelog: &str) -> Result<(), String> {
     write(&root.join("Cargo.toml"), manifest)?;
     write(&root.join("CHANGELOG.md"), changelog)?;
     // Cargo.lock follows the new versions (workspace members only; nothing is re-resolved).
     progress::step("update Cargo.lock", cargo(&["update", "--workspace", "--offline"]), Show::All)?;
+    clear_packages(root)?;
     let mut verify = cargo(&["publish", "--workspace", "--dry-run", "--allow-dirty", "--color", "never"]);
     verify.current_dir(root);
     progress::step("package and verify every publishable crate", verify, PUBLISH_PROGRESS)?;
