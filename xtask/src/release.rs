@@ -194,13 +194,22 @@ fn dry_run(root: &Path, manifest: &str, changelog: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Removes `target/package`: cargo verifies a package against the sources it unpacked there, and an
-/// earlier run of the same version left sources it would reuse instead of the new ones.
+/// Makes cargo verify each package from its new sources. Cargo unpacks packages into `target/package`
+/// and builds them as registry crates, whose sources it takes to never change: an earlier run of the same
+/// version would leave unpacked sources and build fingerprints it reuses. Both are removed (only this
+/// workspace's crates; every other build is kept).
 fn clear_packages(root: &Path) -> Result<(), String> {
     let packages = root.join("target/package");
     if packages.exists() {
         fs::remove_dir_all(&packages)
             .map_err(|error| format!("cannot clear {}: {error}", packages.display()))?;
+    }
+    let fingerprints = root.join("target/debug/.fingerprint");
+    for entry in fs::read_dir(&fingerprints).into_iter().flatten().flatten() {
+        if entry.file_name().to_string_lossy().starts_with("vllora_llm") {
+            fs::remove_dir_all(entry.path())
+                .map_err(|error| format!("cannot clear {}: {error}", entry.path().display()))?;
+        }
     }
     Ok(())
 }
