@@ -159,12 +159,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if options.execute {
         execute(&root, next, &bumped.text, &changelog)
     } else {
-        dry_run(&root, &bumped.text, &changelog)
+        dry_run(&root, next, &bumped.text, &changelog)
     }
 }
 
 /// Packages and verifies every publishable crate in a copy of the committed tree with the new versions.
-fn dry_run(root: &Path, manifest: &str, changelog: &str) -> Result<(), String> {
+fn dry_run(root: &Path, next: Version, manifest: &str, changelog: &str) -> Result<(), String> {
     let work = root.join(WORK);
     let copy = work.join("workspace");
     if copy.exists() {
@@ -180,7 +180,7 @@ fn dry_run(root: &Path, manifest: &str, changelog: &str) -> Result<(), String> {
     run_quiet("unpack the committed tree", unpack)?;
     write(&copy.join("Cargo.toml"), manifest)?;
     write(&copy.join("CHANGELOG.md"), changelog)?;
-    clear_packages(root)?;
+    clear_packages(root, next)?;
     let mut publish = cargo(&["publish", "--workspace", "--dry-run", "--color", "never"]);
     // Registry dependencies compiled for the workspace are reused; the packages are verified in
     // target/package.
@@ -194,21 +194,39 @@ fn dry_run(root: &Path, manifest: &str, changelog: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Makes cargo verify each package from its new sources. Cargo unpacks packages into `target/package`
-/// and builds them as registry crates, whose sources it takes to never change: an earlier run of the same
-/// version would leave unpacked sources and build fingerprints it reuses. Both are removed (only this
-/// workspace's crates; every other build is kept).
-fn clear_packages(root: &Path) -> Result<(), String> {
+/// Makes cargo verify each package from its new sources. Cargo puts the packages in a local registry
+/// under `target/package`, unpacks them into `$CARGO_HOME/registry/src/-<hash of that path>/` and builds
+/// them as registry crates, whose sources it takes to never change: an earlier run of the same version
+/// would leave unpacked sources and build fingerprints it reuses. Those of this workspace's crates at
+/// `next` are removed (nothing else).
+fn clear_packages(root: &Path, next: Version) -> Result<(), String> {
+    let remove = |path: &Path| {
+        fs::remove_dir_all(path).map_err(|error| format!("cannot clear {}: {error}", path.display()))
+    };
     let packages = root.join("target/package");
     if packages.exists() {
-        fs::remove_dir_all(&packages)
-            .map_err(|error| format!("cannot clear {}: {error}", packages.display()))?;
+        remove(&packages)?;
     }
-    let fingerprints = root.join("target/debug/.fingerprint");
-    for entry in fs::read_dir(&fingerprints).into_iter().flatten().flatten() {
+    for entry in fs::read_dir(root.join("target/debug/.fingerprint")).into_iter().flatten().flatten() {
         if entry.file_name().to_string_lossy().starts_with("vllora_llm") {
-            fs::remove_dir_all(entry.path())
-                .map_err(|error| format!("cannot clear {}: {error}", entry.path().display()))?;
+            remove(&entry.path())?;
+        }
+    }
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")));
+    let suffix = format!("-{next}");
+    let sources = cargo_home.map(|home| home.join("registry/src"));
+    // Local registries are the ones whose folder starts with `-` (no host name).
+    for registry in sources.iter().flat_map(fs::read_dir).flatten().flatten() {
+        if !registry.file_name().to_string_lossy().starts_with('-') {
+            continue;
+        }
+        for unpacked in fs::read_dir(registry.path()).into_iter().flatten().flatten() {
+            let name = unpacked.file_name().to_string_lossy().into_owned();
+            if name.starts_with("vllora_llm") && name.ends_with(&suffix) {
+                remove(&unpacked.path())?;
+            }
         }
     }
     Ok(())
@@ -220,7 +238,7 @@ fn execute(root: &Path, next: Version, manifest: &str, changelog: &str) -> Resul
     write(&root.join("CHANGELOG.md"), changelog)?;
     // Cargo.lock follows the new versions (workspace members only; nothing is re-resolved).
     progress::step("update Cargo.lock", cargo(&["update", "--workspace", "--offline"]), Show::All)?;
-    clear_packages(root)?;
+    clear_packages(root, next)?;
     let mut verify = cargo(&["publish", "--workspace", "--dry-run", "--allow-dirty", "--color", "never"]);
     verify.current_dir(root);
     progress::step("package and verify every publishable crate", verify, PUBLISH_PROGRESS)?;
