@@ -21,7 +21,10 @@ use vllora_llm_http::{
 
 use crate::error;
 use crate::response::{finish_reason, usage};
-use crate::wire::{ChunkBlock, DeltaContent, StreamChoice, StreamChunk, StreamToolCall, WireStr, split_chunks};
+use crate::wire::{
+    ChunkBlock, DeltaContent, StreamChoice, StreamChunk, StreamToolCall, WireStr, parse_stream_chunk,
+    split_chunks,
+};
 
 /// The upstream index given to the legacy `function_call` of a stream, which has none of its own.
 const LEGACY_CALL_INDEX: u32 = u32::MAX;
@@ -153,7 +156,8 @@ impl OpenAIStreamDecoder {
             let error_value = value.get("error").cloned().unwrap_or(value);
             return Err(error::api_error_from_value(&self.provider, None, &error_value).into());
         }
-        let mut wire: StreamChunk<'_> = serde_json::from_str(data).map_err(|error| {
+        let mut wire = StreamChunk::default();
+        parse_stream_chunk(data, &mut wire).map_err(|error| {
             self.done = true;
             LLMError::decode(
                 &self.provider,

@@ -568,29 +568,170 @@ impl WireStr<'_> {
     }
 }
 
-/// One `data:` event of a stream.
-#[derive(Debug, Default, Deserialize)]
+/// One `data:` event of a stream. Parsed in place by [`parse_stream_chunk`], not with a derived
+/// `Deserialize`: serde's derived visitors build each struct in locals and move it out level by level,
+/// and these structs are large (the first choice is held inline), so every event paid several copies of
+/// hundreds of bytes.
+#[derive(Debug, Default)]
 pub(crate) struct StreamChunk<'a> {
-    #[serde(default, borrow)]
     pub id: Option<WireStr<'a>>,
-    #[serde(default, deserialize_with = "lenient_time")]
     pub created: u64,
-    #[serde(default, borrow)]
     pub model: Option<WireStr<'a>>,
-    #[serde(default, borrow)]
     pub choices: StreamChoices<'a>,
-    #[serde(default)]
     pub usage: Option<WireUsage>,
-    #[serde(default, borrow)]
     pub system_fingerprint: Option<WireStr<'a>>,
-    #[serde(default, borrow)]
     pub service_tier: Option<WireStr<'a>>,
     /// A mid-stream error.
-    #[serde(default)]
     pub error: Option<Value>,
     /// Groq reports usage here, on the last chunk.
-    #[serde(default)]
     pub x_groq: Option<GroqExtras>,
+}
+
+/// Parses one stream event into `chunk` (a default one), field by field in place. The same rules as a
+/// derived `Deserialize` with every field `#[serde(default)]`: the event must be a JSON object, a field
+/// given twice is an error, unknown fields are skipped, `null` is none (and for `delta`, the default).
+pub(crate) fn parse_stream_chunk<'a>(data: &'a str, chunk: &mut StreamChunk<'a>) -> serde_json::Result<()> {
+    let mut deserializer = serde_json::Deserializer::from_str(data);
+    serde::de::DeserializeSeed::deserialize(Fill { target: chunk, nullable: false }, &mut deserializer)?;
+    deserializer.end()
+}
+
+/// A wire struct read field by field into place.
+trait FillFields<'de> {
+    /// What errors call the struct.
+    const NAME: &'static str;
+
+    /// Reads the value of the field `key` into `self` (an unknown field's value is skipped); `seen`
+    /// marks the fields read so far, so that a repeated one is refused.
+    fn fill<A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+        seen: &mut Seen,
+    ) -> Result<(), A::Error>;
+}
+
+/// The fields of a struct read so far.
+#[derive(Default)]
+struct Seen(u32);
+
+impl Seen {
+    /// Marks field number `bit` (below 32) named `name`; an error if it was read already.
+    fn first<E: serde::de::Error>(&mut self, bit: u32, name: &'static str) -> Result<(), E> {
+        let mask = 1_u32.checked_shl(bit).unwrap_or(0);
+        if self.0 & mask != 0 {
+            return Err(E::duplicate_field(name));
+        }
+        self.0 |= mask;
+        Ok(())
+    }
+}
+
+/// Reads a JSON object into `target` in place (`null` too, leaving it as it is, when `nullable`).
+struct Fill<'t, T> {
+    target: &'t mut T,
+    nullable: bool,
+}
+
+impl<'de, T: FillFields<'de>> serde::de::DeserializeSeed<'de> for Fill<'_, T> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        if self.nullable { deserializer.deserialize_option(self) } else { deserializer.deserialize_map(self) }
+    }
+}
+
+impl<'de, T: FillFields<'de>> serde::de::Visitor<'de> for Fill<'_, T> {
+    type Value = ();
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(formatter, "struct {}", T::NAME)
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = Seen::default();
+        while let Some(key) = map.next_key::<WireStr<'de>>()? {
+            self.target.fill(key.as_str(), &mut map, &mut seen)?;
+        }
+        Ok(())
+    }
+}
+
+/// `lenient_time` as a seed.
+struct LenientTime;
+
+impl<'de> serde::de::DeserializeSeed<'de> for LenientTime {
+    type Value = u64;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<u64, D::Error> {
+        lenient_time(deserializer)
+    }
+}
+
+impl<'de> FillFields<'de> for StreamChunk<'de> {
+    const NAME: &'static str = "StreamChunk";
+
+    fn fill<A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+        seen: &mut Seen,
+    ) -> Result<(), A::Error> {
+        match key {
+            "id" => {
+                seen.first(0, "id")?;
+                self.id = map.next_value()?;
+            }
+            "created" => {
+                seen.first(1, "created")?;
+                self.created = map.next_value_seed(LenientTime)?;
+            }
+            "model" => {
+                seen.first(2, "model")?;
+                self.model = map.next_value()?;
+            }
+            "choices" => {
+                seen.first(3, "choices")?;
+                map.next_value_seed(ChoicesSeed(&mut self.choices))?;
+            }
+            "usage" => {
+                seen.first(4, "usage")?;
+                self.usage = map.next_value()?;
+            }
+            "system_fingerprint" => {
+                seen.first(5, "system_fingerprint")?;
+                self.system_fingerprint = map.next_value()?;
+            }
+            "service_tier" => {
+                seen.first(6, "service_tier")?;
+                self.service_tier = map.next_value()?;
+            }
+            "error" => {
+                seen.first(7, "error")?;
+                self.error = map.next_value()?;
+            }
+            "x_groq" => {
+                seen.first(8, "x_groq")?;
+                self.x_groq = map.next_value()?;
+            }
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Groq's extra object.
@@ -620,86 +761,175 @@ impl<'a> StreamChoices<'a> {
     }
 }
 
-impl<'a> IntoIterator for StreamChoices<'a> {
-    type Item = StreamChoice<'a>;
-    type IntoIter =
-        std::iter::Chain<std::option::IntoIter<StreamChoice<'a>>, std::vec::IntoIter<StreamChoice<'a>>>;
+/// Reads a list of choices (or `null`, none) into [`StreamChoices`], each choice in place.
+struct ChoicesSeed<'t, 'a>(&'t mut StreamChoices<'a>);
 
-    fn into_iter(self) -> Self::IntoIter {
-        self.first.into_iter().chain(self.rest)
+impl<'de> serde::de::DeserializeSeed<'de> for ChoicesSeed<'_, 'de> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_option(self)
     }
 }
 
-impl<'de: 'a, 'a> Deserialize<'de> for StreamChoices<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ChoicesVisitor<'a>(std::marker::PhantomData<StreamChoices<'a>>);
-        impl<'de: 'a, 'a> serde::de::Visitor<'de> for ChoicesVisitor<'a> {
-            type Value = StreamChoices<'a>;
-            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                formatter.write_str("a list of choices or null")
+impl<'de> serde::de::Visitor<'de> for ChoicesSeed<'_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("a list of choices or null")
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(ChoiceSeed(&mut *self.0))?.is_some() {}
+        Ok(())
+    }
+}
+
+/// Reads one choice into the next place of [`StreamChoices`]: the inline first, then the list.
+struct ChoiceSeed<'t, 'a>(&'t mut StreamChoices<'a>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for ChoiceSeed<'_, 'de> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        let choices = self.0;
+        let target = if choices.first.is_none() {
+            choices.first.insert(StreamChoice::default())
+        } else {
+            choices.rest.push(StreamChoice::default());
+            match choices.rest.last_mut() {
+                Some(last) => last,
+                None => return Err(serde::de::Error::custom("no place for a choice")),
             }
-            fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-                Ok(StreamChoices::default())
-            }
-            fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-                Ok(StreamChoices::default())
-            }
-            fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-                deserializer.deserialize_seq(self)
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut choices = StreamChoices::default();
-                while let Some(choice) = seq.next_element::<StreamChoice<'de>>()? {
-                    if choices.first.is_none() {
-                        choices.first = Some(choice);
-                    } else {
-                        choices.rest.push(choice);
-                    }
-                }
-                Ok(choices)
-            }
-        }
-        deserializer.deserialize_option(ChoicesVisitor(std::marker::PhantomData))
+        };
+        deserializer.deserialize_map(Fill { target, nullable: false })
     }
 }
 
 /// One choice's part of a stream event.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 pub(crate) struct StreamChoice<'a> {
-    #[serde(default)]
     pub index: Option<u32>,
-    #[serde(default, borrow, deserialize_with = "null_as_default")]
     pub delta: StreamDelta<'a>,
-    #[serde(default, borrow)]
     pub finish_reason: Option<WireStr<'a>>,
-    #[serde(default)]
     pub logprobs: Option<ChoiceLogprobs>,
 }
 
+impl<'de> FillFields<'de> for StreamChoice<'de> {
+    const NAME: &'static str = "StreamChoice";
+
+    fn fill<A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+        seen: &mut Seen,
+    ) -> Result<(), A::Error> {
+        match key {
+            "index" => {
+                seen.first(0, "index")?;
+                self.index = map.next_value()?;
+            }
+            "delta" => {
+                seen.first(1, "delta")?;
+                map.next_value_seed(Fill { target: &mut self.delta, nullable: true })?;
+            }
+            "finish_reason" => {
+                seen.first(2, "finish_reason")?;
+                self.finish_reason = map.next_value()?;
+            }
+            "logprobs" => {
+                seen.first(3, "logprobs")?;
+                self.logprobs = map.next_value()?;
+            }
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// What an event adds to a choice.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 pub(crate) struct StreamDelta<'a> {
-    #[serde(default, borrow)]
     pub role: Option<WireStr<'a>>,
-    #[serde(default, borrow)]
     pub content: Option<DeltaContent<'a>>,
-    #[serde(default, borrow)]
     pub reasoning_content: Option<WireStr<'a>>,
-    #[serde(default, borrow)]
     pub reasoning: Option<WireStr<'a>>,
-    #[serde(default, borrow)]
     pub refusal: Option<WireStr<'a>>,
-    #[serde(default, borrow)]
     pub tool_calls: Option<Vec<StreamToolCall<'a>>>,
     /// The legacy single function call (a placeholder with an empty name on some hosts).
-    #[serde(default, borrow)]
     pub function_call: Option<StreamFunction<'a>>,
     /// OpenRouter's reasoning blocks.
-    #[serde(default)]
     pub reasoning_details: Option<Vec<Value>>,
     /// OpenAI's url citations.
-    #[serde(default)]
     pub annotations: Option<Vec<Annotation>>,
+}
+
+impl<'de> FillFields<'de> for StreamDelta<'de> {
+    const NAME: &'static str = "StreamDelta";
+
+    fn fill<A: serde::de::MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+        seen: &mut Seen,
+    ) -> Result<(), A::Error> {
+        match key {
+            "role" => {
+                seen.first(0, "role")?;
+                self.role = map.next_value()?;
+            }
+            "content" => {
+                seen.first(1, "content")?;
+                self.content = map.next_value()?;
+            }
+            "reasoning_content" => {
+                seen.first(2, "reasoning_content")?;
+                self.reasoning_content = map.next_value()?;
+            }
+            "reasoning" => {
+                seen.first(3, "reasoning")?;
+                self.reasoning = map.next_value()?;
+            }
+            "refusal" => {
+                seen.first(4, "refusal")?;
+                self.refusal = map.next_value()?;
+            }
+            "tool_calls" => {
+                seen.first(5, "tool_calls")?;
+                self.tool_calls = map.next_value()?;
+            }
+            "function_call" => {
+                seen.first(6, "function_call")?;
+                self.function_call = map.next_value()?;
+            }
+            "reasoning_details" => {
+                seen.first(7, "reasoning_details")?;
+                self.reasoning_details = map.next_value()?;
+            }
+            "annotations" => {
+                seen.first(8, "annotations")?;
+                self.annotations = map.next_value()?;
+            }
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A delta's content: text, borrowed when it holds no escapes, or Mistral's typed chunks.
@@ -773,4 +1003,59 @@ pub(crate) struct ErrorBody {
     pub detail: Option<Value>,
     #[serde(default)]
     pub message: Option<Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(data: &str) -> serde_json::Result<StreamChunk<'_>> {
+        let mut chunk = StreamChunk::default();
+        parse_stream_chunk(data, &mut chunk).map(|()| chunk)
+    }
+
+    #[test]
+    fn a_stream_chunk_parses_in_place_with_the_derived_rules() {
+        let chunk = parse(
+            r#"{"id":"c1","object":"chat.completion.chunk","created":1.5e3,"model":"m","unknown":{"a":[1]},
+               "choices":[{"index":0,"delta":{"role":"assistant","content":"a\nb"},"finish_reason":null},
+                          {"index":1,"delta":null,"finish_reason":"stop","extra":true},
+                          {"index":2}],
+               "usage":{"prompt_tokens":3,"completion_tokens":null},"x_groq":{"usage":null}}"#,
+        );
+        let Ok(mut chunk) = chunk else { panic!("parses: {chunk:?}") };
+        assert_eq!(chunk.id.as_ref().map(WireStr::as_str), Some("c1"));
+        assert_eq!(chunk.created, 1500);
+        assert_eq!(chunk.choices.len(), 3);
+        let choices: Vec<&mut StreamChoice<'_>> = chunk.choices.iter_mut().collect();
+        let [first, second, third] = choices.as_slice() else { panic!("three choices") };
+        assert_eq!(first.delta.role.as_ref().map(WireStr::as_str), Some("assistant"));
+        assert!(matches!(&first.delta.content, Some(DeltaContent::Text(text)) if text.as_str() == "a\nb"));
+        assert_eq!(second.index, Some(1));
+        assert!(second.delta.content.is_none());
+        assert_eq!(second.finish_reason.as_ref().map(WireStr::as_str), Some("stop"));
+        assert_eq!(third.index, Some(2));
+        assert_eq!(chunk.usage.map(|usage| (usage.prompt_tokens, usage.completion_tokens)), Some((3, 0)));
+        assert!(chunk.x_groq.is_some_and(|groq| groq.usage.is_none()));
+
+        let empty = parse(r#"{"choices":null}"#);
+        assert!(empty.is_ok_and(|chunk| chunk.choices.len() == 0 && chunk.id.is_none()));
+        assert!(parse(r#"{"choices":[]}"#).is_ok_and(|chunk| chunk.choices.len() == 0));
+    }
+
+    #[test]
+    fn what_a_derived_deserialize_refuses_is_refused() {
+        for bad in [
+            "null",
+            "[]",
+            r#"{"id":"a","id":"b"}"#,
+            r#"{"choices":[null]}"#,
+            r#"{"choices":[{"delta":{"content":"a","content":"b"}}]}"#,
+            r#"{"choices":[{"index":-1}]}"#,
+            r#"{"choices":{}}"#,
+            r#"{"id":"a"} x"#,
+        ] {
+            assert!(parse(bad).is_err(), "{bad} is refused");
+        }
+    }
 }
