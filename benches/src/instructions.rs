@@ -6,6 +6,7 @@
 
 use std::process::Command;
 
+use crate::provider_fixtures::{Cut, Provider};
 use crate::report::Row;
 
 /// Whether `valgrind` can be run.
@@ -15,6 +16,11 @@ fn valgrind_exists() -> bool {
 
 /// Instructions and units of one `profile SUBJECT SCENARIO COUNT` run under callgrind.
 fn run(subject: &str, scenario: &str, count: usize) -> Result<(f64, f64), String> {
+    run_counted(subject, scenario, count).map(|(instructions, units, _)| (instructions, units))
+}
+
+/// Instructions, units and allocator calls of one `profile SUBJECT SCENARIO COUNT` run under callgrind.
+fn run_counted(subject: &str, scenario: &str, count: usize) -> Result<(f64, f64, f64), String> {
     let executable = std::env::current_exe().map_err(|error| format!("current executable: {error}"))?;
     let output = Command::new("valgrind")
         .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
@@ -39,7 +45,63 @@ fn run(subject: &str, scenario: &str, count: usize) -> Result<(f64, f64), String
         .and_then(|(_, rest)| rest.split_whitespace().next())
         .and_then(|units| units.parse::<f64>().ok())
         .ok_or_else(|| format!("profile printed no unit count: {stdout}"))?;
-    Ok((instructions, units))
+    // `... per unit (12345 allocations)`
+    let allocations = stdout
+        .rsplit_once('(')
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .and_then(|allocations| allocations.parse::<f64>().ok())
+        .ok_or_else(|| format!("profile printed no allocation count: {stdout}"))?;
+    Ok((instructions, units, allocations))
+}
+
+/// Instructions and allocator calls per unit of `subject` in `scenario`, start-up excluded.
+fn per_unit_counted(subject: &str, scenario: &str, small: usize, large: usize) -> Result<(f64, f64), String> {
+    let (small_instructions, small_units, small_allocations) = run_counted(subject, scenario, small)?;
+    let (large_instructions, large_units, large_allocations) = run_counted(subject, scenario, large)?;
+    if large_units <= small_units {
+        return Err(format!("{subject} {scenario}: no more units in the larger run"));
+    }
+    let units = large_units - small_units;
+    Ok(((large_instructions - small_instructions) / units, (large_allocations - small_allocations) / units))
+}
+
+/// The other providers' stream rows alone (`--only provider-streams`).
+pub fn provider_streams(quick: bool) -> Result<Vec<Row>, String> {
+    if !valgrind_exists() {
+        println!("valgrind not found: provider stream instruction counts skipped\n");
+        return Ok(Vec::new());
+    }
+    let (small, large) = if quick { (1, 3) } else { (2, 8) };
+    println!("instruction counts under callgrind: provider streams {small} and {large} of 500 events");
+    provider_stream_rows(small, large)
+}
+
+/// The stream rows of Anthropic, Gemini and Bedrock: per wire event, the direct model path's
+/// instructions over its decode floor's and its allocator calls, one event per read and coalesced.
+pub fn provider_stream_rows(small: usize, large: usize) -> Result<Vec<Row>, String> {
+    let mut rows = Vec::new();
+    for provider in Provider::ALL {
+        for (cut, label) in [(Cut::Split, "one event per read"), (Cut::Whole, "coalesced reads")] {
+            let scenario = provider.scenario(cut);
+            let (floor, floor_allocations) = per_unit_counted("raw", &scenario, small, large)?;
+            let (library, library_allocations) = per_unit_counted("library", &scenario, small, large)?;
+            let name = provider.name();
+            rows.push(row(
+                format!("{name} stream, {label}, instructions per event: direct over the decode floor"),
+                library,
+                floor,
+                Some(1.2),
+            ));
+            rows.push(Row {
+                measure: format!("{name} stream, {label}: allocations per event (absolute; callgrind runs)"),
+                library: format!("{library_allocations:.2}"),
+                baseline: format!("{floor_allocations:.2}"),
+                ratio: Some(library_allocations),
+                target: Some(3.0),
+            });
+        }
+    }
+    Ok(rows)
 }
 
 /// Instructions per unit of `subject` in `scenario`, start-up excluded.
@@ -128,5 +190,6 @@ pub fn instructions(quick: bool) -> Result<Vec<Row>, String> {
             Some(1.2),
         ));
     }
+    rows.extend(provider_stream_rows(small_streams, large_streams)?);
     Ok(rows)
 }

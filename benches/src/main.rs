@@ -11,6 +11,8 @@ mod library;
 mod measure;
 mod memory;
 mod profile;
+mod provider_fixtures;
+mod provider_streams;
 mod raw;
 mod report;
 mod server;
@@ -33,7 +35,7 @@ use server::ServerProcess;
 static ALLOCATOR: CountingAllocator = CountingAllocator::new();
 
 const USAGE: &str = "usage: cargo xtask bench [--quick] [--repeats N] [--seconds S] [--events N] \
-                     [--streams 1000,10000] [--only oneshot,stream,translation,memory,instructions,soak]";
+                     [--streams 1000,10000] [--only oneshot,stream,translation,memory,instructions,provider-streams,soak]";
 
 /// How long and how often to measure.
 #[derive(Debug, Clone)]
@@ -222,6 +224,9 @@ fn run(settings: &Settings) -> Result<(), String> {
     if settings.wants("instructions") {
         // Shorter samples (`--quick`) get shorter callgrind runs.
         rows.extend(instructions::instructions(settings.seconds < 1.0)?);
+    } else if settings.wants("provider-streams") {
+        // Part of `instructions`; alone, the Anthropic, Gemini and Bedrock stream rows only.
+        rows.extend(instructions::provider_streams(settings.seconds < 1.0)?);
     }
     if !rows.is_empty() {
         println!("{}", report::table(&rows));

@@ -234,7 +234,7 @@ struct BorrowedDelta<'a> {
 /// A string borrowed from the input unless it had escapes. (`Option<Cow<str>>` would always copy:
 /// serde borrows only a bare `Cow` field.)
 #[derive(Debug)]
-struct Text<'a>(Cow<'a, str>);
+pub(crate) struct Text<'a>(pub(crate) Cow<'a, str>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

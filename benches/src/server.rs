@@ -8,7 +8,9 @@
 //!   makes yields one event;
 //! - `stream-whole`: the same stream as a single chunk, so events arrive coalesced in big reads;
 //! - `stall`: the response head and the first event, then nothing until the client hangs up (the
-//!   streams held open in the memory measurement).
+//!   streams held open in the memory measurement);
+//! - `anthropic-stream-split`, `gemini-stream-whole`...: the other providers' streams (see
+//!   `provider_fixtures`), one event per read or coalesced, whatever the rest of the path.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -18,6 +20,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::fixtures;
+use crate::provider_fixtures::{Cut, Provider};
 
 /// A server child process; dropping it stops the server.
 #[derive(Debug)]
@@ -86,6 +89,8 @@ struct Answers {
     stream_split: Vec<u8>,
     stream_whole: Vec<u8>,
     stall: Vec<u8>,
+    /// The other providers' streams, by scenario name.
+    providers: Vec<(String, Vec<u8>)>,
 }
 
 const STREAM_HEAD: &str = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n\
@@ -117,7 +122,12 @@ impl Answers {
         if let Some(first) = stream.first() {
             chunked(&mut stall, first.as_bytes());
         }
-        Answers { oneshot, stream_split, stream_whole, stall }
+        let providers = Provider::ALL
+            .into_iter()
+            .flat_map(|provider| [Cut::Split, Cut::Whole].map(|cut| (provider, cut)))
+            .map(|(provider, cut)| (provider.scenario(cut), provider.render(events, cut)))
+            .collect();
+        Answers { oneshot, stream_split, stream_whole, stall, providers }
     }
 }
 
@@ -192,6 +202,10 @@ async fn serve_connection(mut socket: TcpStream, answers: &Answers) -> std::io::
                 let mut sink = [0u8; 1024];
                 while socket.read(&mut sink).await? > 0 {}
                 return Ok(());
+            }
+            other if answers.providers.iter().any(|(scenario, _)| scenario == other) => {
+                let answer = answers.providers.iter().find(|(scenario, _)| scenario == other);
+                socket.write_all(answer.map_or(&[][..], |(_, answer)| answer)).await?;
             }
             _ => {
                 socket.write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n").await?;
