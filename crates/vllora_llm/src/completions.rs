@@ -100,13 +100,29 @@ impl CompletionsClient {
 
     /// Sends a streaming completion request. The stream is read as you pull it; dropping it cancels the
     /// request.
-    pub async fn create_stream(&self, request: impl Into<ChatCompletionRequest>) -> LLMResult<ResultStream> {
-        self.create_stream_ref(&request.into()).await
+    ///
+    /// The returned future is a pointer: the request and the whole opening (routing, the provider's
+    /// call, retries and timeouts) live in one allocation, freed once the stream is returned, so a task
+    /// that opens a stream and keeps it is not as large as the opening's largest state.
+    pub fn create_stream(
+        &self,
+        request: impl Into<ChatCompletionRequest>,
+    ) -> impl Future<Output = LLMResult<ResultStream>> + '_ {
+        let request = request.into();
+        Box::pin(async move { self.open_stream(&request).await })
     }
 
     /// Sends a streaming completion request the caller keeps: nothing is cloned, and the stream, once
-    /// returned, holds nothing of the request.
-    pub async fn create_stream_ref(&self, request: &ChatCompletionRequest) -> LLMResult<ResultStream> {
+    /// returned, holds nothing of the request. The returned future is a pointer, as
+    /// [`create_stream`](Self::create_stream)'s is.
+    pub fn create_stream_ref<'a>(
+        &'a self,
+        request: &'a ChatCompletionRequest,
+    ) -> impl Future<Output = LLMResult<ResultStream>> + 'a {
+        Box::pin(self.open_stream(request))
+    }
+
+    async fn open_stream(&self, request: &ChatCompletionRequest) -> LLMResult<ResultStream> {
         let resolved = self.settings.instance(&request.model).await?;
         let instance = resolved.get();
         let record_content = self.settings.record_content;
@@ -120,5 +136,25 @@ impl CompletionsClient {
                 Err(error)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::mem::{size_of, size_of_val};
+
+    use vllora_llm_core::types::gateway::ChatCompletionRequest;
+
+    use crate::client::VlloraLLMClient;
+
+    /// A task that opens a stream and keeps it is as large as the largest state of what it awaits: the
+    /// opening must be one pointer, not the routing, the provider's call and the request by value.
+    #[test]
+    fn a_stream_being_opened_is_a_pointer() {
+        let client = VlloraLLMClient::new();
+        let completions = client.completions();
+        let request = ChatCompletionRequest::default();
+        assert_eq!(size_of_val(&completions.create_stream_ref(&request)), size_of::<usize>());
+        assert_eq!(size_of_val(&completions.create_stream(request.clone())), size_of::<usize>());
     }
 }
