@@ -159,38 +159,40 @@ fn token(position: usize) -> &'static str {
     TOKENS.get(position % TOKENS.len()).copied().unwrap_or(" ")
 }
 
-/// Anthropic's events (name, data) of one answer with `events` events in all (at least 7).
-pub fn anthropic_events(events: usize) -> Vec<(&'static str, Value)> {
+/// Anthropic's events (name, data) of one answer with `events` events in all (at least 7), each
+/// object's fields in the order Anthropic writes them (`type` first), which a decoder may rely on to
+/// read an event in one pass.
+pub fn anthropic_events(events: usize) -> Vec<(&'static str, String)> {
     let deltas = events.max(7) - 6;
     let mut out = Vec::with_capacity(deltas + 6);
     out.push((
         "message_start",
-        json!({"type": "message_start", "message": {
-            "id": "msg_01XFDUDYJgAACzvnptvVoYEL", "type": "message", "role": "assistant",
-            "model": ANTHROPIC_MODEL, "content": [], "stop_reason": null, "stop_sequence": null,
-            "usage": {"input_tokens": 212, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0,
-                      "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
-                      "output_tokens": 1, "service_tier": "standard"}}}),
+        format!(
+            r#"{{"type":"message_start","message":{{"model":"{ANTHROPIC_MODEL}","id":"msg_01XFDUDYJgAACzvnptvVoYEL","type":"message","role":"assistant","content":[],"stop_reason":null,"stop_sequence":null,"usage":{{"input_tokens":212,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"cache_creation":{{"ephemeral_5m_input_tokens":0,"ephemeral_1h_input_tokens":0}},"output_tokens":1,"service_tier":"standard"}}}}}}"#
+        ),
     ));
     out.push((
         "content_block_start",
-        json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+        r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#.to_owned(),
     ));
-    out.push(("ping", json!({"type": "ping"})));
+    out.push(("ping", r#"{"type": "ping"}"#.to_owned()));
     for position in 0..deltas {
+        let text = Value::from(token(position));
         out.push((
             "content_block_delta",
-            json!({"type": "content_block_delta", "index": 0,
-                   "delta": {"type": "text_delta", "text": token(position)}}),
+            format!(
+                r#"{{"type":"content_block_delta","index":0,"delta":{{"type":"text_delta","text":{text}}}}}"#
+            ),
         ));
     }
-    out.push(("content_block_stop", json!({"type": "content_block_stop", "index": 0})));
+    out.push(("content_block_stop", r#"{"type":"content_block_stop","index":0}"#.to_owned()));
     out.push((
         "message_delta",
-        json!({"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": null},
-               "usage": {"output_tokens": deltas}}),
+        format!(
+            r#"{{"type":"message_delta","delta":{{"stop_reason":"end_turn","stop_sequence":null}},"usage":{{"output_tokens":{deltas}}}}}"#
+        ),
     ));
-    out.push(("message_stop", json!({"type": "message_stop"})));
+    out.push(("message_stop", r#"{"type":"message_stop"}"#.to_owned()));
     out
 }
 
@@ -320,6 +322,10 @@ mod tests {
     #[test]
     fn served_documents_are_recorded_for_conformance() {
         for (name, event) in anthropic_events(12) {
+            let Ok(event) = serde_json::from_str::<Value>(&event) else {
+                panic!("{name}: not JSON: {event}")
+            };
+            assert_eq!(event["type"], json!(name));
             // `ping` is an event of its own in Anthropic's schema, outside MessageStreamEvent.
             if name != "ping" {
                 vllora_llm_testkit::record_conformance("anthropic-stream-event", &event);
