@@ -32,6 +32,7 @@ mod model;
 mod request;
 mod response;
 mod stream;
+mod stream_wire;
 mod translator;
 #[cfg(feature = "vertex")]
 mod vertex;

@@ -19,6 +19,7 @@ use crate::error::stream_error;
 use crate::response::{
     citations_native, is_code_execution_result, map_stop_reason, map_usage, redacted_detail, thinking_detail,
 };
+use crate::stream_wire::parse_stream_event;
 use crate::{PROVIDER, PROVIDER_NAME};
 use crate::wire::{BlockDelta, ContentBlock, StreamEvent, WireUsage};
 
@@ -87,7 +88,7 @@ impl AnthropicStreamDecoder {
 
     /// Feeds one event's `data` (read in place, never copied); the chunks it produces are appended to `out`.
     fn on_data(&mut self, data: &str, out: &mut Chunks) -> LLMResult<()> {
-        let event: StreamEvent = serde_json::from_str(data)
+        let event = parse_stream_event(data)
             .map_err(|error| LLMError::decode(PROVIDER_NAME, format_args!("stream event: {error}")))?;
         match event {
             StreamEvent::MessageStart { message } => {
