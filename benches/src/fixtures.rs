@@ -167,6 +167,44 @@ pub fn stream_events(events: usize) -> Vec<String> {
     lines
 }
 
+/// Messages in the long conversation of the `turns` scenario, the system prompt included.
+pub const TURNS: usize = 1_000;
+
+const USER_TURNS: [&str; 4] = [
+    "Which trains leave Lyon for Marseille tomorrow before noon?",
+    "Can I bring a bicycle on the 09:04, and does it cost extra?",
+    "My daughter is 11: which fare applies to her, and can we sit together?",
+    "Please list the stops of the 10:34 \"TER\" service.\nI need the exact times.",
+];
+
+const ASSISTANT_TURNS: [&str; 4] = [
+    "Three trains leave before noon: 07:04, 09:04 and 10:34. The 07:04 is direct and costs 29 euros.",
+    "Yes, bicycles travel free on the 09:04 if you book a bike space; there are six per train.",
+    "Children from 4 to 11 pay the youth fare, 50% off. I can reserve two adjacent seats in coach 6.",
+    "The 10:34 stops at Vienne (10:52), Valence (11:31) and Avignon (12:25), reaching Marseille at 13:05.",
+];
+
+/// The `turns` request: a conversation a gateway keeps, of `TURNS` messages (the system prompt, then
+/// user and assistant alternately, ending with the user's), with the one-shot request's tool and
+/// settings. The server answers it with the one-shot answer. (`benches/peers/src/fixture.rs` holds
+/// the same texts for the peers.)
+pub fn turns_request() -> ChatCompletionRequest {
+    let mut messages = Vec::with_capacity(TURNS);
+    messages.push(ChatCompletionMessage::new_text("system", SYSTEM_PROMPT));
+    for position in 0..TURNS - 1 {
+        let exchange = (position / 2) % USER_TURNS.len();
+        messages.push(if position % 2 == 0 {
+            ChatCompletionMessage::new_text("user", USER_TURNS.get(exchange).copied().unwrap_or_default())
+        } else {
+            ChatCompletionMessage::new_text(
+                "assistant",
+                ASSISTANT_TURNS.get(exchange).copied().unwrap_or_default(),
+            )
+        });
+    }
+    ChatCompletionRequest { messages, ..gateway_request(false) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,6 +231,14 @@ mod tests {
             let Ok(body) = serde_json::to_value(gateway_request(stream)) else { panic!("serialisable") };
             vllora_llm_testkit::record_conformance("openai-chat", &body);
         }
+    }
+
+    #[test]
+    fn the_long_conversation_ends_with_the_user() {
+        let request = turns_request();
+        assert_eq!(request.messages.len(), TURNS);
+        assert_eq!(request.messages.last().map(|message| message.role.as_str()), Some("user"));
+        assert_eq!(request.tools.as_ref().map(Vec::len), Some(1));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::provider_fixtures::{Cut, Provider};
 use crate::report::Row;
 
 /// Whether `valgrind` can be run.
-fn valgrind_exists() -> bool {
+pub fn valgrind_exists() -> bool {
     Command::new("valgrind").arg("--version").output().is_ok_and(|output| output.status.success())
 }
 
@@ -22,16 +22,35 @@ fn run(subject: &str, scenario: &str, count: usize) -> Result<(f64, f64), String
 /// Instructions, units and allocator calls of one `profile SUBJECT SCENARIO COUNT` run under callgrind.
 fn run_counted(subject: &str, scenario: &str, count: usize) -> Result<(f64, f64, f64), String> {
     let executable = std::env::current_exe().map_err(|error| format!("current executable: {error}"))?;
+    let counts = callgrind(&executable, &["profile", subject, scenario, &count.to_string()])?;
+    Ok((counts.instructions, counts.units, counts.allocations))
+}
+
+/// What one `profile` run under callgrind counted.
+#[derive(Debug, Clone, Copy)]
+pub struct Counts {
+    /// Instructions of the whole run.
+    pub instructions: f64,
+    /// Requests or stream items the run reported.
+    pub units: f64,
+    /// Allocator calls between the first request and the last, as the run reported them.
+    pub allocations: f64,
+}
+
+/// Runs `EXECUTABLE ARGS` (a `profile` command of this binary or of the peers binary, which prints the
+/// same line) under `valgrind --tool=callgrind` and reads the instruction total, the units and the
+/// allocations.
+pub fn callgrind(executable: &std::path::Path, args: &[&str]) -> Result<Counts, String> {
     let output = Command::new("valgrind")
         .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
         .arg(executable)
-        .args(["profile", subject, scenario, &count.to_string()])
+        .args(args)
         .output()
         .map_err(|error| format!("valgrind: {error}"))?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     if !output.status.success() {
-        return Err(format!("valgrind profile {subject} {scenario} {count} failed: {stderr}"));
+        return Err(format!("valgrind {} {} failed: {stderr}", executable.display(), args.join(" ")));
     }
     // `==PID== Collected : 123456`
     let instructions = stderr
@@ -51,7 +70,7 @@ fn run_counted(subject: &str, scenario: &str, count: usize) -> Result<(f64, f64,
         .and_then(|(_, rest)| rest.split_whitespace().next())
         .and_then(|allocations| allocations.parse::<f64>().ok())
         .ok_or_else(|| format!("profile printed no allocation count: {stdout}"))?;
-    Ok((instructions, units, allocations))
+    Ok(Counts { instructions, units, allocations })
 }
 
 /// Instructions and allocator calls per unit of `subject` in `scenario`, start-up excluded.
@@ -173,6 +192,20 @@ pub fn instructions(quick: bool) -> Result<Vec<Row>, String> {
             Some(1.15),
         ),
     ];
+    // A gateway's long conversation (`fixtures::turns_request`), sent by reference.
+    let (small_turns, large_turns) = if quick { (5, 15) } else { (10, 40) };
+    let turns_floor = per_unit("by-hand", "turns", small_turns, large_turns)?;
+    let turns = per_unit("facade-ref", "turns", small_turns, large_turns)?;
+    rows.push(Row {
+        measure: format!(
+            "{}-message request (turns), instructions: facade by reference over the min floor",
+            crate::fixtures::TURNS
+        ),
+        library: format!("{:.2}M instr", turns / 1e6),
+        baseline: format!("{:.2}M instr", turns_floor / 1e6),
+        ratio: Some(turns / turns_floor),
+        target: None,
+    });
     for (scenario, label) in [("stream-split", "one event per read"), ("stream-whole", "coalesced reads")] {
         let floor = per_unit("raw", scenario, small_streams, large_streams)?;
         let library = per_unit("library", scenario, small_streams, large_streams)?;

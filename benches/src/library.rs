@@ -96,6 +96,11 @@ impl LibraryClient {
         })
     }
 
+    /// The same client sending `request` instead of the fixture's (the `turns` scenario).
+    pub fn with_request(self, request: ChatCompletionRequest) -> LibraryClient {
+        LibraryClient { request, ..self }
+    }
+
     /// One completion; returns the length of the answer's text.
     pub async fn one_shot(&self) -> Result<usize, String> {
         let answer = match &self.path {

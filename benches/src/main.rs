@@ -10,6 +10,7 @@ mod instructions;
 mod library;
 mod measure;
 mod memory;
+mod peers;
 mod profile;
 mod provider_fixtures;
 mod provider_streams;
@@ -35,7 +36,7 @@ use server::ServerProcess;
 static ALLOCATOR: CountingAllocator = CountingAllocator::new();
 
 const USAGE: &str = "usage: cargo xtask bench [--quick] [--repeats N] [--seconds S] [--events N] \
-                     [--streams 1000,10000] [--only oneshot,stream,translation,memory,instructions,provider-streams,soak]";
+                     [--streams 1000,10000] [--only oneshot,stream,translation,memory,instructions,provider-streams,soak] [--peers]";
 
 /// How long and how often to measure.
 #[derive(Debug, Clone)]
@@ -50,6 +51,8 @@ struct Settings {
     streams: Vec<usize>,
     /// Measurements to run; all when empty.
     only: Vec<String>,
+    /// Whether to build and measure the peers (async-openai, genai) too: `--peers`.
+    peers: bool,
 }
 
 impl Settings {
@@ -60,6 +63,7 @@ impl Settings {
             events: 500,
             streams: vec![1_000, 10_000],
             only: Vec::new(),
+            peers: false,
         };
         let mut args = args.iter();
         while let Some(arg) = args.next() {
@@ -80,6 +84,7 @@ impl Settings {
                     settings.streams = value()?.split(',').map(number).collect::<Result<_, _>>()?
                 }
                 "--only" => settings.only = value()?.split(',').map(str::to_owned).collect(),
+                "--peers" => settings.peers = true,
                 "--help" | "-h" => return Err(USAGE.to_owned()),
                 other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
             }
@@ -230,6 +235,9 @@ fn run(settings: &Settings) -> Result<(), String> {
     }
     if !rows.is_empty() {
         println!("{}", report::table(&rows));
+    }
+    if settings.peers {
+        println!("{}", peers::run(settings)?);
     }
     if settings.wants("soak") {
         soak::run()?;

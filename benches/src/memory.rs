@@ -82,6 +82,18 @@ fn hold_streams_in_child(
     concurrent: bool,
 ) -> Result<(f64, f64), String> {
     let executable = std::env::current_exe().map_err(|error| format!("current executable: {error}"))?;
+    hold_streams_with(&executable, subject, port, streams, concurrent)
+}
+
+/// Runs `EXECUTABLE hold-streams SUBJECT PORT COUNT [concurrent]` (this binary, or the peers binary,
+/// which speaks the same command) and returns its resident and heap bytes per stream.
+pub fn hold_streams_with(
+    executable: &std::path::Path,
+    subject: &str,
+    port: u16,
+    streams: usize,
+    concurrent: bool,
+) -> Result<(f64, f64), String> {
     let mut command = Command::new(executable);
     command.args(["hold-streams", subject, &port.to_string(), &streams.to_string()]);
     if concurrent {

@@ -22,10 +22,11 @@ const PROFILE_EVENTS: usize = 500;
 /// `stream-split`, `stream-whole` or `translation`, or another provider's stream
 /// (`anthropic-stream-split`, `anthropic-stream-whole`, `gemini-stream-*`, `bedrock-stream-*`: subjects
 /// `library`, the provider's direct model, and `raw`, its decode floor; units are wire events).
+/// `turns` is the one-shot call with the long conversation of `fixtures::turns_request`.
 pub fn profile(args: &[String]) -> Result<(), String> {
     let [subject, scenario, count] = args else {
         return Err(
-            "usage: profile library|bare|facade|facade-ref|raw|by-hand oneshot|stream-split|stream-whole|translation COUNT".to_owned()
+            "usage: profile library|bare|facade|facade-ref|raw|by-hand oneshot|stream-split|stream-whole|translation|turns COUNT".to_owned()
         );
     };
     let count = number(count)?;
@@ -47,8 +48,11 @@ pub fn profile(args: &[String]) -> Result<(), String> {
                     units += 1;
                 }
             }
-            ("library" | "bare" | "facade" | "facade-ref", "oneshot") => {
-                let client = library_client(subject, &base_url)?;
+            ("library" | "bare" | "facade" | "facade-ref", "oneshot" | "turns") => {
+                let mut client = library_client(subject, &base_url)?;
+                if scenario == "turns" {
+                    client = client.with_request(fixtures::turns_request());
+                }
                 for _ in 0..count {
                     black_box(client.one_shot().await?);
                     units += 1;
@@ -74,6 +78,22 @@ pub fn profile(args: &[String]) -> Result<(), String> {
                 let wire = wire::wire_request(&sent, false).ok_or("the fixture lacks a wire field")?;
                 for _ in 0..count {
                     black_box(client.one_shot_with_json(&wire).await?);
+                    units += 1;
+                }
+            }
+            ("by-hand" | "raw", "turns") => {
+                let body =
+                    serde_json::to_vec(&fixtures::turns_request()).map_err(|error| error.to_string())?;
+                let sent: serde_json::Value =
+                    serde_json::from_slice(&body).map_err(|error| error.to_string())?;
+                let client = RawClient::new(&base_url, fixtures::API_KEY, body.into())?;
+                let wire = wire::wire_request(&sent, false).ok_or("the fixture lacks a wire field")?;
+                for _ in 0..count {
+                    if subject == "raw" {
+                        black_box(client.one_shot().await?);
+                    } else {
+                        black_box(client.one_shot_with_json(&wire).await?);
+                    }
                     units += 1;
                 }
             }

@@ -7,6 +7,7 @@
 //! - `stream-split`: the stream, one chunked-encoding chunk per event, so each body read the client
 //!   makes yields one event;
 //! - `stream-whole`: the same stream as a single chunk, so events arrive coalesced in big reads;
+//! - `turns`: the one-shot answer, to the long conversation (`fixtures::turns_request`);
 //! - `stall`: the response head and the first event, then nothing until the client hangs up (the
 //!   streams held open in the memory measurement);
 //! - `anthropic-stream-split`, `gemini-stream-whole`...: the other providers' streams (see
@@ -193,7 +194,7 @@ async fn serve_connection(mut socket: TcpStream, answers: &Answers) -> std::io::
         buffer.drain(..head_end + content_length);
         let path = head.split_whitespace().nth(1).unwrap_or("/");
         match path.trim_start_matches('/').split('/').next().unwrap_or("") {
-            "oneshot" => socket.write_all(&answers.oneshot).await?,
+            "oneshot" | "turns" => socket.write_all(&answers.oneshot).await?,
             "stream-split" => socket.write_all(&answers.stream_split).await?,
             "stream-whole" => socket.write_all(&answers.stream_whole).await?,
             "stall" => {

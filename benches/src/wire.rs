@@ -65,38 +65,41 @@ struct WireFunction<'a> {
     strict: bool,
 }
 
-fn message<'a>(role: &'a str, content: &'a str) -> WireMessage<'a> {
-    WireMessage { role, content: Some(content), tool_calls: None, tool_call_id: None }
+/// One message of the request's JSON, borrowed: role, text content, tool calls, tool call id.
+fn wire_message(message: &Value) -> Option<WireMessage<'_>> {
+    let text = |pointer: &str| message.pointer(pointer).and_then(Value::as_str);
+    let tool_calls = match message.get("tool_calls").and_then(Value::as_array) {
+        Some(calls) => Some(
+            calls
+                .iter()
+                .map(|call| {
+                    Some(WireToolCall {
+                        id: call.get("id")?.as_str()?,
+                        kind: "function",
+                        function: WireFunctionCall {
+                            name: call.pointer("/function/name")?.as_str()?,
+                            arguments: call.pointer("/function/arguments")?.as_str()?,
+                        },
+                    })
+                })
+                .collect::<Option<Vec<_>>>()?,
+        ),
+        None => None,
+    };
+    Some(WireMessage {
+        role: text("/role")?,
+        content: text("/content"),
+        tool_calls,
+        tool_call_id: text("/tool_call_id"),
+    })
 }
 
 /// Borrows everything from `source`, the fixture's gateway request serialised as JSON, so both sides
 /// carry exactly the same strings.
 pub fn wire_request(source: &Value, stream: bool) -> Option<WireRequest<'_>> {
     let text = |pointer: &str| source.pointer(pointer).and_then(Value::as_str);
-    let messages = vec![
-        message("system", text("/messages/0/content")?),
-        message("user", text("/messages/1/content")?),
-        WireMessage {
-            role: "assistant",
-            content: None,
-            tool_calls: Some(vec![WireToolCall {
-                id: text("/messages/2/tool_calls/0/id")?,
-                kind: "function",
-                function: WireFunctionCall {
-                    name: text("/messages/2/tool_calls/0/function/name")?,
-                    arguments: text("/messages/2/tool_calls/0/function/arguments")?,
-                },
-            }]),
-            tool_call_id: None,
-        },
-        WireMessage {
-            role: "tool",
-            content: Some(text("/messages/3/content")?),
-            tool_calls: None,
-            tool_call_id: Some(text("/messages/3/tool_call_id")?),
-        },
-        message("user", text("/messages/4/content")?),
-    ];
+    let messages =
+        source.get("messages")?.as_array()?.iter().map(wire_message).collect::<Option<Vec<_>>>()?;
     Some(WireRequest {
         model: text("/model")?,
         messages,
@@ -133,5 +136,10 @@ mod tests {
             let Some(wire) = wire_request(&gateway, stream) else { panic!("every field is in the fixture") };
             assert_eq!(serde_json::to_vec(&wire).ok().and_then(parse), Some(gateway.clone()));
         }
+        let parse = |bytes: Vec<u8>| serde_json::from_slice::<Value>(&bytes).ok();
+        let turns = serde_json::to_vec(&fixtures::turns_request()).ok().and_then(parse);
+        let Some(turns) = turns else { panic!("json") };
+        let Some(wire) = wire_request(&turns, false) else { panic!("every field is in the fixture") };
+        assert_eq!(serde_json::to_vec(&wire).ok().and_then(parse), Some(turns));
     }
 }
