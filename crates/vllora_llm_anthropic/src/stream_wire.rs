@@ -42,17 +42,46 @@ enum EventField {
     Other,
 }
 
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
 enum EventKind {
     ContentBlockDelta,
     ContentBlockStop,
     MessageDelta,
     MessageStop,
     Ping,
-    #[serde(other)]
     Other,
 }
+
+/// Reads a string that names a kind, without serde's enum machinery (a plain string match).
+macro_rules! kind_from_str {
+    ($kind:ident, $expecting:literal, { $($name:literal => $variant:ident),* $(,)? }) => {
+        impl<'de> Deserialize<'de> for $kind {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct KindVisitor;
+                impl Visitor<'_> for KindVisitor {
+                    type Value = $kind;
+                    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        formatter.write_str($expecting)
+                    }
+                    fn visit_str<E: de::Error>(self, name: &str) -> Result<$kind, E> {
+                        Ok(match name {
+                            $($name => $kind::$variant,)*
+                            _ => $kind::Other,
+                        })
+                    }
+                }
+                deserializer.deserialize_str(KindVisitor)
+            }
+        }
+    };
+}
+
+kind_from_str!(EventKind, "an event type", {
+    "content_block_delta" => ContentBlockDelta,
+    "content_block_stop" => ContentBlockStop,
+    "message_delta" => MessageDelta,
+    "message_stop" => MessageStop,
+    "ping" => Ping,
+});
 
 impl<'de> Deserialize<'de> for Fast {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -136,16 +165,21 @@ enum DeltaField {
     Other,
 }
 
-#[derive(serde::Deserialize, PartialEq, Eq, Clone, Copy)]
-#[serde(rename_all = "snake_case")]
+#[derive(PartialEq, Eq, Clone, Copy)]
 enum DeltaKind {
     TextDelta,
     InputJsonDelta,
     ThinkingDelta,
     SignatureDelta,
-    #[serde(other)]
     Other,
 }
+
+kind_from_str!(DeltaKind, "a delta type", {
+    "text_delta" => TextDelta,
+    "input_json_delta" => InputJsonDelta,
+    "thinking_delta" => ThinkingDelta,
+    "signature_delta" => SignatureDelta,
+});
 
 /// The `delta` of a `content_block_delta` or a `message_delta`, whichever it is: every field either
 /// may have, each read once.
