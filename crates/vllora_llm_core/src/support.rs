@@ -1,5 +1,8 @@
 //! Helpers the provider crates of this workspace share, written once: data URIs, path segments,
-//! environment variable names. Not part of the public API; hidden from the docs and free to change.
+//! environment variable names, request bodies as JSON. Not part of the public API; hidden from the
+//! docs and free to change.
+
+pub mod json;
 
 /// A `data:` URI: `data:<media type>[;<parameter>]*[;base64],<data>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

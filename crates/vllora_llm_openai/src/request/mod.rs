@@ -158,7 +158,7 @@ pub(crate) fn build(
     options::apply_model_limits(&mut body, options::ModelTraits::of(model), warnings, &mut adjustments);
     let extras = options::server_options(provider_specific.as_ref(), compatible, host_dialect, warnings);
 
-    let mut bytes = serde_json::to_vec(&body)
+    let mut bytes = vllora_llm_core::support::json::to_vec(&body)
         .map_err(|error| LLMError::InvalidRequest(format!("cannot serialise the request: {error}")))?;
     options::append_fields(&mut bytes, &extras)?;
     Ok(WireBody { bytes, adjustments })

@@ -7,6 +7,7 @@ use serde_json::json;
 use vllora_llm_core::types::gateway::{
     ProviderSpecificRequest, ReasoningEffort, StreamOptions, ThinkingConfig, ThinkingType,
 };
+use vllora_llm_core::support::json;
 use vllora_llm_core::{LLMError, LLMResult, Warning, Warnings};
 
 use super::Mode;
@@ -244,11 +245,9 @@ pub(crate) fn append_fields(bytes: &mut Vec<u8>, fields: &Map<String, Value>) ->
     }
     for (name, value) in fields {
         bytes.push(b',');
-        serde_json::to_writer(&mut *bytes, name)
-            .and_then(|()| {
-                bytes.push(b':');
-                serde_json::to_writer(&mut *bytes, value)
-            })
+        json::write_str(bytes, name);
+        bytes.push(b':');
+        json::to_writer(bytes, value)
             .map_err(|error| LLMError::InvalidRequest(format!("cannot serialise `{name}`: {error}")))?;
     }
     bytes.push(b'}');
