@@ -101,6 +101,13 @@ impl ResponseMetadata {
         ResponseMetadata { status: Some(status), retry_after: None, kept }
     }
 
+    /// Whether [`from_headers`](Self::from_headers) keeps a header of this lower-case name: the request
+    /// ids of [`REQUEST_ID_HEADERS`], rate-limit headers, `retry-after*`, `openai-processing-ms` and
+    /// `x-amzn-bedrock-*`.
+    pub fn keeps_header(name: &str) -> bool {
+        is_kept(name)
+    }
+
     /// The same metadata, with the wait the transport read from the response (`retry-after-ms`,
     /// `retry-after` in seconds or as an HTTP date, measured from when the response arrived); it
     /// replaces the one [`retry_after`](Self::retry_after) would read from the kept headers.

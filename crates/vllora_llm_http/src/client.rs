@@ -225,7 +225,9 @@ impl HttpClient {
         let timeouts = &self.config.timeouts;
         crate::observe::note_request(&request.url);
         let sending = self.transport.send_with_timeouts(request, timeouts);
-        let response = match timeouts.first_byte {
+        // A transport that applies both timeouts bounds the whole wait by connect + first byte itself.
+        let transport_bounds_it = timeouts.connect.is_some() && self.transport.applies_timeouts();
+        let response = match timeouts.first_byte.filter(|_| !transport_bounds_it) {
             Some(first_byte) => {
                 let budget = first_byte.saturating_add(timeouts.connect.unwrap_or(Duration::ZERO));
                 tokio::time::timeout(budget, sending)

@@ -146,9 +146,15 @@ fn userinfo_span(url: &str) -> Option<(usize, usize)> {
     // Byte scans: every request's URL passes here, and the delimiters are ASCII (a char-set `find`
     // decodes every character).
     let bytes = url.as_bytes();
-    let scheme_end = bytes.windows(3).position(|window| window == b"://").map_or(0, |position| position + 3);
+    let scheme_end = if bytes.starts_with(b"https://") {
+        8
+    } else if bytes.starts_with(b"http://") {
+        7
+    } else {
+        bytes.windows(3).position(|window| window == b"://").map_or(0, |position| position + 3)
+    };
     let rest = bytes.get(scheme_end..)?;
-    let authority_end = rest.iter().position(|byte| matches!(byte, b'/' | b'?' | b'#')).unwrap_or(rest.len());
+    let authority_end = memchr::memchr3(b'/', b'?', b'#', rest).unwrap_or(rest.len());
     let at = memchr::memrchr(b'@', rest.get(..authority_end)?)?;
     Some((scheme_end, scheme_end + at))
 }
@@ -272,9 +278,14 @@ impl HttpReply {
 pub fn response_metadata(status: StatusCode, headers: &HeaderMap) -> vllora_llm_core::ResponseMetadata {
     // `retry_after` reads `retry-after-ms` and `retry-after`: without either there is nothing to look up.
     let mut asks_to_wait = false;
+    // Names are looked at first: only the values of the kept headers are checked and copied.
     let text = headers.iter().filter_map(|(name, value)| {
-        asks_to_wait |= name.as_str().starts_with("retry-after");
-        Some((name.as_str(), value.to_str().ok()?))
+        let name = name.as_str();
+        if !vllora_llm_core::ResponseMetadata::keeps_header(name) {
+            return None;
+        }
+        asks_to_wait |= name.starts_with("retry-after");
+        Some((name, value.to_str().ok()?))
     });
     let metadata = vllora_llm_core::ResponseMetadata::from_headers(status.as_u16(), text);
     if asks_to_wait {

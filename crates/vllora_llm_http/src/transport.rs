@@ -42,6 +42,14 @@ pub trait HttpTransport: Send + Sync + fmt::Debug {
         let _ = timeouts;
         self.send(request)
     }
+
+    /// Whether [`send_with_timeouts`](Self::send_with_timeouts) applies both timeouts itself: the
+    /// connect timeout to the wait for a connection, the first-byte timeout from the moment one carries
+    /// the request. When it does and a connect timeout is set, the client puts no timer of its own
+    /// around the call (it could only fire after the transport's). The default is `false`.
+    fn applies_timeouts(&self) -> bool {
+        false
+    }
 }
 
 type DirectClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
@@ -192,6 +200,10 @@ impl HttpTransport for HyperTransport {
         timeouts: &Timeouts,
     ) -> BoxFuture<'static, LLMResult<HttpResponse>> {
         self.send_within(request, timeouts.connect, timeouts.first_byte)
+    }
+
+    fn applies_timeouts(&self) -> bool {
+        true
     }
 }
 
