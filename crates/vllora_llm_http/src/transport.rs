@@ -53,6 +53,9 @@ pub trait HttpTransport: Send + Sync + fmt::Debug {
 }
 
 type DirectClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+/// For `http://` without a proxy: its connections carry no TLS state (a connection of the TLS-capable
+/// client has room for a whole TLS session, about 1 KiB, even over plain TCP).
+type PlainClient = Client<HttpConnector, Full<Bytes>>;
 type TunnelClient = Client<HttpsConnector<Tunnel<HttpConnector>>, Full<Bytes>>;
 
 /// A pooled hyper client: HTTP/1.1 and HTTP/2 (chosen by ALPN) over rustls with the ring provider and
@@ -61,6 +64,7 @@ type TunnelClient = Client<HttpsConnector<Tunnel<HttpConnector>>, Full<Bytes>>;
 #[derive(Clone)]
 pub struct HyperTransport {
     direct: DirectClient,
+    plain: PlainClient,
     proxy: Option<Arc<ProxyRoutes>>,
     connect_timeout: Option<Duration>,
     first_byte_timeout: Option<Duration>,
@@ -137,11 +141,13 @@ impl HyperTransport {
             .with_no_client_auth();
         let parts = ConnectorParts { tls, connect_timeout };
         let direct = client_builder().build(parts.https(parts.tcp()));
+        let plain = client_builder().build(parts.tcp());
         let proxy = proxy.matcher()?.map(|matcher| {
             Arc::new(ProxyRoutes { matcher, connector_parts: parts, tunnels: Mutex::new(Vec::new()) })
         });
         Ok(HyperTransport {
             direct,
+            plain,
             proxy,
             connect_timeout,
             first_byte_timeout: timeouts.first_byte,
@@ -183,6 +189,7 @@ impl fmt::Debug for HyperTransport {
 }
 
 enum Route {
+    Plain(PlainClient),
     Direct(DirectClient),
     Tunnel(TunnelClient),
 }
@@ -222,6 +229,7 @@ impl HyperTransport {
             let uri = hyper_request.uri().clone();
             let mut connection = capture_connection(&mut hyper_request);
             let mut response = match route {
+                Route::Plain(client) => client.request(hyper_request),
                 Route::Direct(client) => client.request(hyper_request),
                 Route::Tunnel(client) => client.request(hyper_request),
             };
@@ -277,6 +285,7 @@ impl HyperTransport {
         let intercept =
             self.proxy.as_ref().and_then(|routes| Some((routes, routes.matcher.intercept(&uri)?)));
         let route = match intercept {
+            None if scheme == Scheme::HTTP => Route::Plain(self.plain.clone()),
             None => Route::Direct(self.direct.clone()),
             Some((routes, intercept)) => {
                 // The tunnel connector assumes port 443 when the URL names none.
