@@ -18,6 +18,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use bytes::Bytes;
 use futures_core::Stream;
 use vllora_llm_core::types::gateway::ChatCompletionChunk;
 use vllora_llm_core::{LLMError, LLMResult};
@@ -40,6 +41,12 @@ pub trait Framing: Send + Unpin + 'static {
     /// events completed before it have been taken.
     fn push(&mut self, bytes: &[u8]) -> LLMResult<()>;
 
+    /// Feeds the next read of the body, handed over whole: a framing may keep it and lend events from it
+    /// rather than copy them (then it may report an error from [`next_event`](Self::next_event) instead).
+    fn push_owned(&mut self, bytes: Bytes) -> LLMResult<()> {
+        self.push(&bytes)
+    }
+
     /// The next complete event, if one is ready.
     fn next_event(&mut self) -> LLMResult<Option<Self::Event<'_>>>;
 
@@ -55,12 +62,17 @@ impl Framing for SseDecoder {
         SseDecoder::push(self, bytes)
     }
 
+    /// Events that come whole in one read are lent from it: only events cut across reads are copied.
+    fn push_owned(&mut self, bytes: Bytes) -> LLMResult<()> {
+        SseDecoder::push_owned(self, bytes)
+    }
+
     fn next_event(&mut self) -> LLMResult<Option<SseEventRef<'_>>> {
-        Ok(self.next_event_ref())
+        self.next_event_lazy()
     }
 
     fn finish(&mut self) -> LLMResult<Option<SseEventRef<'_>>> {
-        Ok(self.finish_ref())
+        self.finish_lazy()
     }
 }
 
@@ -175,8 +187,8 @@ impl<D: StreamDecoder> ChunkStream<D> {
 
     /// Feeds one piece of the body; the events it completes are decoded as they are pulled
     /// ([`decode_framed`](Self::decode_framed)).
-    fn on_bytes(&mut self, bytes: &[u8]) {
-        self.push_error = self.framing.push(bytes).err();
+    fn on_bytes(&mut self, bytes: Bytes) {
+        self.push_error = self.framing.push_owned(bytes).err();
         self.framed = true;
     }
 
@@ -304,7 +316,7 @@ impl<D: StreamDecoder> Stream for ChunkStream<D> {
             };
             match body.as_mut().poll_next(context) {
                 Poll::Pending => return Poll::Pending,
-                Poll::Ready(Some(Ok(bytes))) => this.on_bytes(&bytes),
+                Poll::Ready(Some(Ok(bytes))) => this.on_bytes(bytes),
                 Poll::Ready(Some(Err(error))) => this.fail(error),
                 Poll::Ready(None) => this.on_body_end(),
             }

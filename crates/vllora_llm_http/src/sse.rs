@@ -5,6 +5,7 @@ use std::future::poll_fn;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use bytes::Bytes;
 use futures_core::Stream;
 use vllora_llm_core::{LLMError, LLMResult, Limit};
 
@@ -49,11 +50,13 @@ impl SseEventRef<'_> {
     }
 }
 
-/// A decoded event waiting to be taken; its data is a range of the decoder's `data` buffer.
+/// A decoded event waiting to be taken; its data is a range of the decoder's `data` buffer, or of the
+/// read it came whole in (`in_input`).
 #[derive(Debug, Default)]
 struct ReadyEvent {
     event: Option<String>,
     data: std::ops::Range<usize>,
+    in_input: bool,
     id: Option<String>,
     retry: Option<u64>,
 }
@@ -95,6 +98,9 @@ const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
 /// [`next_event`](SseDecoder::next_event), or borrowed from the decoder with
 /// [`next_event_ref`](SseDecoder::next_event_ref). Every input byte is examined once, so decoding is linear in
 /// the input however it is split: only a line cut by a read boundary is copied aside until its end arrives.
+/// Reads handed over with [`push_owned`](SseDecoder::push_owned) are decoded as their events are taken
+/// ([`next_event_lazy`](SseDecoder::next_event_lazy)), and an event whose data came whole in one read is
+/// lent from that read, not copied.
 /// Lines may end with LF, CRLF or CR (also when a CR ends one read and its LF starts the next); comments
 /// are skipped; a byte order mark at the start is ignored. An event larger than `max_event_size` is an
 /// [`LLMError::LimitExceeded`], detected before the decoder holds more than that.
@@ -117,6 +123,15 @@ pub struct SseDecoder {
     ready: ReadyQueue,
     /// The event last taken with `next_event_ref`, whose strings it borrows.
     lent: ReadyEvent,
+    /// The last read given with [`push_owned`](Self::push_owned), decoded as its events are taken: an
+    /// event whose one data line came whole in it is lent from it, not copied.
+    input: Bytes,
+    /// How much of `input` has been decoded.
+    input_pos: usize,
+    /// The event being read has one data line so far, this range of `input` (not copied yet).
+    pending: Option<std::ops::Range<usize>>,
+    /// The text lent for an event read whole whose data is not UTF-8 (with U+FFFD replacements).
+    lossy: String,
     failed: bool,
     bytes_examined: u64,
 }
@@ -137,6 +152,10 @@ impl SseDecoder {
             retry: None,
             ready: ReadyQueue::default(),
             lent: ReadyEvent::default(),
+            input: Bytes::new(),
+            input_pos: 0,
+            pending: None,
+            lossy: String::new(),
             failed: false,
             bytes_examined: 0,
         }
@@ -148,62 +167,178 @@ impl SseDecoder {
             return Err(self.limit_error());
         }
         self.reclaim();
-        let result = self.push_lines(input);
+        let result = self.settle().and_then(|()| self.push_lines(input));
         if result.is_err() {
-            self.failed = true;
-            self.partial_line = Vec::new();
-            // The events decoded before the error are still delivered; only the unfinished one goes.
-            self.data.truncate(self.data_start);
+            self.fail();
         }
         result
     }
 
-    fn push_lines(&mut self, input: &[u8]) -> LLMResult<()> {
-        let mut rest = input;
-        if self.after_cr && !rest.is_empty() {
-            self.after_cr = false;
-            if let [b'\n', tail @ ..] = rest {
-                rest = tail;
+    /// Feeds the next read of the stream, kept and decoded as its events are taken with
+    /// [`next_event_lazy`](Self::next_event_lazy): an event that came whole in one read is lent from the
+    /// read itself, and only events cut across reads are copied. Errors (an oversize event) are reported
+    /// by `next_event_lazy` once the events before them are taken. The other ways to take events see the
+    /// same events, in the same order.
+    pub fn push_owned(&mut self, input: Bytes) -> LLMResult<()> {
+        if self.failed {
+            return Err(self.limit_error());
+        }
+        if !self.ready.is_empty() {
+            // Events of the last read are still waiting (their data may be in it): this read is copied.
+            return self.push(&input);
+        }
+        if self.pending.is_some() || self.input_pos < self.input.len() {
+            if let Err(error) = self.settle() {
+                self.fail();
+                return Err(error);
             }
         }
-        loop {
-            let end = memchr::memchr2(b'\n', b'\r', rest);
-            self.bytes_examined += end.map_or(rest.len(), |end| end + 1) as u64;
-            let Some(end) = end else {
-                if self.partial_line.len() + rest.len() > self.max_event_size {
-                    return Err(self.limit_error());
-                }
-                self.partial_line.extend_from_slice(rest);
-                return Ok(());
-            };
-            let (line, after) = rest.split_at(end);
-            if self.partial_line.is_empty() {
-                self.process_line(line)?;
-            } else {
-                if self.partial_line.len() + line.len() > self.max_event_size {
-                    return Err(self.limit_error());
-                }
-                let mut joined = std::mem::take(&mut self.partial_line);
-                joined.extend_from_slice(line);
-                let processed = self.process_line(&joined);
-                joined.clear();
-                self.partial_line = joined;
-                processed?;
+        self.reclaim();
+        self.input = input;
+        self.input_pos = 0;
+        Ok(())
+    }
+
+    /// The next complete event of what [`push_owned`](Self::push_owned) gave (or [`push`](Self::push)),
+    /// lent as [`next_event_ref`](Self::next_event_ref) lends it; an error once the events decoded before
+    /// it have been taken.
+    pub fn next_event_lazy(&mut self) -> LLMResult<Option<SseEventRef<'_>>> {
+        if self.ready.is_empty() && !self.failed && self.input_pos < self.input.len() {
+            if let Err(error) = self.decode_input() {
+                self.fail();
+                return Err(error);
             }
-            let terminator = after.first().copied();
-            rest = after.get(1..).unwrap_or_default();
-            if terminator == Some(b'\r') {
-                match rest.first() {
-                    Some(b'\n') => rest = rest.get(1..).unwrap_or_default(),
-                    Some(_) => {}
-                    None => self.after_cr = true,
+        }
+        Ok(self.ready.pop_front().map(|ready| self.lend(ready)))
+    }
+
+    /// Like [`finish_ref`](Self::finish_ref) for what [`push_owned`](Self::push_owned) gave: the events
+    /// still in the last read, then those the end of the stream completes; an error as
+    /// [`next_event_lazy`](Self::next_event_lazy) reports it.
+    pub fn finish_lazy(&mut self) -> LLMResult<Option<SseEventRef<'_>>> {
+        if self.ready.is_empty() && !self.failed && self.input_pos < self.input.len() {
+            if let Err(error) = self.decode_input() {
+                self.fail();
+                return Err(error);
+            }
+        }
+        if self.ready.is_empty() {
+            self.complete();
+        }
+        Ok(self.ready.pop_front().map(|ready| self.lend(ready)))
+    }
+
+    /// After an error: the unfinished event goes; the events decoded before it are still delivered.
+    fn fail(&mut self) {
+        self.failed = true;
+        self.partial_line = Vec::new();
+        self.pending = None;
+        self.input_pos = self.input.len();
+        self.data.truncate(self.data_start);
+    }
+
+    /// Decodes `input` from `input_pos` until an event is ready or the read is used up.
+    fn decode_input(&mut self) -> LLMResult<()> {
+        // A second handle (a reference count), so that the lines can be read while `self` changes; the
+        // pending data line is still read from `self.input`.
+        let input = self.input.clone();
+        let mut result = Ok(());
+        while self.ready.is_empty() {
+            let Some(rest) = input.get(self.input_pos..).filter(|rest| !rest.is_empty()) else { break };
+            match self.line(rest, Some(self.input_pos)) {
+                Ok(used) => self.input_pos = self.input_pos.saturating_add(used),
+                Err(error) => {
+                    result = Err(error);
+                    break;
                 }
+            }
+        }
+        result
+    }
+
+    /// What is left of the last read given with [`push_owned`](Self::push_owned) is decoded by copying,
+    /// so that the read may go: the pending data line, then the lines not decoded yet.
+    fn settle(&mut self) -> LLMResult<()> {
+        self.copy_pending();
+        if self.input_pos < self.input.len() {
+            let input = self.input.clone();
+            let rest = input.get(self.input_pos..).unwrap_or_default();
+            self.input_pos = input.len();
+            // Events decoded before may still lend from the read: it stays.
+            return self.push_lines(rest);
+        }
+        Ok(())
+    }
+
+    /// Copies the pending data line (lent from the read so far) into `data`.
+    fn copy_pending(&mut self) {
+        if let Some(range) = self.pending.take() {
+            let bytes = self.input.get(range).unwrap_or_default();
+            match std::str::from_utf8(bytes) {
+                Ok(text) => self.data.push_str(text),
+                Err(_) => self.data.push_str(&String::from_utf8_lossy(bytes)),
             }
         }
     }
 
+    fn push_lines(&mut self, input: &[u8]) -> LLMResult<()> {
+        let mut position = 0;
+        while let Some(rest) = input.get(position..).filter(|rest| !rest.is_empty()) {
+            position = position.saturating_add(self.line(rest, None)?);
+        }
+        Ok(())
+    }
+
+    /// Decodes the first line of `rest` (not empty), or keeps it aside when its end has not arrived;
+    /// returns how many bytes it used (at least one). `origin` is where `rest` starts in `input`, when it
+    /// is a part of it.
+    fn line(&mut self, rest: &[u8], origin: Option<usize>) -> LLMResult<usize> {
+        if std::mem::take(&mut self.after_cr) && rest.first() == Some(&b'\n') {
+            return Ok(1);
+        }
+        if rest.first() == Some(&b'\n') && self.partial_line.is_empty() {
+            // An empty line (the end of an event), without a search.
+            self.bytes_examined += 1;
+            self.process_line(&[], origin)?;
+            return Ok(1);
+        }
+        let end = memchr::memchr2(b'\n', b'\r', rest);
+        self.bytes_examined += end.map_or(rest.len(), |end| end + 1) as u64;
+        let Some(end) = end else {
+            if self.partial_line.len().saturating_add(rest.len()) > self.max_event_size {
+                return Err(self.limit_error());
+            }
+            self.partial_line.extend_from_slice(rest);
+            return Ok(rest.len());
+        };
+        let (line, after) = rest.split_at(end);
+        if self.partial_line.is_empty() {
+            self.process_line(line, origin.map(|origin| origin.saturating_add(end)))?;
+        } else {
+            if self.partial_line.len().saturating_add(line.len()) > self.max_event_size {
+                return Err(self.limit_error());
+            }
+            let mut joined = std::mem::take(&mut self.partial_line);
+            joined.extend_from_slice(line);
+            let processed = self.process_line(&joined, None);
+            joined.clear();
+            self.partial_line = joined;
+            processed?;
+        }
+        let mut used = end.saturating_add(1);
+        if after.first() == Some(&b'\r') {
+            match after.get(1) {
+                Some(b'\n') => used = used.saturating_add(1),
+                Some(_) => {}
+                None => self.after_cr = true,
+            }
+        }
+        Ok(used)
+    }
+
     /// The next complete event, if one is ready.
     pub fn next_event(&mut self) -> Option<SseEvent> {
+        self.settle_quietly();
         let ready = self.ready.pop_front()?;
         Some(self.owned(ready))
     }
@@ -212,8 +347,21 @@ impl SseDecoder {
     /// decoder's buffers, reused from event to event, so taking it costs no allocation. Takes the same
     /// events as [`next_event`](Self::next_event); the two may be mixed.
     pub fn next_event_ref(&mut self) -> Option<SseEventRef<'_>> {
-        self.lent = self.ready.pop_front()?;
-        Some(self.lent_event())
+        self.settle_quietly();
+        let ready = self.ready.pop_front()?;
+        Some(self.lend(ready))
+    }
+
+    /// What [`push_owned`](Self::push_owned) gave and was not decoded yet is decoded now, for the ways
+    /// of taking events that report no error: an error leaves the decoder failed, and the next push
+    /// reports it.
+    fn settle_quietly(&mut self) {
+        if !self.failed && (self.pending.is_some() || self.input_pos < self.input.len()) {
+            self.reclaim();
+            if self.settle().is_err() {
+                self.fail();
+            }
+        }
     }
 
     /// Whether an event is ready to be taken.
@@ -224,26 +372,37 @@ impl SseDecoder {
     /// Like [`finish`](Self::finish), with the event borrowed as [`next_event_ref`](Self::next_event_ref)
     /// lends it.
     pub fn finish_ref(&mut self) -> Option<SseEventRef<'_>> {
+        self.settle_quietly();
         self.complete();
         self.next_event_ref()
     }
 
     fn owned(&self, ready: ReadyEvent) -> SseEvent {
-        SseEvent {
-            event: ready.event,
-            data: self.data.get(ready.data).unwrap_or_default().to_owned(),
-            id: ready.id,
-            retry: ready.retry,
-        }
+        let data = if ready.in_input {
+            String::from_utf8_lossy(self.input.get(ready.data).unwrap_or_default()).into_owned()
+        } else {
+            self.data.get(ready.data).unwrap_or_default().to_owned()
+        };
+        SseEvent { event: ready.event, data, id: ready.id, retry: ready.retry }
     }
 
-    fn lent_event(&self) -> SseEventRef<'_> {
-        SseEventRef {
-            event: self.lent.event.as_deref(),
-            data: self.data.get(self.lent.data.clone()).unwrap_or_default(),
-            id: self.lent.id.as_deref(),
-            retry: self.lent.retry,
-        }
+    /// Lends `ready`: its data from `data`, or from the read it came whole in, checked as UTF-8 here (once).
+    fn lend(&mut self, ready: ReadyEvent) -> SseEventRef<'_> {
+        self.lent = ready;
+        let SseDecoder { lent, data, input, lossy, .. } = self;
+        let text = if lent.in_input {
+            let bytes = input.get(lent.data.clone()).unwrap_or_default();
+            match std::str::from_utf8(bytes) {
+                Ok(text) => text,
+                Err(_) => {
+                    *lossy = String::from_utf8_lossy(bytes).into_owned();
+                    lossy.as_str()
+                }
+            }
+        } else {
+            data.get(lent.data.clone()).unwrap_or_default()
+        };
+        SseEventRef { event: lent.event.as_deref(), data: text, id: lent.id.as_deref(), retry: lent.retry }
     }
 
     /// Once every decoded event has been taken, their data is dropped from the buffer (keeping its
@@ -259,6 +418,7 @@ impl SseDecoder {
     /// Ends the stream: a last line without a line ending and a last event without a blank line are
     /// completed. Returns the next event; call it (or [`next_event`](Self::next_event)) until `None`.
     pub fn finish(&mut self) -> Option<SseEvent> {
+        self.settle_quietly();
         self.complete();
         self.next_event()
     }
@@ -269,7 +429,7 @@ impl SseDecoder {
             if !self.partial_line.is_empty() {
                 let line = std::mem::take(&mut self.partial_line);
                 // Errors were already reported when the line was buffered; a failure here keeps it failed.
-                if self.process_line(&line).is_err() {
+                if self.process_line(&line, None).is_err() {
                     self.failed = true;
                 }
             }
@@ -287,7 +447,8 @@ impl SseDecoder {
         LLMError::LimitExceeded { limit: Limit::Event, max_bytes: self.max_event_size }
     }
 
-    fn process_line(&mut self, mut line: &[u8]) -> LLMResult<()> {
+    /// Decodes one line; `end`, when the line is a part of `input`, is where it ends there.
+    fn process_line(&mut self, mut line: &[u8], end: Option<usize>) -> LLMResult<()> {
         // Every line counts, whatever its field, and whether one read held it or several: a line cut by a
         // read boundary is held in `partial_line` under the same limit.
         if line.len() > self.max_event_size {
@@ -313,15 +474,27 @@ impl SseDecoder {
         };
         match field {
             b"data" => {
-                if self.data.len() - self.data_start + value.len() + 1 > self.max_event_size {
+                let held = self.data.len().saturating_sub(self.data_start);
+                let pending = self.pending.as_ref().map_or(0, std::ops::Range::len);
+                if held.saturating_add(pending).saturating_add(value.len()).saturating_add(1)
+                    > self.max_event_size
+                {
                     return Err(self.limit_error());
                 }
-                if self.has_data {
-                    self.data.push('\n');
-                }
-                match std::str::from_utf8(value) {
-                    Ok(text) => self.data.push_str(text),
-                    Err(_) => self.data.push_str(&String::from_utf8_lossy(value)),
+                match end {
+                    // The first data line, whole in the read: lent from it when the event is taken
+                    // (the value is the line's end).
+                    Some(end) if !self.has_data => self.pending = Some(end.saturating_sub(value.len())..end),
+                    _ => {
+                        self.copy_pending();
+                        if self.has_data {
+                            self.data.push('\n');
+                        }
+                        match std::str::from_utf8(value) {
+                            Ok(text) => self.data.push_str(text),
+                            Err(_) => self.data.push_str(&String::from_utf8_lossy(value)),
+                        }
+                    }
                 }
                 self.has_data = true;
             }
@@ -338,14 +511,22 @@ impl SseDecoder {
     fn dispatch(&mut self) {
         if self.has_data {
             self.has_data = false;
-            let end = self.data.len();
+            let (data, in_input) = match self.pending.take() {
+                Some(range) => (range, true),
+                None => {
+                    let end = self.data.len();
+                    let range = self.data_start..end;
+                    self.data_start = end;
+                    (range, false)
+                }
+            };
             self.ready.push_back(ReadyEvent {
                 event: self.event.take(),
-                data: self.data_start..end,
+                data,
+                in_input,
                 id: self.id.take(),
                 retry: self.retry.take(),
             });
-            self.data_start = end;
         } else {
             // A block without data is not an event (the WHATWG rule).
             self.event = None;
@@ -548,6 +729,75 @@ mod tests {
         let bytes: Vec<&[u8]> = input.chunks(1).collect();
         assert_eq!(decode_all_lent(&bytes), whole);
         assert_eq!(decode_all(&bytes), whole);
+    }
+
+    /// The events `next_event_lazy` lends when the reads are handed over with `push_owned`, copied for
+    /// comparison, and the error that ended them.
+    fn decode_all_lazy(pieces: &[&[u8]], max: usize) -> (Vec<SseEvent>, Option<String>) {
+        let mut decoder = SseDecoder::new(max);
+        let mut events = Vec::new();
+        for piece in pieces {
+            if let Err(error) = decoder.push_owned(Bytes::copy_from_slice(piece)) {
+                return (events, Some(error.to_string()));
+            }
+            loop {
+                match decoder.next_event_lazy() {
+                    Ok(Some(event)) => events.push(event.to_owned_event()),
+                    Ok(None) => break,
+                    Err(error) => return (events, Some(error.to_string())),
+                }
+            }
+        }
+        loop {
+            match decoder.finish_lazy() {
+                Ok(Some(event)) => events.push(event.to_owned_event()),
+                Ok(None) => return (events, None),
+                Err(error) => return (events, Some(error.to_string())),
+            }
+        }
+    }
+
+    #[test]
+    fn events_lent_from_the_reads_are_the_copied_events_however_the_input_is_split() {
+        let input: &[u8] =
+            b"\xEF\xBB\xBF: hi\nevent: delta\nid: 1\nretry: 20\ndata: {\"a\":\r\ndata: 1}\r\n\r\n\
+            data: two\r\revent: ping\n\ndata: \xFF\n\ndata: whole\n\ndata: last";
+        let whole = decode_all(&[input]);
+        assert_eq!(whole.len(), 5);
+        assert_eq!(decode_all_lazy(&[input], 1 << 20), (whole.clone(), None));
+        for split in 0..=input.len() {
+            let (head, tail) = input.split_at(split);
+            assert_eq!(decode_all_lazy(&[head, tail], 1 << 20), (whole.clone(), None), "split at {split}");
+        }
+        let bytes: Vec<&[u8]> = input.chunks(1).collect();
+        assert_eq!(decode_all_lazy(&bytes, 1 << 20), (whole, None));
+    }
+
+    #[test]
+    fn a_lazily_read_oversize_event_fails_after_the_events_before_it() {
+        let limit = LLMError::LimitExceeded { limit: Limit::Event, max_bytes: 16 }.to_string();
+        let input: &[u8] = b"data: ok\n\ndata: 0123456789abcdef\n\ndata: never\n\n";
+        for split in 0..=input.len() {
+            let (head, tail) = input.split_at(split);
+            let (events, error) = decode_all_lazy(&[head, tail], 16);
+            assert_eq!(events, vec![data("ok")], "split at {split}");
+            assert_eq!(error.as_deref(), Some(limit.as_str()), "split at {split}");
+        }
+    }
+
+    #[test]
+    fn lazy_and_copied_reads_mix() {
+        let mut decoder = SseDecoder::new(1 << 20);
+        assert!(decoder.push_owned(Bytes::from_static(b"data: a\n\ndata: b\n\ndata: c")).is_ok());
+        assert_eq!(decoder.next_event_lazy().ok().flatten().map(|event| event.data), Some("a"));
+        // "b" is still in the read when the next one comes (copied, as `push` does).
+        assert!(decoder.push(b"c\n\ndata: d\n").is_ok());
+        assert_eq!(decoder.next_event(), Some(data("b")));
+        assert_eq!(decoder.next_event_lazy().ok().flatten().map(|event| event.data), Some("cc"));
+        assert!(decoder.push_owned(Bytes::from_static(b"\ndata: e\n\n")).is_ok());
+        assert_eq!(decoder.next_event_ref().map(|event| event.data), Some("d"));
+        assert_eq!(decoder.next_event_lazy().ok().flatten().map(|event| event.data), Some("e"));
+        assert!(decoder.finish_lazy().is_ok_and(|event| event.is_none()));
     }
 
     #[test]
