@@ -669,14 +669,113 @@ impl<'de, T: FillFields<'de>> serde::de::Visitor<'de> for Fill<'_, T> {
     }
 }
 
-/// `lenient_time` as a seed.
+/// What [`lenient_time`] reads, read without building a `Value`: a Unix time as an integer or a float;
+/// anything else (skipped) is 0.
 struct LenientTime;
 
 impl<'de> serde::de::DeserializeSeed<'de> for LenientTime {
     type Value = u64;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<u64, D::Error> {
-        lenient_time(deserializer)
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for LenientTime {
+    type Value = u64;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("a Unix time")
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, time: u64) -> Result<u64, E> {
+        Ok(time)
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, time: i64) -> Result<u64, E> {
+        Ok(u64::try_from(time).unwrap_or(0))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, time: f64) -> Result<u64, E> {
+        Ok(if time >= 0.0 { time as u64 } else { 0 })
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<u64, E> {
+        Ok(0)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<u64, E> {
+        Ok(0)
+    }
+
+    fn visit_bytes<E: serde::de::Error>(self, _: &[u8]) -> Result<u64, E> {
+        Ok(0)
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<u64, E> {
+        Ok(0)
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<u64, E> {
+        Ok(0)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<u64, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<u64, A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(0)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<u64, A::Error> {
+        while map.next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?.is_some() {}
+        Ok(0)
+    }
+}
+
+/// An optional string (`null` is none), read in one step: serde's `Option` first looks for `null`, then
+/// reads the string as a second value.
+struct OptStr;
+
+impl<'de> serde::de::DeserializeSeed<'de> for OptStr {
+    type Value = Option<WireStr<'de>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for OptStr {
+    type Value = Option<WireStr<'de>>;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("a string or null")
+    }
+
+    fn visit_borrowed_str<E: serde::de::Error>(self, text: &'de str) -> Result<Self::Value, E> {
+        Ok(Some(WireStr(Cow::Borrowed(text))))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Self::Value, E> {
+        Ok(Some(WireStr(Cow::Owned(text.to_owned()))))
+    }
+
+    fn visit_string<E: serde::de::Error>(self, text: String) -> Result<Self::Value, E> {
+        Ok(Some(WireStr(Cow::Owned(text))))
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
     }
 }
 
@@ -692,7 +791,7 @@ impl<'de> FillFields<'de> for StreamChunk<'de> {
         match key {
             "id" => {
                 seen.first(0, "id")?;
-                self.id = map.next_value()?;
+                self.id = map.next_value_seed(OptStr)?;
             }
             "created" => {
                 seen.first(1, "created")?;
@@ -700,7 +799,7 @@ impl<'de> FillFields<'de> for StreamChunk<'de> {
             }
             "model" => {
                 seen.first(2, "model")?;
-                self.model = map.next_value()?;
+                self.model = map.next_value_seed(OptStr)?;
             }
             "choices" => {
                 seen.first(3, "choices")?;
@@ -712,11 +811,11 @@ impl<'de> FillFields<'de> for StreamChunk<'de> {
             }
             "system_fingerprint" => {
                 seen.first(5, "system_fingerprint")?;
-                self.system_fingerprint = map.next_value()?;
+                self.system_fingerprint = map.next_value_seed(OptStr)?;
             }
             "service_tier" => {
                 seen.first(6, "service_tier")?;
-                self.service_tier = map.next_value()?;
+                self.service_tier = map.next_value_seed(OptStr)?;
             }
             "error" => {
                 seen.first(7, "error")?;
@@ -847,7 +946,7 @@ impl<'de> FillFields<'de> for StreamChoice<'de> {
             }
             "finish_reason" => {
                 seen.first(2, "finish_reason")?;
-                self.finish_reason = map.next_value()?;
+                self.finish_reason = map.next_value_seed(OptStr)?;
             }
             "logprobs" => {
                 seen.first(3, "logprobs")?;
@@ -890,7 +989,7 @@ impl<'de> FillFields<'de> for StreamDelta<'de> {
         match key {
             "role" => {
                 seen.first(0, "role")?;
-                self.role = map.next_value()?;
+                self.role = map.next_value_seed(OptStr)?;
             }
             "content" => {
                 seen.first(1, "content")?;
@@ -898,15 +997,15 @@ impl<'de> FillFields<'de> for StreamDelta<'de> {
             }
             "reasoning_content" => {
                 seen.first(2, "reasoning_content")?;
-                self.reasoning_content = map.next_value()?;
+                self.reasoning_content = map.next_value_seed(OptStr)?;
             }
             "reasoning" => {
                 seen.first(3, "reasoning")?;
-                self.reasoning = map.next_value()?;
+                self.reasoning = map.next_value_seed(OptStr)?;
             }
             "refusal" => {
                 seen.first(4, "refusal")?;
-                self.refusal = map.next_value()?;
+                self.refusal = map.next_value_seed(OptStr)?;
             }
             "tool_calls" => {
                 seen.first(5, "tool_calls")?;
@@ -1038,6 +1137,22 @@ mod tests {
         assert_eq!(chunk.usage.map(|usage| (usage.prompt_tokens, usage.completion_tokens)), Some((3, 0)));
         assert!(chunk.x_groq.is_some_and(|groq| groq.usage.is_none()));
 
+        for (created, time) in [
+            ("7", 7),
+            ("-5", 0),
+            ("2.9", 2),
+            ("-1.5", 0),
+            ("\"7\"", 0),
+            ("null", 0),
+            ("true", 0),
+            ("[1,[2]]", 0),
+        ] {
+            let data = format!(r#"{{"created":{created},"model":"m"}}"#);
+            let chunk = parse(&data);
+            assert!(chunk.as_ref().is_ok_and(|chunk| chunk.created == time), "{created}: {chunk:?}");
+            assert!(chunk.is_ok_and(|chunk| chunk.model.is_some_and(|model| model.as_str() == "m")));
+        }
+        assert!(parse(r#"{"created":{"a":{"b":1}},"id":null}"#).is_ok_and(|chunk| chunk.created == 0));
         let empty = parse(r#"{"choices":null}"#);
         assert!(empty.is_ok_and(|chunk| chunk.choices.len() == 0 && chunk.id.is_none()));
         assert!(parse(r#"{"choices":[]}"#).is_ok_and(|chunk| chunk.choices.len() == 0));
@@ -1054,6 +1169,8 @@ mod tests {
             r#"{"choices":[{"index":-1}]}"#,
             r#"{"choices":{}}"#,
             r#"{"id":"a"} x"#,
+            r#"{"id":5}"#,
+            r#"{"choices":[{"finish_reason":["stop"]}]}"#,
         ] {
             assert!(parse(bad).is_err(), "{bad} is refused");
         }
