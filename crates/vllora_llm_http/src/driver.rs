@@ -158,7 +158,9 @@ impl<D: StreamDecoder> ChunkStream<D> {
             body: Some(body),
             framing,
             decoder,
-            ready: Chunks::new(),
+            // Room for the one item most events complete: left to grow on the first push, the queue
+            // would keep room for four (896 bytes of chat chunks) for as long as the stream is held.
+            ready: Chunks::with_capacity(1),
             error: None,
             framed: false,
             push_error: None,
