@@ -116,6 +116,12 @@ impl ResponseMetadata {
         self
     }
 
+    /// Gives back the room the buffer was given for a larger set of headers: for metadata kept as
+    /// long as a stream is open.
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.kept.shrink_to_fit();
+    }
+
     /// The HTTP status (`None` only for a default-built value).
     pub fn status(&self) -> Option<u16> {
         self.status

@@ -37,7 +37,11 @@ impl ResultStream {
     }
 
     /// Attaches what the HTTP response said besides its body (status, request id, rate limits).
-    pub fn with_metadata(mut self, metadata: Option<ResponseMetadata>) -> Self {
+    pub fn with_metadata(mut self, mut metadata: Option<ResponseMetadata>) -> Self {
+        // Kept for as long as the stream is open: without the room reserved for more headers.
+        if let Some(metadata) = &mut metadata {
+            metadata.shrink_to_fit();
+        }
         self.metadata = metadata;
         self
     }
