@@ -9,6 +9,11 @@
 //! come (still from the built provider, never from the environment).
 
 use std::collections::HashMap;
+
+use vllora_llm_core::support::FnvBuildHasher;
+
+/// A provider, built by the first call that needs it.
+type BuildOnce = Arc<tokio::sync::OnceCell<Arc<Provider>>>;
 use std::fmt;
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
@@ -77,8 +82,8 @@ pub(crate) struct Providers {
     http: OnceLock<HttpClient>,
     /// Held while the HTTP client is built, so that it is built (and the proxy variables read) once.
     http_building: std::sync::Mutex<()>,
-    built: RwLock<HashMap<InferenceModelProvider, Arc<tokio::sync::OnceCell<Arc<Provider>>>>>,
-    proxy_endpoints: RwLock<HashMap<String, Option<Arc<str>>>>,
+    built: RwLock<HashMap<InferenceModelProvider, BuildOnce, FnvBuildHasher>>,
+    proxy_endpoints: RwLock<HashMap<String, Option<Arc<str>>, FnvBuildHasher>>,
 }
 
 impl fmt::Debug for Providers {
@@ -104,8 +109,8 @@ impl Providers {
             sources,
             http: OnceLock::new(),
             http_building: std::sync::Mutex::new(()),
-            built: RwLock::new(HashMap::new()),
-            proxy_endpoints: RwLock::new(HashMap::new()),
+            built: RwLock::new(HashMap::default()),
+            proxy_endpoints: RwLock::new(HashMap::default()),
         }
     }
 
@@ -248,12 +253,12 @@ impl Provider {
 
 /// Values built per model name, at most [`MAX_MODELS`] of them.
 struct ModelCache<T> {
-    entries: RwLock<HashMap<Box<str>, T>>,
+    entries: RwLock<HashMap<Box<str>, T, FnvBuildHasher>>,
 }
 
 impl<T> Default for ModelCache<T> {
     fn default() -> Self {
-        ModelCache { entries: RwLock::new(HashMap::new()) }
+        ModelCache { entries: RwLock::new(HashMap::default()) }
     }
 }
 

@@ -76,17 +76,28 @@ impl ResponseMetadata {
     /// not text are skipped by the caller). Only the headers [`headers`](Self::headers) shows are kept;
     /// the wait is read from `retry-after-ms` or `retry-after` in seconds.
     pub fn from_headers<'a>(status: u16, headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        Self::collect(status, headers, true)
+    }
+
+    /// [`from_headers`](Self::from_headers) for headers already filtered with
+    /// [`keeps_header`](Self::keeps_header), whose names are lower-case (an `http::HeaderMap`'s are):
+    /// the names are not looked at again.
+    pub fn from_kept_headers<'a>(status: u16, headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        Self::collect(status, headers, false)
+    }
+
+    fn collect<'a>(status: u16, headers: impl IntoIterator<Item = (&'a str, &'a str)>, filter: bool) -> Self {
         let mut kept = String::new();
         for (name, value) in headers {
             // Names from an `http::HeaderMap` are lower-case already: copied only when they are not.
-            let name = if name.bytes().any(|byte| byte.is_ascii_uppercase()) {
+            let name = if filter && name.bytes().any(|byte| byte.is_ascii_uppercase()) {
                 std::borrow::Cow::Owned(name.to_ascii_lowercase())
             } else {
                 std::borrow::Cow::Borrowed(name)
             };
             // A line break would end the line early (an `http::HeaderValue` never holds one).
             let value = value.trim();
-            if !is_kept(&name) || value.bytes().any(|byte| byte == b'\n' || byte == b'\r') {
+            if (filter && !is_kept(&name)) || value.bytes().any(|byte| byte == b'\n' || byte == b'\r') {
                 continue;
             }
             if kept.capacity() == 0 {

@@ -43,6 +43,38 @@ pub fn encode_path_segment(text: &str) -> String {
     encoded
 }
 
+/// FNV-1a, for the small internal maps a call looks up every time (providers by name, model instances
+/// by model name, connections by local address): a few instructions per byte where the standard
+/// library's SipHash costs a hundred or more per key. It is not resistant to crafted collisions, so it
+/// is only for maps whose size is bounded (the model cache holds at most 512 names), where a worst case
+/// stays a bounded scan.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FnvBuildHasher;
+
+/// The hasher of [`FnvBuildHasher`].
+#[derive(Debug, Clone, Copy)]
+pub struct FnvHasher(u64);
+
+impl std::hash::BuildHasher for FnvBuildHasher {
+    type Hasher = FnvHasher;
+
+    fn build_hasher(&self) -> FnvHasher {
+        FnvHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for FnvHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// `my-proxy` -> `MY_PROXY`: a name as environment variable names spell it.
 pub fn env_name(name: &str) -> String {
     name.chars()

@@ -287,7 +287,7 @@ pub fn response_metadata(status: StatusCode, headers: &HeaderMap) -> vllora_llm_
         asks_to_wait |= name.starts_with("retry-after");
         Some((name, value.to_str().ok()?))
     });
-    let metadata = vllora_llm_core::ResponseMetadata::from_headers(status.as_u16(), text);
+    let metadata = vllora_llm_core::ResponseMetadata::from_kept_headers(status.as_u16(), text);
     if asks_to_wait {
         let wait = crate::retry_after(headers).or(metadata.retry_after());
         return metadata.with_retry_after(wait);

@@ -70,8 +70,12 @@ pub struct HyperTransport {
     first_byte_timeout: Option<Duration>,
     /// The local addresses of the connections that have carried a request, so that a later request
     /// knows it was given a reused one (see [`STALE_CLOSE_WINDOW`]).
-    used_connections: Arc<Mutex<std::collections::HashSet<std::net::SocketAddr>>>,
+    used_connections: Arc<Mutex<UsedConnections>>,
 }
+
+/// The local addresses of connections that have carried a request (at most [`MAX_REMEMBERED_CONNECTIONS`]).
+type UsedConnections =
+    std::collections::HashSet<std::net::SocketAddr, vllora_llm_core::support::FnvBuildHasher>;
 
 /// The most connections remembered as used; past it the memory starts again (a connection then counts
 /// as new, whose abrupt close is not retried: the safe side).
@@ -350,7 +354,7 @@ fn destination(uri: &Uri) -> String {
 /// address), noting it as used.
 fn carried_a_request_before(
     connection: &hyper_util::client::legacy::connect::CaptureConnection,
-    used: &Mutex<std::collections::HashSet<std::net::SocketAddr>>,
+    used: &Mutex<UsedConnections>,
 ) -> bool {
     let Some(metadata) = connection.connection_metadata().as_ref().map(|connected| {
         let mut extras = http::Extensions::new();

@@ -45,36 +45,46 @@ pub fn to_writer<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result<
 }
 
 /// Appends `text` as a JSON string (quoted and escaped) to `out`.
+#[inline]
 pub fn write_str(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
-    out.reserve(bytes.len().saturating_add(2));
+    match first_escape(bytes, 0) {
+        // Most strings (and every field name) need no escape: one copy between the quotes.
+        None => {
+            out.reserve(bytes.len().saturating_add(2));
+            out.push(b'"');
+            out.extend_from_slice(bytes);
+            out.push(b'"');
+        }
+        Some(at) => write_escaped(out, bytes, at),
+    }
+}
+
+/// The index of the first byte at or after `from` that JSON escapes: eight bytes at a time while none
+/// does (the lowest flagged lane is the first that does), then byte by byte for the last few.
+#[inline]
+fn first_escape(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut at = from;
+    while let Some(word) = bytes.get(at..).and_then(<[u8]>::first_chunk::<8>) {
+        match escape_lanes(u64::from_le_bytes(*word)) {
+            0 => at += 8,
+            lanes => return Some(at + (lanes.trailing_zeros() / 8) as usize),
+        }
+    }
+    let rest = bytes.get(at..)?;
+    rest.iter().position(|&byte| ESCAPE[usize::from(byte)] != 0).map(|offset| at + offset)
+}
+
+/// [`write_str`] for a string with a byte to escape at `first`.
+#[inline(never)]
+fn write_escaped(out: &mut Vec<u8>, bytes: &[u8], first: usize) {
+    out.reserve(bytes.len().saturating_add(8));
     out.push(b'"');
     let mut clean_from = 0;
-    let mut at = 0;
-    loop {
-        // Eight bytes at a time while none needs escaping; the lowest flagged lane is the first
-        // byte that does.
-        let escaped_at = loop {
-            match bytes.get(at..).and_then(<[u8]>::first_chunk::<8>) {
-                Some(word) => match escape_lanes(u64::from_le_bytes(*word)) {
-                    0 => at += 8,
-                    lanes => break at + (lanes.trailing_zeros() / 8) as usize,
-                },
-                None => match bytes
-                    .get(at..)
-                    .and_then(|rest| rest.iter().position(|&byte| ESCAPE[usize::from(byte)] != 0))
-                {
-                    Some(offset) => break at + offset,
-                    None => {
-                        out.extend_from_slice(bytes.get(clean_from..).unwrap_or_default());
-                        out.push(b'"');
-                        return;
-                    }
-                },
-            }
-        };
-        let Some(&byte) = bytes.get(escaped_at) else { break };
-        out.extend_from_slice(bytes.get(clean_from..escaped_at).unwrap_or_default());
+    let mut next = Some(first);
+    while let Some(at) = next {
+        let Some(&byte) = bytes.get(at) else { break };
+        out.extend_from_slice(bytes.get(clean_from..at).unwrap_or_default());
         match ESCAPE[usize::from(byte)] {
             b'u' => {
                 out.push(b'\\');
@@ -89,8 +99,8 @@ pub fn write_str(out: &mut Vec<u8>, text: &str) {
                 out.push(letter);
             }
         }
-        at = escaped_at + 1;
-        clean_from = at;
+        clean_from = at + 1;
+        next = first_escape(bytes, clean_from);
     }
     out.extend_from_slice(bytes.get(clean_from..).unwrap_or_default());
     out.push(b'"');
