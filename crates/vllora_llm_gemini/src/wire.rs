@@ -39,7 +39,11 @@ pub(crate) struct Content {
 /// One part of a turn. Exactly one of the data fields is set; `thought` and `thoughtSignature` qualify it.
 /// Every other field (`executableCode`, `codeExecutionResult`, `toolCall`, `toolResponse`, `videoMetadata`,
 /// a kind Gemini adds later...) is kept as sent in `other`, so a part goes back exactly as it came.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+///
+/// Read by hand ([`Part`]'s `Deserialize`), field by field: serde's derive for a struct with a flattened
+/// map first copies every field of the part into an intermediate tree, which cost most of a stream
+/// event's decoding.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Part {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -59,6 +63,112 @@ pub(crate) struct Part {
     /// The part's other fields, as Gemini wrote them.
     #[serde(flatten)]
     pub other: Map<String, Value>,
+}
+
+/// The fields of a [`Part`] by their JSON names; any other name is kept for [`Part::other`].
+enum PartKey {
+    Text,
+    InlineData,
+    FileData,
+    FunctionCall,
+    FunctionResponse,
+    Thought,
+    ThoughtSignature,
+    Other(String),
+}
+
+impl<'de> Deserialize<'de> for PartKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl serde::de::Visitor<'_> for KeyVisitor {
+            type Value = PartKey;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("a field name")
+            }
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<PartKey, E> {
+                Ok(match name {
+                    "text" => PartKey::Text,
+                    "inlineData" => PartKey::InlineData,
+                    "fileData" => PartKey::FileData,
+                    "functionCall" => PartKey::FunctionCall,
+                    "functionResponse" => PartKey::FunctionResponse,
+                    "thought" => PartKey::Thought,
+                    "thoughtSignature" => PartKey::ThoughtSignature,
+                    other => PartKey::Other(other.to_owned()),
+                })
+            }
+            fn visit_string<E: serde::de::Error>(self, name: String) -> Result<PartKey, E> {
+                match self.visit_str(&name)? {
+                    PartKey::Other(_) => Ok(PartKey::Other(name)),
+                    known => Ok(known),
+                }
+            }
+        }
+        deserializer.deserialize_identifier(KeyVisitor)
+    }
+}
+
+/// Reads a known field once, as the derive does: a repeated field is an error.
+fn part_field<'de, A: serde::de::MapAccess<'de>, T: Deserialize<'de>>(
+    map: &mut A,
+    slot: &mut Option<T>,
+    seen: &mut bool,
+    name: &'static str,
+) -> Result<(), A::Error> {
+    if std::mem::replace(seen, true) {
+        return Err(serde::de::Error::duplicate_field(name));
+    }
+    *slot = map.next_value()?;
+    Ok(())
+}
+
+impl<'de> Deserialize<'de> for Part {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct PartVisitor;
+        impl<'de> serde::de::Visitor<'de> for PartVisitor {
+            type Value = Part;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct Part")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Part, A::Error> {
+                let mut part = Part::default();
+                let mut seen = [false; 7];
+                while let Some(key) = map.next_key::<PartKey>()? {
+                    match key {
+                        PartKey::Text => part_field(&mut map, &mut part.text, &mut seen[0], "text")?,
+                        PartKey::InlineData => {
+                            part_field(&mut map, &mut part.inline_data, &mut seen[1], "inlineData")?
+                        }
+                        PartKey::FileData => {
+                            part_field(&mut map, &mut part.file_data, &mut seen[2], "fileData")?
+                        }
+                        PartKey::FunctionCall => {
+                            part_field(&mut map, &mut part.function_call, &mut seen[3], "functionCall")?
+                        }
+                        PartKey::FunctionResponse => part_field(
+                            &mut map,
+                            &mut part.function_response,
+                            &mut seen[4],
+                            "functionResponse",
+                        )?,
+                        PartKey::Thought => part_field(&mut map, &mut part.thought, &mut seen[5], "thought")?,
+                        PartKey::ThoughtSignature => part_field(
+                            &mut map,
+                            &mut part.thought_signature,
+                            &mut seen[6],
+                            "thoughtSignature",
+                        )?,
+                        PartKey::Other(name) => {
+                            let value: Value = map.next_value()?;
+                            part.other.insert(name, value);
+                        }
+                    }
+                }
+                Ok(part)
+            }
+        }
+        deserializer.deserialize_map(PartVisitor)
+    }
 }
 
 impl Part {
@@ -325,4 +435,75 @@ pub(crate) struct ErrorBody {
     pub status: Option<String>,
     #[serde(default)]
     pub details: Vec<Value>,
+}
+
+#[cfg(test)]
+mod part_tests {
+    use super::*;
+
+    /// The derive `Part` had before it was read by hand.
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Derived {
+        #[serde(default)]
+        text: Option<String>,
+        #[serde(default)]
+        inline_data: Option<Blob>,
+        #[serde(default)]
+        file_data: Option<FileData>,
+        #[serde(default)]
+        function_call: Option<FunctionCall>,
+        #[serde(default)]
+        function_response: Option<FunctionResponse>,
+        #[serde(default)]
+        thought: Option<bool>,
+        #[serde(default)]
+        thought_signature: Option<String>,
+        #[serde(flatten)]
+        other: Map<String, Value>,
+    }
+
+    fn by_hand(json: &str) -> Result<Part, String> {
+        serde_json::from_str::<Part>(json).map_err(|error| error.to_string())
+    }
+
+    fn derived(json: &str) -> Result<Part, String> {
+        let derived = serde_json::from_str::<Derived>(json).map_err(|error| error.to_string())?;
+        Ok(Part {
+            text: derived.text,
+            inline_data: derived.inline_data,
+            file_data: derived.file_data,
+            function_call: derived.function_call,
+            function_response: derived.function_response,
+            thought: derived.thought,
+            thought_signature: derived.thought_signature,
+            other: derived.other,
+        })
+    }
+
+    #[test]
+    fn a_part_reads_as_the_derive_read_it() {
+        for json in [
+            r#"{"text":"Hello"}"#,
+            r#"{"text":"a\nb \u00e9","thought":true,"thoughtSignature":"c2ln"}"#,
+            r#"{"text":null}"#,
+            r#"{}"#,
+            r#"{"inlineData":{"mimeType":"image/png","data":"iVBO"}}"#,
+            r#"{"fileData":{"mimeType":"application/pdf","fileUri":"gs://b/f.pdf"}}"#,
+            r#"{"functionCall":{"name":"get_timetable","args":{"from":"Lyon"}},"thoughtSignature":"x"}"#,
+            r#"{"functionResponse":{"name":"f","response":{"ok":1}}}"#,
+            r#"{"executableCode":{"language":"PYTHON","code":"print(1)"},"id":"e1"}"#,
+            r#"{"videoMetadata":{"fps":1.5},"x":[1,-2,3.25,null,true],"x":"last"}"#,
+            r#"{"text":"a","text":"b"}"#,
+            r#"{"thought":"yes"}"#,
+            r#"{"text":5}"#,
+            r#"{"te\u0078t":"escaped key","o\u0074her":1}"#,
+            r#"[]"#,
+            r#"["a"]"#,
+            r#""text""#,
+        ] {
+            assert_eq!(by_hand(json).ok(), derived(json).ok(), "{json}");
+            assert_eq!(by_hand(json).is_err(), derived(json).is_err(), "{json}");
+        }
+    }
 }
