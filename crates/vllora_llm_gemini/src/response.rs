@@ -319,6 +319,44 @@ impl PartAssembler {
         }
     }
 
+    /// [`push_part`](Self::push_part) for a part the caller owns: a plain text part (no thought, no
+    /// signature, no other field) given while the delta has no content yet, as nearly every stream event
+    /// is, moves its text into the delta instead of copying it. Anything else goes to `push_part`.
+    pub(crate) fn push_part_taking(
+        &mut self,
+        part: &mut Part,
+        id_base: &str,
+        candidate: u32,
+        delta: &mut ChatCompletionDelta,
+    ) {
+        let plain_text = delta.content.is_none()
+            && part.function_call.is_none()
+            && part.inline_data.is_none()
+            && part.file_data.is_none()
+            && part.function_response.is_none()
+            && part.other.is_empty()
+            && !part.is_thought()
+            && part.thought_signature.is_none()
+            && part.text.as_ref().is_some_and(|text| !text.is_empty());
+        if !plain_text {
+            return self.push_part(part, id_base, candidate, delta);
+        }
+        // What `push_part` does for such a part, with the text moved.
+        if !matches!(self.open, Some(OpenBlock::Text { .. })) {
+            self.close(delta);
+            self.open = Some(OpenBlock::Text { len: 0, native: None });
+        }
+        let text = part.text.take().unwrap_or_default();
+        if let Some(OpenBlock::Text { len, native }) = &mut self.open {
+            *len = len.saturating_add(text.len());
+            merge_native(native, None);
+        }
+        match &mut delta.content {
+            Some(content) => content.push_str(&text),
+            None => delta.content = Some(text),
+        }
+    }
+
     /// The candidate's grounding, citation and URL context metadata, whole, as one entry.
     pub(crate) fn push_metadata(&mut self, candidate: &Candidate, delta: &mut ChatCompletionDelta) {
         let fields = [

@@ -74,7 +74,7 @@ impl GeminiStreamDecoder {
         if data.is_empty() || data == "[DONE]" {
             return Ok(());
         }
-        let event: GenerateContentResponse =
+        let mut event: GenerateContentResponse =
             serde_json::from_str(data).map_err(|error| LLMError::decode(PROVIDER_NAME, error))?;
         if event.error.is_some() {
             // An error event inside a 200 stream: the same mapper as an error response.
@@ -95,7 +95,7 @@ impl GeminiStreamDecoder {
             return Ok(());
         }
         let mut choices: Vec<ChunkChoice> = Vec::new();
-        for (position, candidate) in event.candidates.iter().enumerate() {
+        for (position, candidate) in event.candidates.iter_mut().enumerate() {
             let index = candidate.index.unwrap_or(u32::try_from(position).unwrap_or(u32::MAX));
             if let Some(choice) = self.candidate_choice(index, candidate) {
                 choices.push(choice);
@@ -150,7 +150,7 @@ impl GeminiStreamDecoder {
         }
     }
 
-    fn candidate_choice(&mut self, index: u32, candidate: &Candidate) -> Option<ChunkChoice> {
+    fn candidate_choice(&mut self, index: u32, candidate: &mut Candidate) -> Option<ChunkChoice> {
         let id_base = match &self.id {
             Some(id) => id.clone(),
             None => SharedStr::from(self.nonce.as_str()),
@@ -160,8 +160,8 @@ impl GeminiStreamDecoder {
             return None;
         }
         let mut delta = ChatCompletionDelta::default();
-        for part in candidate.content.iter().flat_map(|content| content.parts.iter()) {
-            state.parts.push_part(part, &id_base, index, &mut delta);
+        for part in candidate.content.iter_mut().flat_map(|content| content.parts.iter_mut()) {
+            state.parts.push_part_taking(part, &id_base, index, &mut delta);
         }
         state.parts.push_metadata(candidate, &mut delta);
         if candidate.finish_reason.is_some() {
