@@ -12,7 +12,10 @@
 //! last chunk), or once a blocked prompt has ended it. The caller then gets the final chunks at once,
 //! without waiting for the server to close the body.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+
+use serde::Deserialize;
 
 use vllora_llm_core::types::gateway::{
     CHUNK_OBJECT, ChatCompletionChunk, ChatCompletionDelta, ChunkChoice, FinishReason, Role, SharedStr,
@@ -25,7 +28,55 @@ use crate::error::map_error;
 use crate::response::{
     PartAssembler, ResponseContext, ServerCounts, finish_reason, logprobs, response_nonce, usage,
 };
-use crate::wire::{Candidate, GenerateContentResponse, UsageMetadata};
+use crate::wire::{Candidate, ErrorBody, PromptFeedback, UsageMetadata};
+
+/// One stream event: a `GenerateContentResponse` (as [`crate::wire::GenerateContentResponse`] reads it)
+/// whose response id and model version, needed from the first event only, are borrowed from the event
+/// rather than copied from every one.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StreamResponse<'a> {
+    #[serde(default)]
+    candidates: Vec<Candidate>,
+    #[serde(default)]
+    prompt_feedback: Option<PromptFeedback>,
+    #[serde(default)]
+    usage_metadata: Option<UsageMetadata>,
+    #[serde(default, borrow)]
+    model_version: Option<LentStr<'a>>,
+    #[serde(default, borrow)]
+    response_id: Option<LentStr<'a>>,
+    /// Set instead of the rest when a stream fails midway.
+    #[serde(default)]
+    error: Option<ErrorBody>,
+}
+
+/// A string borrowed from the event unless it had escapes. (`Option<Cow<str>>` would always copy: serde
+/// borrows only a bare `Cow` field.)
+#[derive(Debug)]
+struct LentStr<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for LentStr<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct LentVisitor<'a>(std::marker::PhantomData<&'a str>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for LentVisitor<'a> {
+            type Value = LentStr<'a>;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<LentStr<'a>, E> {
+                Ok(LentStr(Cow::Borrowed(text)))
+            }
+            fn visit_str<E>(self, text: &str) -> Result<LentStr<'a>, E> {
+                Ok(LentStr(Cow::Owned(text.to_owned())))
+            }
+            fn visit_string<E>(self, text: String) -> Result<LentStr<'a>, E> {
+                Ok(LentStr(Cow::Owned(text)))
+            }
+        }
+        deserializer.deserialize_str(LentVisitor(std::marker::PhantomData))
+    }
+}
 
 /// Decodes one stream, event by event.
 #[derive(Debug)]
@@ -74,17 +125,17 @@ impl GeminiStreamDecoder {
         if data.is_empty() || data == "[DONE]" {
             return Ok(());
         }
-        let mut event: GenerateContentResponse =
+        let mut event: StreamResponse<'_> =
             serde_json::from_str(data).map_err(|error| LLMError::decode(PROVIDER_NAME, error))?;
         if event.error.is_some() {
             // An error event inside a 200 stream: the same mapper as an error response.
             return Err(map_error(StatusCode::OK, &HeaderMap::new(), data.as_bytes()));
         }
         if self.id.is_none() {
-            self.id = event.response_id.as_deref().map(SharedStr::from);
+            self.id = event.response_id.as_ref().map(|id| SharedStr::from(&*id.0));
         }
         if self.model.is_none() {
-            self.model = event.model_version.as_deref().map(SharedStr::from);
+            self.model = event.model_version.as_ref().map(|model| SharedStr::from(&*model.0));
         }
         if event.usage_metadata.is_some() {
             self.usage = event.usage_metadata;
