@@ -50,6 +50,11 @@ pub trait Framing: Send + Unpin + 'static {
     /// The next complete event, if one is ready.
     fn next_event(&mut self) -> LLMResult<Option<Self::Event<'_>>>;
 
+    /// The event last lent has been decoded and is no longer borrowed. A framing that lends events from
+    /// a read it keeps lets the read go here once every event in it has been taken, so that a stream
+    /// held between events pins no part of the connection's read buffer. The default does nothing.
+    fn event_decoded(&mut self) {}
+
     /// The body has ended: the events it still completes (call until `None`), or an error when it ended
     /// inside one.
     fn finish(&mut self) -> LLMResult<Option<Self::Event<'_>>>;
@@ -73,6 +78,10 @@ impl Framing for SseDecoder {
 
     fn finish(&mut self) -> LLMResult<Option<SseEventRef<'_>>> {
         self.finish_lazy()
+    }
+
+    fn event_decoded(&mut self) {
+        self.release_spent_input();
     }
 }
 
@@ -209,7 +218,7 @@ impl<D: StreamDecoder> ChunkStream<D> {
             })
         };
         match decoded {
-            Ok(true) => {}
+            Ok(true) => self.framing.event_decoded(),
             Ok(false) => {
                 self.framed = false;
                 let pushed = self.push_error.take();

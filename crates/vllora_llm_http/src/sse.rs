@@ -209,7 +209,29 @@ impl SseDecoder {
                 return Err(error);
             }
         }
-        Ok(self.ready.pop_front().map(|ready| self.lend(ready)))
+        match self.ready.pop_front() {
+            Some(ready) => Ok(Some(self.lend(ready))),
+            None => {
+                self.release_spent_input();
+                Ok(None)
+            }
+        }
+    }
+
+    /// Once every event of the last read given with [`push_owned`](Self::push_owned) has been taken
+    /// (and the one last lent is no longer borrowed), the read goes now rather than at the next one, so
+    /// that a stream waiting for more holds no part of the connection's read buffer (a slice keeps the
+    /// whole buffer alive). The data line of an event not complete yet is copied first.
+    pub(crate) fn release_spent_input(&mut self) {
+        if !self.ready.is_empty() || self.input_pos < self.input.len() || self.input.is_empty() {
+            return;
+        }
+        if self.pending.is_some() {
+            self.reclaim();
+            self.copy_pending();
+        }
+        self.input = Bytes::new();
+        self.input_pos = 0;
     }
 
     /// Like [`finish_ref`](Self::finish_ref) for what [`push_owned`](Self::push_owned) gave: the events
@@ -814,6 +836,33 @@ mod tests {
             assert_eq!(events, vec![data("ok")], "split at {split}");
             assert_eq!(error.as_deref(), Some(limit.as_str()), "split at {split}");
         }
+    }
+
+    #[test]
+    fn a_read_whose_events_are_all_taken_is_not_kept() {
+        let mut decoder = SseDecoder::new(1 << 20);
+        let taken = |decoder: &mut SseDecoder| match decoder.next_event_lazy() {
+            Ok(Some(event)) => Some(event.data.to_owned()),
+            _ => None,
+        };
+        let read = Bytes::from(b"data: a\n\n".to_vec());
+        assert!(decoder.push_owned(read.clone()).is_ok());
+        assert_eq!(taken(&mut decoder).as_deref(), Some("a"));
+        assert!(!read.is_unique(), "the event lent from the read may still be borrowed");
+        // The driver says when the event is decoded.
+        decoder.release_spent_input();
+        assert!(read.is_unique(), "the decoder still holds the read");
+        // A whole event, then the data line of one whose blank line has not come: that line is copied
+        // when no event is left, and the read goes.
+        let read = Bytes::from(b"data: b\n\ndata: c\n".to_vec());
+        assert!(decoder.push_owned(read.clone()).is_ok());
+        assert_eq!(taken(&mut decoder).as_deref(), Some("b"));
+        decoder.release_spent_input();
+        assert!(!read.is_unique(), "the rest of the read is not decoded yet");
+        assert_eq!(taken(&mut decoder), None);
+        assert!(read.is_unique(), "the decoder still holds the read");
+        assert!(decoder.push_owned(Bytes::from_static(b"\n")).is_ok());
+        assert_eq!(taken(&mut decoder).as_deref(), Some("c"));
     }
 
     #[test]
