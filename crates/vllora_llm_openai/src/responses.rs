@@ -205,9 +205,13 @@ pub(crate) fn request_body(request: &ResponsesRequest, model: &str, stream: bool
     }
     let stream = stream.then_some(true);
     let encoded = if request.model == model && request.stream == stream {
-        serde_json::to_vec(request)
+        vllora_llm_core::support::json::to_vec(request)
     } else {
-        serde_json::to_vec(&ResponsesRequest { model: model.to_owned(), stream, ..request.clone() })
+        vllora_llm_core::support::json::to_vec(&ResponsesRequest {
+            model: model.to_owned(),
+            stream,
+            ..request.clone()
+        })
     };
     encoded.map_err(|error| {
         LLMError::InvalidRequest(format!("the Responses request cannot be encoded: {error}"))

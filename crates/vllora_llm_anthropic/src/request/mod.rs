@@ -36,15 +36,17 @@ pub(crate) struct AnthropicRequest {
 impl AnthropicRequest {
     /// The body as JSON bytes, and the betas it needs.
     pub(crate) fn into_bytes(self) -> LLMResult<(Vec<u8>, Vec<&'static str>)> {
-        let invalid = |error: serde_json::Error| LLMError::InvalidRequest(error.to_string());
+        fn invalid(error: impl std::fmt::Display) -> LLMError {
+            LLMError::InvalidRequest(error.to_string())
+        }
         if self.native_fields.is_empty() {
-            return Ok((serde_json::to_vec(&self.body).map_err(invalid)?, self.betas));
+            return Ok((vllora_llm_core::support::json::to_vec(&self.body).map_err(invalid)?, self.betas));
         }
         let Value::Object(mut body) = serde_json::to_value(&self.body).map_err(invalid)? else {
             return Err(LLMError::InvalidRequest("the Messages body is not a JSON object".to_owned()));
         };
         vllora_llm_core::support::merge_native_fields(&mut body, &self.native_fields);
-        Ok((serde_json::to_vec(&body).map_err(invalid)?, self.betas))
+        Ok((vllora_llm_core::support::json::to_vec(&body).map_err(invalid)?, self.betas))
     }
 }
 

@@ -133,16 +133,17 @@ pub(crate) fn build<'a>(
 
 /// Serialises the body, with the caller's native top-level fields merged in.
 pub(crate) fn to_json_bytes(body: &ConverseRequest<'_>) -> LLMResult<Vec<u8>> {
-    let invalid =
-        |error: serde_json::Error| LLMError::InvalidRequest(format!("cannot encode the request: {error}"));
+    fn invalid(error: impl std::fmt::Display) -> LLMError {
+        LLMError::InvalidRequest(format!("cannot encode the request: {error}"))
+    }
     if body.native_fields.is_empty() {
-        return serde_json::to_vec(body).map_err(invalid);
+        return vllora_llm_core::support::json::to_vec(body).map_err(invalid);
     }
     let serde_json::Value::Object(mut fields) = serde_json::to_value(body).map_err(invalid)? else {
         return Err(LLMError::InvalidRequest("the Converse body is not a JSON object".to_owned()));
     };
     vllora_llm_core::support::merge_native_fields(&mut fields, &body.native_fields);
-    serde_json::to_vec(&fields).map_err(invalid)
+    vllora_llm_core::support::json::to_vec(&fields).map_err(invalid)
 }
 
 #[cfg(test)]

@@ -103,13 +103,17 @@ impl GeminiCall {
     pub(crate) fn body_bytes(&self) -> LLMResult<Bytes> {
         let invalid_body = |error: serde_json::Error| invalid(error.to_string());
         if self.native_fields.is_empty() {
-            return serde_json::to_vec(&self.body).map(Bytes::from).map_err(invalid_body);
+            return vllora_llm_core::support::json::to_vec(&self.body)
+                .map(Bytes::from)
+                .map_err(|error| invalid(error.to_string()));
         }
         let Value::Object(mut body) = serde_json::to_value(&self.body).map_err(invalid_body)? else {
             return Err(invalid("the generateContent body is not a JSON object"));
         };
         vllora_llm_core::support::merge_native_fields(&mut body, &self.native_fields);
-        serde_json::to_vec(&body).map(Bytes::from).map_err(invalid_body)
+        vllora_llm_core::support::json::to_vec(&body)
+            .map(Bytes::from)
+            .map_err(|error| invalid(error.to_string()))
     }
 }
 
