@@ -418,7 +418,8 @@ pub(crate) struct ErrorDetail {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub(crate) enum StreamEvent {
     MessageStart {
-        message: MessageResponse,
+        /// Boxed: once per stream, and inline it would make every event as large as a whole message.
+        message: Box<MessageResponse>,
     },
     ContentBlockStart {
         #[serde(default)]
