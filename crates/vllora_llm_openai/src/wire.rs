@@ -601,29 +601,41 @@ trait FillFields<'de> {
     /// What errors call the struct.
     const NAME: &'static str;
 
-    /// Reads the value of the field `key` into `self` (an unknown field's value is skipped); `seen`
-    /// marks the fields read so far, so that a repeated one is refused.
-    fn fill<A: serde::de::MapAccess<'de>>(
-        &mut self,
-        key: &str,
-        map: &mut A,
-        seen: &mut Seen,
-    ) -> Result<(), A::Error>;
+    /// The fields read, by number (fewer than 32).
+    const FIELDS: &'static [&'static str];
+
+    /// The number of the field `name` in [`FIELDS`](Self::FIELDS), if it is read.
+    fn field(name: &str) -> Option<u32>;
+
+    /// Reads the value of field number `field` into `self`.
+    fn fill<A: serde::de::MapAccess<'de>>(&mut self, field: u32, map: &mut A) -> Result<(), A::Error>;
 }
 
-/// The fields of a struct read so far.
-#[derive(Default)]
-struct Seen(u32);
+/// A key of a struct's object, read as the number of its field (`None`: a field not read), as serde's
+/// derived field identifiers are: no string is built for it.
+struct FieldOf<T>(std::marker::PhantomData<T>);
 
-impl Seen {
-    /// Marks field number `bit` (below 32) named `name`; an error if it was read already.
-    fn first<E: serde::de::Error>(&mut self, bit: u32, name: &'static str) -> Result<(), E> {
-        let mask = 1_u32.checked_shl(bit).unwrap_or(0);
-        if self.0 & mask != 0 {
-            return Err(E::duplicate_field(name));
-        }
-        self.0 |= mask;
-        Ok(())
+impl<'de, T: FillFields<'de>> serde::de::DeserializeSeed<'de> for FieldOf<T> {
+    type Value = Option<u32>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<u32>, D::Error> {
+        deserializer.deserialize_identifier(self)
+    }
+}
+
+impl<'de, T: FillFields<'de>> serde::de::Visitor<'de> for FieldOf<T> {
+    type Value = Option<u32>;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("a field name")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Option<u32>, E> {
+        Ok(T::field(name))
+    }
+
+    fn visit_bytes<E: serde::de::Error>(self, name: &[u8]) -> Result<Option<u32>, E> {
+        Ok(std::str::from_utf8(name).ok().and_then(T::field))
     }
 }
 
@@ -661,9 +673,20 @@ impl<'de, T: FillFields<'de>> serde::de::Visitor<'de> for Fill<'_, T> {
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut seen = Seen::default();
-        while let Some(key) = map.next_key::<WireStr<'de>>()? {
-            self.target.fill(key.as_str(), &mut map, &mut seen)?;
+        // The fields read so far: a repeated one is refused.
+        let mut seen = 0_u32;
+        while let Some(field) = map.next_key_seed(FieldOf::<T>(std::marker::PhantomData))? {
+            let Some(field) = field else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+                continue;
+            };
+            let mask = 1_u32.checked_shl(field).unwrap_or(0);
+            if seen & mask != 0 {
+                let name = T::FIELDS.get(field as usize).copied().unwrap_or_default();
+                return Err(serde::de::Error::duplicate_field(name));
+            }
+            seen |= mask;
+            self.target.fill(field, &mut map)?;
         }
         Ok(())
     }
@@ -781,48 +804,60 @@ impl<'de> serde::de::Visitor<'de> for OptStr {
 
 impl<'de> FillFields<'de> for StreamChunk<'de> {
     const NAME: &'static str = "StreamChunk";
+    const FIELDS: &'static [&'static str] = &[
+        "id",
+        "created",
+        "model",
+        "choices",
+        "usage",
+        "system_fingerprint",
+        "service_tier",
+        "error",
+        "x_groq",
+    ];
 
-    fn fill<A: serde::de::MapAccess<'de>>(
-        &mut self,
-        key: &str,
-        map: &mut A,
-        seen: &mut Seen,
-    ) -> Result<(), A::Error> {
-        match key {
-            "id" => {
-                seen.first(0, "id")?;
+    fn field(name: &str) -> Option<u32> {
+        match name {
+            "id" => Some(0),
+            "created" => Some(1),
+            "model" => Some(2),
+            "choices" => Some(3),
+            "usage" => Some(4),
+            "system_fingerprint" => Some(5),
+            "service_tier" => Some(6),
+            "error" => Some(7),
+            "x_groq" => Some(8),
+            _ => None,
+        }
+    }
+
+    fn fill<A: serde::de::MapAccess<'de>>(&mut self, field: u32, map: &mut A) -> Result<(), A::Error> {
+        match field {
+            0 => {
                 self.id = map.next_value_seed(OptStr)?;
             }
-            "created" => {
-                seen.first(1, "created")?;
+            1 => {
                 self.created = map.next_value_seed(LenientTime)?;
             }
-            "model" => {
-                seen.first(2, "model")?;
+            2 => {
                 self.model = map.next_value_seed(OptStr)?;
             }
-            "choices" => {
-                seen.first(3, "choices")?;
+            3 => {
                 map.next_value_seed(ChoicesSeed(&mut self.choices))?;
             }
-            "usage" => {
-                seen.first(4, "usage")?;
+            4 => {
                 self.usage = map.next_value()?;
             }
-            "system_fingerprint" => {
-                seen.first(5, "system_fingerprint")?;
+            5 => {
                 self.system_fingerprint = map.next_value_seed(OptStr)?;
             }
-            "service_tier" => {
-                seen.first(6, "service_tier")?;
+            6 => {
                 self.service_tier = map.next_value_seed(OptStr)?;
             }
-            "error" => {
-                seen.first(7, "error")?;
+            7 => {
                 self.error = map.next_value()?;
             }
-            "x_groq" => {
-                seen.first(8, "x_groq")?;
+            8 => {
                 self.x_groq = map.next_value()?;
             }
             _ => {
@@ -928,28 +963,30 @@ pub(crate) struct StreamChoice<'a> {
 
 impl<'de> FillFields<'de> for StreamChoice<'de> {
     const NAME: &'static str = "StreamChoice";
+    const FIELDS: &'static [&'static str] = &["index", "delta", "finish_reason", "logprobs"];
 
-    fn fill<A: serde::de::MapAccess<'de>>(
-        &mut self,
-        key: &str,
-        map: &mut A,
-        seen: &mut Seen,
-    ) -> Result<(), A::Error> {
-        match key {
-            "index" => {
-                seen.first(0, "index")?;
+    fn field(name: &str) -> Option<u32> {
+        match name {
+            "index" => Some(0),
+            "delta" => Some(1),
+            "finish_reason" => Some(2),
+            "logprobs" => Some(3),
+            _ => None,
+        }
+    }
+
+    fn fill<A: serde::de::MapAccess<'de>>(&mut self, field: u32, map: &mut A) -> Result<(), A::Error> {
+        match field {
+            0 => {
                 self.index = map.next_value()?;
             }
-            "delta" => {
-                seen.first(1, "delta")?;
+            1 => {
                 map.next_value_seed(Fill { target: &mut self.delta, nullable: true })?;
             }
-            "finish_reason" => {
-                seen.first(2, "finish_reason")?;
+            2 => {
                 self.finish_reason = map.next_value_seed(OptStr)?;
             }
-            "logprobs" => {
-                seen.first(3, "logprobs")?;
+            3 => {
                 self.logprobs = map.next_value()?;
             }
             _ => {
@@ -979,48 +1016,60 @@ pub(crate) struct StreamDelta<'a> {
 
 impl<'de> FillFields<'de> for StreamDelta<'de> {
     const NAME: &'static str = "StreamDelta";
+    const FIELDS: &'static [&'static str] = &[
+        "role",
+        "content",
+        "reasoning_content",
+        "reasoning",
+        "refusal",
+        "tool_calls",
+        "function_call",
+        "reasoning_details",
+        "annotations",
+    ];
 
-    fn fill<A: serde::de::MapAccess<'de>>(
-        &mut self,
-        key: &str,
-        map: &mut A,
-        seen: &mut Seen,
-    ) -> Result<(), A::Error> {
-        match key {
-            "role" => {
-                seen.first(0, "role")?;
+    fn field(name: &str) -> Option<u32> {
+        match name {
+            "role" => Some(0),
+            "content" => Some(1),
+            "reasoning_content" => Some(2),
+            "reasoning" => Some(3),
+            "refusal" => Some(4),
+            "tool_calls" => Some(5),
+            "function_call" => Some(6),
+            "reasoning_details" => Some(7),
+            "annotations" => Some(8),
+            _ => None,
+        }
+    }
+
+    fn fill<A: serde::de::MapAccess<'de>>(&mut self, field: u32, map: &mut A) -> Result<(), A::Error> {
+        match field {
+            0 => {
                 self.role = map.next_value_seed(OptStr)?;
             }
-            "content" => {
-                seen.first(1, "content")?;
+            1 => {
                 self.content = map.next_value()?;
             }
-            "reasoning_content" => {
-                seen.first(2, "reasoning_content")?;
+            2 => {
                 self.reasoning_content = map.next_value_seed(OptStr)?;
             }
-            "reasoning" => {
-                seen.first(3, "reasoning")?;
+            3 => {
                 self.reasoning = map.next_value_seed(OptStr)?;
             }
-            "refusal" => {
-                seen.first(4, "refusal")?;
+            4 => {
                 self.refusal = map.next_value_seed(OptStr)?;
             }
-            "tool_calls" => {
-                seen.first(5, "tool_calls")?;
+            5 => {
                 self.tool_calls = map.next_value()?;
             }
-            "function_call" => {
-                seen.first(6, "function_call")?;
+            6 => {
                 self.function_call = map.next_value()?;
             }
-            "reasoning_details" => {
-                seen.first(7, "reasoning_details")?;
+            7 => {
                 self.reasoning_details = map.next_value()?;
             }
-            "annotations" => {
-                seen.first(8, "annotations")?;
+            8 => {
                 self.annotations = map.next_value()?;
             }
             _ => {
