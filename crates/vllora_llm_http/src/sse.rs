@@ -302,7 +302,7 @@ impl SseDecoder {
         }
         let line_len = rest.len().saturating_sub(after.len());
         let value_end = origin.saturating_add(line_len);
-        self.bytes_examined += line_len.saturating_add(2) as u64;
+        self.count_examined(line_len.saturating_add(2));
         self.pending = Some(value_end.saturating_sub(value.len())..value_end);
         self.has_data = true;
         self.dispatch();
@@ -351,12 +351,12 @@ impl SseDecoder {
         }
         if rest.first() == Some(&b'\n') && self.partial_line.is_empty() {
             // An empty line (the end of an event), without a search.
-            self.bytes_examined += 1;
+            self.count_examined(1);
             self.process_line(&[], origin)?;
             return Ok(1);
         }
         let end = memchr::memchr2(b'\n', b'\r', rest);
-        self.bytes_examined += end.map_or(rest.len(), |end| end + 1) as u64;
+        self.count_examined(end.map_or(rest.len(), |end| end.saturating_add(1)));
         let Some(end) = end else {
             if self.partial_line.len().saturating_add(rest.len()) > self.max_event_size {
                 return Err(self.limit_error());
@@ -488,6 +488,10 @@ impl SseDecoder {
             }
             self.dispatch();
         }
+    }
+
+    fn count_examined(&mut self, bytes: usize) {
+        self.bytes_examined = self.bytes_examined.saturating_add(u64::try_from(bytes).unwrap_or(u64::MAX));
     }
 
     /// How many input bytes the decoder has examined: each byte once, whatever the chunking.
