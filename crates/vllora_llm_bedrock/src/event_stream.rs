@@ -82,13 +82,44 @@ impl Frame {
         })
     }
 
-    /// The value of a string header.
+    /// The value of a string header: the first header of that name, if it is a string.
+    ///
+    /// The headers were checked when the frame was decoded, so they are walked here by their lengths
+    /// alone, names compared as bytes, and only the value returned is read as UTF-8 again (decoding
+    /// every name and value for each lookup cost more than a frame's JSON).
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers().find(|(header, _)| *header == name).and_then(|(_, value)| match value {
-            HeaderValue::String(text) => Some(text),
-            _ => None,
-        })
+        let mut rest: &[u8] = &self.headers;
+        while let Some((header, kind, value, after)) = raw_header(rest) {
+            if header == name.as_bytes() {
+                return if kind == 7 { std::str::from_utf8(value).ok() } else { None };
+            }
+            rest = after;
+        }
+        None
     }
+}
+
+/// The first header of checked header bytes, undecoded: its name, value type, value (a byte array's
+/// or string's without its length) and what follows; `None` at the end (or on bytes that were not
+/// checked, which `Frame` never holds).
+fn raw_header(bytes: &[u8]) -> Option<(&[u8], u8, &[u8], &[u8])> {
+    let (&name_len, rest) = bytes.split_first()?;
+    let (name, rest) = take(rest, usize::from(name_len))?;
+    let (&kind, rest) = rest.split_first()?;
+    let (value, rest) = match kind {
+        0 | 1 => rest.split_at(0),
+        2 => take(rest, 1)?,
+        3 => take(rest, 2)?,
+        4 => take(rest, 4)?,
+        5 | 8 => take(rest, 8)?,
+        9 => take(rest, 16)?,
+        6 | 7 => {
+            let (length, rest) = take(rest, 2)?;
+            take(rest, usize::from(u16::from_be_bytes(array(length))))?
+        }
+        _ => return None,
+    };
+    Some((name, kind, value, rest))
 }
 
 /// What the framing lends the stream decoder: a whole frame, or, once at the end of a body that stopped

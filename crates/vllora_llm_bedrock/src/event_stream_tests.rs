@@ -29,8 +29,18 @@ struct TestFrame {
     payload: Vec<u8>,
 }
 
-/// What the decoder returned, in the test's terms.
+/// What the decoder returned, in the test's terms. On the way, every string header lookup is checked
+/// against the headers decoded in full (the first header of that name, if it is a string).
 fn owned(frame: &Frame) -> TestFrame {
+    for (name, _) in frame.headers() {
+        let decoded =
+            frame.headers().find(|(header, _)| *header == name).and_then(|(_, value)| match value {
+                HeaderValue::String(text) => Some(text),
+                _ => None,
+            });
+        assert_eq!(frame.header(name), decoded, "{name}");
+    }
+    assert_eq!(frame.header(":no-such-header"), None);
     let headers = frame
         .headers()
         .map(|(name, value)| {
