@@ -72,7 +72,8 @@ pub(crate) struct Frame {
 }
 
 impl Frame {
-    /// The headers, in order.
+    /// The headers, in order, decoded (the tests compare lookups with them).
+    #[cfg(test)]
     pub(crate) fn headers(&self) -> impl Iterator<Item = (&str, HeaderValue<'_>)> {
         let mut rest: &[u8] = &self.headers;
         std::iter::from_fn(move || {
@@ -89,20 +90,28 @@ impl Frame {
     /// every name and value for each lookup cost more than a frame's JSON).
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
         let mut rest: &[u8] = &self.headers;
-        while let Some((header, kind, value, after)) = raw_header(rest) {
-            if header == name.as_bytes() {
-                return if kind == 7 { std::str::from_utf8(value).ok() } else { None };
+        while let Some(header) = raw_header(rest) {
+            if header.name == name.as_bytes() {
+                return if header.kind == 7 { std::str::from_utf8(header.value).ok() } else { None };
             }
-            rest = after;
+            rest = header.rest;
         }
         None
     }
 }
 
-/// The first header of checked header bytes, undecoded: its name, value type, value (a byte array's
-/// or string's without its length) and what follows; `None` at the end (or on bytes that were not
+/// A header as encoded: its name, value type, value (a byte array's or string's without its length),
+/// and the bytes after it.
+struct RawHeader<'a> {
+    name: &'a [u8],
+    kind: u8,
+    value: &'a [u8],
+    rest: &'a [u8],
+}
+
+/// The first header of checked header bytes, undecoded; `None` at the end (or on bytes that were not
 /// checked, which `Frame` never holds).
-fn raw_header(bytes: &[u8]) -> Option<(&[u8], u8, &[u8], &[u8])> {
+fn raw_header(bytes: &[u8]) -> Option<RawHeader<'_>> {
     let (&name_len, rest) = bytes.split_first()?;
     let (name, rest) = take(rest, usize::from(name_len))?;
     let (&kind, rest) = rest.split_first()?;
@@ -119,7 +128,7 @@ fn raw_header(bytes: &[u8]) -> Option<(&[u8], u8, &[u8], &[u8])> {
         }
         _ => return None,
     };
-    Some((name, kind, value, rest))
+    Some(RawHeader { name, kind, value, rest })
 }
 
 /// What the framing lends the stream decoder: a whole frame, or, once at the end of a body that stopped
