@@ -290,6 +290,10 @@ impl OpenAIStreamDecoder {
         let position = match self.choices.iter().position(|choice| choice.index == index) {
             Some(position) => position,
             None => {
+                if self.choices.is_empty() {
+                    // Most answers have one choice: room for four would be kept as long as the stream is.
+                    self.choices.reserve_exact(1);
+                }
                 self.choices.push(ChoiceState {
                     index,
                     started: false,
