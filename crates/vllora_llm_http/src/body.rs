@@ -39,13 +39,16 @@ impl Stream for IncomingStream {
 
 /// A body under the idle timeout (the longest gap between two pieces) and a deadline for its end.
 ///
-/// The idle timer is not re-armed per piece, which would cost a timer update each time: it fires at
-/// the original instant, sees the recent progress and sleeps again until the gap really is too long.
+/// One timer serves both: it fires at the nearer of the two. It is not re-armed per piece, which would
+/// cost a timer update each time: it fires at the original instant, sees the recent progress and sleeps
+/// again until the gap really is too long (or the deadline comes).
 pub(crate) struct TimedBody {
     inner: Option<BodyStream>,
-    idle: Option<(Duration, Pin<Box<Sleep>>)>,
+    idle: Option<Duration>,
     last_progress: Instant,
-    total: Option<(Duration, Instant, Pin<Box<Sleep>>)>,
+    total: Option<(Duration, Instant)>,
+    /// `None` when neither limit applies.
+    timer: Option<Pin<Box<Sleep>>>,
 }
 
 impl TimedBody {
@@ -55,15 +58,23 @@ impl TimedBody {
         total: Option<(Duration, Instant)>,
     ) -> TimedBody {
         let now = Instant::now();
-        TimedBody {
-            inner: Some(inner),
-            // An idle timeout too long for the clock (`Duration::MAX`) is no limit.
-            idle: idle.and_then(|idle| {
-                now.checked_add(idle).map(|at| (idle, Box::pin(tokio::time::sleep_until(at))))
-            }),
-            last_progress: now,
-            total: total
-                .map(|(total, deadline)| (total, deadline, Box::pin(tokio::time::sleep_until(deadline)))),
+        // An idle timeout too long for the clock (`Duration::MAX`) is no limit.
+        let idle = idle.filter(|idle| now.checked_add(*idle).is_some());
+        let mut body = TimedBody { inner: Some(inner), idle, last_progress: now, total, timer: None };
+        body.timer = body.next_deadline().map(|at| Box::pin(tokio::time::sleep_until(at)));
+        body
+    }
+
+    /// The nearer of the idle deadline (from the last progress) and the total deadline.
+    fn next_deadline(&mut self) -> Option<Instant> {
+        let idle_at = self.idle.and_then(|idle| self.last_progress.checked_add(idle));
+        if idle_at.is_none() {
+            self.idle = None;
+        }
+        let total_at = self.total.map(|(_, deadline)| deadline);
+        match (idle_at, total_at) {
+            (Some(idle_at), Some(total_at)) => Some(idle_at.min(total_at)),
+            (at, None) | (None, at) => at,
         }
     }
 
@@ -84,10 +95,9 @@ impl Stream for TimedBody {
             Poll::Ready(Some(Ok(data))) => {
                 this.last_progress = Instant::now();
                 // A body that never pauses never lets the timer below run: check the deadline here too.
-                if let Some((total, deadline, _)) = &this.total {
-                    if this.last_progress >= *deadline {
-                        let error = LLMError::Timeout { phase: TimeoutPhase::Total, after: *total };
-                        return this.fail(error);
+                if let Some((total, deadline)) = this.total {
+                    if this.last_progress >= deadline {
+                        return this.fail(LLMError::Timeout { phase: TimeoutPhase::Total, after: total });
                     }
                 }
                 return Poll::Ready(Some(Ok(data)));
@@ -99,23 +109,28 @@ impl Stream for TimedBody {
             }
             Poll::Pending => {}
         }
-        if let Some((total, _, sleep)) = this.total.as_mut() {
-            if sleep.as_mut().poll(context).is_ready() {
-                let error = LLMError::Timeout { phase: TimeoutPhase::Total, after: *total };
-                return this.fail(error);
+        while let Some(timer) = this.timer.as_mut() {
+            if timer.as_mut().poll(context).is_pending() {
+                break;
             }
-        }
-        if let Some((idle, sleep)) = this.idle.as_mut() {
-            while sleep.as_mut().poll(context).is_ready() {
-                let Some(deadline) = this.last_progress.checked_add(*idle) else {
-                    this.idle = None;
-                    break;
-                };
-                if Instant::now() >= deadline {
-                    let error = LLMError::Timeout { phase: TimeoutPhase::Idle, after: *idle };
-                    return this.fail(error);
+            let now = Instant::now();
+            if let Some((total, deadline)) = this.total {
+                if now >= deadline {
+                    return this.fail(LLMError::Timeout { phase: TimeoutPhase::Total, after: total });
                 }
-                sleep.as_mut().reset(deadline);
+            }
+            if let Some(idle) = this.idle {
+                if this.last_progress.checked_add(idle).is_some_and(|deadline| now >= deadline) {
+                    return this.fail(LLMError::Timeout { phase: TimeoutPhase::Idle, after: idle });
+                }
+            }
+            match this.next_deadline() {
+                Some(at) => {
+                    if let Some(timer) = this.timer.as_mut() {
+                        timer.as_mut().reset(at);
+                    }
+                }
+                None => this.timer = None,
             }
         }
         Poll::Pending
@@ -201,5 +216,87 @@ fn append(first: &mut Option<Bytes>, joined: &mut Option<BytesMut>, piece: Bytes
         *joined = Some(buffer);
     } else {
         *first = Some(piece);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::sync::mpsc;
+
+    struct Channel(mpsc::UnboundedReceiver<LLMResult<Bytes>>);
+
+    impl Stream for Channel {
+        type Item = LLMResult<Bytes>;
+
+        fn poll_next(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+            self.get_mut().0.poll_recv(context)
+        }
+    }
+
+    /// A body sending a piece every `every`, `pieces` times, then nothing for an hour.
+    fn steady_body(every: Duration, pieces: usize) -> BodyStream {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            for _ in 0..pieces {
+                tokio::time::sleep(every).await;
+                let _ = sender.send(Ok(Bytes::from_static(b"x")));
+            }
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        });
+        Box::pin(Channel(receiver))
+    }
+
+    async fn next(body: &mut TimedBody) -> Option<LLMResult<Bytes>> {
+        std::future::poll_fn(|context| Pin::new(&mut *body).poll_next(context)).await
+    }
+
+    /// Pieces closer together than the idle timeout keep the body alive past it, however long; the
+    /// first gap as long as the timeout ends it, measured from the last piece.
+    #[tokio::test(start_paused = true)]
+    async fn progress_keeps_a_body_alive_until_a_gap_as_long_as_the_idle_timeout() {
+        let idle = Duration::from_millis(100);
+        let started = Instant::now();
+        let mut body = TimedBody::new(steady_body(Duration::from_millis(60), 5), Some(idle), None);
+        for _ in 0..5 {
+            assert!(matches!(next(&mut body).await, Some(Ok(_))));
+        }
+        let ending = next(&mut body).await;
+        assert!(
+            matches!(ending, Some(Err(LLMError::Timeout { phase: TimeoutPhase::Idle, after })) if after == idle)
+        );
+        assert_eq!(started.elapsed(), Duration::from_millis(400));
+    }
+
+    /// The deadline ends a body that keeps making progress, at the deadline, with the idle timer on
+    /// too; the idle timeout still ends one that stalls first.
+    #[tokio::test(start_paused = true)]
+    async fn the_deadline_ends_a_steady_body_and_the_idle_timeout_a_stalled_one() {
+        let (idle, total) = (Duration::from_millis(100), Duration::from_millis(250));
+        let started = Instant::now();
+        let deadline = Some((total, started + total));
+        let mut body = TimedBody::new(steady_body(Duration::from_millis(60), 10), Some(idle), deadline);
+        let mut pieces = 0;
+        let ending = loop {
+            match next(&mut body).await {
+                Some(Ok(_)) => pieces += 1,
+                other => break other,
+            }
+        };
+        assert!(
+            matches!(ending, Some(Err(LLMError::Timeout { phase: TimeoutPhase::Total, after })) if after == total)
+        );
+        assert_eq!((pieces, started.elapsed()), (4, total));
+
+        let started = Instant::now();
+        let deadline = Some((Duration::from_secs(1), started + Duration::from_secs(1)));
+        let mut body = TimedBody::new(steady_body(Duration::from_millis(60), 2), Some(idle), deadline);
+        let ending = loop {
+            if let other @ (Some(Err(_)) | None) = next(&mut body).await {
+                break other;
+            }
+        };
+        assert!(matches!(ending, Some(Err(LLMError::Timeout { phase: TimeoutPhase::Idle, .. }))));
+        assert_eq!(started.elapsed(), Duration::from_millis(220));
     }
 }
