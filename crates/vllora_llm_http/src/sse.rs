@@ -1,5 +1,6 @@
 //! Server-sent events: [`SseDecoder`], an incremental, linear-time decoder, and [`SseStream`] over a body.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::pin::Pin;
@@ -54,7 +55,7 @@ impl SseEventRef<'_> {
 /// read it came whole in (`in_input`).
 #[derive(Debug, Default)]
 struct ReadyEvent {
-    event: Option<String>,
+    event: Option<Cow<'static, str>>,
     data: std::ops::Range<usize>,
     in_input: bool,
     id: Option<String>,
@@ -112,7 +113,7 @@ pub struct SseDecoder {
     /// The last byte was a CR, so an LF at the start of the next push ends the same line.
     after_cr: bool,
     at_stream_start: bool,
-    event: Option<String>,
+    event: Option<Cow<'static, str>>,
     /// The data of the events in `ready`, then from `data_start` on the data of the event being read.
     /// One buffer reused for the whole stream: events lent out cost no allocation.
     data: String,
@@ -436,7 +437,7 @@ impl SseDecoder {
         } else {
             self.data.get(ready.data).unwrap_or_default().to_owned()
         };
-        SseEvent { event: ready.event, data, id: ready.id, retry: ready.retry }
+        SseEvent { event: ready.event.map(Cow::into_owned), data, id: ready.id, retry: ready.retry }
     }
 
     /// Lends `ready`: its data from `data`, or from the read it came whole in, checked as UTF-8 here (once).
@@ -555,7 +556,7 @@ impl SseDecoder {
                 }
                 self.has_data = true;
             }
-            b"event" => self.event = Some(String::from_utf8_lossy(value).into_owned()),
+            b"event" => self.event = Some(event_name(value)),
             b"id" if !value.contains(&0) => self.id = Some(String::from_utf8_lossy(value).into_owned()),
             b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
                 self.retry = std::str::from_utf8(value).ok().and_then(|digits| digits.parse().ok());
@@ -689,6 +690,41 @@ impl Stream for SseStream {
                 }
             }
         }
+    }
+}
+
+/// The event names Anthropic's Messages API and OpenAI's Responses API send, kept without an allocation
+/// (one per event otherwise); any other name is copied.
+fn event_name(value: &[u8]) -> Cow<'static, str> {
+    const KNOWN: [&str; 24] = [
+        "content_block_delta",
+        "message_delta",
+        "message_start",
+        "message_stop",
+        "content_block_start",
+        "content_block_stop",
+        "ping",
+        "error",
+        "response.output_text.delta",
+        "response.function_call_arguments.delta",
+        "response.reasoning_summary_text.delta",
+        "response.reasoning_text.delta",
+        "response.created",
+        "response.in_progress",
+        "response.completed",
+        "response.incomplete",
+        "response.failed",
+        "response.output_item.added",
+        "response.output_item.done",
+        "response.content_part.added",
+        "response.content_part.done",
+        "response.output_text.done",
+        "response.function_call_arguments.done",
+        "response.reasoning_summary_text.done",
+    ];
+    match KNOWN.iter().find(|name| name.as_bytes() == value) {
+        Some(name) => Cow::Borrowed(name),
+        None => Cow::Owned(String::from_utf8_lossy(value).into_owned()),
     }
 }
 
