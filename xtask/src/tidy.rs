@@ -46,10 +46,21 @@ fn is_library_source(root: &Path, path: &Path) -> bool {
     in_src && !is_test_module && crate_name.is_some_and(|name| name != "vllora_llm_testkit")
 }
 
-/// The code before the first `#[cfg(test)]`: tests live at the end of a file by convention.
+/// The code before the first test module (`#[cfg(test)]` then `mod`): tests live at the end of a file by
+/// convention. A test-only item elsewhere (a `#[cfg(test)]` method) stays in the code looked at.
 fn non_test_code(text: &str) -> &str {
     let markers = [concat!("#[cfg", "(test)]"), concat!("#[cfg", "(all(test")];
-    let start = markers.iter().filter_map(|marker| text.find(marker)).min();
+    let is_module = |position: usize| {
+        let after = &text[position..];
+        let attribute_end = after.find(']').map_or(after.len(), |end| end + 1);
+        let rest = after[attribute_end..].trim_start();
+        rest.starts_with("mod ") || rest.starts_with("pub mod ") || rest.starts_with("pub(crate) mod ")
+    };
+    let start = markers
+        .iter()
+        .flat_map(|marker| text.match_indices(marker).map(|(position, _)| position))
+        .filter(|&position| is_module(position))
+        .min();
     start.map_or(text, |position| &text[..position])
 }
 
