@@ -59,10 +59,19 @@ impl TimedBody {
     ) -> TimedBody {
         let now = Instant::now();
         // An idle timeout too long for the clock (`Duration::MAX`) is no limit.
-        let idle = idle.filter(|idle| now.checked_add(*idle).is_some());
-        let mut body = TimedBody { inner: Some(inner), idle, last_progress: now, total, timer: None };
-        body.timer = body.next_deadline().map(|at| Box::pin(tokio::time::sleep_until(at)));
-        body
+        let idle_at = idle.and_then(|idle| now.checked_add(idle));
+        let first = match (idle_at, total) {
+            (Some(idle_at), Some((_, deadline))) => Some(idle_at.min(deadline)),
+            (Some(idle_at), None) => Some(idle_at),
+            (None, total) => total.map(|(_, deadline)| deadline),
+        };
+        TimedBody {
+            inner: Some(inner),
+            idle: idle.filter(|_| idle_at.is_some()),
+            last_progress: now,
+            total,
+            timer: first.map(|at| Box::pin(tokio::time::sleep_until(at))),
+        }
     }
 
     /// The nearer of the idle deadline (from the last progress) and the total deadline.
