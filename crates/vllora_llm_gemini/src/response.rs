@@ -358,7 +358,7 @@ impl PartAssembler {
     }
 
     /// The candidate's grounding, citation and URL context metadata, whole, as one entry.
-    pub(crate) fn push_metadata(&mut self, candidate: &Candidate, delta: &mut ChatCompletionDelta) {
+    pub(crate) fn push_metadata<C>(&mut self, candidate: &Candidate<C>, delta: &mut ChatCompletionDelta) {
         let fields = [
             (CANDIDATE_METADATA[0], &candidate.grounding_metadata),
             (CANDIDATE_METADATA[1], &candidate.citation_metadata),

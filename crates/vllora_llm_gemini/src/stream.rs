@@ -28,27 +28,197 @@ use crate::error::map_error;
 use crate::response::{
     PartAssembler, ResponseContext, ServerCounts, finish_reason, logprobs, response_nonce, usage,
 };
-use crate::wire::{Candidate, ErrorBody, PromptFeedback, UsageMetadata};
+use crate::wire::{
+    Candidate, ErrorBody, FieldSeed, InPlace, OneOrMore, Part, PromptFeedback, ReadInPlace, UsageMetadata,
+    first_time,
+};
 
 /// One stream event: a `GenerateContentResponse` (as [`crate::wire::GenerateContentResponse`] reads it)
 /// whose response id and model version, needed from the first event only, are borrowed from the event
-/// rather than copied from every one.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// rather than copied from every one. Read in place ([`ReadInPlace`]): its first candidate and that
+/// candidate's first part are part of it, and would otherwise be moved at every level of nesting.
+#[derive(Debug, Default)]
 struct StreamResponse<'a> {
-    #[serde(default)]
-    candidates: Vec<Candidate>,
-    #[serde(default)]
+    candidates: OneOrMore<Candidate<StreamContent<'a>>>,
     prompt_feedback: Option<PromptFeedback>,
-    #[serde(default)]
     usage_metadata: Option<UsageMetadata>,
-    #[serde(default, borrow)]
     model_version: Option<LentStr<'a>>,
-    #[serde(default, borrow)]
     response_id: Option<LentStr<'a>>,
     /// Set instead of the rest when a stream fails midway.
-    #[serde(default)]
     error: Option<ErrorBody>,
+}
+
+const RESPONSE_FIELDS: &[&str] =
+    &["candidates", "promptFeedback", "usageMetadata", "modelVersion", "responseId", "error"];
+
+impl<'de: 'a, 'a> ReadInPlace<'de> for StreamResponse<'a> {
+    fn read_in_place<D: serde::Deserializer<'de>>(&mut self, deserializer: D) -> Result<(), D::Error> {
+        struct ResponseVisitor<'p, 'a>(&'p mut StreamResponse<'a>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for ResponseVisitor<'_, 'a> {
+            type Value = ();
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct StreamResponse")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+                let response = self.0;
+                let mut seen = [false; RESPONSE_FIELDS.len()];
+                while let Some(field) = map.next_key_seed(FieldSeed(RESPONSE_FIELDS))? {
+                    let Some(field) = field else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                        continue;
+                    };
+                    first_time(&mut seen, RESPONSE_FIELDS, field)?;
+                    match field {
+                        0 => map.next_value_seed(InPlace(&mut response.candidates))?,
+                        1 => response.prompt_feedback = map.next_value()?,
+                        2 => response.usage_metadata = map.next_value()?,
+                        3 => response.model_version = map.next_value()?,
+                        4 => response.response_id = map.next_value()?,
+                        _ => response.error = map.next_value()?,
+                    }
+                }
+                Ok(())
+            }
+            /// The fields in order, as serde's derive reads a struct from a list.
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+                let response = self.0;
+                if seq.next_element_seed(InPlace(&mut response.candidates))?.is_none() {
+                    return Ok(());
+                }
+                let Some(prompt_feedback) = seq.next_element()? else { return Ok(()) };
+                response.prompt_feedback = prompt_feedback;
+                let Some(usage_metadata) = seq.next_element()? else { return Ok(()) };
+                response.usage_metadata = usage_metadata;
+                let Some(model_version) = seq.next_element()? else { return Ok(()) };
+                response.model_version = model_version;
+                let Some(response_id) = seq.next_element()? else { return Ok(()) };
+                response.response_id = response_id;
+                if let Some(error) = seq.next_element()? {
+                    response.error = error;
+                }
+                Ok(())
+            }
+        }
+        deserializer.deserialize_struct("StreamResponse", RESPONSE_FIELDS, ResponseVisitor(self))
+    }
+}
+
+const CANDIDATE_FIELDS: &[&str] = &[
+    "content",
+    "finishReason",
+    "finishMessage",
+    "index",
+    "logprobsResult",
+    "groundingMetadata",
+    "citationMetadata",
+    "urlContextMetadata",
+];
+
+impl<'de: 'a, 'a> ReadInPlace<'de> for Candidate<StreamContent<'a>> {
+    fn read_in_place<D: serde::Deserializer<'de>>(&mut self, deserializer: D) -> Result<(), D::Error> {
+        struct CandidateVisitor<'p, 'a>(&'p mut Candidate<StreamContent<'a>>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for CandidateVisitor<'_, 'a> {
+            type Value = ();
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct Candidate")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+                let candidate = self.0;
+                let mut seen = [false; CANDIDATE_FIELDS.len()];
+                while let Some(field) = map.next_key_seed(FieldSeed(CANDIDATE_FIELDS))? {
+                    let Some(field) = field else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                        continue;
+                    };
+                    first_time(&mut seen, CANDIDATE_FIELDS, field)?;
+                    match field {
+                        0 => map.next_value_seed(InPlace(&mut candidate.content))?,
+                        1 => candidate.finish_reason = map.next_value()?,
+                        2 => candidate.finish_message = map.next_value()?,
+                        3 => candidate.index = map.next_value()?,
+                        4 => candidate.logprobs_result = map.next_value()?,
+                        5 => candidate.grounding_metadata = map.next_value()?,
+                        6 => candidate.citation_metadata = map.next_value()?,
+                        _ => candidate.url_context_metadata = map.next_value()?,
+                    }
+                }
+                Ok(())
+            }
+            /// The fields in order, as serde's derive reads a struct from a list.
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+                let candidate = self.0;
+                if seq.next_element_seed(InPlace(&mut candidate.content))?.is_none() {
+                    return Ok(());
+                }
+                let Some(finish_reason) = seq.next_element()? else { return Ok(()) };
+                candidate.finish_reason = finish_reason;
+                let Some(finish_message) = seq.next_element()? else { return Ok(()) };
+                candidate.finish_message = finish_message;
+                let Some(index) = seq.next_element()? else { return Ok(()) };
+                candidate.index = index;
+                let Some(logprobs_result) = seq.next_element()? else { return Ok(()) };
+                candidate.logprobs_result = logprobs_result;
+                let Some(grounding_metadata) = seq.next_element()? else { return Ok(()) };
+                candidate.grounding_metadata = grounding_metadata;
+                let Some(citation_metadata) = seq.next_element()? else { return Ok(()) };
+                candidate.citation_metadata = citation_metadata;
+                if let Some(url_context_metadata) = seq.next_element()? {
+                    candidate.url_context_metadata = url_context_metadata;
+                }
+                Ok(())
+            }
+        }
+        deserializer.deserialize_struct("Candidate", CANDIDATE_FIELDS, CandidateVisitor(self))
+    }
+}
+
+const CONTENT_FIELDS: &[&str] = &["role", "parts"];
+
+impl<'de: 'a, 'a> ReadInPlace<'de> for StreamContent<'a> {
+    fn read_in_place<D: serde::Deserializer<'de>>(&mut self, deserializer: D) -> Result<(), D::Error> {
+        struct ContentVisitor<'p, 'a>(&'p mut StreamContent<'a>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for ContentVisitor<'_, 'a> {
+            type Value = ();
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct Content")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+                let content = self.0;
+                let mut seen = [false; CONTENT_FIELDS.len()];
+                while let Some(field) = map.next_key_seed(FieldSeed(CONTENT_FIELDS))? {
+                    let Some(field) = field else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                        continue;
+                    };
+                    first_time(&mut seen, CONTENT_FIELDS, field)?;
+                    match field {
+                        0 => content._role = map.next_value()?,
+                        _ => map.next_value_seed(InPlace(&mut content.parts))?,
+                    }
+                }
+                Ok(())
+            }
+            /// The fields in order, as serde's derive reads a struct from a list.
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+                let content = self.0;
+                let Some(role) = seq.next_element()? else { return Ok(()) };
+                content._role = role;
+                seq.next_element_seed(InPlace(&mut content.parts))?;
+                Ok(())
+            }
+        }
+        deserializer.deserialize_struct("Content", CONTENT_FIELDS, ContentVisitor(self))
+    }
+}
+
+/// A candidate's content in a stream event: [`crate::wire::Content`] with the role borrowed from the
+/// event (Gemini sends "model" on every event; the chunks carry the assistant role on a choice's first
+/// chunk) and the parts in a [`OneOrMore`], so an event's usual single part costs no list.
+#[derive(Debug, Default)]
+struct StreamContent<'a> {
+    /// Read (a role that is not a string fails the event, as before) but not used.
+    _role: Option<LentStr<'a>>,
+    parts: OneOrMore<Part>,
 }
 
 /// A string borrowed from the event unless it had escapes. (`Option<Cow<str>>` would always copy: serde
@@ -125,8 +295,12 @@ impl GeminiStreamDecoder {
         if data.is_empty() || data == "[DONE]" {
             return Ok(());
         }
-        let mut event: StreamResponse<'_> =
-            serde_json::from_str(data).map_err(|error| LLMError::decode(PROVIDER_NAME, error))?;
+        let mut event = StreamResponse::default();
+        let mut deserializer = serde_json::Deserializer::from_str(data);
+        event
+            .read_in_place(&mut deserializer)
+            .and_then(|()| deserializer.end())
+            .map_err(|error| LLMError::decode(PROVIDER_NAME, error))?;
         if event.error.is_some() {
             // An error event inside a 200 stream: the same mapper as an error response.
             return Err(map_error(StatusCode::OK, &HeaderMap::new(), data.as_bytes()));
@@ -145,7 +319,8 @@ impl GeminiStreamDecoder {
             tracing::warn!(provider = PROVIDER_NAME, "candidates after a blocked prompt were ignored");
             return Ok(());
         }
-        let mut choices: Vec<ChunkChoice> = Vec::new();
+        // Room for exactly the candidates of the event (one, nearly always).
+        let mut choices: Vec<ChunkChoice> = Vec::with_capacity(event.candidates.len());
         for (position, candidate) in event.candidates.iter_mut().enumerate() {
             let index = candidate.index.unwrap_or(u32::try_from(position).unwrap_or(u32::MAX));
             if let Some(choice) = self.candidate_choice(index, candidate) {
@@ -201,7 +376,11 @@ impl GeminiStreamDecoder {
         }
     }
 
-    fn candidate_choice(&mut self, index: u32, candidate: &mut Candidate) -> Option<ChunkChoice> {
+    fn candidate_choice(
+        &mut self,
+        index: u32,
+        candidate: &mut Candidate<StreamContent<'_>>,
+    ) -> Option<ChunkChoice> {
         let id_base = match &self.id {
             Some(id) => id.clone(),
             None => SharedStr::from(self.nonce.as_str()),
@@ -350,6 +529,78 @@ mod tests {
             );
         }
         whole
+    }
+
+    /// An event read in place, as the derived `GenerateContentResponse` would read it (`None`: rejected).
+    fn read_in_place_as_derived(json: &str) -> Option<crate::wire::GenerateContentResponse> {
+        let mut event = StreamResponse::default();
+        let mut deserializer = serde_json::Deserializer::from_str(json);
+        event.read_in_place(&mut deserializer).and_then(|()| deserializer.end()).ok()?;
+        let lent = |text: Option<LentStr<'_>>| text.map(|text| text.0.into_owned());
+        let mut candidates = Vec::new();
+        for candidate in event.candidates.iter_mut() {
+            let content = candidate.content.as_mut().map(|content| crate::wire::Content {
+                role: content._role.take().map(|role| role.0.into_owned()),
+                parts: content.parts.iter_mut().map(std::mem::take).collect(),
+            });
+            candidates.push(Candidate {
+                content,
+                finish_reason: candidate.finish_reason.take(),
+                finish_message: candidate.finish_message.take(),
+                index: candidate.index,
+                logprobs_result: candidate.logprobs_result.take(),
+                grounding_metadata: candidate.grounding_metadata.take(),
+                citation_metadata: candidate.citation_metadata.take(),
+                url_context_metadata: candidate.url_context_metadata.take(),
+            });
+        }
+        Some(crate::wire::GenerateContentResponse {
+            candidates,
+            prompt_feedback: event.prompt_feedback,
+            usage_metadata: event.usage_metadata,
+            model_version: lent(event.model_version),
+            response_id: lent(event.response_id),
+            error: event.error,
+        })
+    }
+
+    #[test]
+    fn an_event_read_in_place_reads_and_rejects_what_the_derive_does() {
+        for json in [
+            r#"{"candidates":[{"content":{"parts":[{"text":"Hi"}],"role":"model"},"index":0}],"usageMetadata":{"promptTokenCount":2,"promptTokensDetails":[{"modality":"TEXT","tokenCount":2}]},"modelVersion":"m","responseId":"r"}"#,
+            r#"{"candidates":[{"content":{"role":"model","parts":[{"text":"a\nb"},{"thought":true,"text":"t"},{"functionCall":{"name":"f","args":{}}}]},"finishReason":"STOP","finishMessage":"done","index":1,"groundingMetadata":{"webSearchQueries":["q"]},"citationMetadata":null,"urlContextMetadata":{"u":1},"logprobsResult":{"chosenCandidates":[{"token":"a","logProbability":-0.5}]},"safetyRatings":[{"x":[1]}]},{"index":0,"content":null}]}"#,
+            r#"{"candidates":[],"promptFeedback":{"blockReason":"SAFETY","blockReasonMessage":"no"}}"#,
+            r#"{"candidates":null}"#,
+            r#"{"candidates":[{"content":{"parts":null}}]}"#,
+            r#"{"candidates":[{"content":{"parts":[]}}]}"#,
+            r#"{"candidates":[{"content":{}}]}"#,
+            r#"{"candidates":[{}]}"#,
+            r#"{"cand\u0069dates":[{"content":{"parts":[{"text":"escaped key"}]}}],"modelVersion":"m\u00e9"}"#,
+            r#"{"error":{"code":429,"message":"slow down","status":"RESOURCE_EXHAUSTED"}}"#,
+            r#"{}"#,
+            r#"{"unknown":{"a":[1,{"b":2}]}}"#,
+            r#"{"candidates":[{"index":0}],"candidates":[]}"#,
+            r#"{"candidates":[{"index":0,"index":1}]}"#,
+            r#"{"candidates":[{"content":{"role":"model","role":"user"}}]}"#,
+            r#"{"candidates":[{"content":{"role":5}}]}"#,
+            r#"{"candidates":[{"content":[]}]}"#,
+            r#"{"candidates":[{"content":["model",[{"text":"a"}]]}]}"#,
+            r#"{"candidates":[{"content":["model",[{"text":"a"}],1]}]}"#,
+            r#"[[[null,"STOP",null,3]],null,{"promptTokenCount":1},"m","r",null]"#,
+            r#"[[[[null,[{"text":"a"},{"text":"b"}]],"STOP","m",0,null,{"a":1},null,null]]]"#,
+            r#"[[],null,null,null,null,null,1]"#,
+            r#"{"candidates":[1]}"#,
+            r#"{"candidates":{}}"#,
+            r#"{"modelVersion":null,"responseId":7}"#,
+            r#"{"candidates":[{"index":"0"}]}"#,
+            r#"{"candidates":[{"content":{"parts":[{"text":"a"}]}}]} x"#,
+            r#"{"candidates":[{"content":{"parts":[{"text":"a"}"#,
+            r#"[]"#,
+            r#"null"#,
+        ] {
+            let derived = serde_json::from_str::<crate::wire::GenerateContentResponse>(json).ok();
+            assert_eq!(read_in_place_as_derived(json), derived, "{json}");
+        }
     }
 
     /// Every `<case>.sse` replays (at every chunking) to exactly `<case>.expected.json`.

@@ -124,14 +124,23 @@ fn part_field<'de, A: serde::de::MapAccess<'de>, T: Deserialize<'de>>(
 
 impl<'de> Deserialize<'de> for Part {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct PartVisitor;
-        impl<'de> serde::de::Visitor<'de> for PartVisitor {
-            type Value = Part;
+        let mut part = Part::default();
+        part.read_in_place(deserializer)?;
+        Ok(part)
+    }
+}
+
+impl<'de> ReadInPlace<'de> for Part {
+    /// Reads into a default part.
+    fn read_in_place<D: serde::Deserializer<'de>>(&mut self, deserializer: D) -> Result<(), D::Error> {
+        struct PartVisitor<'p>(&'p mut Part);
+        impl<'de> serde::de::Visitor<'de> for PartVisitor<'_> {
+            type Value = ();
             fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 formatter.write_str("struct Part")
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Part, A::Error> {
-                let mut part = Part::default();
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+                let part = self.0;
                 let mut seen = [false; 7];
                 while let Some(key) = map.next_key::<PartKey>()? {
                     match key {
@@ -164,10 +173,10 @@ impl<'de> Deserialize<'de> for Part {
                         }
                     }
                 }
-                Ok(part)
+                Ok(())
             }
         }
-        deserializer.deserialize_map(PartVisitor)
+        deserializer.deserialize_map(PartVisitor(self))
     }
 }
 
@@ -340,11 +349,13 @@ pub(crate) struct GenerateContentResponse {
 }
 
 /// One generated answer.
+/// A candidate of an answer. `C` is what its content reads into: the shared [`Content`] for one-shot
+/// answers, the stream's own for stream events (no allocation for the role or a lone part).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct Candidate {
+pub(crate) struct Candidate<C = Content> {
     #[serde(default)]
-    pub content: Option<Content>,
+    pub content: Option<C>,
     #[serde(default)]
     pub finish_reason: Option<String>,
     #[serde(default)]
@@ -362,6 +373,142 @@ pub(crate) struct Candidate {
 }
 
 /// Log probabilities of the chosen tokens and of the most likely alternatives at each position.
+/// A JSON list read with its first element in place and the others, if any, in a `Vec`: a stream event
+/// nearly always has one candidate of one part, which then costs no allocation. Reads and rejects
+/// exactly what `Vec<T>` does (a list, not `null`).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct OneOrMore<T> {
+    first: Option<T>,
+    rest: Vec<T>,
+}
+
+impl<T> Default for OneOrMore<T> {
+    fn default() -> Self {
+        OneOrMore { first: None, rest: Vec::new() }
+    }
+}
+
+impl<T> OneOrMore<T> {
+    pub fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
+
+    /// How many elements there are.
+    pub fn len(&self) -> usize {
+        usize::from(self.first.is_some()).saturating_add(self.rest.len())
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut T> {
+        self.first.iter_mut().chain(self.rest.iter_mut())
+    }
+}
+
+impl<'de, T: ReadInPlace<'de> + Default> ReadInPlace<'de> for OneOrMore<T> {
+    /// Reads into an empty list.
+    fn read_in_place<D: serde::Deserializer<'de>>(&mut self, deserializer: D) -> Result<(), D::Error> {
+        struct ListVisitor<'p, T>(&'p mut OneOrMore<T>);
+        impl<'de, T: ReadInPlace<'de> + Default> serde::de::Visitor<'de> for ListVisitor<'_, T> {
+            type Value = ();
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("a sequence")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+                let list = self.0;
+                let first = list.first.insert(T::default());
+                if seq.next_element_seed(InPlace(first))?.is_none() {
+                    list.first = None;
+                    return Ok(());
+                }
+                loop {
+                    let mut element = T::default();
+                    if seq.next_element_seed(InPlace(&mut element))?.is_none() {
+                        return Ok(());
+                    }
+                    list.rest.push(element);
+                }
+            }
+        }
+        deserializer.deserialize_seq(ListVisitor(self))
+    }
+}
+
+/// Reading a value into a place that holds its default instead of returning it: a large value (a stream
+/// event's first candidate with its first part, in place) is then not moved at each level it is nested
+/// in. What is read and what is rejected are as serde's derive reads the type from JSON objects.
+pub(crate) trait ReadInPlace<'de> {
+    fn read_in_place<D: serde::Deserializer<'de>>(&mut self, deserializer: D) -> Result<(), D::Error>;
+}
+
+/// [`ReadInPlace`] as a seed, for `next_value_seed` and `next_element_seed`.
+pub(crate) struct InPlace<'p, T>(pub &'p mut T);
+
+impl<'de, T: ReadInPlace<'de>> serde::de::DeserializeSeed<'de> for InPlace<'_, T> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        self.0.read_in_place(deserializer)
+    }
+}
+
+impl<'de, T: ReadInPlace<'de> + Default> ReadInPlace<'de> for Option<T> {
+    /// `null` is `None`, anything else is read into a default `T` in place.
+    fn read_in_place<D: serde::Deserializer<'de>>(&mut self, deserializer: D) -> Result<(), D::Error> {
+        struct OptionVisitor<'p, T>(&'p mut Option<T>);
+        impl<'de, T: ReadInPlace<'de> + Default> serde::de::Visitor<'de> for OptionVisitor<'_, T> {
+            type Value = ();
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("option")
+            }
+            fn visit_none<E: serde::de::Error>(self) -> Result<(), E> {
+                *self.0 = None;
+                Ok(())
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+                *self.0 = None;
+                Ok(())
+            }
+            fn visit_some<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+                self.0.insert(T::default()).read_in_place(deserializer)
+            }
+        }
+        deserializer.deserialize_option(OptionVisitor(self))
+    }
+}
+
+/// A struct's field name read as its position in `0` (`None` for a field not listed), without copying it.
+pub(crate) struct FieldSeed(pub &'static [&'static str]);
+
+impl<'de> serde::de::DeserializeSeed<'de> for FieldSeed {
+    type Value = Option<usize>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Option<usize>, D::Error> {
+        deserializer.deserialize_identifier(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for FieldSeed {
+    type Value = Option<usize>;
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("a field identifier")
+    }
+    fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Option<usize>, E> {
+        Ok(self.0.iter().position(|field| *field == name))
+    }
+    fn visit_bytes<E: serde::de::Error>(self, name: &[u8]) -> Result<Option<usize>, E> {
+        Ok(self.0.iter().position(|field| field.as_bytes() == name))
+    }
+}
+
+/// Marks field `field` of `fields` seen, or fails as serde's derive does on a field given twice.
+pub(crate) fn first_time<E: serde::de::Error>(
+    seen: &mut [bool],
+    fields: &'static [&'static str],
+    field: usize,
+) -> Result<(), E> {
+    match seen.get_mut(field).map(|seen| std::mem::replace(seen, true)) {
+        Some(true) => Err(E::duplicate_field(fields.get(field).copied().unwrap_or("?"))),
+        _ => Ok(()),
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct LogprobsResult {
@@ -479,6 +626,33 @@ mod part_tests {
             thought_signature: derived.thought_signature,
             other: derived.other,
         })
+    }
+
+    #[test]
+    fn one_or_more_reads_and_rejects_what_a_vec_does() {
+        for json in [
+            "[]",
+            r#"[{"text":"a"}]"#,
+            r#"[{"text":"a"},{"thought":true}]"#,
+            r#"[{},{},{"text":"c"},{"x":1}]"#,
+            "null",
+            "{}",
+            "1",
+            r#"[{"text":"a"},1]"#,
+            r#"[1]"#,
+            r#"[{"text":"a"}"#,
+        ] {
+            let vec = serde_json::from_str::<Vec<Part>>(json).ok();
+            let mut list: OneOrMore<Part> = OneOrMore::default();
+            let mut deserializer = serde_json::Deserializer::from_str(json);
+            let ours =
+                list.read_in_place(&mut deserializer).and_then(|()| deserializer.end()).ok().map(|()| {
+                    assert_eq!(list.len(), list.iter_mut().count(), "{json}");
+                    assert_eq!(list.is_empty(), vec.as_ref().is_some_and(Vec::is_empty), "{json}");
+                    list.iter_mut().map(std::mem::take).collect::<Vec<Part>>()
+                });
+            assert_eq!(ours, vec, "{json}");
+        }
     }
 
     #[test]
