@@ -562,6 +562,73 @@ pub(crate) struct UsageMetadata {
     pub thoughts_token_count: Option<u32>,
     #[serde(default)]
     pub total_token_count: Option<u32>,
+    /// The per-modality lists (`[{"modality": "TEXT", "tokenCount": 212}]`), which no usage field
+    /// carries, skipped as [`Skipped`]: Gemini sends `promptTokensDetails` with every stream event, and
+    /// serde's own skipping of a list of objects allocates (once per event).
+    #[serde(default, rename = "promptTokensDetails", skip_serializing)]
+    _prompt_tokens_details: Skipped,
+    #[serde(default, rename = "cacheTokensDetails", skip_serializing)]
+    _cache_tokens_details: Skipped,
+    #[serde(default, rename = "candidatesTokensDetails", skip_serializing)]
+    _candidates_tokens_details: Skipped,
+    #[serde(default, rename = "toolUsePromptTokensDetails", skip_serializing)]
+    _tool_use_prompt_tokens_details: Skipped,
+}
+
+/// A JSON value read and dropped without an allocation when it is a list or an object whose elements
+/// hold no further lists or objects. (serde_json's own skipping, `IgnoredAny`, keeps the enclosing
+/// brackets of a nested value in a buffer it allocates once per document: once per stream event.) Its
+/// elements are skipped with `IgnoredAny`, which allocates nothing for a value not nested further. Unlike
+/// `IgnoredAny`, a bare number is parsed (a float beyond f64's range is an error).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Skipped;
+
+impl<'de> Deserialize<'de> for Skipped {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SkipVisitor;
+        impl<'de> serde::de::Visitor<'de> for SkipVisitor {
+            type Value = Skipped;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("any value")
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Skipped, E> {
+                Ok(Skipped)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Skipped, E> {
+                Ok(Skipped)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Skipped, E> {
+                Ok(Skipped)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Skipped, E> {
+                Ok(Skipped)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Skipped, E> {
+                Ok(Skipped)
+            }
+            fn visit_bytes<E>(self, _: &[u8]) -> Result<Skipped, E> {
+                Ok(Skipped)
+            }
+            fn visit_none<E>(self) -> Result<Skipped, E> {
+                Ok(Skipped)
+            }
+            fn visit_unit<E>(self) -> Result<Skipped, E> {
+                Ok(Skipped)
+            }
+            fn visit_some<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Skipped, D::Error> {
+                Skipped::deserialize(deserializer)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Skipped, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Skipped)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Skipped, A::Error> {
+                while map.next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Skipped)
+            }
+        }
+        deserializer.deserialize_any(SkipVisitor)
+    }
 }
 
 /// `{"error": {...}}`, Google's error envelope.
@@ -626,6 +693,34 @@ mod part_tests {
             thought_signature: derived.thought_signature,
             other: derived.other,
         })
+    }
+
+    #[test]
+    fn skipped_reads_and_rejects_what_ignored_any_does() {
+        for value in [
+            r#"[{"modality":"TEXT","tokenCount":212},{"modality":"IMAGE","tokenCount":258}]"#,
+            r#"[{"a":[1,{"b":[]}]},[[]]]"#,
+            "[]",
+            "{}",
+            r#"{"k":"v\n","n":-1.5e3}"#,
+            "null",
+            "true",
+            "12",
+            "-3",
+            r#""text""#,
+            r#""\u00e9""#,
+            "[1,]",
+            "[1",
+            r#"{"a"}"#,
+            "nul",
+        ] {
+            let json = format!(r#"{{"promptTokenCount":3,"promptTokensDetails":{value},"x":1}}"#);
+            let usage = serde_json::from_str::<UsageMetadata>(&json).ok();
+            let ignored = serde_json::from_str::<serde_json::Value>(&json)
+                .ok()
+                .map(|_| UsageMetadata { prompt_token_count: Some(3), ..Default::default() });
+            assert_eq!(usage, ignored, "{json}");
+        }
     }
 
     #[test]
