@@ -51,6 +51,19 @@ struct StreamResponse<'a> {
 const RESPONSE_FIELDS: &[&str] =
     &["candidates", "promptFeedback", "usageMetadata", "modelVersion", "responseId", "error"];
 
+/// The position of a field in [`RESPONSE_FIELDS`].
+fn response_field(name: &str) -> Option<usize> {
+    match name {
+        "candidates" => Some(0),
+        "promptFeedback" => Some(1),
+        "usageMetadata" => Some(2),
+        "modelVersion" => Some(3),
+        "responseId" => Some(4),
+        "error" => Some(5),
+        _ => None,
+    }
+}
+
 impl<'de: 'a, 'a> ReadInPlace<'de> for StreamResponse<'a> {
     fn read_in_place<D: serde::Deserializer<'de>>(&mut self, deserializer: D) -> Result<(), D::Error> {
         struct ResponseVisitor<'p, 'a>(&'p mut StreamResponse<'a>);
@@ -62,7 +75,7 @@ impl<'de: 'a, 'a> ReadInPlace<'de> for StreamResponse<'a> {
             fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
                 let response = self.0;
                 let mut seen = [false; RESPONSE_FIELDS.len()];
-                while let Some(field) = map.next_key_seed(FieldSeed(RESPONSE_FIELDS))? {
+                while let Some(field) = map.next_key_seed(FieldSeed(response_field))? {
                     let Some(field) = field else {
                         map.next_value::<serde::de::IgnoredAny>()?;
                         continue;
@@ -114,6 +127,21 @@ const CANDIDATE_FIELDS: &[&str] = &[
     "urlContextMetadata",
 ];
 
+/// The position of a field in [`CANDIDATE_FIELDS`].
+fn candidate_field(name: &str) -> Option<usize> {
+    match name {
+        "content" => Some(0),
+        "finishReason" => Some(1),
+        "finishMessage" => Some(2),
+        "index" => Some(3),
+        "logprobsResult" => Some(4),
+        "groundingMetadata" => Some(5),
+        "citationMetadata" => Some(6),
+        "urlContextMetadata" => Some(7),
+        _ => None,
+    }
+}
+
 impl<'de: 'a, 'a> ReadInPlace<'de> for Candidate<StreamContent<'a>> {
     fn read_in_place<D: serde::Deserializer<'de>>(&mut self, deserializer: D) -> Result<(), D::Error> {
         struct CandidateVisitor<'p, 'a>(&'p mut Candidate<StreamContent<'a>>);
@@ -125,7 +153,7 @@ impl<'de: 'a, 'a> ReadInPlace<'de> for Candidate<StreamContent<'a>> {
             fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
                 let candidate = self.0;
                 let mut seen = [false; CANDIDATE_FIELDS.len()];
-                while let Some(field) = map.next_key_seed(FieldSeed(CANDIDATE_FIELDS))? {
+                while let Some(field) = map.next_key_seed(FieldSeed(candidate_field))? {
                     let Some(field) = field else {
                         map.next_value::<serde::de::IgnoredAny>()?;
                         continue;
@@ -174,6 +202,15 @@ impl<'de: 'a, 'a> ReadInPlace<'de> for Candidate<StreamContent<'a>> {
 
 const CONTENT_FIELDS: &[&str] = &["role", "parts"];
 
+/// The position of a field in [`CONTENT_FIELDS`].
+fn content_field(name: &str) -> Option<usize> {
+    match name {
+        "role" => Some(0),
+        "parts" => Some(1),
+        _ => None,
+    }
+}
+
 impl<'de: 'a, 'a> ReadInPlace<'de> for StreamContent<'a> {
     fn read_in_place<D: serde::Deserializer<'de>>(&mut self, deserializer: D) -> Result<(), D::Error> {
         struct ContentVisitor<'p, 'a>(&'p mut StreamContent<'a>);
@@ -185,7 +222,7 @@ impl<'de: 'a, 'a> ReadInPlace<'de> for StreamContent<'a> {
             fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
                 let content = self.0;
                 let mut seen = [false; CONTENT_FIELDS.len()];
-                while let Some(field) = map.next_key_seed(FieldSeed(CONTENT_FIELDS))? {
+                while let Some(field) = map.next_key_seed(FieldSeed(content_field))? {
                     let Some(field) = field else {
                         map.next_value::<serde::de::IgnoredAny>()?;
                         continue;
@@ -562,6 +599,21 @@ mod tests {
             response_id: lent(event.response_id),
             error: event.error,
         })
+    }
+
+    #[test]
+    fn each_field_matcher_gives_the_position_in_its_list() {
+        for (fields, matcher) in [
+            (RESPONSE_FIELDS, response_field as fn(&str) -> Option<usize>),
+            (CANDIDATE_FIELDS, candidate_field),
+            (CONTENT_FIELDS, content_field),
+        ] {
+            for (position, name) in fields.iter().enumerate() {
+                assert_eq!(matcher(name), Some(position), "{name}");
+            }
+            assert_eq!(matcher("other"), None);
+            assert_eq!(matcher(""), None);
+        }
     }
 
     #[test]

@@ -474,26 +474,27 @@ impl<'de, T: ReadInPlace<'de> + Default> ReadInPlace<'de> for Option<T> {
     }
 }
 
-/// A struct's field name read as its position in `0` (`None` for a field not listed), without copying it.
-pub(crate) struct FieldSeed(pub &'static [&'static str]);
+/// A struct's field name read as its position (by `0`, a `match` over the names; `None` for a field not
+/// listed), without copying it.
+pub(crate) struct FieldSeed<F>(pub F);
 
-impl<'de> serde::de::DeserializeSeed<'de> for FieldSeed {
+impl<'de, F: Fn(&str) -> Option<usize>> serde::de::DeserializeSeed<'de> for FieldSeed<F> {
     type Value = Option<usize>;
     fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Option<usize>, D::Error> {
         deserializer.deserialize_identifier(self)
     }
 }
 
-impl<'de> serde::de::Visitor<'de> for FieldSeed {
+impl<'de, F: Fn(&str) -> Option<usize>> serde::de::Visitor<'de> for FieldSeed<F> {
     type Value = Option<usize>;
     fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter.write_str("a field identifier")
     }
     fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Option<usize>, E> {
-        Ok(self.0.iter().position(|field| *field == name))
+        Ok((self.0)(name))
     }
     fn visit_bytes<E: serde::de::Error>(self, name: &[u8]) -> Result<Option<usize>, E> {
-        Ok(self.0.iter().position(|field| field.as_bytes() == name))
+        Ok(std::str::from_utf8(name).ok().and_then(&self.0))
     }
 }
 
