@@ -359,6 +359,13 @@ impl PartAssembler {
 
     /// The candidate's grounding, citation and URL context metadata, whole, as one entry.
     pub(crate) fn push_metadata<C>(&mut self, candidate: &Candidate<C>, delta: &mut ChatCompletionDelta) {
+        if candidate.grounding_metadata.is_none()
+            && candidate.citation_metadata.is_none()
+            && candidate.url_context_metadata.is_none()
+        {
+            // Nearly every stream event: nothing to gather.
+            return;
+        }
         let fields = [
             (CANDIDATE_METADATA[0], &candidate.grounding_metadata),
             (CANDIDATE_METADATA[1], &candidate.citation_metadata),

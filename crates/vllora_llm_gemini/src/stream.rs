@@ -438,7 +438,7 @@ impl GeminiStreamDecoder {
         let raw_finish = candidate.finish_reason.as_deref();
         let finish = raw_finish.map(|raw| finish_reason(raw, state.parts.tool_calls() > 0));
         state.finished = finish.is_some();
-        if delta == ChatCompletionDelta::default() && finish.is_none() {
+        if finish.is_none() && is_empty(&delta) {
             return None;
         }
         if !state.started {
@@ -466,6 +466,29 @@ impl GeminiStreamDecoder {
             ..Default::default()
         }
     }
+}
+
+/// Whether a delta carries nothing (`== ChatCompletionDelta::default()`, without making one to compare
+/// with).
+fn is_empty(delta: &ChatCompletionDelta) -> bool {
+    let ChatCompletionDelta {
+        role,
+        content,
+        reasoning_content,
+        reasoning_details,
+        tool_calls,
+        refusal,
+        provider_content,
+        annotations,
+    } = delta;
+    role.is_none()
+        && content.is_none()
+        && reasoning_content.is_none()
+        && reasoning_details.is_none()
+        && tool_calls.is_none()
+        && refusal.is_none()
+        && provider_content.is_none()
+        && annotations.is_none()
 }
 
 impl StreamDecoder for GeminiStreamDecoder {
@@ -599,6 +622,27 @@ mod tests {
             response_id: lent(event.response_id),
             error: event.error,
         })
+    }
+
+    #[test]
+    fn a_delta_is_empty_when_it_equals_the_default() {
+        assert!(is_empty(&ChatCompletionDelta::default()));
+        let set: [fn(&mut ChatCompletionDelta); 8] = [
+            |delta| delta.role = Some(Role::Assistant),
+            |delta| delta.content = Some(String::new()),
+            |delta| delta.reasoning_content = Some(String::new()),
+            |delta| delta.reasoning_details = Some(Vec::new()),
+            |delta| delta.tool_calls = Some(Vec::new()),
+            |delta| delta.refusal = Some(String::new()),
+            |delta| delta.provider_content = Some(Vec::new()),
+            |delta| delta.annotations = Some(Vec::new()),
+        ];
+        for set in set {
+            let mut delta = ChatCompletionDelta::default();
+            set(&mut delta);
+            assert_ne!(delta, ChatCompletionDelta::default());
+            assert!(!is_empty(&delta), "{delta:?}");
+        }
     }
 
     #[test]
