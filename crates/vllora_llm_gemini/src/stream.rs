@@ -360,9 +360,7 @@ impl GeminiStreamDecoder {
         let mut choices: Vec<ChunkChoice> = Vec::with_capacity(event.candidates.len());
         for (position, candidate) in event.candidates.iter_mut().enumerate() {
             let index = candidate.index.unwrap_or(u32::try_from(position).unwrap_or(u32::MAX));
-            if let Some(choice) = self.candidate_choice(index, candidate) {
-                choices.push(choice);
-            }
+            self.push_candidate_choice(index, candidate, &mut choices);
         }
         if event.candidates.is_empty() && !self.blocked {
             let feedback = event.prompt_feedback.as_ref();
@@ -413,18 +411,20 @@ impl GeminiStreamDecoder {
         }
     }
 
-    fn candidate_choice(
+    /// The candidate's choice, if it brings anything, pushed onto `choices` (built in place there).
+    fn push_candidate_choice(
         &mut self,
         index: u32,
         candidate: &mut Candidate<StreamContent<'_>>,
-    ) -> Option<ChunkChoice> {
+        choices: &mut Vec<ChunkChoice>,
+    ) {
         let id_base = match &self.id {
             Some(id) => id.clone(),
             None => SharedStr::from(self.nonce.as_str()),
         };
         let state = self.candidates.entry(index).or_default();
         if state.finished {
-            return None;
+            return;
         }
         let mut delta = ChatCompletionDelta::default();
         for part in candidate.content.iter_mut().flat_map(|content| content.parts.iter_mut()) {
@@ -439,20 +439,20 @@ impl GeminiStreamDecoder {
         let finish = raw_finish.map(|raw| finish_reason(raw, state.parts.tool_calls() > 0));
         state.finished = finish.is_some();
         if finish.is_none() && is_empty(&delta) {
-            return None;
+            return;
         }
         if !state.started {
             state.started = true;
             delta.role = Some(Role::Assistant);
         }
         let logprobs = candidate.logprobs_result.as_ref().map(logprobs);
-        Some(ChunkChoice {
+        choices.push(ChunkChoice {
             index,
             delta,
             finish_reason: finish,
             logprobs,
             raw_finish_reason: raw_finish.map(SharedStr::from),
-        })
+        });
     }
 
     fn chunk(&self, choices: Vec<ChunkChoice>) -> ChatCompletionChunk {
@@ -463,7 +463,8 @@ impl GeminiStreamDecoder {
             model: self.model.clone().unwrap_or_else(|| SharedStr::from(self.context.model.as_str())),
             choices,
             usage: None,
-            ..Default::default()
+            system_fingerprint: None,
+            service_tier: None,
         }
     }
 }
