@@ -372,39 +372,44 @@ pub(crate) struct Candidate<C = Content> {
     pub url_context_metadata: Option<Value>,
 }
 
-/// Log probabilities of the chosen tokens and of the most likely alternatives at each position.
 /// A JSON list read with its first element in place and the others, if any, in a `Vec`: a stream event
 /// nearly always has one candidate of one part, which then costs no allocation. Reads and rejects
 /// exactly what `Vec<T>` does (a list, not `null`).
+///
+/// The first element's place is always there (a default `T` while the list is empty), so reading into it
+/// does not first build a default `T` and move it in.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct OneOrMore<T> {
-    first: Option<T>,
+    first: T,
+    /// Whether `first` was read (the list is not empty).
+    filled: bool,
     rest: Vec<T>,
 }
 
-impl<T> Default for OneOrMore<T> {
+impl<T: Default> Default for OneOrMore<T> {
     fn default() -> Self {
-        OneOrMore { first: None, rest: Vec::new() }
+        OneOrMore { first: T::default(), filled: false, rest: Vec::new() }
     }
 }
 
 impl<T> OneOrMore<T> {
     pub fn is_empty(&self) -> bool {
-        self.first.is_none()
+        !self.filled
     }
 
     /// How many elements there are.
     pub fn len(&self) -> usize {
-        usize::from(self.first.is_some()).saturating_add(self.rest.len())
+        usize::from(self.filled).saturating_add(self.rest.len())
     }
 
     pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut T> {
-        self.first.iter_mut().chain(self.rest.iter_mut())
+        let first = if self.filled { Some(&mut self.first) } else { None };
+        first.into_iter().chain(self.rest.iter_mut())
     }
 }
 
 impl<'de, T: ReadInPlace<'de> + Default> ReadInPlace<'de> for OneOrMore<T> {
-    /// Reads into an empty list.
+    /// Reads into an empty (default) list.
     fn read_in_place<D: serde::Deserializer<'de>>(&mut self, deserializer: D) -> Result<(), D::Error> {
         struct ListVisitor<'p, T>(&'p mut OneOrMore<T>);
         impl<'de, T: ReadInPlace<'de> + Default> serde::de::Visitor<'de> for ListVisitor<'_, T> {
@@ -414,11 +419,10 @@ impl<'de, T: ReadInPlace<'de> + Default> ReadInPlace<'de> for OneOrMore<T> {
             }
             fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
                 let list = self.0;
-                let first = list.first.insert(T::default());
-                if seq.next_element_seed(InPlace(first))?.is_none() {
-                    list.first = None;
+                if seq.next_element_seed(InPlace(&mut list.first))?.is_none() {
                     return Ok(());
                 }
+                list.filled = true;
                 loop {
                     let mut element = T::default();
                     if seq.next_element_seed(InPlace(&mut element))?.is_none() {
@@ -510,6 +514,7 @@ pub(crate) fn first_time<E: serde::de::Error>(
     }
 }
 
+/// Log probabilities of the chosen tokens and of the most likely alternatives at each position.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct LogprobsResult {
