@@ -328,7 +328,12 @@ impl GeminiStreamDecoder {
 
     /// The chunks one event's `data` gives (often one, none for an empty keep-alive event).
     fn on_data(&mut self, data: &str, out: &mut Chunks) -> LLMResult<()> {
-        let data = data.trim();
+        // An event's data is nearly always one JSON object with nothing around it: then trim would
+        // return it unchanged, and is skipped.
+        let data = match (data.as_bytes().first(), data.as_bytes().last()) {
+            (Some(b'{'), Some(b'}')) => data,
+            _ => data.trim(),
+        };
         if data.is_empty() || data == "[DONE]" {
             return Ok(());
         }
