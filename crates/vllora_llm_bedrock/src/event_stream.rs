@@ -23,14 +23,47 @@ pub(crate) fn crc32(bytes: &[u8]) -> u32 {
     crc32_update(0, bytes)
 }
 
-/// Continues a CRC32 over more bytes.
+/// Continues a CRC32 over more bytes: eight bytes per step through eight tables ("slicing by 8"), the
+/// last few bytes one at a time. Frames are checked whole twice (prelude and message), so this runs
+/// over every byte a stream receives.
 fn crc32_update(crc: u32, bytes: &[u8]) -> u32 {
     let mut crc = !crc;
-    for &byte in bytes {
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        let word = u64::from_le_bytes(<[u8; 8]>::try_from(word).unwrap_or_default());
+        let low = (word as u32) ^ crc;
+        let high = (word >> 32) as u32;
+        let [t0, t1, t2, t3, t4, t5, t6, t7] = &CRC_TABLES;
+        crc = t7[(low & 0xFF) as usize]
+            ^ t6[((low >> 8) & 0xFF) as usize]
+            ^ t5[((low >> 16) & 0xFF) as usize]
+            ^ t4[(low >> 24) as usize]
+            ^ t3[(high & 0xFF) as usize]
+            ^ t2[((high >> 8) & 0xFF) as usize]
+            ^ t1[((high >> 16) & 0xFF) as usize]
+            ^ t0[(high >> 24) as usize];
+    }
+    for &byte in words.remainder() {
         crc = CRC_TABLE[usize::from((crc as u8) ^ byte)] ^ (crc >> 8);
     }
     !crc
 }
+
+/// `CRC_TABLES[k][b]`: the CRC of byte `b` followed by `k` zero bytes; `CRC_TABLES[0]` is [`CRC_TABLE`].
+const CRC_TABLES: [[u32; 256]; 8] = {
+    let mut tables = [CRC_TABLE; 8];
+    let mut index = 0;
+    while index < 256 {
+        let mut slice = 1;
+        while slice < 8 {
+            let previous = tables[slice - 1][index];
+            tables[slice][index] = (previous >> 8) ^ CRC_TABLE[(previous & 0xFF) as usize];
+            slice += 1;
+        }
+        index += 1;
+    }
+    tables
+};
 
 const CRC_TABLE: [u32; 256] = {
     let mut table = [0u32; 256];
@@ -373,6 +406,18 @@ mod tests {
         assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
         assert_eq!(crc32(b""), 0);
         assert_eq!(crc32_update(crc32(b"12345"), b"6789"), 0xCBF4_3926);
+        // Every length around the eight-byte steps, and every split, against the one-byte-at-a-time CRC.
+        let bytes: Vec<u8> =
+            (0u32..300).map(|index| (index.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        let bytewise = |bytes: &[u8]| {
+            !bytes.iter().fold(!0u32, |crc, &byte| CRC_TABLE[usize::from((crc as u8) ^ byte)] ^ (crc >> 8))
+        };
+        for length in 0..bytes.len() {
+            let part = &bytes[..length];
+            assert_eq!(crc32(part), bytewise(part), "length {length}");
+            let split = length / 3;
+            assert_eq!(crc32_update(crc32(&part[..split]), &part[split..]), bytewise(part), "split {split}");
+        }
     }
 
     /// The smallest valid frame: no headers, no payload (lengths 16 and 0; both CRCs computed independently
