@@ -287,23 +287,45 @@ impl SseDecoder {
     /// `rest` (at `origin` in `input`) with nothing else of the event before it: decoded in one step, to
     /// be lent from the read. Returns how many bytes it used, or `None` (nothing done) for anything else,
     /// which the line by line decoding then reads (the same events, limits and errors).
+    ///
+    /// An `event: <name>` line before the data line (Anthropic's and the Responses API's shape) is read in
+    /// the same step.
     fn one_line_event(&mut self, rest: &[u8], origin: usize) -> Option<usize> {
         if self.after_cr || self.at_stream_start || self.has_data || !self.partial_line.is_empty() {
             return None;
         }
-        let value_and_more = rest.strip_prefix(b"data:")?;
+        let (name, name_line_len) = match rest.strip_prefix(b"event:") {
+            Some(name_and_more) => {
+                let end = memchr::memchr2(b'\n', b'\r', name_and_more)?;
+                let (name, after) = name_and_more.split_at(end);
+                if after.first() != Some(&b'\n') {
+                    return None;
+                }
+                let name = name.strip_prefix(b" ").unwrap_or(name);
+                (Some(name), rest.len().saturating_sub(after.len()).saturating_add(1))
+            }
+            None => (None, 0),
+        };
+        let data_line = rest.get(name_line_len..)?;
+        let value_and_more = data_line.strip_prefix(b"data:")?;
         let end = memchr::memchr2(b'\n', b'\r', value_and_more)?;
         let (value, after) = value_and_more.split_at(end);
         if after.get(..2) != Some(b"\n\n") {
             return None;
         }
         let value = value.strip_prefix(b" ").unwrap_or(value);
-        if value.len().saturating_add(1) > self.max_event_size {
+        let name_len = name.map_or(0, <[u8]>::len);
+        if value.len().saturating_add(1) > self.max_event_size
+            || name_len.saturating_add(1) > self.max_event_size
+        {
             return None;
         }
-        let line_len = rest.len().saturating_sub(after.len());
+        let line_len = name_line_len.saturating_add(data_line.len().saturating_sub(after.len()));
         let value_end = origin.saturating_add(line_len);
         self.count_examined(line_len.saturating_add(2));
+        if let Some(name) = name {
+            self.event = Some(event_name(name));
+        }
         self.pending = Some(value_end.saturating_sub(value.len())..value_end);
         self.has_data = true;
         self.dispatch();
@@ -864,6 +886,38 @@ mod tests {
         }
         let bytes: Vec<&[u8]> = input.chunks(1).collect();
         assert_eq!(decode_all_lazy(&bytes, 1 << 20), (whole, None));
+    }
+
+    #[test]
+    fn named_events_read_in_one_step_are_the_copied_events_however_the_input_is_split() {
+        // Anthropic's shape (`event:` then `data:`), known and unknown names, a name with no space, a
+        // CR after the name (not the one-step shape), a name line with no data before the blank line.
+        let input: &[u8] = b"event: message_start\ndata: {\"a\":1}\n\nevent: custom_name\ndata: x\n\n\
+            event:content_block_delta\ndata:y\n\nevent: ping\r\ndata: z\n\nevent: lone\n\ndata: after\n\n\
+            event: error\ndata: {\"type\":\"error\"}\n\n";
+        let whole = decode_all(&[input]);
+        assert_eq!(
+            whole.iter().map(|event| (event.event.as_deref(), event.data.as_str())).collect::<Vec<_>>(),
+            vec![
+                (Some("message_start"), "{\"a\":1}"),
+                (Some("custom_name"), "x"),
+                (Some("content_block_delta"), "y"),
+                (Some("ping"), "z"),
+                (None, "after"),
+                (Some("error"), "{\"type\":\"error\"}"),
+            ]
+        );
+        assert_eq!(decode_all_lazy(&[input], 1 << 20), (whole.clone(), None));
+        for split in 0..=input.len() {
+            let (head, tail) = input.split_at(split);
+            assert_eq!(decode_all_lazy(&[head, tail], 1 << 20), (whole.clone(), None), "split at {split}");
+        }
+        // A name over the event size limit is the same error either way.
+        let long: &[u8] = b"data: ok\n\nevent: a_name_longer_than_sixteen\ndata: x\n\n";
+        let limit = LLMError::LimitExceeded { limit: Limit::Event, max_bytes: 16 }.to_string();
+        let (events, error) = decode_all_lazy(&[long], 16);
+        assert_eq!(events, vec![data("ok")]);
+        assert_eq!(error.as_deref(), Some(limit.as_str()));
     }
 
     #[test]
