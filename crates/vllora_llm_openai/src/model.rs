@@ -12,6 +12,7 @@ use vllora_llm_core::{
     ResultStream, Warning, Warnings,
 };
 use vllora_llm_http::{Bytes, ChunkStream, HeaderMap, HttpClient, HttpRequest, SseDecoder, StatusCode};
+use vllora_llm_core::support::json::SizeHint;
 
 use crate::config::{AZURE_PROVIDER_NAME, Dialect, OpenAIConfig, PROVIDER_NAME};
 use crate::endpoint::{self, ChatTarget};
@@ -29,6 +30,8 @@ pub struct OpenAIModel {
     /// The chat URL and headers, the same for every call: built once, not formatted per call. `None`
     /// when the configuration cannot make them; each call then reports why.
     chat_target: Option<Arc<ChatTarget>>,
+    /// The size of the last chat body, to size the next one's buffer.
+    body_size: SizeHint,
 }
 
 impl fmt::Debug for OpenAIModel {
@@ -45,7 +48,13 @@ impl OpenAIModel {
     /// A model instance sending requests with `http` as `config` says.
     pub fn new(config: OpenAIConfig, http: HttpClient) -> Self {
         let chat_target = ChatTarget::new(&config).ok().map(Arc::new);
-        OpenAIModel { config: Arc::new(config), http, model: None, chat_target }
+        OpenAIModel {
+            config: Arc::new(config),
+            http,
+            model: None,
+            chat_target,
+            body_size: SizeHint::default(),
+        }
     }
 
     /// Sends every request to this model instead of the request's own. A `{provider}/` prefix naming this
@@ -94,7 +103,9 @@ impl OpenAIModel {
             request::Target::of(&self.config),
             mode,
             &mut warnings,
+            self.body_size.capacity(),
         )?;
+        self.body_size.record(body.bytes.len());
         let mut all_warnings = warnings.finish(options.strict)?;
         all_warnings.extend(body.adjustments);
         let http_request = match &self.chat_target {

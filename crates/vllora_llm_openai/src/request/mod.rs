@@ -60,6 +60,7 @@ pub(crate) fn build(
     target: Target<'_>,
     mode: Mode,
     warnings: &mut Warnings,
+    capacity: usize,
 ) -> LLMResult<WireBody> {
     let Target { dialect, host_dialect, provider } = target;
     let ChatCompletionRequest {
@@ -158,7 +159,7 @@ pub(crate) fn build(
     options::apply_model_limits(&mut body, options::ModelTraits::of(model), warnings, &mut adjustments);
     let extras = options::server_options(provider_specific.as_ref(), compatible, host_dialect, warnings);
 
-    let mut bytes = vllora_llm_core::support::json::to_vec(&body)
+    let mut bytes = vllora_llm_core::support::json::to_vec_with_capacity(&body, capacity)
         .map_err(|error| LLMError::InvalidRequest(format!("cannot serialise the request: {error}")))?;
     options::append_fields(&mut bytes, &extras)?;
     Ok(WireBody { bytes, adjustments })
@@ -193,7 +194,7 @@ mod tests {
 
     fn build(request: &ChatCompletionRequest, dialect: &Dialect, mode: Mode) -> Built {
         let mut warnings = Warnings::new("openai");
-        let built = super::build(request, &request.model, target(dialect), mode, &mut warnings);
+        let built = super::build(request, &request.model, target(dialect), mode, &mut warnings, 256);
         let Ok(built) = built else { panic!("{:?}", built.err()) };
         let body: Value = serde_json::from_slice(&built.bytes).unwrap_or_default();
         vllora_llm_testkit::record_conformance("openai-chat", &body);
@@ -380,12 +381,14 @@ mod tests {
         let mut request = simple("o4-mini");
         request.max_tokens = Some(10);
         let mut warnings = Warnings::new("openai");
-        let built = super::build(&request, "o4-mini", target(&Dialect::OpenAI), Mode::OneShot, &mut warnings);
+        let built =
+            super::build(&request, "o4-mini", target(&Dialect::OpenAI), Mode::OneShot, &mut warnings, 256);
         assert!(built.is_ok());
         assert!(warnings.finish(true).is_ok(), "a rename loses nothing");
         request.temperature = Some(0.1);
         let mut warnings = Warnings::new("openai");
-        let _ = super::build(&request, "o4-mini", target(&Dialect::OpenAI), Mode::OneShot, &mut warnings);
+        let _ =
+            super::build(&request, "o4-mini", target(&Dialect::OpenAI), Mode::OneShot, &mut warnings, 256);
         assert!(matches!(warnings.finish(true), Err(LLMError::Unsupported(_))));
     }
 
@@ -394,11 +397,11 @@ mod tests {
         let mut warnings = Warnings::new("openai");
         let no_messages = ChatCompletionRequest { model: "gpt-4o".into(), ..Default::default() };
         let error =
-            super::build(&no_messages, "gpt-4o", target(&Dialect::OpenAI), Mode::OneShot, &mut warnings)
+            super::build(&no_messages, "gpt-4o", target(&Dialect::OpenAI), Mode::OneShot, &mut warnings, 256)
                 .err();
         assert!(matches!(error, Some(LLMError::InvalidRequest(message)) if message.contains("messages")));
         let error =
-            super::build(&simple(""), "", target(&Dialect::OpenAI), Mode::OneShot, &mut warnings).err();
+            super::build(&simple(""), "", target(&Dialect::OpenAI), Mode::OneShot, &mut warnings, 256).err();
         assert!(matches!(error, Some(LLMError::InvalidRequest(message)) if message.contains("model")));
     }
 
@@ -458,7 +461,7 @@ mod tests {
         let request = reasoning_turn();
         let target = Target { dialect: &Dialect::Compatible, host_dialect: dialect, provider: "router" };
         let mut warnings = Warnings::new("openai-compatible");
-        let built = super::build(&request, "m", target, Mode::OneShot, &mut warnings);
+        let built = super::build(&request, "m", target, Mode::OneShot, &mut warnings, 256);
         let Ok(built) = built else { panic!("{:?}", built.err()) };
         let body: Value = serde_json::from_slice(&built.bytes).unwrap_or_default();
         Built { body, warnings: warnings.finish(true).unwrap_or_default(), adjustments: built.adjustments }
@@ -569,7 +572,7 @@ mod tests {
         let send = |request: &ChatCompletionRequest, dialect: OpenAIDialect| {
             let target = Target { dialect: &Dialect::Compatible, host_dialect: dialect, provider: "p" };
             let mut warnings = Warnings::new("openai-compatible");
-            let built = super::build(request, "m", target, Mode::OneShot, &mut warnings);
+            let built = super::build(request, "m", target, Mode::OneShot, &mut warnings, 256);
             let Ok(built) = built else { panic!("{:?}", built.err()) };
             let body: Value = serde_json::from_slice(&built.bytes).unwrap_or_default();
             let warnings = warnings.finish(false).unwrap_or_default();
