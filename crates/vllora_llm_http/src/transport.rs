@@ -239,28 +239,36 @@ impl HyperTransport {
             };
             // Two phases, told apart by the moment the pool hands over a connection: opening it (TCP,
             // tunnel, TLS) under the connect timeout, then waiting for headers under the first-byte one.
-            let connecting = async {
-                tokio::select! {
-                    biased;
-                    finished = &mut response => Some(finished),
-                    _ = connection.wait_for_connection_metadata() => None,
+            // One timer serves both: armed for the connect timeout, re-armed at the handover.
+            let timer = tokio::time::sleep(connect_timeout.unwrap_or(Duration::ZERO));
+            tokio::pin!(timer);
+            let finished_early = tokio::select! {
+                biased;
+                finished = &mut response => Some(finished),
+                _ = connection.wait_for_connection_metadata() => None,
+                () = &mut timer, if connect_timeout.is_some() => {
+                    let after = connect_timeout.unwrap_or_default();
+                    return Err(LLMError::Timeout { phase: TimeoutPhase::Connect, after });
                 }
-            };
-            let finished_early = match connect_timeout {
-                Some(after) => tokio::time::timeout(after, connecting)
-                    .await
-                    .map_err(|_| LLMError::Timeout { phase: TimeoutPhase::Connect, after })?,
-                None => connecting.await,
             };
             // When the connection was handed over, and whether it had carried a request before: a reused
             // connection closed right after it is a keep-alive the server had ended.
             let handed_over = tokio::time::Instant::now();
             let reused = finished_early.is_none() && carried_a_request_before(&connection, &used_connections);
-            let response = match (finished_early, first_byte_timeout) {
+            let first_byte_deadline =
+                first_byte_timeout.and_then(|after| Some((after, handed_over.checked_add(after)?)));
+            let response = match (finished_early, first_byte_deadline) {
                 (Some(finished), _) => finished,
-                (None, Some(after)) => tokio::time::timeout(after, response)
-                    .await
-                    .map_err(|_| LLMError::Timeout { phase: TimeoutPhase::FirstByte, after })?,
+                (None, Some((after, deadline))) => {
+                    timer.as_mut().reset(deadline);
+                    tokio::select! {
+                        biased;
+                        finished = &mut response => finished,
+                        () = &mut timer => {
+                            return Err(LLMError::Timeout { phase: TimeoutPhase::FirstByte, after });
+                        }
+                    }
+                }
                 (None, None) => response.await,
             };
             let closed_at_once = reused && handed_over.elapsed() < STALE_CLOSE_WINDOW;
