@@ -438,24 +438,9 @@ fn native_blocks<'a>(
         .collect()
 }
 
-/// Warns about what `provider_content` holds that Bedrock cannot take: other providers' blocks, and a
-/// recorded order that no longer matches the message.
+/// Warns about what `provider_content` holds that Bedrock cannot take (see `OrderedBlocks::warn_left_out`).
 fn warn_provider_content(ordered: &OrderedBlocks<'_>, position: usize, warnings: &mut Warnings) {
-    if ordered.dropped_foreign > 0 {
-        warnings.push(Warning::unsupported_because(
-            format!("messages[{position}].provider_content"),
-            format!(
-                "{} block(s) another provider produced cannot be sent to Bedrock and were left out",
-                ordered.dropped_foreign
-            ),
-        ));
-    }
-    if let Some(reason) = &ordered.order_lost {
-        warnings.push(Warning::unsupported_because(
-            format!("messages[{position}].provider_content"),
-            format!("the recorded block order was not followed ({reason}); reasoning, text and tool calls were sent in the default order"),
-        ));
-    }
+    ordered.warn_left_out(position, "Bedrock", "block", "reasoning, text and tool calls", warnings);
 }
 
 /// Bedrock's own reasoning detail as its block (`None` for another provider's).

@@ -443,24 +443,9 @@ fn native_parts(message: &ChatCompletionMessage, position: usize, warnings: &mut
         .collect()
 }
 
-/// Warns about what `provider_content` holds that Gemini cannot take: other providers' blocks, and a
-/// recorded order that no longer matches the message.
+/// Warns about what `provider_content` holds that Gemini cannot take (see `OrderedBlocks::warn_left_out`).
 fn warn_provider_content(ordered: &OrderedBlocks<'_>, position: usize, warnings: &mut Warnings) {
-    if ordered.dropped_foreign > 0 {
-        warnings.push(Warning::unsupported_because(
-            format!("messages[{position}].provider_content"),
-            format!(
-                "{} block(s) another provider produced cannot be sent to Gemini and were left out",
-                ordered.dropped_foreign
-            ),
-        ));
-    }
-    if let Some(reason) = &ordered.order_lost {
-        warnings.push(Warning::unsupported_because(
-            format!("messages[{position}].provider_content"),
-            format!("the recorded part order was not followed ({reason}); thoughts, text and calls were sent in the default order"),
-        ));
-    }
+    ordered.warn_left_out(position, "Gemini", "part", "thoughts, text and calls", warnings);
 }
 
 /// Whether a native entry is a candidate's grounding, citation or URL context metadata (not a part).

@@ -25,6 +25,7 @@ use serde_json::Value;
 use super::message::{ChatCompletionMessage, ReasoningDetail};
 use super::tools::ToolCall;
 use crate::provider::ProviderId;
+use crate::warning::{Warning, Warnings};
 
 /// One block of a message, in the order the provider produced it (extension).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -218,6 +219,39 @@ pub struct OrderedBlocks<'a> {
     /// Why the recorded order could not be followed (the message's text or calls no longer match it), so
     /// the default order was used: warn.
     pub order_lost: Option<String>,
+}
+
+impl OrderedBlocks<'_> {
+    /// Warns about what message `position`'s `provider_content` held that `provider` (its display name)
+    /// cannot take: other providers' entries, and a recorded order that no longer matches the message.
+    /// `unit` is what the provider calls a block (`block`, `part`) and `default_order` what the default
+    /// order sends (`thinking, text and tool calls`).
+    pub fn warn_left_out(
+        &self,
+        position: usize,
+        provider: &str,
+        unit: &str,
+        default_order: &str,
+        warnings: &mut Warnings,
+    ) {
+        if self.dropped_foreign > 0 {
+            warnings.push(Warning::unsupported_because(
+                format!("messages[{position}].provider_content"),
+                format!(
+                    "{} block(s) another provider produced cannot be sent to {provider} and were left out",
+                    self.dropped_foreign
+                ),
+            ));
+        }
+        if let Some(reason) = &self.order_lost {
+            warnings.push(Warning::unsupported_because(
+                format!("messages[{position}].provider_content"),
+                format!(
+                    "the recorded {unit} order was not followed ({reason}); {default_order} were sent in the default order"
+                ),
+            ));
+        }
+    }
 }
 
 impl<'a> OrderedBlocks<'a> {
