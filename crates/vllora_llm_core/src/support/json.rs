@@ -535,6 +535,70 @@ impl ser::SerializeStructVariant for Compound<'_, '_> {
     }
 }
 
+/// The `Serializer` methods a restricted writer refuses with `$error()`: `plain` ones take the listed
+/// arguments, `generic` ones the listed arguments then a value; every compound (sequence, map, struct...)
+/// is refused too.
+macro_rules! refuse {
+    (
+        $error:ident;
+        plain { $($plain:ident($($plain_arg:ty),*)),* $(,)? }
+        generic { $($generic:ident($($generic_arg:ty),*)),* $(,)? }
+    ) => {
+        $(
+            #[inline]
+            fn $plain(self, $(_: $plain_arg),*) -> Result<(), JsonError> {
+                Err($error())
+            }
+        )*
+        $(
+            #[inline]
+            fn $generic<T: Serialize + ?Sized>(self, $(_: $generic_arg,)* _: &T) -> Result<(), JsonError> {
+                Err($error())
+            }
+        )*
+        #[inline]
+        fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, JsonError> {
+            Err($error())
+        }
+        #[inline]
+        fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, JsonError> {
+            Err($error())
+        }
+        #[inline]
+        fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeTupleStruct, JsonError> {
+            Err($error())
+        }
+        #[inline]
+        fn serialize_tuple_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleVariant, JsonError> {
+            Err($error())
+        }
+        #[inline]
+        fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, JsonError> {
+            Err($error())
+        }
+        #[inline]
+        fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, JsonError> {
+            Err($error())
+        }
+        #[inline]
+        fn serialize_struct_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeStructVariant, JsonError> {
+            Err($error())
+        }
+    };
+}
+
 fn key_must_be_a_string() -> JsonError {
     JsonError("key must be a string".to_owned())
 }
@@ -638,26 +702,6 @@ impl ser::Serializer for KeyWriter<'_> {
         Ok(())
     }
     #[inline]
-    fn serialize_bytes(self, _value: &[u8]) -> Result<(), JsonError> {
-        Err(key_must_be_a_string())
-    }
-    #[inline]
-    fn serialize_none(self) -> Result<(), JsonError> {
-        Err(key_must_be_a_string())
-    }
-    #[inline]
-    fn serialize_some<T: Serialize + ?Sized>(self, _value: &T) -> Result<(), JsonError> {
-        Err(key_must_be_a_string())
-    }
-    #[inline]
-    fn serialize_unit(self) -> Result<(), JsonError> {
-        Err(key_must_be_a_string())
-    }
-    #[inline]
-    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), JsonError> {
-        Err(key_must_be_a_string())
-    }
-    #[inline]
     fn serialize_unit_variant(
         self,
         _name: &'static str,
@@ -674,59 +718,10 @@ impl ser::Serializer for KeyWriter<'_> {
     ) -> Result<(), JsonError> {
         value.serialize(self)
     }
-    #[inline]
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-        _value: &T,
-    ) -> Result<(), JsonError> {
-        Err(key_must_be_a_string())
-    }
-    #[inline]
-    fn serialize_seq(self, _len: Option<usize>) -> Result<Self::SerializeSeq, JsonError> {
-        Err(key_must_be_a_string())
-    }
-    #[inline]
-    fn serialize_tuple(self, _len: usize) -> Result<Self::SerializeTuple, JsonError> {
-        Err(key_must_be_a_string())
-    }
-    #[inline]
-    fn serialize_tuple_struct(
-        self,
-        _name: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeTupleStruct, JsonError> {
-        Err(key_must_be_a_string())
-    }
-    #[inline]
-    fn serialize_tuple_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeTupleVariant, JsonError> {
-        Err(key_must_be_a_string())
-    }
-    #[inline]
-    fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap, JsonError> {
-        Err(key_must_be_a_string())
-    }
-    #[inline]
-    fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<Self::SerializeStruct, JsonError> {
-        Err(key_must_be_a_string())
-    }
-    #[inline]
-    fn serialize_struct_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeStructVariant, JsonError> {
-        Err(key_must_be_a_string())
+    refuse! {
+        key_must_be_a_string;
+        plain { serialize_bytes(&[u8]), serialize_none(), serialize_unit(), serialize_unit_struct(&'static str) }
+        generic { serialize_some(), serialize_newtype_variant(&'static str, u32, &'static str) }
     }
 }
 
@@ -750,149 +745,23 @@ impl ser::Serializer for Verbatim<'_> {
     type SerializeStruct = ser::Impossible<(), JsonError>;
     type SerializeStructVariant = ser::Impossible<(), JsonError>;
 
-    #[inline]
     fn serialize_str(self, value: &str) -> Result<(), JsonError> {
         self.out.extend_from_slice(value.as_bytes());
         Ok(())
     }
-    #[inline]
-    fn serialize_bool(self, _value: bool) -> Result<(), JsonError> {
-        Err(not_verbatim())
-    }
-    #[inline]
-    fn serialize_i8(self, _value: i8) -> Result<(), JsonError> {
-        Err(not_verbatim())
-    }
-    #[inline]
-    fn serialize_i16(self, _value: i16) -> Result<(), JsonError> {
-        Err(not_verbatim())
-    }
-    #[inline]
-    fn serialize_i32(self, _value: i32) -> Result<(), JsonError> {
-        Err(not_verbatim())
-    }
-    #[inline]
-    fn serialize_i64(self, _value: i64) -> Result<(), JsonError> {
-        Err(not_verbatim())
-    }
-    #[inline]
-    fn serialize_u8(self, _value: u8) -> Result<(), JsonError> {
-        Err(not_verbatim())
-    }
-    #[inline]
-    fn serialize_u16(self, _value: u16) -> Result<(), JsonError> {
-        Err(not_verbatim())
-    }
-    #[inline]
-    fn serialize_u32(self, _value: u32) -> Result<(), JsonError> {
-        Err(not_verbatim())
-    }
-    #[inline]
-    fn serialize_u64(self, _value: u64) -> Result<(), JsonError> {
-        Err(not_verbatim())
-    }
-    #[inline]
-    fn serialize_f32(self, _value: f32) -> Result<(), JsonError> {
-        Err(not_verbatim())
-    }
-    #[inline]
-    fn serialize_f64(self, _value: f64) -> Result<(), JsonError> {
-        Err(not_verbatim())
-    }
-    #[inline]
-    fn serialize_char(self, _value: char) -> Result<(), JsonError> {
-        Err(not_verbatim())
-    }
-    #[inline]
-    fn serialize_bytes(self, _value: &[u8]) -> Result<(), JsonError> {
-        Err(not_verbatim())
-    }
-    #[inline]
-    fn serialize_none(self) -> Result<(), JsonError> {
-        Err(not_verbatim())
-    }
-    #[inline]
-    fn serialize_some<T: Serialize + ?Sized>(self, _value: &T) -> Result<(), JsonError> {
-        Err(not_verbatim())
-    }
-    #[inline]
-    fn serialize_unit(self) -> Result<(), JsonError> {
-        Err(not_verbatim())
-    }
-    #[inline]
-    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), JsonError> {
-        Err(not_verbatim())
-    }
-    #[inline]
-    fn serialize_unit_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-    ) -> Result<(), JsonError> {
-        Err(not_verbatim())
-    }
-    #[inline]
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        _name: &'static str,
-        _value: &T,
-    ) -> Result<(), JsonError> {
-        Err(not_verbatim())
-    }
-    #[inline]
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-        _value: &T,
-    ) -> Result<(), JsonError> {
-        Err(not_verbatim())
-    }
-    #[inline]
-    fn serialize_seq(self, _len: Option<usize>) -> Result<Self::SerializeSeq, JsonError> {
-        Err(not_verbatim())
-    }
-    #[inline]
-    fn serialize_tuple(self, _len: usize) -> Result<Self::SerializeTuple, JsonError> {
-        Err(not_verbatim())
-    }
-    #[inline]
-    fn serialize_tuple_struct(
-        self,
-        _name: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeTupleStruct, JsonError> {
-        Err(not_verbatim())
-    }
-    #[inline]
-    fn serialize_tuple_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeTupleVariant, JsonError> {
-        Err(not_verbatim())
-    }
-    #[inline]
-    fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap, JsonError> {
-        Err(not_verbatim())
-    }
-    #[inline]
-    fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<Self::SerializeStruct, JsonError> {
-        Err(not_verbatim())
-    }
-    #[inline]
-    fn serialize_struct_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeStructVariant, JsonError> {
-        Err(not_verbatim())
+
+    refuse! {
+        not_verbatim;
+        plain {
+            serialize_bool(bool), serialize_i8(i8), serialize_i16(i16), serialize_i32(i32), serialize_i64(i64),
+            serialize_u8(u8), serialize_u16(u16), serialize_u32(u32), serialize_u64(u64), serialize_f32(f32),
+            serialize_f64(f64), serialize_char(char), serialize_bytes(&[u8]), serialize_none(), serialize_unit(),
+            serialize_unit_struct(&'static str), serialize_unit_variant(&'static str, u32, &'static str)
+        }
+        generic {
+            serialize_some(), serialize_newtype_struct(&'static str),
+            serialize_newtype_variant(&'static str, u32, &'static str)
+        }
     }
 }
 
