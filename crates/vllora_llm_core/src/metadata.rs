@@ -97,7 +97,9 @@ impl ResponseMetadata {
             };
             // A line break would end the line early (an `http::HeaderValue` never holds one).
             let value = value.trim();
-            if (filter && !is_kept(&name)) || value.bytes().any(|byte| byte == b'\n' || byte == b'\r') {
+            if (filter && !Self::keeps_header(&name))
+                || value.bytes().any(|byte| byte == b'\n' || byte == b'\r')
+            {
                 continue;
             }
             if kept.capacity() == 0 {
@@ -116,7 +118,11 @@ impl ResponseMetadata {
     /// ids of [`REQUEST_ID_HEADERS`], rate-limit headers, `retry-after*`, `openai-processing-ms` and
     /// `x-amzn-bedrock-*`.
     pub fn keeps_header(name: &str) -> bool {
-        is_kept(name)
+        REQUEST_ID_HEADERS.contains(&name)
+            || name.contains("ratelimit")
+            || name.starts_with("retry-after")
+            || name.starts_with("openai-processing-ms")
+            || name.starts_with("x-amzn-bedrock-")
     }
 
     /// The same metadata, with the wait the transport read from the response (`retry-after-ms`,
@@ -208,15 +214,6 @@ fn simple_retry_after(metadata: &ResponseMetadata) -> Option<Duration> {
         return Some(wait);
     }
     metadata.header("retry-after")?.parse::<u64>().ok().map(Duration::from_secs)
-}
-
-/// Whether a header is one [`ResponseMetadata::headers`] keeps.
-fn is_kept(name: &str) -> bool {
-    REQUEST_ID_HEADERS.contains(&name)
-        || name.contains("ratelimit")
-        || name.starts_with("retry-after")
-        || name.starts_with("openai-processing-ms")
-        || name.starts_with("x-amzn-bedrock-")
 }
 
 /// Fills the window a rate-limit header names.
