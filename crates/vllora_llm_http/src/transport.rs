@@ -385,7 +385,14 @@ fn carried_a_request_before(
 /// after the pool handed the connection to the next request). Nothing reached a model: the request is
 /// retried like a failed connect, as curl does. A new connection closed that way, or a reused one closed
 /// later (a server that read the request and then failed), is not retried.
-const STALE_CLOSE_WINDOW: Duration = Duration::from_millis(200);
+///
+/// One second: the close of such a keep-alive reaches us within one round trip of the request (under
+/// 0.6 s even over a satellite link) plus the time a busy server takes to close a connection it has
+/// already finished with. 200 ms proved too short: on a loaded 2-core CI machine llama.cpp's close came
+/// later and the call failed. The cost of the longer window: a server that read the request and failed
+/// within its first second, before any byte of an answer, is asked again (a failure after longer still
+/// ends the call unrepeated).
+const STALE_CLOSE_WINDOW: Duration = Duration::from_secs(1);
 
 fn request_error(
     error: &hyper_util::client::legacy::Error,

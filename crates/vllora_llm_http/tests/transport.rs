@@ -506,21 +506,10 @@ async fn streaming_error_statuses_are_mapped_with_their_body() {
 /// (a new connection closed that way is not retried: see the test above). Found by `cargo xtask e2e`.
 #[tokio::test]
 async fn a_keep_alive_the_server_ended_is_retried_on_a_new_connection() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let Ok(listener) = tokio::net::TcpListener::bind("127.0.0.1:0").await else { panic!("a port") };
     let Ok(address) = listener.local_addr() else { panic!("an address") };
     let server = tokio::spawn(async move {
-        async fn read_request(stream: &mut tokio::net::TcpStream) -> usize {
-            let mut seen = Vec::new();
-            let mut buffer = [0u8; 4096];
-            while !seen.windows(4).any(|window| window == b"\r\n\r\n") {
-                match stream.read(&mut buffer).await {
-                    Ok(0) | Err(_) => return 0,
-                    Ok(read) => seen.extend_from_slice(&buffer[..read]),
-                }
-            }
-            seen.len()
-        }
         // First connection: a streamed answer announcing keep-alive, then the next request is dropped
         // with the connection.
         let Ok((mut first, _)) = listener.accept().await else { return 0 };
@@ -559,4 +548,58 @@ async fn a_keep_alive_the_server_ended_is_retried_on_a_new_connection() {
     let reply = http.send(HttpRequest::post_json(url, "{}"), &*mock_errors()).await;
     assert!(matches!(&reply, Ok(reply) if &reply.body[..] == br#"{"n": 2}"#), "{reply:?}");
     assert_eq!(server.await.ok(), Some(3), "the stream, the request the closed connection took, its retry");
+}
+
+/// Reads one request head (the tests' requests carry no body past the head's read) and returns how many
+/// bytes came, 0 when the connection closed first.
+async fn read_request(stream: &mut tokio::net::TcpStream) -> usize {
+    use tokio::io::AsyncReadExt;
+    let mut seen = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while !seen.windows(4).any(|window| window == b"\r\n\r\n") {
+        match stream.read(&mut buffer).await {
+            Ok(0) | Err(_) => return 0,
+            Ok(read) => seen.extend_from_slice(&buffer[..read]),
+        }
+    }
+    seen.len()
+}
+
+/// The other side of the stale keep-alive window: a reused connection the server closes, before any
+/// answer, more than a second after it carried the request may be a generation that ran and failed, so
+/// the call ends with the connection error and the request is not sent again.
+#[tokio::test]
+async fn a_reused_connection_closed_after_the_window_is_not_retried() {
+    use tokio::io::AsyncWriteExt;
+    let Ok(listener) = tokio::net::TcpListener::bind("127.0.0.1:0").await else { panic!("a port") };
+    let Ok(address) = listener.local_addr() else { panic!("an address") };
+    let server = tokio::spawn(async move {
+        let Ok((mut only, _)) = listener.accept().await else { return (0, 0) };
+        let mut requests = 0;
+        if read_request(&mut only).await > 0 {
+            requests += 1;
+        }
+        let answer =
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 8\r\n\r\n{\"n\": 1}";
+        let _ = only.write_all(answer).await;
+        if read_request(&mut only).await > 0 {
+            requests += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(1300)).await;
+        drop(only);
+        // Any further connection would be a repeat: count it.
+        let further = tokio::time::timeout(Duration::from_millis(300), listener.accept()).await;
+        (requests, usize::from(further.is_ok()))
+    });
+    let http = client(HttpConfig { retry: quick_retries(3), ..HttpConfig::default() });
+    let url = format!("http://{address}/v1/chat/completions");
+    let first = http.send(HttpRequest::post_json(url.clone(), "{}"), &*mock_errors()).await;
+    assert!(matches!(&first, Ok(reply) if &reply.body[..] == br#"{"n": 1}"#), "{first:?}");
+    let error = http.send(HttpRequest::post_json(url, "{}"), &*mock_errors()).await.err();
+    let Some(LLMError::Connection { message }) = &error else { panic!("{error:?}") };
+    assert!(
+        message.contains("closed before the response headers arrived") && message.contains("1 attempt"),
+        "{message}"
+    );
+    assert_eq!(server.await.ok(), Some((2, 0)), "two requests on one connection, none repeated");
 }
