@@ -104,14 +104,16 @@ impl HttpClient {
         let deadline = deadline(self.config.timeouts.total);
         let idle = self.config.timeouts.idle;
         let max_body = self.config.limits.max_response_body;
-        let call = self.with_retries(request, on_error, deadline, |response: HttpResponse| async move {
+        // The call's deadline is no timer of its own: the transport's timer and the body's carry it
+        // (the waits between attempts end before it, see `retry_wait`).
+        self.with_retries(request, on_error, deadline, |response: HttpResponse| async move {
             let declared = content_length(&response.headers);
             // Read here and now: the timed body needs no box of its own.
-            let body = TimedBody::new(response.body, idle, None);
+            let body = TimedBody::new(response.body, idle, deadline);
             let body = read_to_end(body, declared, max_body, false).await?;
             Ok(HttpReply { status: response.status, headers: response.headers, body })
-        });
-        within(deadline, call).await
+        })
+        .await
     }
 
     /// Streaming: retries until response headers with a 2xx status arrive, never after; the body stream
@@ -123,8 +125,9 @@ impl HttpClient {
     ) -> LLMResult<StreamingReply> {
         refuse_userinfo(&request.url)?;
         let deadline = deadline(self.config.timeouts.stream_total);
-        let call = self.with_retries(request, on_error, deadline, |response| async move { Ok(response) });
-        let response = within(deadline, call).await?;
+        // As for `send`, the transport's timer carries the deadline until the headers, the body's after.
+        let response =
+            self.with_retries(request, on_error, deadline, |response| async move { Ok(response) }).await?;
         Ok(StreamingReply {
             status: response.status,
             headers: response.headers,
@@ -148,7 +151,7 @@ impl HttpClient {
         // The URL is redacted only when an error names it, not on every call; while attempts send
         // clones, errors name the request kept here, so nothing is copied for them.
         for failed_attempts in 1..policy.max_attempts {
-            let error = match self.attempt(request.clone(), on_error, &finish).await {
+            let error = match self.attempt(request.clone(), on_error, deadline, &finish).await {
                 Ok(value) => return Ok(value),
                 Err(error) => error,
             };
@@ -165,7 +168,7 @@ impl HttpClient {
         // The last attempt takes the request itself; earlier ones cloned it for the next.
         let attempts = policy.max_attempts.max(1);
         let (method, url) = (request.method.clone(), request.url.clone());
-        self.attempt(request, on_error, &finish)
+        self.attempt(request, on_error, deadline, &finish)
             .await
             .map_err(|error| Target { method: &method, url: &url }.explain(error, attempts, None))
     }
@@ -207,24 +210,27 @@ impl HttpClient {
         &self,
         request: HttpRequest,
         on_error: &ErrorMapper,
+        deadline: Deadline,
         finish: &Finish,
     ) -> LLMResult<T>
     where
         Finish: Fn(HttpResponse) -> Finishing,
         Finishing: Future<Output = LLMResult<T>>,
     {
-        finish(self.response_headers(request, on_error).await?).await
+        finish(self.response_headers(request, on_error, deadline).await?).await
     }
 
-    /// One attempt: headers within the first-byte timeout; a non-2xx response becomes the mapped error.
+    /// One attempt: headers within the first-byte timeout and the call's deadline (both applied by the
+    /// transport); a non-2xx response becomes the mapped error.
     async fn response_headers(
         &self,
         request: HttpRequest,
         on_error: &ErrorMapper,
+        deadline: Deadline,
     ) -> LLMResult<HttpResponse> {
         let timeouts = &self.config.timeouts;
         crate::observe::note_request(&request.url);
-        let sending = self.transport.send_with_timeouts(request, timeouts);
+        let sending = self.transport.send_with_deadline(request, timeouts, deadline);
         // A transport that applies both timeouts bounds the whole wait by connect + first byte itself.
         let transport_bounds_it = timeouts.connect.is_some() && self.transport.applies_timeouts();
         let response = match timeouts.first_byte.filter(|_| !transport_bounds_it) {
@@ -242,7 +248,9 @@ impl HttpClient {
         // The status says what happened; the start of the body says why. It is read to a small cap for a
         // few seconds at most, and the rest is never downloaded (dropping the body closes the connection).
         let wait = timeouts.idle.map_or(ERROR_BODY_WAIT, |idle| idle.min(ERROR_BODY_WAIT));
-        let body = read_error_body(response.body, self.config.limits.max_error_body, wait).await;
+        let reading =
+            async { Ok(read_error_body(response.body, self.config.limits.max_error_body, wait).await) };
+        let body = within(deadline, reading).await?;
         let mut error = on_error(response.status, &response.headers, &body);
         if let LLMError::Api(api) = &mut error {
             if api.retry_after.is_none() {

@@ -5,6 +5,8 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use bytes::Bytes;
 use http::uri::{Authority, Scheme};
 use http::{HeaderValue, Uri};
@@ -41,6 +43,28 @@ pub trait HttpTransport: Send + Sync + fmt::Debug {
     ) -> BoxFuture<'static, LLMResult<HttpResponse>> {
         let _ = timeouts;
         self.send(request)
+    }
+
+    /// Sends one request like [`send_with_timeouts`](Self::send_with_timeouts), failing with a
+    /// [`TimeoutPhase::Total`] timeout (`after` the given length) if the response headers have not
+    /// arrived at `deadline`, the end of the whole call. The default puts a timer of its own around
+    /// [`send_with_timeouts`](Self::send_with_timeouts); [`HyperTransport`] folds the deadline into the
+    /// one timer it already runs for the connect and first-byte timeouts.
+    fn send_with_deadline(
+        &self,
+        request: HttpRequest,
+        timeouts: &Timeouts,
+        deadline: Option<(Duration, Instant)>,
+    ) -> BoxFuture<'static, LLMResult<HttpResponse>> {
+        let sending = self.send_with_timeouts(request, timeouts);
+        match deadline {
+            None => sending,
+            Some((total, at)) => Box::pin(async move {
+                tokio::time::timeout_at(at, sending)
+                    .await
+                    .unwrap_or(Err(LLMError::Timeout { phase: TimeoutPhase::Total, after: total }))
+            }),
+        }
     }
 
     /// Whether [`send_with_timeouts`](Self::send_with_timeouts) applies both timeouts itself: the
@@ -200,7 +224,7 @@ enum Route {
 
 impl HttpTransport for HyperTransport {
     fn send(&self, request: HttpRequest) -> BoxFuture<'static, LLMResult<HttpResponse>> {
-        self.send_within(request, self.connect_timeout, self.first_byte_timeout)
+        self.send_within(request, self.connect_timeout, self.first_byte_timeout, None)
     }
 
     /// The connect timeout of the call bounds the wait for a connection (the TCP connector keeps the
@@ -210,7 +234,18 @@ impl HttpTransport for HyperTransport {
         request: HttpRequest,
         timeouts: &Timeouts,
     ) -> BoxFuture<'static, LLMResult<HttpResponse>> {
-        self.send_within(request, timeouts.connect, timeouts.first_byte)
+        self.send_within(request, timeouts.connect, timeouts.first_byte, None)
+    }
+
+    /// As [`send_with_timeouts`](Self::send_with_timeouts), with the call's deadline served by the same
+    /// timer: it fires at the nearer of the phase's deadline and the call's.
+    fn send_with_deadline(
+        &self,
+        request: HttpRequest,
+        timeouts: &Timeouts,
+        deadline: Option<(Duration, Instant)>,
+    ) -> BoxFuture<'static, LLMResult<HttpResponse>> {
+        self.send_within(request, timeouts.connect, timeouts.first_byte, deadline)
     }
 
     fn applies_timeouts(&self) -> bool {
@@ -224,6 +259,7 @@ impl HyperTransport {
         request: HttpRequest,
         connect_timeout: Option<Duration>,
         first_byte_timeout: Option<Duration>,
+        call_deadline: Option<(Duration, Instant)>,
     ) -> BoxFuture<'static, LLMResult<HttpResponse>> {
         let prepared = self.prepare(request);
         let used_connections = Arc::clone(&self.used_connections);
@@ -239,34 +275,37 @@ impl HyperTransport {
             };
             // Two phases, told apart by the moment the pool hands over a connection: opening it (TCP,
             // tunnel, TLS) under the connect timeout, then waiting for headers under the first-byte one.
-            // One timer serves both: armed for the connect timeout, re-armed at the handover.
-            let timer = tokio::time::sleep(connect_timeout.unwrap_or(Duration::ZERO));
+            // One timer serves both and the call's deadline: armed for the nearer of the connect
+            // deadline and the call's, re-armed at the handover for the nearer of the first-byte
+            // deadline and the call's.
+            let call =
+                call_deadline.map(|(after, at)| PhaseDeadline { phase: TimeoutPhase::Total, after, at });
+            let connect = PhaseDeadline::from(TimeoutPhase::Connect, connect_timeout, Instant::now());
+            let connect = PhaseDeadline::nearer(connect, call);
+            let timer = tokio::time::sleep_until(connect.map_or_else(Instant::now, |deadline| deadline.at));
             tokio::pin!(timer);
             let finished_early = tokio::select! {
                 biased;
                 finished = &mut response => Some(finished),
                 _ = connection.wait_for_connection_metadata() => None,
-                () = &mut timer, if connect_timeout.is_some() => {
-                    let after = connect_timeout.unwrap_or_default();
-                    return Err(LLMError::Timeout { phase: TimeoutPhase::Connect, after });
+                () = &mut timer, if connect.is_some() => {
+                    return Err(PhaseDeadline::error(connect));
                 }
             };
             // When the connection was handed over, and whether it had carried a request before: a reused
             // connection closed right after it is a keep-alive the server had ended.
-            let handed_over = tokio::time::Instant::now();
+            let handed_over = Instant::now();
             let reused = finished_early.is_none() && carried_a_request_before(&connection, &used_connections);
-            let first_byte_deadline =
-                first_byte_timeout.and_then(|after| Some((after, handed_over.checked_add(after)?)));
-            let response = match (finished_early, first_byte_deadline) {
+            let first_byte = PhaseDeadline::from(TimeoutPhase::FirstByte, first_byte_timeout, handed_over);
+            let first_byte = PhaseDeadline::nearer(first_byte, call);
+            let response = match (finished_early, first_byte) {
                 (Some(finished), _) => finished,
-                (None, Some((after, deadline))) => {
-                    timer.as_mut().reset(deadline);
+                (None, Some(deadline)) => {
+                    timer.as_mut().reset(deadline.at);
                     tokio::select! {
                         biased;
                         finished = &mut response => finished,
-                        () = &mut timer => {
-                            return Err(LLMError::Timeout { phase: TimeoutPhase::FirstByte, after });
-                        }
+                        () = &mut timer => return Err(PhaseDeadline::error(Some(deadline))),
                     }
                 }
                 (None, None) => response.await,
@@ -282,6 +321,40 @@ impl HyperTransport {
                 body: Box::pin(IncomingStream(body)),
             })
         })
+    }
+}
+
+/// When a phase of the wait for the response headers (or the whole call) ends.
+#[derive(Clone, Copy)]
+struct PhaseDeadline {
+    phase: TimeoutPhase,
+    /// The configured length, for the error.
+    after: Duration,
+    at: Instant,
+}
+
+impl PhaseDeadline {
+    /// The deadline of a phase lasting `after` from `start`; a length too long for the clock is none.
+    fn from(phase: TimeoutPhase, after: Option<Duration>, start: Instant) -> Option<PhaseDeadline> {
+        let after = after?;
+        Some(PhaseDeadline { phase, after, at: start.checked_add(after)? })
+    }
+
+    /// The one that ends first (the call's on a tie).
+    fn nearer(phase: Option<PhaseDeadline>, call: Option<PhaseDeadline>) -> Option<PhaseDeadline> {
+        match (phase, call) {
+            (Some(phase), Some(call)) if phase.at < call.at => Some(phase),
+            (_, Some(call)) => Some(call),
+            (phase, None) => phase,
+        }
+    }
+
+    fn error(deadline: Option<PhaseDeadline>) -> LLMError {
+        match deadline {
+            Some(PhaseDeadline { phase, after, .. }) => LLMError::Timeout { phase, after },
+            // Not reached: the timer is only polled when a deadline was set.
+            None => LLMError::Timeout { phase: TimeoutPhase::Connect, after: Duration::ZERO },
+        }
     }
 }
 
