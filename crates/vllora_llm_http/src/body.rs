@@ -2,7 +2,7 @@
 //! a whole body under the size limit.
 
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -49,6 +49,10 @@ pub(crate) struct TimedBody {
     total: Option<(Duration, Instant)>,
     /// `None` when neither limit applies.
     timer: Option<Pin<Box<Sleep>>>,
+    /// The waker the pending timer was last polled with. Polled again for the same task before it has
+    /// fired, the timer has nothing new to say and is not polled (a poll registers the waker again: the
+    /// largest part of this wrapper's cost per read).
+    timer_waker: Option<Waker>,
 }
 
 impl TimedBody {
@@ -71,6 +75,7 @@ impl TimedBody {
             last_progress: now,
             total,
             timer: first.map(|at| Box::pin(tokio::time::sleep_until(at))),
+            timer_waker: None,
         }
     }
 
@@ -118,8 +123,21 @@ impl Stream for TimedBody {
             }
             Poll::Pending => {}
         }
+        if let (Some(timer), Some(waker)) = (this.timer.as_ref(), this.timer_waker.as_ref()) {
+            if same_waker(waker, context.waker()) && !timer.is_elapsed() {
+                return Poll::Pending;
+            }
+        }
         while let Some(timer) = this.timer.as_mut() {
+            // Out of budget, Tokio's timer answers `Pending` without registering the waker: then it must
+            // be polled again next time.
+            let registers = tokio::task::coop::has_budget_remaining();
             if timer.as_mut().poll(context).is_pending() {
+                if !registers {
+                    this.timer_waker = None;
+                } else if !this.timer_waker.as_ref().is_some_and(|waker| same_waker(waker, context.waker())) {
+                    this.timer_waker = Some(context.waker().clone());
+                }
                 break;
             }
             let now = Instant::now();
@@ -144,6 +162,13 @@ impl Stream for TimedBody {
         }
         Poll::Pending
     }
+}
+
+/// Whether `a` and `b` wake alike: `Waker::will_wake`, or the same data with a vtable of the same
+/// functions (a vtable Tokio builds in a `const` may sit at two addresses, and then `will_wake` says no
+/// for a clone of the waker it was cloned from).
+fn same_waker(a: &Waker, b: &Waker) -> bool {
+    a.will_wake(b) || (a.data() == b.data() && a.vtable() == b.vtable())
 }
 
 /// Wraps a body in the idle timeout and the call's deadline, unless neither applies.
