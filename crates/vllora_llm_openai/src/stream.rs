@@ -147,7 +147,12 @@ impl OpenAIStreamDecoder {
         if self.done {
             return Ok(());
         }
-        let data = data.trim();
+        // An event that starts and ends its JSON object has nothing to trim (the common case: `trim`
+        // walks both ends looking for Unicode whitespace).
+        let data = match data.as_bytes() {
+            [b'{', .., b'}'] => data,
+            _ => data.trim(),
+        };
         if data == "[DONE]" {
             self.done = true;
             if let Some(closing) = self.closing_chunk() {
