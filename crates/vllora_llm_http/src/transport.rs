@@ -13,7 +13,7 @@ use http::{HeaderValue, Uri};
 use http_body_util::Full;
 use hyper_rustls::{ConfigBuilderExt, HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::{HttpConnector, capture_connection};
+use hyper_util::client::legacy::connect::{CaptureConnection, HttpConnector, HttpInfo, capture_connection};
 use hyper_util::client::legacy::connect::proxy::Tunnel;
 use hyper_util::client::proxy::matcher::Matcher;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
@@ -292,10 +292,10 @@ impl HyperTransport {
                     return Err(PhaseDeadline::error(connect));
                 }
             };
-            // When the connection was handed over, and whether it had carried a request before: a reused
-            // connection closed right after it is a keep-alive the server had ended.
+            // When the connection was handed over: a reused connection closed right after it is a
+            // keep-alive the server had ended.
             let handed_over = Instant::now();
-            let reused = finished_early.is_none() && carried_a_request_before(&connection, &used_connections);
+            let was_handed_over = finished_early.is_none();
             let first_byte = PhaseDeadline::from(TimeoutPhase::FirstByte, first_byte_timeout, handed_over);
             let first_byte = PhaseDeadline::nearer(first_byte, call);
             let response = match (finished_early, first_byte) {
@@ -310,10 +310,22 @@ impl HyperTransport {
                 }
                 (None, None) => response.await,
             };
-            let closed_at_once = reused && handed_over.elapsed() < STALE_CLOSE_WINDOW;
-            let response = response.map_err(|error| {
-                request_error(&error, connect_timeout, &destination(&uri), closed_at_once)
-            })?;
+            let response = match response {
+                Ok(response) => response,
+                Err(error) => {
+                    // Whether the connection had carried a request before (had answered one) is asked
+                    // only here, on the error path.
+                    let closed_at_once = was_handed_over
+                        && handed_over.elapsed() < STALE_CLOSE_WINDOW
+                        && carried_a_request_before(&connection, &used_connections);
+                    return Err(request_error(&error, connect_timeout, &destination(&uri), closed_at_once));
+                }
+            };
+            // The connection answered: a later request given it knows it was reused. Its local address
+            // comes with the response (no copy of the connection's details is made for it).
+            if let Some(info) = response.extensions().get::<HttpInfo>() {
+                note_used(info.local_addr(), &used_connections);
+            }
             let (parts, body) = response.into_parts();
             Ok(HttpResponse {
                 status: parts.status,
@@ -429,27 +441,28 @@ fn destination(uri: &Uri) -> String {
     format!("{host}:{port}")
 }
 
-/// Maps a failed request (no response headers) to an error: [`LLMError::ConnectFailed`] when no
-/// connection could be opened (nothing was sent), [`LLMError::Connection`] when it broke after.
-/// Whether the connection a request was given had carried an earlier request (it is known by its local
-/// address), noting it as used.
-fn carried_a_request_before(
-    connection: &hyper_util::client::legacy::connect::CaptureConnection,
-    used: &Mutex<UsedConnections>,
-) -> bool {
+/// Whether the connection a request was given had carried an earlier request, one that got response
+/// headers (it is known by its local address, see [`note_used`]).
+fn carried_a_request_before(connection: &CaptureConnection, used: &Mutex<UsedConnections>) -> bool {
     let Some(metadata) = connection.connection_metadata().as_ref().map(|connected| {
         let mut extras = http::Extensions::new();
         connected.get_extras(&mut extras);
-        extras.get::<hyper_util::client::legacy::connect::HttpInfo>().map(|info| info.local_addr())
+        extras.get::<HttpInfo>().map(HttpInfo::local_addr)
     }) else {
         return false;
     };
     let Some(local) = metadata else { return false };
+    used.lock().unwrap_or_else(std::sync::PoisonError::into_inner).contains(&local)
+}
+
+/// Notes that the connection at `local` carried a request and got its response headers. A request that
+/// got none leaves its connection broken, never reused, so only answered ones need remembering.
+fn note_used(local: std::net::SocketAddr, used: &Mutex<UsedConnections>) {
     let mut used = used.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    if used.len() >= MAX_REMEMBERED_CONNECTIONS {
+    if used.len() >= MAX_REMEMBERED_CONNECTIONS && !used.contains(&local) {
         used.clear();
     }
-    !used.insert(local)
+    used.insert(local);
 }
 
 /// A reused connection closed by the server within this time of carrying the request, before any byte of
@@ -467,6 +480,8 @@ fn carried_a_request_before(
 /// ends the call unrepeated).
 const STALE_CLOSE_WINDOW: Duration = Duration::from_secs(1);
 
+/// Maps a failed request (no response headers) to an error: [`LLMError::ConnectFailed`] when no
+/// connection could be opened (nothing was sent), [`LLMError::Connection`] when it broke after.
 fn request_error(
     error: &hyper_util::client::legacy::Error,
     connect_timeout: Option<Duration>,
