@@ -90,6 +90,7 @@ impl Capture {
 
 #[tokio::test]
 async fn embeddings_are_routed_by_model_name_and_traced() {
+    vllora_llm_testkit::open_tracing_interest();
     let capture = Capture::default();
     let _guard = tracing::subscriber::set_default(capture.clone());
     let server = MockServer::start().await;
@@ -119,6 +120,7 @@ async fn embeddings_are_routed_by_model_name_and_traced() {
 
 #[tokio::test]
 async fn a_proxy_gets_its_own_model_name_and_errors_are_traced() {
+    vllora_llm_testkit::open_tracing_interest();
     let capture = Capture::default();
     let _guard = tracing::subscriber::set_default(capture.clone());
     let server = MockServer::start().await;
@@ -144,6 +146,7 @@ async fn a_proxy_gets_its_own_model_name_and_errors_are_traced() {
 
 #[tokio::test]
 async fn images_are_routed_and_traced() {
+    vllora_llm_testkit::open_tracing_interest();
     let capture = Capture::default();
     let _guard = tracing::subscriber::set_default(capture.clone());
     let server = MockServer::start().await;
@@ -173,6 +176,7 @@ async fn images_are_routed_and_traced() {
 
 #[tokio::test]
 async fn an_image_request_without_a_model_needs_a_provider() {
+    vllora_llm_testkit::open_tracing_interest();
     let server = MockServer::start().await;
     let answer = json!({"created": 1, "data": [{"url": "https://example.com/a.png"}]});
     server.respond("POST", "/v1/images/generations", MockResponse::json(200, answer));
@@ -193,6 +197,7 @@ async fn an_image_request_without_a_model_needs_a_provider() {
 #[cfg(feature = "gemini")]
 #[tokio::test]
 async fn gemini_embedding_models_go_to_gemini() {
+    vllora_llm_testkit::open_tracing_interest();
     let capture = Capture::default();
     let _guard = tracing::subscriber::set_default(capture.clone());
     let server = MockServer::start().await;
@@ -218,6 +223,7 @@ async fn gemini_embedding_models_go_to_gemini() {
 #[cfg(feature = "anthropic")]
 #[tokio::test]
 async fn providers_without_embeddings_say_so_and_unknown_models_are_config_errors() {
+    vllora_llm_testkit::open_tracing_interest();
     let server = MockServer::start().await;
     let anthropic =
         client(&server).embeddings().create(EmbeddingRequest::new("claude-sonnet-4-5", "x")).await;

@@ -35,6 +35,7 @@ fn client(server: &MockServer, provider: InferenceModelProvider) -> VlloraLLMCli
 
 #[tokio::test]
 async fn create_goes_to_openai_with_the_prefix_removed() {
+    vllora_llm_testkit::open_tracing_interest();
     let server = MockServer::start().await;
     server.respond("POST", "/v1/responses", MockResponse::json(200, completed_response()));
     let request = ResponsesRequest {
@@ -59,6 +60,7 @@ async fn create_goes_to_openai_with_the_prefix_removed() {
 
 #[tokio::test]
 async fn create_stream_passes_every_event_through() {
+    vllora_llm_testkit::open_tracing_interest();
     let server = MockServer::start().await;
     let created = json!({"type": "response.created", "sequence_number": 0,
                          "response": {"id": "resp_abc", "object": "response", "created_at": 1, "status": "in_progress",
@@ -92,6 +94,7 @@ async fn create_stream_passes_every_event_through() {
 
 #[tokio::test]
 async fn other_providers_are_a_clear_invalid_request() {
+    vllora_llm_testkit::open_tracing_interest();
     let server = MockServer::start().await;
     for (model, provider) in [("claude-sonnet-4-5", "anthropic"), ("gemini-2.5-flash", "gemini")] {
         let request = ResponsesRequest { model: model.to_owned(), input: "hi".into(), ..Default::default() };
@@ -109,6 +112,7 @@ async fn other_providers_are_a_clear_invalid_request() {
 
 #[tokio::test]
 async fn a_fixed_instance_does_not_serve_responses() {
+    vllora_llm_testkit::open_tracing_interest();
     let instance: Arc<Box<dyn ModelInstance>> = Arc::new(Box::new(DummyModelInstance {}));
     let client = VlloraLLMClient::new_with_instance(instance);
     let request = ResponsesRequest { model: "gpt-4.1".to_owned(), input: "hi".into(), ..Default::default() };
@@ -163,6 +167,7 @@ impl tracing::Subscriber for Capture {
 
 #[tokio::test]
 async fn the_span_carries_the_genai_fields() {
+    vllora_llm_testkit::open_tracing_interest();
     let capture = Capture::default();
     let _guard = tracing::subscriber::set_default(capture.clone());
     let server = MockServer::start().await;

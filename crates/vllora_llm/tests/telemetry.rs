@@ -184,6 +184,7 @@ fn assert_dummy_metric_attributes(event: &CapturedEvent) {
 
 #[tokio::test]
 async fn a_one_shot_call_records_the_genai_fields_and_no_content() {
+    vllora_llm_testkit::open_tracing_interest();
     let capture = Capture::default();
     let _guard = tracing::subscriber::set_default(capture.clone());
     let response = dummy_client().completions().create(request()).await.unwrap();
@@ -216,6 +217,7 @@ async fn a_one_shot_call_records_the_genai_fields_and_no_content() {
 
 #[tokio::test]
 async fn a_one_shot_call_ends_with_duration_and_token_usage_metrics() {
+    vllora_llm_testkit::open_tracing_interest();
     let capture = Capture::default();
     let _guard = tracing::subscriber::set_default(capture.clone());
     dummy_client().completions().create(request()).await.unwrap();
@@ -248,6 +250,7 @@ async fn a_one_shot_call_ends_with_duration_and_token_usage_metrics() {
 
 #[tokio::test]
 async fn content_is_recorded_only_when_asked_for() {
+    vllora_llm_testkit::open_tracing_interest();
     let capture = Capture::default();
     let _guard = tracing::subscriber::set_default(capture.clone());
     let client = dummy_client().with_content_recording(true);
@@ -261,6 +264,7 @@ async fn content_is_recorded_only_when_asked_for() {
 
 #[tokio::test]
 async fn a_stream_records_first_token_usage_and_finish_reason_when_it_ends() {
+    vllora_llm_testkit::open_tracing_interest();
     let capture = Capture::default();
     let _guard = tracing::subscriber::set_default(capture.clone());
     let mut stream = dummy_client().completions().create_stream(request()).await.unwrap();
@@ -316,6 +320,7 @@ async fn a_stream_records_first_token_usage_and_finish_reason_when_it_ends() {
 
 #[tokio::test]
 async fn a_stream_dropped_before_its_end_is_a_cancelled_operation() {
+    vllora_llm_testkit::open_tracing_interest();
     let capture = Capture::default();
     let _guard = tracing::subscriber::set_default(capture.clone());
     let mut stream = dummy_client().completions().create_stream(request()).await.unwrap();
@@ -363,6 +368,7 @@ impl ModelInstance for RateLimited {
 
 #[tokio::test]
 async fn a_failed_call_carries_its_error_type_on_the_span_and_the_duration() {
+    vllora_llm_testkit::open_tracing_interest();
     let capture = Capture::default();
     let _guard = tracing::subscriber::set_default(capture.clone());
     let instance: Arc<Box<dyn ModelInstance>> = Arc::new(Box::new(RateLimited));
@@ -397,6 +403,7 @@ mod over_http {
 
     #[tokio::test]
     async fn spans_and_metrics_name_the_server_and_the_cache_counts() {
+        vllora_llm_testkit::open_tracing_interest();
         let capture = Capture::default();
         let _guard = tracing::subscriber::set_default(capture.clone());
         let server = MockServer::start().await;
@@ -447,6 +454,7 @@ mod over_http {
 
     #[tokio::test]
     async fn embeddings_end_with_a_duration_and_input_tokens_only() {
+        vllora_llm_testkit::open_tracing_interest();
         let capture = Capture::default();
         let _guard = tracing::subscriber::set_default(capture.clone());
         let server = MockServer::start().await;
@@ -474,6 +482,7 @@ mod over_http {
 
     #[tokio::test]
     async fn a_streamed_response_ends_with_its_metrics_and_a_dropped_one_is_cancelled() {
+        vllora_llm_testkit::open_tracing_interest();
         let capture = Capture::default();
         let _guard = tracing::subscriber::set_default(capture.clone());
         let server = MockServer::start().await;

@@ -20,6 +20,7 @@ mod request;
 mod response;
 mod server;
 mod split;
+mod tracing_interest;
 
 pub use conformance::record_conformance;
 pub use fuzz::{Corruption, fixture_bodies, fuzz_over_fixtures};
@@ -28,3 +29,4 @@ pub use request::RecordedRequest;
 pub use response::{Chunking, MockResponse};
 pub use server::MockServer;
 pub use split::{split_at, split_points};
+pub use tracing_interest::open_tracing_interest;
