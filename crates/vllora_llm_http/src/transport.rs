@@ -95,6 +95,8 @@ pub struct HyperTransport {
     /// The local addresses of the connections that have carried a request, so that a later request
     /// knows it was given a reused one (see [`STALE_CLOSE_WINDOW`]).
     used_connections: Arc<Mutex<UsedConnections>>,
+    /// The last URL sent to, parsed (shared by clones).
+    last_url: Arc<LastUrl>,
 }
 
 /// The local addresses of connections that have carried a request (at most [`MAX_REMEMBERED_CONNECTIONS`]).
@@ -180,6 +182,7 @@ impl HyperTransport {
             connect_timeout,
             first_byte_timeout: timeouts.first_byte,
             used_connections: Arc::default(),
+            last_url: Arc::default(),
         })
     }
 
@@ -372,13 +375,23 @@ impl PhaseDeadline {
 
 impl HyperTransport {
     fn prepare(&self, request: HttpRequest) -> LLMResult<(Route, http::Request<Full<Bytes>>)> {
-        let invalid = || LLMError::InvalidRequest(format!("invalid URL {:?}", RedactedUrl(&request.url)));
-        refuse_userinfo(&request.url)?;
-        let mut uri: Uri = request.url.parse().map_err(|_| invalid())?;
+        let HttpRequest { method, url, headers, body } = request;
+        let invalid = || LLMError::InvalidRequest(format!("invalid URL {:?}", RedactedUrl(&url)));
+        let known = self.last_url.known(&url);
+        let newly_parsed = known.is_none();
+        let mut uri = match known {
+            Some(uri) => uri,
+            None => {
+                refuse_userinfo(&url)?;
+                let uri: Uri = url.parse().map_err(|_| invalid())?;
+                uri
+            }
+        };
         let scheme = uri.scheme().cloned().ok_or_else(invalid)?;
-        if scheme != Scheme::HTTP && scheme != Scheme::HTTPS || uri.host().is_none() {
+        if scheme != Scheme::HTTP && scheme != Scheme::HTTPS || uri.authority().is_none() {
             return Err(invalid());
         }
+        let checked = newly_parsed.then(|| uri.clone());
         let intercept =
             self.proxy.as_ref().and_then(|routes| Some((routes, routes.matcher.intercept(&uri)?)));
         let route = match intercept {
@@ -392,11 +405,39 @@ impl HyperTransport {
                 Route::Tunnel(routes.tunnel_client(intercept.uri(), intercept.basic_auth()))
             }
         };
-        let mut hyper_request = http::Request::new(Full::new(request.body));
-        *hyper_request.method_mut() = request.method;
+        let mut hyper_request = http::Request::new(Full::new(body));
+        *hyper_request.method_mut() = method;
         *hyper_request.uri_mut() = uri;
-        *hyper_request.headers_mut() = request.headers;
+        *hyper_request.headers_mut() = headers;
+        if let Some(checked) = checked {
+            self.last_url.remember(url, checked);
+        }
         Ok((route, hyper_request))
+    }
+}
+
+/// The last URL this transport sent to, as parsed and checked: the next request to the same URL (the
+/// usual case, a model's endpoint) reuses it instead of parsing and checking it again. A request to
+/// another URL is parsed and replaces it. Never waited for: when another request holds it, the URL is
+/// parsed as if it were not there.
+#[derive(Default)]
+struct LastUrl(Mutex<Option<(String, Uri)>>);
+
+impl LastUrl {
+    /// The parsed URI when `url` is, byte for byte, the URL last remembered (it passed every check).
+    fn known(&self, url: &str) -> Option<Uri> {
+        let last = self.0.try_lock().ok()?;
+        match &*last {
+            Some((known, uri)) if known == url => Some(uri.clone()),
+            _ => None,
+        }
+    }
+
+    /// Remembers `url` (checked: no user-info, `http` or `https` with a host) parsed as `uri`.
+    fn remember(&self, url: String, uri: Uri) {
+        if let Ok(mut last) = self.0.try_lock() {
+            *last = Some((url, uri));
+        }
     }
 }
 
@@ -526,4 +567,41 @@ fn request_error(
 /// Maps an error while reading a response body.
 pub(crate) fn body_error(error: &hyper::Error) -> LLMError {
     LLMError::Connection { message: format!("the response body was cut off: {}", describe(error)) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn uri_of(transport: &HyperTransport, url: &str) -> Result<String, String> {
+        let request = HttpRequest::post_json(url, "{}");
+        match transport.prepare(request) {
+            Ok((_, prepared)) => Ok(prepared.uri().to_string()),
+            Err(error) => Err(error.to_string()),
+        }
+    }
+
+    #[test]
+    fn the_last_url_is_reused_only_for_the_same_url_and_bad_ones_are_never_remembered() {
+        let Ok(transport) = HyperTransport::new(&Timeouts::default(), &ProxyConfig::none()) else {
+            panic!("a transport without proxies");
+        };
+        let first = "http://127.0.0.1:8080/v1/chat/completions";
+        assert_eq!(uri_of(&transport, first).as_deref(), Ok(first));
+        assert!(transport.last_url.known(first).is_some());
+        // Another URL is parsed and replaces it; the same bytes only are taken as known.
+        let second = "https://api.example.com/v1/chat/completions?api-version=1";
+        assert_eq!(uri_of(&transport, second).as_deref(), Ok(second));
+        assert!(transport.last_url.known(first).is_none());
+        assert!(
+            transport.last_url.known("https://API.example.com/v1/chat/completions?api-version=1").is_none()
+        );
+        // Refused URLs are refused every time and leave the last good one in place.
+        for bad in ["ftp://host/file", "http://user:pw@host/v1", "not a url"] {
+            assert!(uri_of(&transport, bad).is_err(), "{bad}");
+            assert!(uri_of(&transport, bad).is_err(), "{bad} again");
+            assert!(transport.last_url.known(bad).is_none());
+        }
+        assert!(transport.last_url.known(second).is_some());
+    }
 }
