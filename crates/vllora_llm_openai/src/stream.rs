@@ -326,14 +326,18 @@ impl OpenAIStreamDecoder {
             extra_content: None,
         });
         let announced_before = state.announced_calls;
-        let tool_calls: Vec<ToolCallDelta> = delta
-            .tool_calls
-            .take()
-            .unwrap_or_default()
-            .into_iter()
-            .chain(legacy)
-            .filter_map(|call| state.tool_call(call))
-            .collect();
+        let wire_calls = delta.tool_calls.take();
+        // Most events carry no call: then no list is built (collecting an empty chain still costs).
+        let tool_calls: Vec<ToolCallDelta> = if wire_calls.is_none() && legacy.is_none() {
+            Vec::new()
+        } else {
+            wire_calls
+                .unwrap_or_default()
+                .into_iter()
+                .chain(legacy)
+                .filter_map(|call| state.tool_call(call))
+                .collect()
+        };
         let mut order = Vec::new();
         let detail_text = state.merge_details(&self.provider, delta.reasoning_details.as_deref());
         let answer_begins = delta.content.as_ref().is_some_and(|content| match content {
