@@ -423,16 +423,28 @@ impl<'de, T: ReadInPlace<'de> + Default> ReadInPlace<'de> for OneOrMore<T> {
                     return Ok(());
                 }
                 list.filled = true;
-                loop {
-                    let mut element = T::default();
-                    if seq.next_element_seed(InPlace(&mut element))?.is_none() {
-                        return Ok(());
-                    }
-                    list.rest.push(element);
-                }
+                // Each further element is made (a default, read in place) only once the list has one:
+                // a default made beforehand would be made and dropped at the end of every list.
+                while seq.next_element_seed(PushInPlace(&mut list.rest))?.is_some() {}
+                Ok(())
             }
         }
         deserializer.deserialize_seq(ListVisitor(self))
+    }
+}
+
+/// Reads the next element of a list into a default pushed onto `0` (left there, part read, if reading
+/// it fails: the whole read fails then).
+struct PushInPlace<'p, T>(&'p mut Vec<T>);
+
+impl<'de, T: ReadInPlace<'de> + Default> serde::de::DeserializeSeed<'de> for PushInPlace<'_, T> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        self.0.push(T::default());
+        match self.0.last_mut() {
+            Some(element) => element.read_in_place(deserializer),
+            None => Err(serde::de::Error::custom("no place for a list element")),
+        }
     }
 }
 
