@@ -27,9 +27,22 @@ pub(crate) fn parse_response(
     if let (Some(error_value), true) = (&wire.error, wire.choices.is_empty()) {
         return Err(error::api_error_from_value(provider, None, error_value).with_body(body).into());
     }
-    // Kept as the host wrote it, `""` included (the unified reason is then none).
-    let raw_finish_reason = wire.choices.first().and_then(|choice| choice.finish_reason.clone());
-    let choices = wire.choices.into_iter().map(|wire| choice(provider, wire)).collect();
+    // The first choice's reason is kept as the host wrote it, `""` included (the unified reason is then
+    // none): moved out of its choice once read, not copied.
+    let mut raw_finish_reason = None;
+    let choices = wire
+        .choices
+        .into_iter()
+        .enumerate()
+        .map(|(position, mut wire)| {
+            let raw = wire.finish_reason.take();
+            let choice = choice(provider, wire, raw.as_deref());
+            if position == 0 {
+                raw_finish_reason = raw;
+            }
+            choice
+        })
+        .collect();
     let response = ChatCompletionResponse {
         id: wire.id,
         object: "chat.completion".to_owned(),
@@ -51,7 +64,8 @@ pub(crate) fn finish_reason(raw: Option<&str>) -> Option<FinishReason> {
     raw.filter(|raw| !raw.is_empty()).map(FinishReason::parse)
 }
 
-fn choice(provider: &str, wire: ResponseChoice) -> Choice {
+/// A choice in the gateway's shape; `raw_finish_reason` is its `finish_reason` as sent.
+fn choice(provider: &str, wire: ResponseChoice, raw_finish_reason: Option<&str>) -> Choice {
     let message = wire.message;
     let content = message.content.map(MessageContent::split).unwrap_or_default();
     // Some hosts send placeholder calls (no name, no arguments): there is nothing to run.
@@ -82,7 +96,7 @@ fn choice(provider: &str, wire: ResponseChoice) -> Choice {
     Choice {
         index: wire.index,
         message: ChatCompletionMessage {
-            role: message.role.map_or(Role::Assistant, Role::from),
+            role: message.role.unwrap_or(Role::Assistant),
             content: content.text.map(ChatCompletionContent::Text),
             tool_calls: (!tool_calls.is_empty()).then_some(tool_calls),
             refusal: message.refusal,
@@ -97,7 +111,7 @@ fn choice(provider: &str, wire: ResponseChoice) -> Choice {
             provider_content,
             ..Default::default()
         },
-        finish_reason: finish_reason(wire.finish_reason.as_deref()),
+        finish_reason: finish_reason(raw_finish_reason),
         logprobs: wire.logprobs,
     }
 }

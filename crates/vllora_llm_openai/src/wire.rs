@@ -10,7 +10,7 @@ use serde_json::Value;
 use vllora_llm_core::types::gateway::{
     Annotation, AudioOutput, CacheControl, ChatCompletionTool, ChoiceLogprobs, FileInput, FunctionCall,
     FunctionDefinition, ImageUrl, InputAudio, Prediction, ReasoningEffort, ResponseFormat, StreamOptions,
-    ToolChoice, Verbosity,
+    Role, ToolChoice, Verbosity,
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -270,6 +270,41 @@ where
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
+/// A role's name (or `null`) as the gateway's [`Role`], without copying the name of a known role.
+fn role_name<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Role>, D::Error> {
+    struct RoleName;
+
+    impl<'de> serde::de::Visitor<'de> for RoleName {
+        type Value = Option<Role>;
+
+        fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            formatter.write_str("a role name or null")
+        }
+
+        fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Option<Role>, E> {
+            Ok(Some(Role::from(name)))
+        }
+
+        fn visit_string<E: serde::de::Error>(self, name: String) -> Result<Option<Role>, E> {
+            Ok(Some(Role::from(name)))
+        }
+
+        fn visit_none<E: serde::de::Error>(self) -> Result<Option<Role>, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Option<Role>, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<Role>, D::Error> {
+            deserializer.deserialize_str(self)
+        }
+    }
+
+    deserializer.deserialize_option(RoleName)
+}
+
 /// A Unix time as an integer, a float, or nothing.
 pub(crate) fn lenient_time<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
     Ok(match Option::<Value>::deserialize(deserializer)? {
@@ -319,8 +354,9 @@ pub(crate) struct ResponseChoice {
 /// The assistant message of a choice.
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct ResponseMessage {
-    #[serde(default)]
-    pub role: Option<String>,
+    /// Read without a copy: a known role is a constant, only an unknown one is kept as sent.
+    #[serde(default, deserialize_with = "role_name")]
+    pub role: Option<Role>,
     #[serde(default)]
     pub content: Option<MessageContent>,
     #[serde(default)]
