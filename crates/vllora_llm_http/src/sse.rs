@@ -82,7 +82,9 @@ impl ReadyQueue {
 
     fn pop_front(&mut self) -> Option<ReadyEvent> {
         let first = self.first.take();
-        self.first = self.rest.pop_front();
+        if !self.rest.is_empty() {
+            self.first = self.rest.pop_front();
+        }
         first
     }
 
@@ -262,17 +264,27 @@ impl SseDecoder {
 
     /// Decodes `input` from `input_pos` until an event is ready or the read is used up.
     fn decode_input(&mut self) -> LLMResult<()> {
-        // A second handle (a reference count), so that the lines can be read while `self` changes; the
-        // pending data line is still read from `self.input`.
-        let input = self.input.clone();
+        // For the lines read one by one, a second handle (a reference count), so that they can be read
+        // while `self` changes; the pending data line is still read from `self.input`. Made only when
+        // needed: taking and dropping it costs more than the one-step decoding of a usual event.
+        let mut second: Option<Bytes> = None;
         let mut result = Ok(());
         while self.ready.is_empty() {
-            let Some(rest) = input.get(self.input_pos..).filter(|rest| !rest.is_empty()) else { break };
-            if let Some(used) = self.one_line_event(rest, self.input_pos) {
-                self.input_pos = self.input_pos.saturating_add(used);
+            let position = self.input_pos;
+            if position >= self.input.len() {
+                break;
+            }
+            // The one-step decoding does not read `self.input`: the read is moved out meanwhile.
+            let input = std::mem::take(&mut self.input);
+            let used = input.get(position..).and_then(|rest| self.one_line_event(rest, position));
+            self.input = input;
+            if let Some(used) = used {
+                self.input_pos = position.saturating_add(used);
                 continue;
             }
-            match self.line(rest, Some(self.input_pos)) {
+            let input = second.get_or_insert_with(|| self.input.clone());
+            let Some(rest) = input.get(position..).filter(|rest| !rest.is_empty()) else { break };
+            match self.line(rest, Some(position)) {
                 Ok(used) => self.input_pos = self.input_pos.saturating_add(used),
                 Err(error) => {
                     result = Err(error);
