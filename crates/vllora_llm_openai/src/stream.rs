@@ -346,8 +346,12 @@ impl OpenAIStreamDecoder {
         }) || !tool_calls.is_empty()
             || delta.refusal.as_ref().is_some_and(|refusal| !refusal.0.is_empty())
             || wire.finish_reason.as_ref().is_some_and(|reason| !reason.0.is_empty());
-        let reasoning_details =
-            if answer_begins { state.flush_details(announced_before, &mut order) } else { None };
+        // Checked here: nearly every event has no reasoning block open, and the call alone costs.
+        let reasoning_details = if answer_begins && !state.open_details.is_empty() {
+            state.flush_details(announced_before, &mut order)
+        } else {
+            None
+        };
         let (content, thinking) = match delta.content.take() {
             None => (None, None),
             Some(DeltaContent::Text(content)) => {

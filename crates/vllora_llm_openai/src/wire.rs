@@ -1023,7 +1023,12 @@ impl<'de> FillFields<'de> for StreamChoice<'de> {
                 self.finish_reason = map.next_value_seed(OptStr)?;
             }
             3 => {
-                self.logprobs = map.next_value()?;
+                // Assigned only when given: the field is read once, into `None`, and assigning `None`
+                // over `None` still calls the drop of the old value (on every event: OpenAI sends
+                // `logprobs: null`).
+                if let Some(logprobs) = map.next_value::<Option<ChoiceLogprobs>>()? {
+                    self.logprobs = Some(logprobs);
+                }
             }
             _ => {
                 map.next_value::<serde::de::IgnoredAny>()?;
