@@ -9,6 +9,7 @@ use tokio::time::Instant;
 
 use bytes::Bytes;
 use http::uri::{Authority, Scheme};
+use http::header::HOST;
 use http::{HeaderValue, Uri};
 use http_body_util::Full;
 use hyper_rustls::{ConfigBuilderExt, HttpsConnector, HttpsConnectorBuilder};
@@ -375,27 +376,35 @@ impl PhaseDeadline {
 
 impl HyperTransport {
     fn prepare(&self, request: HttpRequest) -> LLMResult<(Route, http::Request<Full<Bytes>>)> {
-        let HttpRequest { method, url, headers, body } = request;
+        let HttpRequest { method, url, mut headers, body } = request;
         let invalid = || LLMError::InvalidRequest(format!("invalid URL {:?}", RedactedUrl(&url)));
-        let known = self.last_url.known(&url);
-        let newly_parsed = known.is_none();
-        let mut uri = match known {
-            Some(uri) => uri,
+        let (parsed, newly_parsed) = match self.last_url.known(&url) {
+            Some(parsed) => (parsed, false),
             None => {
                 refuse_userinfo(&url)?;
                 let uri: Uri = url.parse().map_err(|_| invalid())?;
-                uri
+                let host = host_header(&uri);
+                (ParsedUrl { uri, host }, true)
             }
         };
-        let scheme = uri.scheme().cloned().ok_or_else(invalid)?;
-        if scheme != Scheme::HTTP && scheme != Scheme::HTTPS || uri.authority().is_none() {
+        let scheme = parsed.uri.scheme().cloned().ok_or_else(invalid)?;
+        if scheme != Scheme::HTTP && scheme != Scheme::HTTPS || parsed.uri.authority().is_none() {
             return Err(invalid());
         }
-        let checked = newly_parsed.then(|| uri.clone());
+        let checked = newly_parsed.then(|| parsed.clone());
+        let ParsedUrl { mut uri, host } = parsed;
         let intercept =
             self.proxy.as_ref().and_then(|routes| Some((routes, routes.matcher.intercept(&uri)?)));
         let route = match intercept {
-            None if scheme == Scheme::HTTP => Route::Plain(self.plain.clone()),
+            None if scheme == Scheme::HTTP => {
+                // Plain HTTP is HTTP/1.1, whose requests hyper gives the `Host` header the URL names
+                // (formatting it each time) unless they have one: it is given here, made once per URL.
+                // Over TLS, HTTP/2 may be chosen, which sends no `Host` header: those are left to hyper.
+                if let Some(host) = host {
+                    headers.entry(HOST).or_insert(host);
+                }
+                Route::Plain(self.plain.clone())
+            }
             None => Route::Direct(self.direct.clone()),
             Some((routes, intercept)) => {
                 // The tunnel connector assumes port 443 when the URL names none.
@@ -416,27 +425,46 @@ impl HyperTransport {
     }
 }
 
+/// A URL as parsed and checked (no user-info, `http` or `https` with a host), with the `Host` header an
+/// HTTP/1.1 request to it carries.
+#[derive(Clone)]
+struct ParsedUrl {
+    uri: Uri,
+    host: Option<HeaderValue>,
+}
+
+/// The `Host` header of an HTTP/1.1 request to `uri`, as hyper_util's client writes it: the host, with
+/// the port when it is not the scheme's default.
+fn host_header(uri: &Uri) -> Option<HeaderValue> {
+    let host = uri.host()?;
+    let default_port = if uri.scheme_str() == Some("https") { 443 } else { 80 };
+    match uri.port_u16() {
+        Some(port) if port != default_port => HeaderValue::from_str(&format!("{host}:{port}")).ok(),
+        _ => HeaderValue::from_str(host).ok(),
+    }
+}
+
 /// The last URL this transport sent to, as parsed and checked: the next request to the same URL (the
 /// usual case, a model's endpoint) reuses it instead of parsing and checking it again. A request to
 /// another URL is parsed and replaces it. Never waited for: when another request holds it, the URL is
 /// parsed as if it were not there.
 #[derive(Default)]
-struct LastUrl(Mutex<Option<(String, Uri)>>);
+struct LastUrl(Mutex<Option<(String, ParsedUrl)>>);
 
 impl LastUrl {
-    /// The parsed URI when `url` is, byte for byte, the URL last remembered (it passed every check).
-    fn known(&self, url: &str) -> Option<Uri> {
+    /// The parsed URL when `url` is, byte for byte, the URL last remembered (it passed every check).
+    fn known(&self, url: &str) -> Option<ParsedUrl> {
         let last = self.0.try_lock().ok()?;
         match &*last {
-            Some((known, uri)) if known == url => Some(uri.clone()),
+            Some((known, parsed)) if known == url => Some(parsed.clone()),
             _ => None,
         }
     }
 
-    /// Remembers `url` (checked: no user-info, `http` or `https` with a host) parsed as `uri`.
-    fn remember(&self, url: String, uri: Uri) {
+    /// Remembers `url`, checked, as `parsed`.
+    fn remember(&self, url: String, parsed: ParsedUrl) {
         if let Ok(mut last) = self.0.try_lock() {
-            *last = Some((url, uri));
+            *last = Some((url, parsed));
         }
     }
 }
@@ -603,5 +631,46 @@ mod tests {
             assert!(transport.last_url.known(bad).is_none());
         }
         assert!(transport.last_url.known(second).is_some());
+    }
+
+    fn host_of(transport: &HyperTransport, request: HttpRequest) -> Option<String> {
+        let (_, prepared) = transport.prepare(request).ok()?;
+        prepared.headers().get(HOST).and_then(|value| value.to_str().ok()).map(str::to_owned)
+    }
+
+    /// The `Host` header given to plain HTTP requests is the one hyper_util would write; requests over TLS
+    /// (maybe HTTP/2) get none here, and a caller's own is kept.
+    #[test]
+    fn plain_requests_carry_the_host_hyper_would_write() {
+        let Ok(transport) = HyperTransport::new(&Timeouts::default(), &ProxyConfig::none()) else {
+            panic!("a transport without proxies");
+        };
+        for _ in 0..2 {
+            let cases = [
+                ("http://127.0.0.1:8080/v1/chat/completions", Some("127.0.0.1:8080")),
+                ("http://localhost:80/v1", Some("localhost")),
+                ("http://localhost/v1", Some("localhost")),
+                ("http://[::1]:08080/v1", Some("[::1]:8080")),
+                ("http://host.internal:443/v1", Some("host.internal:443")),
+                ("https://api.example.com/v1", None),
+                ("https://api.example.com:8443/v1", None),
+            ];
+            for (url, expected) in cases {
+                // Twice each: parsed, then known.
+                assert_eq!(
+                    host_of(&transport, HttpRequest::post_json(url, "{}")).as_deref(),
+                    expected,
+                    "{url}"
+                );
+                assert_eq!(
+                    host_of(&transport, HttpRequest::post_json(url, "{}")).as_deref(),
+                    expected,
+                    "{url}"
+                );
+            }
+        }
+        let own = HttpRequest::post_json("http://127.0.0.1:8080/v1", "{}").header("host", "elsewhere");
+        let Ok(own) = own else { panic!("a valid header") };
+        assert_eq!(host_of(&transport, own).as_deref(), Some("elsewhere"));
     }
 }
