@@ -318,20 +318,21 @@ impl OpenAIStreamDecoder {
         let Some(state) = self.choices.get_mut(position) else { return };
         let delta = &mut wire.delta;
         let announced = delta.role.is_some();
-        // The legacy single function call streams as a call of its own (a placeholder one is dropped).
-        let legacy = delta.function_call.take().map(|function| StreamToolCall {
-            index: Some(LEGACY_CALL_INDEX),
-            id: None,
-            function: Some(function),
-            extra_content: None,
-        });
         let announced_before = state.announced_calls;
-        let wire_calls = delta.tool_calls.take();
         // Most events carry no call: then no list is built (collecting an empty chain still costs).
-        let tool_calls: Vec<ToolCallDelta> = if wire_calls.is_none() && legacy.is_none() {
+        let tool_calls: Vec<ToolCallDelta> = if delta.tool_calls.is_none() && delta.function_call.is_none() {
             Vec::new()
         } else {
-            wire_calls
+            // The legacy single function call streams as a call of its own (a placeholder one is dropped).
+            let legacy = delta.function_call.take().map(|function| StreamToolCall {
+                index: Some(LEGACY_CALL_INDEX),
+                id: None,
+                function: Some(function),
+                extra_content: None,
+            });
+            delta
+                .tool_calls
+                .take()
                 .unwrap_or_default()
                 .into_iter()
                 .chain(legacy)
@@ -339,7 +340,10 @@ impl OpenAIStreamDecoder {
                 .collect()
         };
         let mut order = Vec::new();
-        let detail_text = state.merge_details(&self.provider, delta.reasoning_details.as_deref());
+        let detail_text = match delta.reasoning_details.as_deref() {
+            Some(fragments) => state.merge_details(&self.provider, Some(fragments)),
+            None => None,
+        };
         let answer_begins = delta.content.as_ref().is_some_and(|content| match content {
             DeltaContent::Text(text) => !text.0.is_empty(),
             DeltaContent::Chunks(chunks) => !chunks.is_empty(),
