@@ -220,9 +220,10 @@ impl fmt::Debug for HyperTransport {
     }
 }
 
+/// Which client a request goes through (the plain and direct ones are the transport's own).
 enum Route {
-    Plain(PlainClient),
-    Direct(DirectClient),
+    Plain,
+    Direct,
     Tunnel(TunnelClient),
 }
 
@@ -265,18 +266,22 @@ impl HyperTransport {
         first_byte_timeout: Option<Duration>,
         call_deadline: Option<(Duration, Instant)>,
     ) -> BoxFuture<'static, LLMResult<HttpResponse>> {
-        let prepared = self.prepare(request);
-        let used_connections = Arc::clone(&self.used_connections);
-        Box::pin(async move {
-            let (route, mut hyper_request) = prepared?;
+        // The request is handed to hyper_util's client here (it only prepares it; nothing is sent before
+        // the future is polled), so the client itself need not be cloned into the future.
+        let started = self.prepare(request).map(|(route, mut hyper_request)| {
             // A clone shares the URI's bytes; `host:port` is formatted only when an error names it.
             let uri = hyper_request.uri().clone();
-            let mut connection = capture_connection(&mut hyper_request);
-            let mut response = match route {
-                Route::Plain(client) => client.request(hyper_request),
-                Route::Direct(client) => client.request(hyper_request),
+            let connection = capture_connection(&mut hyper_request);
+            let response = match route {
+                Route::Plain => self.plain.request(hyper_request),
+                Route::Direct => self.direct.request(hyper_request),
                 Route::Tunnel(client) => client.request(hyper_request),
             };
+            (uri, connection, response)
+        });
+        let used_connections = Arc::clone(&self.used_connections);
+        Box::pin(async move {
+            let (uri, mut connection, mut response) = started?;
             // Two phases, told apart by the moment the pool hands over a connection: opening it (TCP,
             // tunnel, TLS) under the connect timeout, then waiting for headers under the first-byte one.
             // One timer serves both and the call's deadline: armed for the nearer of the connect
@@ -403,9 +408,9 @@ impl HyperTransport {
                 if let Some(host) = host {
                     headers.entry(HOST).or_insert(host);
                 }
-                Route::Plain(self.plain.clone())
+                Route::Plain
             }
-            None => Route::Direct(self.direct.clone()),
+            None => Route::Direct,
             Some((routes, intercept)) => {
                 // The tunnel connector assumes port 443 when the URL names none.
                 if scheme == Scheme::HTTP && uri.port().is_none() {
