@@ -224,7 +224,8 @@ impl fmt::Debug for HyperTransport {
 enum Route {
     Plain,
     Direct,
-    Tunnel(TunnelClient),
+    /// Boxed: a client is large, and the proxied route is the rare one.
+    Tunnel(Box<TunnelClient>),
 }
 
 impl HttpTransport for HyperTransport {
@@ -416,7 +417,7 @@ impl HyperTransport {
                 if scheme == Scheme::HTTP && uri.port().is_none() {
                     uri = with_port(&uri, 80).ok_or_else(invalid)?;
                 }
-                Route::Tunnel(routes.tunnel_client(intercept.uri(), intercept.basic_auth()))
+                Route::Tunnel(Box::new(routes.tunnel_client(intercept.uri(), intercept.basic_auth())))
             }
         };
         let mut hyper_request = http::Request::new(Full::new(body));
