@@ -203,12 +203,12 @@ impl OpenAIStreamDecoder {
 
     fn remember_metadata(&mut self, wire: &StreamChunk<'_>) {
         if let Some(id) = wire.id.as_ref().filter(|id| !id.0.is_empty()) {
-            if self.id != id.as_str() {
+            if !same_text(&self.id, id.as_str()) {
                 self.id = id.as_str().into();
             }
         }
         if let Some(model) = wire.model.as_ref().filter(|model| !model.0.is_empty()) {
-            if self.model != model.as_str() {
+            if !same_text(&self.model, model.as_str()) {
                 self.model = model.as_str().into();
             }
         }
@@ -217,12 +217,12 @@ impl OpenAIStreamDecoder {
         }
         // OpenAI repeats these on every event: they are copied only when they change.
         if let Some(fingerprint) = &wire.system_fingerprint {
-            if self.system_fingerprint.as_deref() != Some(fingerprint.as_str()) {
+            if !self.system_fingerprint.as_deref().is_some_and(|held| same_text(held, fingerprint.as_str())) {
                 self.system_fingerprint = Some(fingerprint.as_str().into());
             }
         }
         if let Some(tier) = &wire.service_tier {
-            if self.service_tier.as_deref() != Some(tier.as_str()) {
+            if !self.service_tier.as_deref().is_some_and(|held| same_text(held, tier.as_str())) {
                 self.service_tier = Some(tier.as_str().into());
             }
         }
@@ -816,6 +816,26 @@ pub(crate) async fn read_document(
     Ok((document, Box::pin(reader)))
 }
 
+/// `a == b`, comparing strings of 4 to 16 bytes (the model, fingerprint and tier every event repeats)
+/// with two loads from each end rather than a call to `memcmp`.
+#[inline]
+fn same_text(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    // The two loads overlap (or meet) for these lengths, so together they cover every byte.
+    if (8..=16).contains(&a.len()) {
+        let ends = |text: &[u8]| (text.first_chunk::<8>().copied(), text.last_chunk::<8>().copied());
+        return ends(a) == ends(b);
+    }
+    if (4..8).contains(&a.len()) {
+        let ends = |text: &[u8]| (text.first_chunk::<4>().copied(), text.last_chunk::<4>().copied());
+        return ends(a) == ends(b);
+    }
+    a == b
+}
+
 /// Non-empty text, owned.
 fn text(value: Option<WireStr<'_>>) -> Option<String> {
     value.filter(|text| !text.0.is_empty()).map(|text| text.0.into_owned())
@@ -834,6 +854,22 @@ mod tests {
     /// The chat stream fixtures: raw bodies (`<case>.openai.sse`) and what they condense to
     /// (`<case>.expected.json`).
     const CASES: usize = 19;
+
+    /// `same_text` is `==` at every length and wherever two strings differ.
+    #[test]
+    fn same_text_is_string_equality() {
+        for len in 0..24 {
+            let text: String = (0..len).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+            assert!(same_text(&text, &text.clone()), "{len}");
+            assert!(!same_text(&text, &format!("{text}x")), "{len}");
+            for at in 0..len {
+                let mut other = text.clone().into_bytes();
+                other[at] = b'#';
+                let other = String::from_utf8(other).unwrap_or_default();
+                assert!(!same_text(&text, &other), "{len} {at}");
+            }
+        }
+    }
 
     /// What the caller receives when the body arrives in `pieces`, through the shipped driver.
     fn replay(pieces: &[&[u8]]) -> Vec<Result<ChatCompletionChunk, LLMError>> {
