@@ -50,6 +50,12 @@ pub trait Framing: Send + Unpin + 'static {
     /// The next complete event, if one is ready.
     fn next_event(&mut self) -> LLMResult<Option<Self::Event<'_>>>;
 
+    /// Whether [`next_event`](Self::next_event) may give an event or an error now; `false` only when it
+    /// would certainly give `Ok(None)` (the driver then skips that call). The default: `true`.
+    fn may_have_event(&self) -> bool {
+        true
+    }
+
     /// The event last lent has been decoded and is no longer borrowed. A framing that lends events from
     /// a read it keeps lets the read go here once every event in it has been taken, so that a stream
     /// held between events pins no part of the connection's read buffer. The default does nothing.
@@ -82,6 +88,10 @@ impl Framing for SseDecoder {
 
     fn event_decoded(&mut self) {
         self.release_spent_input();
+    }
+
+    fn may_have_event(&self) -> bool {
+        self.may_have_event()
     }
 }
 
@@ -218,7 +228,14 @@ impl<D: StreamDecoder> ChunkStream<D> {
             })
         };
         match decoded {
-            Ok(true) => self.framing.event_decoded(),
+            Ok(true) => {
+                self.framing.event_decoded();
+                // The piece held one event (one per read is common): the call that would find none is
+                // skipped, unless the piece's framing error is still to be reported.
+                if self.push_error.is_none() && !self.framing.may_have_event() {
+                    self.framed = false;
+                }
+            }
             Ok(false) => {
                 self.framed = false;
                 let pushed = self.push_error.take();

@@ -221,6 +221,12 @@ impl SseDecoder {
         }
     }
 
+    /// Whether [`next_event_lazy`](Self::next_event_lazy) may give an event or an error now: `false` only
+    /// when it would give `Ok(None)`.
+    pub(crate) fn may_have_event(&self) -> bool {
+        !self.ready.is_empty() || (!self.failed && self.input_pos < self.input.len())
+    }
+
     /// Once every event of the last read given with [`push_owned`](Self::push_owned) has been taken
     /// (and the one last lent is no longer borrowed), the read goes now rather than at the next one, so
     /// that a stream waiting for more holds no part of the connection's read buffer (a slice keeps the
