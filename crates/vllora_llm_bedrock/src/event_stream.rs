@@ -178,7 +178,11 @@ pub(crate) enum FrameEvent<'a> {
 /// Decodes frames from bytes pushed in any chunking. After the first error it stays failed.
 #[derive(Debug)]
 pub(crate) struct FrameDecoder {
+    /// The bytes of a frame not whole yet, copied (a frame cut across reads).
     buffer: BytesMut,
+    /// The last read handed over whole ([`Framing::push_owned`]), from which whole frames are sliced
+    /// without copying; it comes after `buffer`.
+    input: Bytes,
     max_frame_len: usize,
     /// The total length of the frame being received, once its prelude has been checked.
     expected_len: Option<usize>,
@@ -194,6 +198,7 @@ impl FrameDecoder {
     pub(crate) fn new(max_frame_len: usize) -> Self {
         FrameDecoder {
             buffer: BytesMut::new(),
+            input: Bytes::new(),
             max_frame_len,
             expected_len: None,
             failed: false,
@@ -205,7 +210,33 @@ impl FrameDecoder {
     /// Adds received bytes.
     pub(crate) fn push_bytes(&mut self, bytes: &[u8]) {
         if !self.failed {
+            self.settle_input();
             self.buffer.extend_from_slice(bytes);
+        }
+    }
+
+    /// Keeps a whole read, to slice the frames that are whole in it rather than copy them.
+    fn push_read(&mut self, bytes: Bytes) {
+        if !self.failed {
+            self.settle_input();
+            self.input = bytes;
+        }
+    }
+
+    /// What is left of the last whole read goes to `buffer` (copied), so that more bytes can follow it.
+    fn settle_input(&mut self) {
+        if !self.input.is_empty() {
+            self.buffer.extend_from_slice(&self.input);
+        }
+        self.input = Bytes::new();
+    }
+
+    /// Moves up to `wanted` bytes from the front of `input` to the end of `buffer`.
+    fn top_up(&mut self, wanted: usize) {
+        let count = wanted.min(self.input.len());
+        if count > 0 {
+            let moved = self.input.split_to(count);
+            self.buffer.extend_from_slice(&moved);
         }
     }
 
@@ -214,24 +245,32 @@ impl FrameDecoder {
         if self.failed {
             return Err(corrupt("the event stream already failed"));
         }
-        let result = self.decode();
+        let result = if self.buffer.is_empty() && self.expected_len.is_none() {
+            self.decode_input()
+        } else {
+            self.decode()
+        };
         if result.is_err() {
             self.failed = true;
             self.buffer = BytesMut::new();
+            self.input = Bytes::new();
         }
         result
     }
 
+    /// The next frame from `buffer`, topped up from `input` as far as the frame needs.
     fn decode(&mut self) -> LLMResult<Option<Frame>> {
         let total_len = match self.expected_len {
             Some(total_len) => total_len,
             None => {
+                self.top_up(PRELUDE_LEN.saturating_sub(self.buffer.len()));
                 let Some(prelude) = self.buffer.get(..PRELUDE_LEN) else { return Ok(None) };
                 let total_len = self.check_prelude(prelude)?;
                 self.expected_len = Some(total_len);
                 total_len
             }
         };
+        self.top_up(total_len.saturating_sub(self.buffer.len()));
         if let Some(missing) = total_len.checked_sub(self.buffer.len()).filter(|missing| *missing > 0) {
             // Reserving now means one allocation per frame however the bytes arrive.
             self.buffer.reserve(missing);
@@ -239,6 +278,24 @@ impl FrameDecoder {
         }
         self.expected_len = None;
         let frame = self.buffer.split_to(total_len).freeze();
+        parse_frame(frame).map(Some)
+    }
+
+    /// The next frame when none is under way: sliced from `input` when it is whole there; otherwise
+    /// what `input` holds of it is copied to `buffer` (checked as [`decode`](Self::decode) checks it).
+    fn decode_input(&mut self) -> LLMResult<Option<Frame>> {
+        let Some(prelude) = self.input.get(..PRELUDE_LEN) else {
+            self.settle_input();
+            return Ok(None);
+        };
+        let total_len = self.check_prelude(prelude)?;
+        if self.input.len() < total_len {
+            self.expected_len = Some(total_len);
+            self.buffer.reserve(total_len);
+            self.settle_input();
+            return Ok(None);
+        }
+        let frame = self.input.split_to(total_len);
         parse_frame(frame).map(Some)
     }
 
@@ -277,9 +334,24 @@ impl Framing for FrameDecoder {
         Ok(())
     }
 
+    /// Frames whole in the read are sliced from it: only frames cut across reads are copied.
+    fn push_owned(&mut self, bytes: Bytes) -> LLMResult<()> {
+        self.push_read(bytes);
+        Ok(())
+    }
+
     fn next_event(&mut self) -> LLMResult<Option<FrameEvent<'_>>> {
         self.current = self.next_frame()?;
         Ok(self.current.as_ref().map(FrameEvent::Frame))
+    }
+
+    /// The frame lent is let go, and the read once no frame is left in it, so that a stream held between
+    /// events pins no part of the connection's read buffer.
+    fn event_decoded(&mut self) {
+        self.current = None;
+        if self.input.is_empty() {
+            self.input = Bytes::new();
+        }
     }
 
     /// The frames still whole in the buffer, then, if bytes of an unfinished frame are left, one
@@ -292,6 +364,8 @@ impl Framing for FrameDecoder {
         if self.current.is_some() {
             return Ok(self.current.as_ref().map(FrameEvent::Frame));
         }
+        // `next_frame` has moved what the last read held of an unfinished frame to `buffer`.
+        self.settle_input();
         if self.buffer.is_empty() || self.cut_reported {
             return Ok(None);
         }
