@@ -271,6 +271,8 @@ impl<D: StreamDecoder> ChunkStream<D> {
         // The connection is not worth keeping after an error: dropping the body closes it.
         self.body = None;
         self.done = true;
+        // Already false wherever this is called; `poll_next` looks at `framed` before the error.
+        self.framed = false;
         self.error = Some(error);
     }
 
@@ -326,12 +328,14 @@ impl<D: StreamDecoder> Stream for ChunkStream<D> {
             if let Some(chunk) = this.ready.pop_front() {
                 return Poll::Ready(Some(Ok(chunk)));
             }
-            if let Some(error) = this.error.take() {
-                return Poll::Ready(Some(Err(error)));
-            }
+            // Before the error: an error is only ever set with `framed` false (the events of the last
+            // piece are decoded first), and this is the check most polls take.
             if this.framed {
                 this.decode_framed();
                 continue;
+            }
+            if let Some(error) = this.error.take() {
+                return Poll::Ready(Some(Err(error)));
             }
             if this.done || this.decoder.is_complete() {
                 this.done = true;
