@@ -49,10 +49,11 @@ pub(crate) struct TimedBody {
     total: Option<(Duration, Instant)>,
     /// `None` when neither limit applies.
     timer: Option<Pin<Box<Sleep>>>,
-    /// The waker the pending timer was last polled with. Polled again for the same task before it has
-    /// fired, the timer has nothing new to say and is not polled (a poll registers the waker again: the
-    /// largest part of this wrapper's cost per read).
-    timer_waker: Option<Waker>,
+    /// The waker the pending timer was last polled with, as its data and vtable addresses. Polled again
+    /// with that same waker before it has fired, the timer has nothing new to say and is not polled (a
+    /// poll registers the waker again: the largest part of this wrapper's cost per read). The timer
+    /// keeps its own clone of that waker, so what the addresses point to stays alive while they are held.
+    timer_waker: Option<(usize, usize)>,
 }
 
 impl TimedBody {
@@ -124,7 +125,7 @@ impl Stream for TimedBody {
             Poll::Pending => {}
         }
         if let (Some(timer), Some(waker)) = (this.timer.as_ref(), this.timer_waker.as_ref()) {
-            if same_waker(waker, context.waker()) && !timer.is_elapsed() {
+            if *waker == waker_identity(context.waker()) && !timer.is_elapsed() {
                 return Poll::Pending;
             }
         }
@@ -133,11 +134,7 @@ impl Stream for TimedBody {
             // be polled again next time.
             let registers = tokio::task::coop::has_budget_remaining();
             if timer.as_mut().poll(context).is_pending() {
-                if !registers {
-                    this.timer_waker = None;
-                } else if !this.timer_waker.as_ref().is_some_and(|waker| same_waker(waker, context.waker())) {
-                    this.timer_waker = Some(context.waker().clone());
-                }
+                this.timer_waker = registers.then(|| waker_identity(context.waker()));
                 break;
             }
             let now = Instant::now();
@@ -164,11 +161,11 @@ impl Stream for TimedBody {
     }
 }
 
-/// Whether `a` and `b` wake alike: `Waker::will_wake`, or the same data with a vtable of the same
-/// functions (a vtable Tokio builds in a `const` may sit at two addresses, and then `will_wake` says no
-/// for a clone of the waker it was cloned from).
-fn same_waker(a: &Waker, b: &Waker) -> bool {
-    a.will_wake(b) || (a.data() == b.data() && a.vtable() == b.vtable())
+/// A waker's data and vtable addresses: two wakers with both the same call the same functions on the
+/// same data. (`Waker::will_wake` on a stored clone would do, but Tokio's `block_on` waker clones into
+/// a vtable at another address, and then it says no every time.)
+fn waker_identity(waker: &Waker) -> (usize, usize) {
+    (waker.data() as usize, std::ptr::from_ref(waker.vtable()) as usize)
 }
 
 /// Wraps a body in the idle timeout and the call's deadline, unless neither applies.
@@ -300,6 +297,25 @@ mod tests {
             matches!(ending, Some(Err(LLMError::Timeout { phase: TimeoutPhase::Idle, after })) if after == idle)
         );
         assert_eq!(started.elapsed(), Duration::from_millis(400));
+    }
+
+    /// Polls that find nothing new (a `select!` loop polling again, with the same waker) skip the timer's
+    /// poll; they neither keep a stalled body alive nor lose the timer's wake-up.
+    #[tokio::test(start_paused = true)]
+    async fn polls_again_with_the_same_waker_keep_the_idle_timeout() {
+        let idle = Duration::from_millis(100);
+        let started = Instant::now();
+        let mut body = TimedBody::new(steady_body(Duration::from_secs(1), 0), Some(idle), None);
+        for _ in 0..3 {
+            let polled =
+                std::future::poll_fn(|context| Poll::Ready(Pin::new(&mut body).poll_next(context))).await;
+            assert!(polled.is_pending());
+        }
+        let ending = next(&mut body).await;
+        assert!(
+            matches!(ending, Some(Err(LLMError::Timeout { phase: TimeoutPhase::Idle, after })) if after == idle)
+        );
+        assert_eq!(started.elapsed(), idle);
     }
 
     /// The deadline ends a body that keeps making progress, at the deadline, with the idle timer on
