@@ -391,19 +391,13 @@ impl OpenAIStreamDecoder {
                 })
                 .collect()
         });
-        let mut gateway_delta = ChatCompletionDelta {
-            role: None,
-            content,
-            reasoning_content: text(delta.reasoning_content.take())
-                .or_else(|| text(delta.reasoning.take()))
-                .or(thinking)
-                .or(detail_text),
-            reasoning_details,
-            tool_calls: (!tool_calls.is_empty()).then_some(tool_calls),
-            refusal: text(delta.refusal.take()),
-            provider_content,
-            annotations: delta.annotations.take().filter(|annotations| !annotations.is_empty()),
-        };
+        let reasoning_content = text(delta.reasoning_content.take())
+            .or_else(|| text(delta.reasoning.take()))
+            .or(thinking)
+            .or(detail_text);
+        let tool_calls = (!tool_calls.is_empty()).then_some(tool_calls);
+        let refusal = text(delta.refusal.take());
+        let annotations = delta.annotations.take().filter(|annotations| !annotations.is_empty());
         // The first finish reason of a choice is its finish reason; servers that repeat it are not echoed.
         let finish =
             finish_reason(wire.finish_reason.as_ref().map(WireStr::as_str)).filter(|_| !state.finished);
@@ -411,31 +405,42 @@ impl OpenAIStreamDecoder {
             state.finished = true;
         }
         state.said_empty_finish |= wire.finish_reason.as_ref().is_some_and(|raw| raw.0.is_empty());
-        let has_payload = gateway_delta.content.is_some()
-            || gateway_delta.reasoning_content.is_some()
-            || gateway_delta.reasoning_details.is_some()
-            || gateway_delta.annotations.is_some()
-            || gateway_delta.provider_content.is_some()
-            || gateway_delta.tool_calls.is_some()
-            || gateway_delta.refusal.is_some()
+        let has_payload = content.is_some()
+            || reasoning_content.is_some()
+            || reasoning_details.is_some()
+            || annotations.is_some()
+            || provider_content.is_some()
+            || tool_calls.is_some()
+            || refusal.is_some()
             || finish.is_some()
             || wire.logprobs.is_some();
         if !has_payload && (state.started || !announced) {
             return;
         }
-        if !state.started {
+        let role = if state.started {
+            None
+        } else {
             state.started = true;
-            gateway_delta.role =
-                Some(delta.role.take().map_or(Role::Assistant, |role| Role::from(role.as_str())));
-        }
+            Some(delta.role.take().map_or(Role::Assistant, |role| Role::from(role.as_str())))
+        };
         // OpenAI's own spelling is the unified one; any other value is kept as it came.
         let raw_finish_reason = finish.as_ref().map(|reason| SharedStr::from(reason.as_str()));
         if choices.capacity() == 0 {
             *choices = Vec::with_capacity(count);
         }
+        // The delta is made in the push: made beforehand, it was one more copy of it.
         choices.push(ChunkChoice {
             index,
-            delta: gateway_delta,
+            delta: ChatCompletionDelta {
+                role,
+                content,
+                reasoning_content,
+                reasoning_details,
+                tool_calls,
+                refusal,
+                provider_content,
+                annotations,
+            },
             finish_reason: finish,
             logprobs: wire.logprobs.take(),
             raw_finish_reason,
