@@ -196,9 +196,16 @@ impl Providers {
         let http = self.http()?;
         let sources = self.sources.clone();
         let which = which.clone();
-        // Reading the configuration may read files (Bedrock's AWS shared files): never on the runtime.
-        let built =
-            off_the_runtime(move || base.build(&which, &sources, proxy_endpoint.as_deref(), http)).await?;
+        // Bedrock's and Vertex AI's configuration may read files (the AWS shared files, a credentials
+        // file): never on the runtime. The others read none and are built here: a trip through the
+        // blocking pool would start a thread in a process that may have had none, and from then on
+        // glibc takes its cancellable path for every system call (about 50 instructions each).
+        let reads_files = matches!(which, InferenceModelProvider::Bedrock | InferenceModelProvider::VertexAI);
+        let built = if reads_files {
+            off_the_runtime(move || base.build(&which, &sources, proxy_endpoint.as_deref(), http)).await?
+        } else {
+            base.build(&which, &sources, proxy_endpoint.as_deref(), http)
+        };
         Ok(Arc::new(Provider::new(built?)))
     }
 }
