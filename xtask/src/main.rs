@@ -94,11 +94,21 @@ fn ci(args: &[String]) -> Result<(), String> {
         "facade without providers",
         util::cargo(&["test", "-p", "vllora_llm", "--no-default-features"]),
     )?;
+    // Each feature alone, and none, must build without a warning (code only one provider uses, left
+    // unused, warns): clippy with -D warnings, or check when lints are skipped.
+    let (verb, deny): (&str, &[&str]) =
+        if skip_lints { ("check", &[]) } else { ("clippy", &["--", "-D", "warnings"]) };
+    util::step(
+        "facade without providers, no warning",
+        util::cargo(&[&[verb, "-p", "vllora_llm", "--no-default-features"], deny].concat()),
+    )?;
     for feature in PROVIDER_FEATURES {
         let label = format!("facade with only `{feature}`");
         util::step(
             &label,
-            util::cargo(&["check", "-p", "vllora_llm", "--no-default-features", "--features", feature]),
+            util::cargo(
+                &[&[verb, "-p", "vllora_llm", "--no-default-features", "--features", feature], deny].concat(),
+            ),
         )?;
     }
     mcp::check(skip_lints)?;

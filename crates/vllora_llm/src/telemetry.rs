@@ -206,7 +206,8 @@ impl Call {
         );
     }
 
-    /// Whether the call has ended (its metrics are emitted).
+    /// Whether the call has ended (its metrics are emitted). Only the Responses API (OpenAI) asks.
+    #[cfg(feature = "openai")]
     pub(crate) fn has_ended(&self) -> bool {
         self.ended
     }
