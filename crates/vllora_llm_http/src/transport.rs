@@ -549,8 +549,8 @@ fn note_used(local: std::net::SocketAddr, used: &Mutex<UsedConnections>) {
 ///
 /// One second: the close of such a keep-alive reaches us within one round trip of the request (under
 /// 0.6 s even over a satellite link) plus the time a busy server takes to close a connection it has
-/// already finished with. 200 ms proved too short: on a loaded 2-core CI machine llama.cpp's close came
-/// later and the call failed. The cost of the longer window: a server that read the request and failed
+/// already finished with. 200 ms proved too short: on a loaded 2-core CI machine the call after a stream
+/// failed unretried, llama.cpp's close most likely having come later than that. The cost of the longer window: a server that read the request and failed
 /// within its first second, before any byte of an answer, is asked again (a failure after longer still
 /// ends the call unrepeated).
 const STALE_CLOSE_WINDOW: Duration = Duration::from_secs(1);
